@@ -1,0 +1,250 @@
+-- Migration 0001: initial schema (postgres). Generated from sync/schema.py; the
+-- schema_migrations table itself is created by `python -m sync migrate`.
+
+CREATE TABLE IF NOT EXISTS lightspeed_customers (
+	id TEXT NOT NULL, 
+	version BIGINT NOT NULL, 
+	customer_code TEXT, 
+	customer_group_id TEXT, 
+	name TEXT, 
+	first_name TEXT, 
+	last_name TEXT, 
+	company_name TEXT, 
+	email TEXT, 
+	phone TEXT, 
+	mobile TEXT, 
+	date_of_birth TEXT, 
+	balance NUMERIC, 
+	year_to_date NUMERIC, 
+	loyalty_balance NUMERIC, 
+	on_account_limit NUMERIC, 
+	enable_loyalty BOOLEAN, 
+	do_not_email BOOLEAN, 
+	created_at TIMESTAMP WITH TIME ZONE, 
+	updated_at TIMESTAMP WITH TIME ZONE, 
+	deleted_at TIMESTAMP WITH TIME ZONE, 
+	raw JSONB NOT NULL, 
+	synced_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_customers_customer_code ON lightspeed_customers (customer_code);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_customers_email ON lightspeed_customers (email);
+
+CREATE TABLE IF NOT EXISTS lightspeed_inventory (
+	id TEXT NOT NULL, 
+	version BIGINT NOT NULL, 
+	product_id TEXT, 
+	outlet_id TEXT, 
+	inventory_level NUMERIC, 
+	current_amount NUMERIC, 
+	reorder_point NUMERIC, 
+	reorder_amount NUMERIC, 
+	average_cost NUMERIC, 
+	deleted_at TIMESTAMP WITH TIME ZONE, 
+	raw JSONB NOT NULL, 
+	synced_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_inventory_outlet_id ON lightspeed_inventory (outlet_id);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_inventory_product_id_outlet_id ON lightspeed_inventory (product_id, outlet_id);
+
+CREATE TABLE IF NOT EXISTS lightspeed_outlets (
+	id TEXT NOT NULL, 
+	version BIGINT NOT NULL, 
+	name TEXT, 
+	time_zone TEXT, 
+	currency TEXT, 
+	currency_symbol TEXT, 
+	display_prices TEXT, 
+	email TEXT, 
+	physical_city TEXT, 
+	physical_country_id TEXT, 
+	deleted_at TIMESTAMP WITH TIME ZONE, 
+	raw JSONB NOT NULL, 
+	synced_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE IF NOT EXISTS lightspeed_products (
+	id TEXT NOT NULL, 
+	version BIGINT NOT NULL, 
+	name TEXT, 
+	variant_name TEXT, 
+	handle TEXT, 
+	sku TEXT, 
+	variant_parent_id TEXT, 
+	family_id TEXT, 
+	active BOOLEAN, 
+	is_active BOOLEAN, 
+	has_inventory BOOLEAN, 
+	is_composite BOOLEAN, 
+	has_variants BOOLEAN, 
+	price_including_tax NUMERIC, 
+	price_excluding_tax NUMERIC, 
+	supply_price NUMERIC, 
+	supplier_id TEXT, 
+	brand_id TEXT, 
+	product_type_id TEXT, 
+	source TEXT, 
+	created_at TIMESTAMP WITH TIME ZONE, 
+	updated_at TIMESTAMP WITH TIME ZONE, 
+	deleted_at TIMESTAMP WITH TIME ZONE, 
+	raw JSONB NOT NULL, 
+	synced_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_products_handle ON lightspeed_products (handle);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_products_sku ON lightspeed_products (sku);
+
+CREATE TABLE IF NOT EXISTS lightspeed_sale_line_items (
+	sale_id TEXT NOT NULL, 
+	id TEXT NOT NULL, 
+	version BIGINT NOT NULL, 
+	product_id TEXT, 
+	tax_id TEXT, 
+	salesperson_id TEXT, 
+	sequence NUMERIC, 
+	status TEXT, 
+	quantity NUMERIC, 
+	price NUMERIC, 
+	tax NUMERIC, 
+	discount NUMERIC, 
+	price_total NUMERIC, 
+	tax_total NUMERIC, 
+	discount_total NUMERIC, 
+	cost_total NUMERIC, 
+	loyalty_value NUMERIC, 
+	is_return BOOLEAN, 
+	note TEXT, 
+	deleted_at TIMESTAMP WITH TIME ZONE, 
+	raw JSONB NOT NULL, 
+	synced_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_lightspeed_sale_line_items PRIMARY KEY (sale_id, id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_sale_line_items_product_id ON lightspeed_sale_line_items (product_id);
+
+CREATE TABLE IF NOT EXISTS lightspeed_sales (
+	id TEXT NOT NULL, 
+	version BIGINT NOT NULL, 
+	outlet_id TEXT, 
+	register_id TEXT, 
+	user_id TEXT, 
+	customer_id TEXT, 
+	invoice_number TEXT, 
+	receipt_number TEXT, 
+	status TEXT, 
+	state TEXT, 
+	sale_date TIMESTAMP WITH TIME ZONE, 
+	total_price NUMERIC, 
+	total_tax NUMERIC, 
+	total_price_incl NUMERIC, 
+	total_loyalty NUMERIC, 
+	return_for TEXT, 
+	note TEXT, 
+	created_at TIMESTAMP WITH TIME ZONE, 
+	updated_at TIMESTAMP WITH TIME ZONE, 
+	deleted_at TIMESTAMP WITH TIME ZONE, 
+	raw JSONB NOT NULL, 
+	synced_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_sales_customer_id ON lightspeed_sales (customer_id);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_sales_outlet_id_sale_date ON lightspeed_sales (outlet_id, sale_date);
+
+CREATE INDEX IF NOT EXISTS ix_lightspeed_sales_sale_date ON lightspeed_sales (sale_date);
+
+CREATE TABLE IF NOT EXISTS scheduler_heartbeat (
+	instance_id TEXT NOT NULL, 
+	host TEXT NOT NULL, 
+	pid INTEGER NOT NULL, 
+	started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	last_beat_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	next_run_at TIMESTAMP WITH TIME ZONE, 
+	activity JSONB, 
+	PRIMARY KEY (instance_id)
+);
+
+CREATE TABLE IF NOT EXISTS sync_log (
+	id BIGINT GENERATED BY DEFAULT AS IDENTITY, 
+	run_id TEXT NOT NULL, 
+	entity_type TEXT NOT NULL, 
+	action TEXT NOT NULL, 
+	trigger TEXT NOT NULL, 
+	triggered_by TEXT, 
+	status TEXT NOT NULL, 
+	started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	finished_at TIMESTAMP WITH TIME ZONE, 
+	duration_ms BIGINT, 
+	records_upserted BIGINT DEFAULT '0' NOT NULL, 
+	records_deleted BIGINT DEFAULT '0' NOT NULL, 
+	records_rejected BIGINT DEFAULT '0' NOT NULL, 
+	api_calls INTEGER DEFAULT '0' NOT NULL, 
+	pages INTEGER DEFAULT '0' NOT NULL, 
+	version_from BIGINT, 
+	version_to BIGINT, 
+	error_type TEXT, 
+	error_details TEXT, 
+	host TEXT, 
+	pid INTEGER, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_sync_log_entity_started ON sync_log (entity_type, started_at);
+
+CREATE INDEX IF NOT EXISTS ix_sync_log_run_id ON sync_log (run_id);
+
+CREATE INDEX IF NOT EXISTS ix_sync_log_started ON sync_log (started_at);
+
+CREATE INDEX IF NOT EXISTS ix_sync_log_status ON sync_log (status);
+
+CREATE TABLE IF NOT EXISTS sync_rejects (
+	id BIGINT GENERATED BY DEFAULT AS IDENTITY, 
+	run_id TEXT NOT NULL, 
+	entity_type TEXT NOT NULL, 
+	source_id TEXT, 
+	reason TEXT NOT NULL, 
+	raw JSONB, 
+	rejected_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_sync_rejects_entity ON sync_rejects (entity_type, rejected_at);
+
+CREATE TABLE IF NOT EXISTS sync_requests (
+	id BIGINT GENERATED BY DEFAULT AS IDENTITY, 
+	entity_type TEXT NOT NULL, 
+	requested_by TEXT, 
+	reason TEXT, 
+	requested_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	status TEXT DEFAULT 'queued' NOT NULL, 
+	started_at TIMESTAMP WITH TIME ZONE, 
+	finished_at TIMESTAMP WITH TIME ZONE, 
+	run_id TEXT, 
+	error TEXT, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_sync_requests_status_requested ON sync_requests (status, requested_at);
+
+CREATE TABLE IF NOT EXISTS sync_state (
+	entity_type TEXT NOT NULL, 
+	last_sync_time TIMESTAMP WITH TIME ZONE, 
+	last_attempt_at TIMESTAMP WITH TIME ZONE, 
+	status TEXT DEFAULT 'never' NOT NULL, 
+	error_type TEXT, 
+	error_message TEXT, 
+	cursor_version BIGINT DEFAULT '0' NOT NULL, 
+	last_run_id TEXT, 
+	records_total BIGINT DEFAULT '0' NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE, 
+	PRIMARY KEY (entity_type)
+);

@@ -1,0 +1,264 @@
+"""`python -m sync <command>`: argparse subcommands with exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import secrets as secrets_module
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from sync.config import Settings, load_settings
+from sync.db import create_db_engine, latest_migration, migrate, safe_url, schema_version
+from sync.entities import ENTITY_BY_NAME
+from sync.errors import ErrorKind, SyncError
+from sync.logs import setup_logging
+from sync.queries import status_report
+from sync.runner import EntityResult, Runner
+from sync.store import Progress, Store, utcnow
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("sync")
+
+COLOUR_CODES = {"green": "\033[32m", "yellow": "\033[33m", "red": "\033[31m"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sync",
+        description="Lightspeed Sync & Health: keep an exact copy of a Lightspeed X-Series store.",
+    )
+    parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
+    run = sub.add_parser("run", help="sync now")
+    run.add_argument(
+        "--entity", action="append", choices=sorted(ENTITY_BY_NAME), help="only this entity"
+    )
+    run.add_argument("--full", action="store_true", help="ignore the cursor, re-read everything")
+    status = sub.add_parser("status", help="health per entity")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser(
+        "simulator", help="local Lightspeed API 2.0 development stand-in", add_help=False
+    )
+    pw = sub.add_parser("set-password", help="set the dashboard password (bcrypt hash in .env)")
+    pw.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
+    )
+    sub.add_parser("demo", help="SQLite + simulator + first sync + status, on this machine")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if "simulator" in args_list:
+        index = args_list.index("simulator")
+        from sync.simulator import main as simulator_main
+
+        return simulator_main(args_list[index + 1 :])
+    args = parser.parse_args(args_list)
+    try:
+        settings = load_settings(env_file=args.env_file)
+        setup_logging(
+            settings.log_dir if args.command in ("run", "migrate", "demo") else None,
+            settings.secrets,
+            verbose=args.verbose,
+        )
+        handler = COMMANDS[args.command]
+        return handler(settings, args)
+    except SyncError as exc:
+        print_error(exc)
+        return EXIT_USAGE if exc.kind is ErrorKind.CONFIG else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def print_error(exc: SyncError, stream: TextIO = sys.stderr) -> None:
+    print(f"error: {exc.kind.value}: {exc.message}", file=stream)
+    print(f"  what to do: {exc.recovery}", file=stream)
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_db_engine(settings.database_url)
+    applied = migrate(engine)
+    Store(engine).ensure_state_rows()
+    version = schema_version(engine)
+    done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
+    print(f"Database {safe_url(settings.database_url)}: schema version {version} ({done}).")
+    return EXIT_OK
+
+
+def _require_schema(settings: Settings) -> Store:
+    engine = create_db_engine(settings.database_url)
+    version = schema_version(engine)
+    dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
+    if version is None or version < latest_migration(dialect):
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"The database {safe_url(settings.database_url)} has not been migrated to this "
+            "version.",
+            recovery="Run `python -m sync migrate` first.",
+        )
+    return Store(engine)
+
+
+class ProgressDisplay:
+    """A live one-line display on a terminal; a log line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr, every_seconds: float = 5.0) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every = every_seconds
+        self._last = 0.0
+
+    def __call__(self, entity: str, progress: Progress, elapsed: float) -> None:
+        rate = progress.upserted / elapsed if elapsed > 0 else 0.0
+        text = (
+            f"{entity}: page {progress.pages} · {progress.upserted:,} records · "
+            f"{rate:,.0f} records/s · {progress.api_calls} API calls"
+        )
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+        elif time.monotonic() - self._last >= self.every:
+            self._last = time.monotonic()
+            log.info(text)
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _install_stop_handler(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        log.warning("Stopping after the current page (press Ctrl-C again to abort).")
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    store = _require_schema(settings)
+    settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before any work
+    settings.token  # noqa: B018
+    display = ProgressDisplay()
+    stop = threading.Event()
+    _install_stop_handler(stop)
+    runner = Runner(settings, store, on_page=display, stop=stop)
+    results = runner.run(args.entity, full=args.full, trigger="cli", triggered_by=_whoami())
+    display.done()
+    print_results(results)
+    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) -> None:
+    print(
+        f"{'entity':<12} {'status':<12} {'upserted':>9} {'deleted':>8} {'rejected':>8} "
+        f"{'pages':>6} {'calls':>6} {'seconds':>8}",
+        file=stream,
+    )
+    for r in results:
+        upserted = f"{r.upserted}" + (f"+{r.children_upserted}" if r.children_upserted else "")
+        print(
+            f"{r.entity:<12} {r.status:<12} {upserted:>9} {r.deleted:>8} {r.rejected:>8} "
+            f"{r.pages:>6} {r.api_calls:>6} {r.seconds:>8.1f}",
+            file=stream,
+        )
+    for r in results:
+        if r.error is not None:
+            print(f"{r.entity}: {r.error.kind.value}: {r.error.message}", file=stream)
+            print(f"  what to do: {r.error.recovery}", file=stream)
+        elif r.status == "partial":
+            print(
+                f"{r.entity}: {r.rejected} record(s) rejected; see the sync_rejects table.",
+                file=stream,
+            )
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    store = _require_schema(settings)
+    report = status_report(store.engine, utcnow())
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return EXIT_OK
+    colour = sys.stdout.isatty()
+    print(f"Overall: {report.overall.value} · scheduler: {report.scheduler}")
+    print(
+        f"{'entity':<16} {'health':<7} {'last success':<22} {'last run':<12} "
+        f"{'cursor':>12} {'rows':>9}"
+    )
+    for e in report.entities:
+        health = e.colour.value
+        shown = f"{COLOUR_CODES[health]}{health:<7}\033[0m" if colour else f"{health:<7}"
+        last = f"{e.last_success:%Y-%m-%d %H:%M:%S}" if e.last_success else "never"
+        print(
+            f"{e.entity:<16} {shown} {last:<22} {e.status:<12} {e.cursor_version:>12} "
+            f"{e.records_total:>9}"
+        )
+        if e.error_type:
+            print(f"{'':<16} {e.error_type}: {e.error_message}")
+    return EXIT_OK
+
+
+def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    import bcrypt
+    from dotenv import set_key
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        confirm = password
+    else:
+        password = getpass.getpass("New dashboard password: ")
+        confirm = getpass.getpass("Repeat it: ")
+    if password != confirm:
+        print("The two passwords differ; nothing was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    if len(password) < 10:
+        print("Use at least 10 characters; nothing was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    env_path = Path(args.env_file)
+    env_path.touch(mode=0o600, exist_ok=True)
+    set_key(str(env_path), "DASHBOARD_PASSWORD_HASH", hashed)
+    if not settings.dashboard_cookie_key:
+        set_key(str(env_path), "DASHBOARD_COOKIE_KEY", secrets_module.token_urlsafe(32))
+    print(f"Dashboard password set (bcrypt hash written to {env_path}).")
+    return EXIT_OK
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.demo import run_demo
+
+    return run_demo(settings, args)
+
+
+COMMANDS: dict[str, Any] = {
+    "migrate": cmd_migrate,
+    "run": cmd_run,
+    "status": cmd_status,
+    "set-password": cmd_set_password,
+    "demo": cmd_demo,
+}

@@ -1,0 +1,187 @@
+"""Database engines for SQLite and Postgres, versioned migrations from sql/, error mapping."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import simplejson
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from sync.errors import ErrorKind, SyncError, redact
+from sync.schema import schema_migrations
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "sql" / "migrations"
+_MIGRATION_RE = re.compile(r"^(\d{4})_(\w+)\.(postgres|sqlite)\.sql$")
+# Any fixed number works: it only has to be the same for every process migrating this DB.
+_MIGRATE_LOCK_KEY = 7_357_001
+
+dumps_json = functools.partial(simplejson.dumps, use_decimal=True, separators=(",", ":"))
+loads_json = functools.partial(json.loads, parse_float=Decimal)
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for every Postgres URL (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for logs and messages."""
+    try:
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return redact(url)
+
+
+def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
+    """An engine for `url`. SQLite gets WAL, a busy timeout and write-locking transactions."""
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SyncError(
+            ErrorKind.CONFIG, f"DATABASE_URL {safe_url(url)!r} is not a valid URL."
+        ) from None
+    options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": loads_json}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        _configure_sqlite(engine, readonly=readonly)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise SyncError(ErrorKind.CONFIG, "DATABASE_URL must be a sqlite:/// or postgresql:// URL.")
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=3,
+        max_overflow=2,
+        connect_args={"connect_timeout": 10, "application_name": "lightspeed-sync"},
+        **options,
+    )
+
+
+def _configure_sqlite(engine: Engine, *, readonly: bool) -> None:
+    # pysqlite's own transaction handling defers BEGIN and cannot take the write lock up
+    # front; SQLAlchemy's documented recipe: autocommit at the driver, BEGIN ourselves.
+    begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+
+def database_error(exc: BaseException, url: str | None = None) -> SyncError:
+    """Turn a driver/SQLAlchemy failure into a DATABASE SyncError without secrets."""
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = " ".join(str(original).split())[:300]
+    password = None
+    if url:
+        try:
+            password = make_url(normalize_url(url)).password
+        except ArgumentError:
+            password = None
+    where = f" ({safe_url(url)})" if url else ""
+    return SyncError(
+        ErrorKind.DATABASE,
+        f"Database error{where}: {redact(text, str(password) if password else None)}",
+    )
+
+
+@contextmanager
+def database_errors(url: str | None = None) -> Iterator[None]:
+    """Re-raise SQLAlchemy/driver errors inside the block as DATABASE SyncErrors."""
+    try:
+        yield
+    except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+        if isinstance(exc, SyncError):
+            raise
+        raise database_error(exc, url) from None
+
+
+def migration_scripts(dialect: str) -> list[tuple[int, str, Path]]:
+    """The migration files for `dialect` ('postgres' or 'sqlite'), in version order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob(f"*.{dialect}.sql")):
+        match = _MIGRATION_RE.match(path.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2).replace("_", " "), path))
+    return found
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a SQLite script into complete statements."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip() and not buffer.strip().startswith("--"):
+        yield buffer.strip()
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply every migration not yet recorded; returns the versions applied. Idempotent."""
+    dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        if dialect == "postgres":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK_KEY})")
+        schema_migrations.create(conn, checkfirst=True)
+        done = set(conn.scalars(select(schema_migrations.c.version)))
+        applied: list[int] = []
+        for version, description, path in migration_scripts(dialect):
+            if version in done:
+                continue
+            script = path.read_text()
+            if dialect == "postgres":
+                conn.exec_driver_sql(script)
+            else:
+                for statement in _statements(script):
+                    conn.exec_driver_sql(statement)
+            conn.execute(
+                insert(schema_migrations).values(
+                    version=version, description=description, applied_at=datetime.now(UTC)
+                )
+            )
+            applied.append(version)
+        return applied
+
+
+def schema_version(engine: Engine) -> int | None:
+    """The highest applied migration, or None when the database was never migrated."""
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        if not engine.dialect.has_table(conn, schema_migrations.name):
+            return None
+        versions = list(conn.scalars(select(schema_migrations.c.version)))
+        return max(versions) if versions else None
+
+
+def latest_migration(dialect: str) -> int:
+    """The version of the newest migration file shipped for `dialect`."""
+    scripts = migration_scripts(dialect)
+    return scripts[-1][0] if scripts else 0

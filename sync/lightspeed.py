@@ -1,0 +1,380 @@
+"""Lightspeed API 2.0 client: one Session, bearer auth, paced requests, library retries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.util.retry import Retry
+
+from sync import __version__
+from sync.config import Settings
+from sync.errors import ErrorKind, SyncError, redact
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+# A 400 for an oversize page_size is possible (the 2.0 maximum is undocumented): step down.
+PAGE_SIZE_FALLBACKS = (200, 100)
+MALFORMED_ATTEMPTS = 3
+
+
+class _CountingRetry(Retry):
+    """urllib3 Retry that counts every failed attempt and caps a long Retry-After."""
+
+    attempts: list[int]
+    max_retry_after: float
+
+    def new(self, **kw: Any) -> _CountingRetry:
+        retry = super().new(**kw)
+        retry.attempts = self.attempts
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> Retry:
+        self.attempts[0] += 1
+        return super().increment(*args, **kwargs)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
+
+
+class RatePacer:
+    """Spreads requests so the X-RateLimit quota is never exhausted.
+
+    Below a reserve of the quota, each request waits `time left in window / remaining`,
+    so the remaining calls last until the window resets. The window end comes from
+    `X-RateLimit-Reset` when sent, else the whole documented window is assumed.
+    """
+
+    def __init__(
+        self,
+        window_seconds: float = 300.0,
+        reserve_fraction: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.window_seconds = window_seconds
+        self.reserve_fraction = reserve_fraction
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.sleep = sleep
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.reset_epoch: float | None = None
+        self._last_request: float | None = None
+        self.waited_seconds = 0.0
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Read the rate-limit headers of a response."""
+        self.limit = _int_header(headers, "X-RateLimit-Limit", self.limit)
+        self.remaining = _int_header(headers, "X-RateLimit-Remaining", self.remaining)
+        reset = _int_header(headers, "X-RateLimit-Reset", None)
+        # Some APIs send seconds-until-reset, others an epoch: tell them apart by size.
+        if reset is not None:
+            self.reset_epoch = float(reset) if reset > 10**9 else self.wall_clock() + reset
+        else:
+            self.reset_epoch = None
+
+    def delay(self) -> float:
+        """Seconds to leave between the previous request and the next one."""
+        if self.limit is None or self.remaining is None:
+            return 0.0
+        reserve = max(2, math.ceil(self.limit * self.reserve_fraction))
+        if self.remaining > reserve:
+            return 0.0
+        if self.reset_epoch is not None:
+            left = max(0.0, self.reset_epoch - self.wall_clock())
+        else:
+            left = self.window_seconds
+        return left / max(self.remaining, 1)
+
+    def wait(self) -> None:
+        """Sleep as long as `delay` asks, counted from the previous request."""
+        now = self.clock()
+        if self._last_request is not None:
+            pause = self.delay() - (now - self._last_request)
+            if pause > 0:
+                self.waited_seconds += pause
+                self.sleep(pause)
+        self._last_request = self.clock()
+
+
+def _int_header(headers: Mapping[str, str], name: str, default: int | None) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return default
+    try:
+        return int(float(value))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list endpoint: its rows and the cursor it advances to."""
+
+    rows: list[dict[str, Any]]
+    version_max: int | None
+    api_calls: int
+
+
+def page_cursor(body: Mapping[str, Any], rows: list[Any]) -> int | None:
+    """The largest version in a page: `version.max` if usable, else the largest row version."""
+    best: int | None = None
+    block = body.get("version")
+    if isinstance(block, Mapping):
+        best = _as_int(block.get("max"))
+    for row in rows:
+        if isinstance(row, Mapping):
+            value = _as_int(row.get("version"))
+            if value is not None and (best is None or value > best):
+                best = value
+    return best
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+class MalformedResponse(SyncError):
+    """A 200 response whose body is not the JSON we expect; keeps an excerpt for sync_rejects."""
+
+    def __init__(self, message: str, excerpt: str) -> None:
+        super().__init__(ErrorKind.API, message)
+        self.excerpt = excerpt
+
+
+class LightspeedClient:
+    """Reads API 2.0 list endpoints. Thread-compatible: one caller at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session | None = None,
+        pacer: RatePacer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.base_url = settings.api_base_url
+        self._token = settings.token
+        self.timeout = settings.http_timeout_seconds
+        self.page_size = settings.sync_page_size
+        self.pacer = pacer or RatePacer(window_seconds=settings.rate_window_seconds)
+        self._attempts = [0]
+        self._responses = 0
+        self._lock = threading.Lock()
+        self.session = session or requests.Session()
+        retry = _CountingRetry(
+            total=settings.http_max_retries,
+            connect=settings.http_max_retries,
+            read=settings.http_max_retries,
+            status=settings.http_max_retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET"}),
+            backoff_factor=0.5,
+            backoff_max=30,
+            backoff_jitter=0.25,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        retry.attempts = self._attempts
+        retry.max_retry_after = settings.retry_after_max_seconds
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/json",
+                "User-Agent": f"lightspeed-sync-health/{__version__}",
+            }
+        )
+
+    @property
+    def api_calls(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._attempts[0] + self._responses
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()
+
+    def get_json(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """GET `path` and return the parsed JSON object (numbers as exact Decimals)."""
+        last: MalformedResponse | None = None
+        for _ in range(MALFORMED_ATTEMPTS):
+            response = self._send(path, params)
+            try:
+                body = json.loads(response.content, parse_float=Decimal)
+            except ValueError:
+                excerpt = response.content[:500].decode("utf-8", "replace")
+                last = MalformedResponse(
+                    f"Lightspeed sent malformed JSON for {path} ({len(response.content)} bytes).",
+                    redact(excerpt, self._token),
+                )
+                log.warning("%s Retrying.", last.message)
+                continue
+            if not isinstance(body, dict):
+                raise MalformedResponse(
+                    f"Lightspeed sent a JSON {type(body).__name__} for {path}, expected an object.",
+                    redact(response.text[:500], self._token),
+                )
+            return body
+        assert last is not None
+        raise last
+
+    def list_page(
+        self, path: str, after: int, *, deleted: bool = False, extra: Mapping[str, Any] = {}
+    ) -> Page:
+        """Fetch one page of `path` with versions above `after`."""
+        calls_before = self.api_calls
+        params: dict[str, Any] = {"after": after, "page_size": self.page_size, **extra}
+        if deleted:
+            params["deleted"] = "true"
+        body = self.get_json(path, params)
+        rows = body.get("data")
+        if rows is None:
+            rows = []
+        if not isinstance(rows, list):
+            raise MalformedResponse(
+                f"Lightspeed's answer for {path} has no 'data' list.", str(body)[:500]
+            )
+        return Page(
+            rows=rows, version_max=page_cursor(body, rows), api_calls=self.api_calls - calls_before
+        )
+
+    def _send(self, path: str, params: Mapping[str, Any]) -> requests.Response:
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        while True:
+            self.pacer.wait()
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise self._classify_exception(path, exc) from None
+            # An exhausted retryable status was already counted by _CountingRetry.increment.
+            if response.status_code not in RETRY_STATUSES:
+                with self._lock:
+                    self._responses += 1
+            self.pacer.observe(response.headers)
+            if response.status_code == 400 and self._step_down_page_size(params):
+                params = {**params, "page_size": self.page_size}
+                continue
+            if response.status_code >= 400:
+                raise self._classify_status(path, response)
+            return response
+
+    def _step_down_page_size(self, params: Mapping[str, Any]) -> bool:
+        size = params.get("page_size")
+        smaller = [s for s in PAGE_SIZE_FALLBACKS if size is not None and s < int(size)]
+        if not smaller:
+            return False
+        log.info("Lightspeed refused page_size=%s; using %s from now on.", size, smaller[0])
+        self.page_size = smaller[0]
+        return True
+
+    def _classify_status(self, path: str, response: requests.Response) -> SyncError:
+        status = response.status_code
+        reason = _error_text(response, self._token)
+        if status == 401:
+            return SyncError(
+                ErrorKind.AUTH,
+                f"Lightspeed refused the access token (401{reason}) on {path}.",
+                status=status,
+            )
+        if status == 403:
+            return SyncError(
+                ErrorKind.AUTH,
+                f"The access token may not read {path} (403{reason}).",
+                recovery="Give the token the read scopes customers:read outlets:read "
+                "products:read sales:read inventory:read, then put it in LIGHTSPEED_TOKEN.",
+                status=status,
+            )
+        if status == 404:
+            return SyncError(
+                ErrorKind.CONFIG,
+                f"Lightspeed has no {path} at {self._safe_base()} (404{reason}).",
+                recovery="Check LIGHTSPEED_DOMAIN_PREFIX (or LIGHTSPEED_BASE_URL): it must name "
+                "your store.",
+                status=status,
+            )
+        if status == 429:
+            return SyncError(
+                ErrorKind.RATE_LIMIT,
+                f"Lightspeed kept answering 429 Too Many Requests on {path} after "
+                f"{self.settings.http_max_retries} waits.",
+                status=status,
+            )
+        return SyncError(
+            ErrorKind.API,
+            f"Lightspeed answered {status}{reason} on {path}"
+            + (" after retries." if status in RETRY_STATUSES else "."),
+            status=status,
+        )
+
+    def _classify_exception(self, path: str, exc: requests.RequestException) -> SyncError:
+        reason: BaseException | None = exc
+        if exc.args and isinstance(exc.args[0], MaxRetryError):
+            reason = exc.args[0].reason
+        host = self._safe_base()
+        if isinstance(exc, requests.Timeout) or isinstance(
+            reason, ReadTimeoutError | ConnectTimeoutError
+        ):
+            return SyncError(
+                ErrorKind.TIMEOUT,
+                f"Lightspeed did not answer {path} within {self.timeout:g} s "
+                f"({self.settings.http_max_retries} retries).",
+            )
+        if isinstance(reason, NewConnectionError | ProtocolError) or isinstance(
+            exc, requests.ConnectionError
+        ):
+            return SyncError(
+                ErrorKind.NETWORK,
+                f"Could not connect to {host} ({type(reason).__name__}).",
+            )
+        return SyncError(
+            ErrorKind.NETWORK, f"Request to {host}{path} failed ({type(exc).__name__})."
+        )
+
+    def _safe_base(self) -> str:
+        return redact(self.base_url, self._token)
+
+
+def _error_text(response: requests.Response, token: str) -> str:
+    """A short, secret-free rendering of an error body: ' Access token is not valid'."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    text = ""
+    if isinstance(body, dict):
+        text = str(body.get("message") or body.get("error") or "")
+    elif response.text:
+        text = response.text
+    text = " ".join(text.split())[:200]
+    return f" {redact(text, token)}" if text else ""

@@ -1,0 +1,54 @@
+"""Logging setup: plain lines to stderr, rotating files under LOG_DIR, secrets masked."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+from sync.errors import redact
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then masks every known secret and anything token-shaped."""
+
+    def __init__(self, fmt: str, secrets: tuple[str, ...]) -> None:
+        super().__init__(fmt)
+        self.secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), *self.secrets)
+
+
+def setup_logging(
+    log_dir: Path | None, secrets: tuple[str, ...] = (), *, verbose: bool = False
+) -> Path | None:
+    """Configure the root logger; returns the log file path (None if LOG_DIR is unusable)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console = logging.StreamHandler()
+    console.setFormatter(RedactingFormatter("%(levelname)s %(message)s", secrets))
+    root.addHandler(console)
+    for noisy in ("urllib3", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if log_dir is None:
+        return None
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "sync.log"
+        file_handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning(
+            "LOG_DIR %s is not writable (%s); logging to the console only.", log_dir, exc.strerror
+        )
+        return None
+    file_handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
+    root.addHandler(file_handler)
+    return path

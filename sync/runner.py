@@ -1,0 +1,352 @@
+"""Sync one entity at a time: cursor → pages → one transaction per page → sync_log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+
+from sync.config import Settings
+from sync.db import database_errors
+from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
+from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed import LightspeedClient, MalformedResponse, Page
+from sync.schema import sync_rejects
+from sync.store import Outcome, Progress, Store, utcnow
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("incremental", "full", "backfill")
+TRIGGERS = ("schedule", "manual", "cli")
+
+
+@dataclass(frozen=True)
+class EntityResult:
+    """What one entity's run did; `error` is set when it failed."""
+
+    entity: str
+    run_id: str
+    status: str
+    upserted: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    children_upserted: int = 0
+    api_calls: int = 0
+    pages: int = 0
+    version_from: int = 0
+    version_to: int | None = None
+    seconds: float = 0.0
+    error: SyncError | None = None
+
+
+PageCallback = Callable[[str, Progress, float], None]
+
+
+def _row_versions(rows: Sequence[object]) -> list[int]:
+    versions = []
+    for row in rows:
+        value = row.get("version") if isinstance(row, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            versions.append(value)
+    return versions
+
+
+def next_cursor(page: Page, cursor: int, path: str) -> int | None:
+    """The cursor after `page`, or None when the walk is over.
+
+    An API whose `after` is inclusive repeats the last row: a page holding only the
+    cursor's own version is the end. Anything else that does not advance is a loop.
+    """
+    if not page.rows:
+        return None
+    new = page.version_max
+    if new is None:
+        raise SyncError(
+            ErrorKind.API,
+            f"Lightspeed's page of {path} after version {cursor} carries no version numbers.",
+        )
+    if new > cursor:
+        return new
+    if all(v == cursor for v in _row_versions(page.rows)):
+        return None
+    raise SyncError(
+        ErrorKind.API,
+        f"Lightspeed returned {path} rows at or below version {cursor} for after={cursor}: "
+        "paging made no progress, stopped to avoid a loop.",
+    )
+
+
+class Runner:
+    """Runs syncs against one store. `stop` lets a signal end a run between pages."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        client_factory: Callable[[], LightspeedClient] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_page: PageCallback | None = None,
+        stop: threading.Event | None = None,
+        prefetch: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client_factory = client_factory or (lambda: LightspeedClient(settings))
+        self.clock = clock
+        self.on_page = on_page
+        self.stop = stop or threading.Event()
+        self.prefetch = prefetch
+
+    def run(
+        self,
+        entities: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+        trigger: str = "cli",
+        triggered_by: str | None = None,
+        run_id: str | None = None,
+    ) -> list[EntityResult]:
+        """Sync the named entities (default all); each one is isolated from the others."""
+        specs = [ENTITY_BY_NAME[name] for name in entities] if entities else list(ENTITIES)
+        run_id = run_id or str(uuid.uuid4())
+        action = "full" if full else "incremental"
+        results: list[EntityResult] = []
+        try:
+            client = self.client_factory()
+        except SyncError as exc:
+            return [self._not_started(spec, run_id, exc) for spec in specs]
+        fatal: SyncError | None = None
+        try:
+            for spec in specs:
+                if fatal is not None:
+                    # The token or settings are wrong: every further call would fail the same way.
+                    results.append(
+                        self._record_skip(spec, run_id, action, trigger, triggered_by, fatal)
+                    )
+                    continue
+                result = self.run_entity(
+                    spec,
+                    client,
+                    run_id=run_id,
+                    action=action,
+                    trigger=trigger,
+                    triggered_by=triggered_by,
+                    full=full,
+                )
+                results.append(result)
+                if result.error is not None and result.error.kind in (
+                    ErrorKind.AUTH,
+                    ErrorKind.CONFIG,
+                ):
+                    fatal = result.error
+        finally:
+            client.close()
+        return results
+
+    def run_entity(
+        self,
+        spec: EntitySpec,
+        client: LightspeedClient,
+        *,
+        run_id: str,
+        action: str,
+        trigger: str,
+        triggered_by: str | None,
+        full: bool,
+    ) -> EntityResult:
+        """One entity: read the cursor, page until empty, record the outcome."""
+        started = self.clock()
+        t0 = time.monotonic()
+        names = [spec.name] + ([spec.child.name] if spec.child else [])
+        try:
+            cursor = 0 if full else self.store.cursor(spec.name)
+            trackers = self.store.start_run(
+                run_id=run_id,
+                entities=names,
+                action=action,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                version_from=cursor,
+                now=started,
+            )
+        except SyncError as exc:
+            log.error("%s: could not start: %s", spec.name, exc)
+            return self._not_started(spec, run_id, exc)
+        calls_before = client.api_calls
+        version_from = cursor
+        error: SyncError | None = None
+        status = "success"
+        try:
+            cursor = self._walk(spec, client, cursor, run_id, trackers, calls_before, t0)
+            if self.stop.is_set():
+                status = "interrupted"
+        except SyncError as exc:
+            error, status = exc, "failed"
+            if isinstance(exc, MalformedResponse):
+                self._record_malformed(spec, run_id, cursor, exc)
+        except Exception as exc:  # a bug must not stop the other entities
+            log.exception("%s: unexpected failure", spec.name)
+            error = SyncError(
+                ErrorKind.API,
+                f"Unexpected {type(exc).__name__} while syncing {spec.name}: "
+                f"{redact(str(exc)[:200], *self.settings.secrets)}",
+            )
+            status = "failed"
+        main = trackers[0]
+        main.api_calls = client.api_calls - calls_before
+        if status == "success" and main.rejected:
+            status = "partial"
+        outcome = Outcome(
+            status=status,
+            error_type=error.kind.value
+            if error
+            else (ErrorKind.VALIDATION.value if status == "partial" else None),
+            error_details=error.details()
+            if error
+            else (
+                f"{main.rejected} record(s) did not match the expected shape; see sync_rejects."
+                if status == "partial"
+                else None
+            ),
+        )
+        try:
+            self.store.finish_run(spec, trackers, outcome, started_at=started, now=self.clock())
+        except SyncError as exc:
+            log.error("%s: could not record the outcome: %s", spec.name, exc)
+            error = error or exc
+            status = "failed"
+        seconds = time.monotonic() - t0
+        self._log_result(spec.name, status, main, seconds, error)
+        return EntityResult(
+            entity=spec.name,
+            run_id=run_id,
+            status=status,
+            upserted=main.upserted,
+            deleted=main.deleted,
+            rejected=main.rejected,
+            children_upserted=trackers[1].upserted if len(trackers) > 1 else 0,
+            api_calls=main.api_calls,
+            pages=main.pages,
+            version_from=version_from,
+            version_to=main.version_to,
+            seconds=seconds,
+            error=error,
+        )
+
+    def _walk(
+        self,
+        spec: EntitySpec,
+        client: LightspeedClient,
+        cursor: int,
+        run_id: str,
+        trackers: list[Progress],
+        calls_before: int,
+        t0: float,
+    ) -> int:
+        def fetch(after: int) -> Page:
+            return client.list_page(spec.path, after, deleted=spec.send_deleted)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{spec.name}") as pool:
+            pending: Future[Page] | None = None
+            page = fetch(cursor)
+            while not self.stop.is_set():
+                new_cursor = next_cursor(page, cursor, spec.path)
+                if new_cursor is None:
+                    break
+                if self.prefetch:
+                    pending = pool.submit(fetch, new_cursor)
+                try:
+                    mapped = map_page(spec, page.rows, self.clock())
+                    self.store.write_page(
+                        spec,
+                        mapped,
+                        cursor=new_cursor,
+                        run_id=run_id,
+                        trackers=trackers,
+                        now=self.clock(),
+                    )
+                except BaseException:
+                    if pending is not None:
+                        pending.cancel()
+                    raise
+                cursor = new_cursor
+                trackers[0].api_calls = client.api_calls - calls_before
+                if self.on_page:
+                    self.on_page(spec.name, trackers[0], time.monotonic() - t0)
+                page = pending.result() if pending is not None else fetch(cursor)
+                pending = None
+        return cursor
+
+    def _record_malformed(
+        self, spec: EntitySpec, run_id: str, cursor: int, exc: MalformedResponse
+    ) -> None:
+        try:
+            with database_errors(self.store.url), self.store.engine.begin() as conn:
+                conn.execute(
+                    insert(sync_rejects).values(
+                        run_id=run_id,
+                        entity_type=spec.name,
+                        source_id=None,
+                        reason=f"{exc.message} (page after version {cursor})",
+                        raw={"excerpt": exc.excerpt},
+                        rejected_at=self.clock(),
+                    )
+                )
+        except SyncError as db_exc:
+            log.error("%s: could not record the malformed page: %s", spec.name, db_exc)
+
+    def _record_skip(
+        self,
+        spec: EntitySpec,
+        run_id: str,
+        action: str,
+        trigger: str,
+        triggered_by: str | None,
+        cause: SyncError,
+    ) -> EntityResult:
+        names = [spec.name] + ([spec.child.name] if spec.child else [])
+        now = self.clock()
+        skipped = SyncError(cause.kind, f"Not attempted: {cause.message}", recovery=cause.recovery)
+        try:
+            cursor = self.store.cursor(spec.name)
+            trackers = self.store.start_run(
+                run_id=run_id,
+                entities=names,
+                action=action,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                version_from=cursor,
+                now=now,
+            )
+            outcome = Outcome("failed", cause.kind.value, skipped.details())
+            self.store.finish_run(spec, trackers, outcome, started_at=now, now=self.clock())
+        except SyncError as exc:
+            log.error("%s: could not record the skip: %s", spec.name, exc)
+        return EntityResult(entity=spec.name, run_id=run_id, status="failed", error=skipped)
+
+    @staticmethod
+    def _not_started(spec: EntitySpec, run_id: str, exc: SyncError) -> EntityResult:
+        return EntityResult(entity=spec.name, run_id=run_id, status="failed", error=exc)
+
+    @staticmethod
+    def _log_result(
+        name: str, status: str, main: Progress, seconds: float, error: SyncError | None
+    ) -> None:
+        rate = main.upserted / seconds if seconds > 0 else 0.0
+        message = (
+            f"{name}: {status} — {main.upserted} upserted, {main.deleted} deleted, "
+            f"{main.rejected} rejected, {main.pages} pages, {main.api_calls} API calls, "
+            f"{seconds:.1f} s ({rate:,.0f} records/s)"
+        )
+        if error:
+            log.error("%s; %s", message, error.details())
+        else:
+            log.info(message)

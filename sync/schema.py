@@ -1,0 +1,241 @@
+"""SQLAlchemy Core tables: the one description of the database for SQLite and Postgres."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+from sync.entities import ENTITIES, Field, Kind
+
+metadata = MetaData()
+
+
+class ExactNumber(TypeDecorator[Decimal]):
+    """`numeric` on Postgres; on SQLite, text, because SQLite would round through a float."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """`timestamptz` on Postgres; UTC text on SQLite. Always returns aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+_SQL_TYPES: dict[Kind, Any] = {
+    Kind.TEXT: Text,
+    Kind.INT: BigInteger,
+    Kind.NUMBER: ExactNumber,
+    Kind.BOOL: Boolean,
+    Kind.TIMESTAMP: UtcDateTime,
+    Kind.DATE: Date,
+}
+
+
+def _columns(fields: tuple[Field, ...]) -> list[Column[Any]]:
+    return [Column(f.name, _SQL_TYPES[f.kind]()) for f in fields]
+
+
+def _common_tail() -> list[Column[Any]]:
+    return [
+        Column("deleted_at", UtcDateTime()),
+        Column("raw", JsonDocument, nullable=False),
+        Column("synced_at", UtcDateTime(), nullable=False),
+    ]
+
+
+def _entity_tables() -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    for spec in ENTITIES:
+        table = Table(
+            spec.table,
+            metadata,
+            Column("id", Text, primary_key=True),
+            Column("version", BigInteger, nullable=False),
+            *_columns(spec.fields),
+            *_common_tail(),
+        )
+        for cols in spec.indexes:
+            Index(f"ix_{spec.table}_{'_'.join(cols)}", *(table.c[c] for c in cols))
+        tables[spec.name] = table
+        if spec.child is not None:
+            child = spec.child
+            child_table = Table(
+                child.table,
+                metadata,
+                Column(child.parent_column, Text, nullable=False),
+                Column("id", Text, nullable=False),
+                Column("version", BigInteger, nullable=False),
+                *_columns(child.fields),
+                *_common_tail(),
+                PrimaryKeyConstraint(child.parent_column, "id", name=f"pk_{child.table}"),
+            )
+            Index(f"ix_{child.table}_product_id", child_table.c.product_id)
+            tables[child.name] = child_table
+    return tables
+
+
+ENTITY_TABLES = _entity_tables()
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("entity_type", Text, primary_key=True),
+    Column("last_sync_time", UtcDateTime()),
+    Column("last_attempt_at", UtcDateTime()),
+    Column("status", Text, nullable=False, server_default="never"),
+    Column("error_type", Text),
+    Column("error_message", Text),
+    Column("cursor_version", BigInteger, nullable=False, server_default="0"),
+    Column("last_run_id", Text),
+    Column("records_total", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime()),
+)
+
+sync_log = Table(
+    "sync_log",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("run_id", Text, nullable=False),
+    Column("entity_type", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("trigger", Text, nullable=False),
+    Column("triggered_by", Text),
+    Column("status", Text, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("duration_ms", BigInteger),
+    Column("records_upserted", BigInteger, nullable=False, server_default="0"),
+    Column("records_deleted", BigInteger, nullable=False, server_default="0"),
+    Column("records_rejected", BigInteger, nullable=False, server_default="0"),
+    Column("api_calls", Integer, nullable=False, server_default="0"),
+    Column("pages", Integer, nullable=False, server_default="0"),
+    Column("version_from", BigInteger),
+    Column("version_to", BigInteger),
+    Column("error_type", Text),
+    Column("error_details", Text),
+    Column("host", Text),
+    Column("pid", Integer),
+)
+Index("ix_sync_log_entity_started", sync_log.c.entity_type, sync_log.c.started_at)
+Index("ix_sync_log_started", sync_log.c.started_at)
+Index("ix_sync_log_run_id", sync_log.c.run_id)
+Index("ix_sync_log_status", sync_log.c.status)
+
+sync_requests = Table(
+    "sync_requests",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("entity_type", Text, nullable=False),
+    Column("requested_by", Text),
+    Column("reason", Text),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("status", Text, nullable=False, server_default="queued"),
+    Column("started_at", UtcDateTime()),
+    Column("finished_at", UtcDateTime()),
+    Column("run_id", Text),
+    Column("error", Text),
+)
+Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
+
+scheduler_heartbeat = Table(
+    "scheduler_heartbeat",
+    metadata,
+    Column("instance_id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("last_beat_at", UtcDateTime(), nullable=False),
+    Column("next_run_at", UtcDateTime()),
+    Column("activity", JsonDocument),
+)
+
+sync_rejects = Table(
+    "sync_rejects",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("run_id", Text, nullable=False),
+    Column("entity_type", Text, nullable=False),
+    Column("source_id", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", JsonDocument),
+    Column("rejected_at", UtcDateTime(), nullable=False),
+)
+Index("ix_sync_rejects_entity", sync_rejects.c.entity_type, sync_rejects.c.rejected_at)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", UtcDateTime(), nullable=False),
+)
+
+__all__ = [
+    "ENTITY_TABLES",
+    "Boolean",
+    "ExactNumber",
+    "UtcDateTime",
+    "metadata",
+    "scheduler_heartbeat",
+    "schema_migrations",
+    "sync_log",
+    "sync_rejects",
+    "sync_requests",
+    "sync_state",
+]

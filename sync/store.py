@@ -1,0 +1,321 @@
+"""Writes to the copy: one transaction per page (rows, line items, rejects, cursor, progress)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from sync.db import database_errors, dumps_json
+from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.schema import ENTITY_TABLES, sync_log, sync_rejects, sync_state
+
+# Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
+_CHUNK = 900
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class Progress:
+    """Running totals of one entity's run, written to its sync_log row with every page."""
+
+    log_id: int
+    upserted: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    pages: int = 0
+    api_calls: int = 0
+    version_to: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "records_upserted": self.upserted,
+            "records_deleted": self.deleted,
+            "records_rejected": self.rejected,
+            "pages": self.pages,
+            "api_calls": self.api_calls,
+            "version_to": self.version_to,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run of one entity ended."""
+
+    status: str  # success / partial / failed / interrupted
+    error_type: str | None = None
+    error_details: str | None = None
+
+
+class Store:
+    """The sync's view of the database. `pg_method` picks the Postgres bulk path."""
+
+    def __init__(self, engine: Engine, *, pg_method: str = "copy") -> None:
+        self.engine = engine
+        self.url = str(engine.url)
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self.pg_method = pg_method
+
+    # -- state and log -------------------------------------------------------------------
+
+    def ensure_state_rows(self) -> None:
+        """Create the sync_state row of every entity that has none."""
+        with database_errors(self.url), self.engine.begin() as conn:
+            present = set(conn.scalars(select(sync_state.c.entity_type)))
+            missing = [e for e in STATE_ENTITIES if e not in present]
+            if missing:
+                conn.execute(
+                    insert(sync_state),
+                    [{"entity_type": e, "status": "never", "cursor_version": 0} for e in missing],
+                )
+
+    def cursor(self, entity: str) -> int:
+        """The stored version cursor of `entity` (0 when never synced)."""
+        with database_errors(self.url), self.engine.connect() as conn:
+            value = conn.scalar(
+                select(sync_state.c.cursor_version).where(sync_state.c.entity_type == entity)
+            )
+        return int(value or 0)
+
+    def start_run(
+        self,
+        *,
+        run_id: str,
+        entities: Sequence[str],
+        action: str,
+        trigger: str,
+        triggered_by: str | None,
+        version_from: int,
+        now: datetime,
+    ) -> list[Progress]:
+        """Insert a `running` sync_log row per entity; returns their progress trackers."""
+        trackers = []
+        with database_errors(self.url), self.engine.begin() as conn:
+            for entity in entities:
+                log_id = conn.scalar(
+                    insert(sync_log)
+                    .values(
+                        run_id=run_id,
+                        entity_type=entity,
+                        action=action,
+                        trigger=trigger,
+                        triggered_by=triggered_by,
+                        status="running",
+                        started_at=now,
+                        version_from=version_from,
+                        host=socket.gethostname(),
+                        pid=os.getpid(),
+                    )
+                    .returning(sync_log.c.id)
+                )
+                conn.execute(
+                    update(sync_state)
+                    .where(sync_state.c.entity_type == entity)
+                    .values(
+                        status="running", last_attempt_at=now, last_run_id=run_id, updated_at=now
+                    )
+                )
+                trackers.append(Progress(log_id=int(log_id)))
+        return trackers
+
+    def finish_run(
+        self,
+        spec: EntitySpec,
+        trackers: Sequence[Progress],
+        outcome: Outcome,
+        *,
+        started_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Close the run's sync_log rows and update sync_state (counts included)."""
+        names = [spec.name] + ([spec.child.name] if spec.child else [])
+        duration_ms = int((now - started_at).total_seconds() * 1000)
+        with database_errors(self.url), self.engine.begin() as conn:
+            for name, tracker in zip(names, trackers, strict=True):
+                conn.execute(
+                    update(sync_log)
+                    .where(sync_log.c.id == tracker.log_id)
+                    .values(
+                        status=outcome.status,
+                        finished_at=now,
+                        duration_ms=duration_ms,
+                        error_type=outcome.error_type,
+                        error_details=outcome.error_details,
+                        **tracker.values(),
+                    )
+                )
+                total = conn.scalar(select(func.count()).select_from(ENTITY_TABLES[name]))
+                values: dict[str, Any] = {
+                    "status": outcome.status,
+                    "error_type": outcome.error_type,
+                    "error_message": outcome.error_details,
+                    "records_total": int(total or 0),
+                    "updated_at": now,
+                }
+                if outcome.status in ("success", "partial"):
+                    values["last_sync_time"] = now
+                conn.execute(
+                    update(sync_state).where(sync_state.c.entity_type == name).values(**values)
+                )
+
+    # -- page writes ---------------------------------------------------------------------
+
+    def write_page(
+        self,
+        spec: EntitySpec,
+        page: MappedPage,
+        *,
+        cursor: int,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        """Write one page and advance the cursor, all in one transaction."""
+        table = ENTITY_TABLES[spec.name]
+        with database_errors(self.url), self.engine.begin() as conn:
+            rows = self._newer_rows(conn, table, page.rows)
+            self._upsert(conn, table, rows)
+            written_children = 0
+            if spec.child is not None:
+                written_children = self._replace_children(conn, spec, rows, page.children)
+            if page.rejects:
+                conn.execute(
+                    insert(sync_rejects),
+                    [
+                        {
+                            "run_id": run_id,
+                            "entity_type": spec.name,
+                            "source_id": r.source_id,
+                            "reason": r.reason,
+                            "raw": r.raw,
+                            "rejected_at": now,
+                        }
+                        for r in page.rejects
+                    ],
+                )
+            main = trackers[0]
+            main.upserted += len(rows)
+            main.deleted += sum(1 for r in rows if r["deleted_at"] is not None)
+            main.rejected += len(page.rejects)
+            if len(trackers) > 1:
+                trackers[1].upserted += written_children
+            names = [spec.name] + ([spec.child.name] if spec.child else [])
+            conn.execute(
+                update(sync_state)
+                .where(sync_state.c.entity_type.in_(names))
+                .values(cursor_version=cursor, updated_at=now)
+            )
+            for tracker in trackers:
+                tracker.pages += 1
+                tracker.version_to = cursor
+                conn.execute(
+                    update(sync_log)
+                    .where(sync_log.c.id == tracker.log_id)
+                    .values(**tracker.values())
+                )
+
+    def _newer_rows(
+        self, conn: Connection, table: Table, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Drop rows older than what is stored (a backfill must never undo a newer sync)."""
+        stored: dict[str, int] = {}
+        for chunk in _chunks([r["id"] for r in rows]):
+            stored.update(
+                conn.execute(
+                    select(table.c.id, table.c.version).where(table.c.id.in_(chunk))
+                ).tuples()
+            )
+        return [r for r in rows if stored.get(r["id"], -1) <= r["version"]]
+
+    def _replace_children(
+        self,
+        conn: Connection,
+        spec: EntitySpec,
+        parents: list[dict[str, Any]],
+        children: list[dict[str, Any]],
+    ) -> int:
+        assert spec.child is not None
+        child_table = ENTITY_TABLES[spec.child.name]
+        parent_col = spec.child.parent_column
+        parent_ids = [p["id"] for p in parents]
+        for chunk in _chunks(parent_ids):
+            conn.execute(delete(child_table).where(child_table.c[parent_col].in_(chunk)))
+        keep = set(parent_ids)
+        rows = [c for c in children if c[parent_col] in keep]
+        self._insert(conn, child_table, rows)
+        return len(rows)
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self.is_postgres and self.pg_method == "copy":
+            _copy_upsert(conn, table, rows)
+            return
+        make = pg_insert if self.is_postgres else sqlite_insert
+        statement = make(table)
+        columns = [c.name for c in table.columns if not c.primary_key]
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={name: statement.excluded[name] for name in columns},
+        )
+        conn.execute(statement, rows)
+
+    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self.is_postgres and self.pg_method == "copy":
+            _copy_rows(conn, table.name, table, rows)
+            return
+        conn.execute(insert(table), rows)
+
+
+def _copy_values(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    names = [c.name for c in table.columns]
+    for row in rows:
+        yield tuple(dumps_json(row[n]) if n == "raw" else row.get(n) for n in names)
+
+
+def _copy_rows(conn: Connection, target: str, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY rows into `target` (a table shaped like `table`) through psycopg."""
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+        for values in _copy_values(table, rows):
+            copy.write_row(values)
+
+
+def _copy_upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY into a per-connection staging table, then one INSERT ... ON CONFLICT."""
+    stage = f"_stage_{table.name}"
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name} INCLUDING DEFAULTS) "
+        "ON COMMIT DELETE ROWS"
+    )
+    _copy_rows(conn, stage, table, rows)
+    names = [f'"{c.name}"' for c in table.columns]
+    keys = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    updates = ", ".join(
+        f'"{c.name}" = EXCLUDED."{c.name}"' for c in table.columns if not c.primary_key
+    )
+    column_list = ", ".join(names)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
