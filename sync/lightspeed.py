@@ -342,6 +342,11 @@ class LightspeedClient:
         if exc.args and isinstance(exc.args[0], MaxRetryError):
             reason = exc.args[0].reason
         host = self._safe_base()
+        # urllib3's NewConnectionError subclasses ConnectTimeoutError: test it first.
+        if isinstance(reason, NewConnectionError):
+            return SyncError(
+                ErrorKind.NETWORK, f"Could not connect to {host} ({type(reason).__name__})."
+            )
         if isinstance(exc, requests.Timeout) or isinstance(
             reason, ReadTimeoutError | ConnectTimeoutError
         ):
@@ -350,7 +355,7 @@ class LightspeedClient:
                 f"Lightspeed did not answer {path} within {self.timeout:g} s "
                 f"({self.settings.http_max_retries} retries).",
             )
-        if isinstance(reason, NewConnectionError | ProtocolError) or isinstance(
+        if isinstance(reason, ProtocolError) or isinstance(
             exc, requests.ConnectionError
         ):
             return SyncError(

@@ -231,11 +231,8 @@ class Store:
         """Drop rows older than what is stored (a backfill must never undo a newer sync)."""
         stored: dict[str, int] = {}
         for chunk in _chunks([r["id"] for r in rows]):
-            stored.update(
-                conn.execute(
-                    select(table.c.id, table.c.version).where(table.c.id.in_(chunk))
-                ).tuples()
-            )
+            query = select(table.c.id, table.c.version).where(table.c.id.in_(chunk))
+            stored.update({source_id: version for source_id, version in conn.execute(query)})
         return [r for r in rows if stored.get(r["id"], -1) <= r["version"]]
 
     def _replace_children(

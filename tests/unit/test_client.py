@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import time
+from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sync.config import load_settings
+from sync.errors import ErrorKind, SyncError
+from sync.lightspeed import LightspeedClient, RatePacer, page_cursor
+from tests.support.scripted_server import Reply, ScriptedServer
+
+TOKEN = "tok-SECRET-123456"
+EMPTY = {"data": [], "version": {"min": None, "max": None}}
+PAGE = {"data": [{"id": "a", "version": 11}, {"id": "b", "version": 12}],
+        "version": {"max": 12, "min": 11}}
+
+
+def client_for(server: ScriptedServer, **env: str) -> LightspeedClient:
+    settings = load_settings(
+        {"LIGHTSPEED_BASE_URL": server.url, "LIGHTSPEED_TOKEN": TOKEN,
+         "LIGHTSPEED_TIMEOUT_SECONDS": "0.5", "LIGHTSPEED_MAX_RETRIES": "3", **env},
+        env_file=None,
+    )
+    return LightspeedClient(settings)
+
+
+def test_it_sends_bearer_auth_and_paging_params():
+    with ScriptedServer([Reply(body=PAGE)]).running() as server:
+        page = client_for(server).list_page("/customers", 10, deleted=True)
+    seen = server.seen[0]
+    assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "after=10" in seen.path and "page_size=1000" in seen.path and "deleted=true" in seen.path
+    assert page.version_max == 12 and page.api_calls == 1
+
+
+def test_it_retries_5xx_then_succeeds_and_counts_calls():
+    replies = [Reply(503, {"error": "x"}), Reply(502, {"error": "x"}), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        client = client_for(server)
+        page = client.list_page("/sales", 0)
+    assert len(page.rows) == 2
+    assert client.api_calls == 3
+
+
+def test_it_retries_after_http_date():
+    when = datetime.now(UTC) + timedelta(seconds=2)
+    header = {"Retry-After": format_datetime(when, usegmt=True)}
+    replies = [Reply(429, {"error": "Too Many Requests"}, header), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        client_for(server).list_page("/sales", 0)
+    gap = server.seen[1].at - server.seen[0].at
+    assert gap >= 0.9  # the date has 1 s resolution; it still must be waited for
+
+
+def test_it_retries_after_seconds():
+    replies = [Reply(429, {"error": "x"}, {"Retry-After": "1"}), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        client_for(server).list_page("/sales", 0)
+    assert server.seen[1].at - server.seen[0].at >= 0.95
+
+
+def test_a_huge_retry_after_is_capped():
+    replies = [Reply(429, {"error": "x"}, {"Retry-After": "86400"}), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        start = time.monotonic()
+        client_for(server, LIGHTSPEED_RETRY_AFTER_MAX_SECONDS="0.2").list_page("/sales", 0)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (401, {"error": "Access token is not valid"}, ErrorKind.AUTH),
+        (403, {"error": "permission denied"}, ErrorKind.AUTH),
+        (404, {"error": "Not found"}, ErrorKind.CONFIG),
+        (400, {"error": "bad request"}, ErrorKind.API),
+        (500, {"error": "boom"}, ErrorKind.API),
+        (429, {"error": "Too Many Requests"}, ErrorKind.RATE_LIMIT),
+    ],
+)
+def test_statuses_map_to_error_kinds(status, body, kind):
+    with ScriptedServer([Reply(status, body, {"Retry-After": "0"})]).running() as server:
+        client = client_for(server, SYNC_PAGE_SIZE="100", LIGHTSPEED_MAX_RETRIES="1")
+        with pytest.raises(SyncError) as info:
+            client.list_page("/sales", 0)
+    assert info.value.kind is kind
+    assert TOKEN not in str(info.value) and TOKEN not in info.value.details()
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_failures_are_not_retried(status):
+    with ScriptedServer([Reply(status, {"error": "no"})]).running() as server:
+        with pytest.raises(SyncError):
+            client_for(server).list_page("/sales", 0)
+    assert len(server.seen) == 1
+
+
+def test_an_echoed_token_never_reaches_the_message():
+    reply = Reply(401, {"error": f"token {TOKEN} is not valid"})
+    with ScriptedServer([reply]).running() as server:
+        with pytest.raises(SyncError) as info:
+            client_for(server).list_page("/sales", 0)
+    assert TOKEN not in str(info.value)
+
+
+def test_timeouts_are_retried_then_classified():
+    with ScriptedServer([Reply(body=PAGE, delay=1.5)]).running() as server:
+        with pytest.raises(SyncError) as info:
+            client_for(server, LIGHTSPEED_MAX_RETRIES="1").list_page("/sales", 0)
+    assert info.value.kind is ErrorKind.TIMEOUT
+    assert len(server.seen) == 2
+
+
+def test_connection_refused_is_network():
+    server = ScriptedServer([Reply()])
+    server.httpd.server_close()  # nothing listens on that port any more
+    with pytest.raises(SyncError) as info:
+        client_for(server, LIGHTSPEED_MAX_RETRIES="1").list_page("/sales", 0)
+    assert info.value.kind is ErrorKind.NETWORK
+
+
+def test_malformed_json_is_retried_then_reported():
+    replies = [Reply(body=b'{"data": [{"id": "a"'), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        page = client_for(server).list_page("/sales", 0)
+    assert len(page.rows) == 2
+
+    with ScriptedServer([Reply(body=b"<html>oops")]).running() as server:
+        with pytest.raises(SyncError) as info:
+            client_for(server).list_page("/sales", 0)
+    assert info.value.kind is ErrorKind.API
+    assert "malformed JSON" in info.value.message
+
+
+def test_oversize_page_size_steps_down_when_refused():
+    replies = [Reply(400, {"error": "page_size too large"}), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        client = client_for(server)
+        client.list_page("/sales", 0)
+    assert "page_size=200" in server.seen[1].path
+    assert client.page_size == 200
+
+
+def test_numbers_arrive_as_decimals():
+    body = b'{"data": [{"id": "a", "version": 5, "price": 20.6611600000}], "version": {"max": 5}}'
+    with ScriptedServer([Reply(body=body)]).running() as server:
+        page = client_for(server).list_page("/products", 0)
+    assert str(page.rows[0]["price"]) == "20.6611600000"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"version": {"max": 20, "min": 3}}, 20),
+        ({"version": {"max": None, "min": None}}, 15),
+        ({}, 15),
+        ({"version": None}, 15),
+    ],
+)
+def test_page_cursor_falls_back_to_row_versions(body, expected):
+    assert page_cursor(body, [{"version": 15}, {"version": 3}]) == expected
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_pacer_does_not_wait_while_quota_is_plentiful():
+    clock = FakeClock()
+    pacer = RatePacer(300, clock=clock.monotonic, wall_clock=clock.monotonic, sleep=clock.sleep)
+    pacer.observe({"X-RateLimit-Limit": "350", "X-RateLimit-Remaining": "300"})
+    pacer.wait()
+    pacer.wait()
+    assert clock.slept == []
+
+
+def test_pacer_spreads_the_last_requests_over_the_window():
+    clock = FakeClock()
+    pacer = RatePacer(300, clock=clock.monotonic, wall_clock=clock.monotonic, sleep=clock.sleep)
+    pacer.wait()
+    pacer.observe({"X-RateLimit-Limit": "350", "X-RateLimit-Remaining": "10"})
+    pacer.wait()
+    assert clock.slept == [pytest.approx(30.0)]
+
+
+def test_pacer_uses_the_reset_header_when_sent():
+    clock = FakeClock()
+    pacer = RatePacer(300, clock=clock.monotonic, wall_clock=clock.monotonic, sleep=clock.sleep)
+    pacer.wait()
+    pacer.observe({"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "5",
+                   "X-RateLimit-Reset": "20"})
+    pacer.wait()
+    assert clock.slept == [pytest.approx(4.0)]
