@@ -1,0 +1,37 @@
+# Every target runs inside the virtualenv at .venv (created on first use).
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
+
+.PHONY: install test lint format demo bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# pytest exits 5 when it collects nothing: that is a failure here, not a pass.
+test: lint
+	$(PYTHON) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+demo: install
+	$(PYTHON) -m sync demo
+
+bench: install
+	$(PYTHON) benchmarks/bench.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .demo .pytest_cache .ruff_cache benchmarks/results
