@@ -42,9 +42,23 @@ RESULTS = REPO / "benchmarks" / "results"
 def start_simulator(scale: str, seed: int = 42) -> tuple[subprocess.Popen[str], str]:
     """Start the simulator process; returns it and its API URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "sync.simulator", "--port", "0", "--scale", scale,
-         "--seed", str(seed), "--token", TOKEN],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sync.simulator",
+            "--port",
+            "0",
+            "--scale",
+            scale,
+            "--seed",
+            str(seed),
+            "--token",
+            TOKEN,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -58,16 +72,21 @@ def start_simulator(scale: str, seed: int = 42) -> tuple[subprocess.Popen[str], 
 def timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run a child to completion; wall seconds, peak RSS (MB) and exit code."""
     start = time.perf_counter()
-    process = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     output = process.stdout.read() if process.stdout else ""
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         print(output, file=sys.stderr)
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "exit": code,
-            "output": output}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "exit": code,
+        "output": output,
+    }
 
 
 def new_database(backend: str, workdir: Path) -> tuple[str, Any]:
@@ -88,8 +107,9 @@ def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
     engine = create_db_engine(db_url)
     with engine.connect() as conn:
         row = conn.execute(
-            select(func.sum(sync_log.c.records_upserted), func.sum(sync_log.c.api_calls),
-                   func.count()).where(sync_log.c.id > run_id_after)
+            select(
+                func.sum(sync_log.c.records_upserted), func.sum(sync_log.c.api_calls), func.count()
+            ).where(sync_log.c.id > run_id_after)
         ).one()
         last_id = conn.scalar(select(func.max(sync_log.c.id))) or 0
     engine.dispose()
@@ -98,11 +118,21 @@ def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
 
 def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict[str, Any]:
     db_url, drop = new_database(backend, workdir)
-    env = {**os.environ, "DATABASE_URL": db_url, "LIGHTSPEED_BASE_URL": api_url,
-           "LIGHTSPEED_TOKEN": TOKEN, "LOG_DIR": str(workdir / "logs")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "LIGHTSPEED_BASE_URL": api_url,
+        "LIGHTSPEED_TOKEN": TOKEN,
+        "LOG_DIR": str(workdir / "logs"),
+    }
     try:
-        subprocess.run([sys.executable, "-m", "sync", "migrate"], cwd=REPO, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "sync", "migrate"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         full = timed_child([sys.executable, "-m", "sync", "run"], env)
         stats = run_stats(db_url, 0)
         again = timed_child([sys.executable, "-m", "sync", "run"], env)
@@ -112,21 +142,32 @@ def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict
         engine = create_db_engine(db_url)
         with engine.connect() as conn:
             sync_ms = conn.scalar(
-                select(func.max(sync_log.c.finished_at) - func.min(sync_log.c.started_at))
-                .where(sync_log.c.id > stats["last_id"])
+                select(func.max(sync_log.c.finished_at) - func.min(sync_log.c.started_at)).where(
+                    sync_log.c.id > stats["last_id"]
+                )
             )
         engine.dispose()
-        nochange_seconds = (
-            sync_ms.total_seconds() if hasattr(sync_ms, "total_seconds") else None
-        )
+        nochange_seconds = sync_ms.total_seconds() if hasattr(sync_ms, "total_seconds") else None
         load = {}
-        for method in (["copy", "values"] if backend == "postgres" else ["values"]):
+        for method in ["copy", "values"] if backend == "postgres" else ["values"]:
             load_db, load_drop = new_database(backend, workdir)
             try:
                 load[method] = timed_child(
-                    [sys.executable, str(REPO / "benchmarks" / "passes.py"), "load",
-                     "--api-url", api_url, "--token", TOKEN, "--db-url", load_db,
-                     "--pg-method", method], env)
+                    [
+                        sys.executable,
+                        str(REPO / "benchmarks" / "passes.py"),
+                        "load",
+                        "--api-url",
+                        api_url,
+                        "--token",
+                        TOKEN,
+                        "--db-url",
+                        load_db,
+                        "--pg-method",
+                        method,
+                    ],
+                    env,
+                )
                 load[method]["seconds"] = _reported_seconds(load[method])
             finally:
                 load_drop()
@@ -157,39 +198,73 @@ def _reported_seconds(result: dict[str, Any]) -> float:
 def crash_trials(backend: str, api_url: str, sim_url: str, trials: int, workdir: Path) -> dict:
     """kill -9 the sync at random moments, rerun, compare with the source."""
     db_url, drop = new_database(backend, workdir)
-    env = {**os.environ, "DATABASE_URL": db_url, "LIGHTSPEED_BASE_URL": api_url,
-           "LIGHTSPEED_TOKEN": TOKEN, "LOG_DIR": str(workdir / "logs"), "SYNC_PAGE_SIZE": "200"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "LIGHTSPEED_BASE_URL": api_url,
+        "LIGHTSPEED_TOKEN": TOKEN,
+        "LOG_DIR": str(workdir / "logs"),
+        "SYNC_PAGE_SIZE": "200",
+    }
     rng = random.Random(7)
     killed = 0
     try:
-        subprocess.run([sys.executable, "-m", "sync", "migrate"], cwd=REPO, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "sync", "migrate"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         for _ in range(trials):
-            process = subprocess.Popen([sys.executable, "-m", "sync", "run", "--full"], cwd=REPO,
-                                       env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sync", "run", "--full"],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.5, 6.0))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 killed += 1
             process.wait()
-        final = subprocess.run([sys.executable, "-m", "sync", "run"], cwd=REPO, env=env,
-                               capture_output=True, text=True)
+        final = subprocess.run(
+            [sys.executable, "-m", "sync", "run"], cwd=REPO, env=env, capture_output=True, text=True
+        )
         check = subprocess.run(
-            [sys.executable, str(REPO / "benchmarks" / "passes.py"), "compare",
-             "--sim-url", sim_url, "--db-url", db_url], cwd=REPO, env=env,
-            capture_output=True, text=True)
-        return {"backend": backend, "trials": trials, "killed": killed,
-                "final_exit": final.returncode, "exact": check.returncode == 0,
-                "differences": check.stdout.strip()[:500]}
+            [
+                sys.executable,
+                str(REPO / "benchmarks" / "passes.py"),
+                "compare",
+                "--sim-url",
+                sim_url,
+                "--db-url",
+                db_url,
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        return {
+            "backend": backend,
+            "trials": trials,
+            "killed": killed,
+            "final_exit": final.returncode,
+            "exact": check.returncode == 0,
+            "differences": check.stdout.strip()[:500],
+        }
     finally:
         drop()
 
 
 def print_table(rows: list[dict[str, Any]], passes: dict[str, dict[str, Any]]) -> None:
-    header = (f"{'backend':<9} {'scale':<7} {'records':>9} {'full s':>8} {'rec/s':>8} "
-              f"{'RSS MB':>7} {'fetch s':>8} {'load s':>14} {'ratio':>6} {'no-chg s':>9} "
-              f"{'calls':>5}")
+    header = (
+        f"{'backend':<9} {'scale':<7} {'records':>9} {'full s':>8} {'rec/s':>8} "
+        f"{'RSS MB':>7} {'fetch s':>8} {'load s':>14} {'ratio':>6} {'no-chg s':>9} "
+        f"{'calls':>5}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -199,14 +274,18 @@ def print_table(rows: list[dict[str, Any]], passes: dict[str, dict[str, Any]]) -
         ratio = r["full_seconds"] / max(fetch, best_load)
         load_text = "/".join(f"{v:.1f}" for v in loads.values())
         nochange = r["nochange_sync_seconds"]
-        print(f"{r['backend']:<9} {r['scale']:<7} {r['records']:>9,} {r['full_seconds']:>8.1f} "
-              f"{r['records_per_s']:>8,.0f} {r['peak_rss_mb']:>7.0f} {fetch:>8.1f} "
-              f"{load_text:>14} {ratio:>6.2f} "
-              f"{(nochange if nochange is not None else float('nan')):>9.3f} "
-              f"{r['nochange_api_calls']:>5}")
+        print(
+            f"{r['backend']:<9} {r['scale']:<7} {r['records']:>9,} {r['full_seconds']:>8.1f} "
+            f"{r['records_per_s']:>8,.0f} {r['peak_rss_mb']:>7.0f} {fetch:>8.1f} "
+            f"{load_text:>14} {ratio:>6.2f} "
+            f"{(nochange if nochange is not None else float('nan')):>9.3f} "
+            f"{r['nochange_api_calls']:>5}"
+        )
         r["ratio_full_to_max_pass"] = ratio
-    print("load s: copy/values on Postgres, executemany on SQLite. ratio = full / max(fetch, "
-          "load). no-chg s: the sync itself (from sync_log), without interpreter start-up.")
+    print(
+        "load s: copy/values on Postgres, executemany on SQLite. ratio = full / max(fetch, "
+        "load). no-chg s: the sync itself (from sync_log), without interpreter start-up."
+    )
 
 
 def main() -> int:
@@ -218,7 +297,9 @@ def main() -> int:
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "runs": [], "fetch_only": {}, "crash": [],
+        "runs": [],
+        "fetch_only": {},
+        "crash": [],
     }
     with tempfile.TemporaryDirectory(prefix="lsync-bench-") as tmp:
         workdir = Path(tmp)
@@ -226,8 +307,17 @@ def main() -> int:
             sim, api_url = start_simulator(scale)
             try:
                 fetch = timed_child(
-                    [sys.executable, str(REPO / "benchmarks" / "passes.py"), "fetch",
-                     "--api-url", api_url, "--token", TOKEN], os.environ.copy())
+                    [
+                        sys.executable,
+                        str(REPO / "benchmarks" / "passes.py"),
+                        "fetch",
+                        "--api-url",
+                        api_url,
+                        "--token",
+                        TOKEN,
+                    ],
+                    os.environ.copy(),
+                )
                 fetch["seconds"] = _reported_seconds(fetch)
                 results["fetch_only"][scale] = {k: fetch[k] for k in ("seconds", "peak_rss_mb")}
                 for backend in args.backends.split(","):
@@ -238,14 +328,17 @@ def main() -> int:
                     for backend in args.backends.split(","):
                         print(f"[{scale}/{backend}] crash trials ...", file=sys.stderr, flush=True)
                         results["crash"].append(
-                            crash_trials(backend, api_url, sim_url, args.crash_trials, workdir))
+                            crash_trials(backend, api_url, sim_url, args.crash_trials, workdir)
+                        )
             finally:
                 sim.terminate()
                 sim.wait(timeout=30)
     print_table(results["runs"], results["fetch_only"])
     for crash in results["crash"]:
-        print(f"crash trials {crash['backend']}: {crash['killed']}/{crash['trials']} killed, "
-              f"final run exit {crash['final_exit']}, exact copy: {crash['exact']}")
+        print(
+            f"crash trials {crash['backend']}: {crash['killed']}/{crash['trials']} killed, "
+            f"final run exit {crash['final_exit']}, exact copy: {crash['exact']}"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for path in (RESULTS / f"bench-{stamp}.json", RESULTS / "latest.json"):

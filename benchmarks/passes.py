@@ -39,8 +39,9 @@ def pages_of(client: LightspeedClient, spec, keep: bool) -> tuple[list[tuple[Pag
 
 
 def client_for(api_url: str, token: str) -> LightspeedClient:
-    settings = load_settings({"LIGHTSPEED_BASE_URL": api_url, "LIGHTSPEED_TOKEN": token},
-                             env_file=None)
+    settings = load_settings(
+        {"LIGHTSPEED_BASE_URL": api_url, "LIGHTSPEED_TOKEN": token}, env_file=None
+    )
     return LightspeedClient(settings)
 
 
@@ -61,26 +62,33 @@ def load(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     for spec in ENTITIES:
         names = [spec.name] + ([spec.child.name] if spec.child else [])
-        trackers = store.start_run(run_id="load-only", entities=names, action="full",
-                                   trigger="cli", triggered_by="bench", version_from=0,
-                                   now=utcnow())
+        trackers = store.start_run(
+            run_id="load-only",
+            entities=names,
+            action="full",
+            trigger="cli",
+            triggered_by="bench",
+            version_from=0,
+            now=utcnow(),
+        )
         for page, cursor in prefetched[spec.name]:
             mapped = map_page(spec, page.rows, utcnow())
-            store.write_page(spec, mapped, cursor=cursor, run_id="load-only", trackers=trackers,
-                             now=utcnow())
+            store.write_page(
+                spec, mapped, cursor=cursor, run_id="load-only", trackers=trackers, now=utcnow()
+            )
     print(f"seconds={time.perf_counter() - start:.3f}")
 
 
 def compare(args: argparse.Namespace) -> int:
-    from tests.support.compare import diff_all
-
     import json
     import urllib.request
     from decimal import Decimal
 
+    from tests.support.compare import diff_all
+
     class Dump:
         def dump(self, entity: str) -> list[dict]:
-            with urllib.request.urlopen(f"{args.sim_url}/_sim/dump/{entity}") as response:  # noqa: S310
+            with urllib.request.urlopen(f"{args.sim_url}/_sim/dump/{entity}") as response:
                 return json.loads(response.read(), parse_float=Decimal)["data"]
 
     problems = diff_all(create_db_engine(args.db_url), Dump())

@@ -355,9 +355,7 @@ class LightspeedClient:
                 f"Lightspeed did not answer {path} within {self.timeout:g} s "
                 f"({self.settings.http_max_retries} retries).",
             )
-        if isinstance(reason, ProtocolError) or isinstance(
-            exc, requests.ConnectionError
-        ):
+        if isinstance(reason, ProtocolError) or isinstance(exc, requests.ConnectionError):
             return SyncError(
                 ErrorKind.NETWORK,
                 f"Could not connect to {host} ({type(reason).__name__}).",

@@ -7,7 +7,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,6 +80,38 @@ def next_cursor(page: Page, cursor: int, path: str) -> int | None:
         f"Lightspeed returned {path} rows at or below version {cursor} for after={cursor}: "
         "paging made no progress, stopped to avoid a loop.",
     )
+
+
+class _Prefetch:
+    """Fetches the next page in a daemon thread while the current one is written.
+
+    A daemon thread (not an executor) so that a shutdown never waits for a slow request.
+    """
+
+    def __init__(self, fetch: Callable[[int], Page], after: int) -> None:
+        self._page: Page | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._run, args=(fetch, after), daemon=True).start()
+
+    def _run(self, fetch: Callable[[int], Page], after: int) -> None:
+        try:
+            self._page = fetch(after)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller in result()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Page:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._page is not None
+        return self._page
+
+    def settle(self) -> None:
+        """Wait for the request to finish, ignoring its outcome."""
+        self._done.wait()
 
 
 class Runner:
@@ -191,7 +222,7 @@ class Runner:
         except SyncError as exc:
             error, status = exc, "failed"
             if isinstance(exc, MalformedResponse):
-                self._record_malformed(spec, run_id, cursor, exc)
+                self._record_malformed(spec, run_id, trackers[0].version_to or cursor, exc)
         except Exception as exc:  # a bug must not stop the other entities
             log.exception("%s: unexpected failure", spec.name)
             error = SyncError(
@@ -254,35 +285,36 @@ class Runner:
         def fetch(after: int) -> Page:
             return client.list_page(spec.path, after, deleted=spec.send_deleted)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{spec.name}") as pool:
-            pending: Future[Page] | None = None
-            page = fetch(cursor)
-            while not self.stop.is_set():
-                new_cursor = next_cursor(page, cursor, spec.path)
-                if new_cursor is None:
-                    break
-                if self.prefetch:
-                    pending = pool.submit(fetch, new_cursor)
-                try:
-                    mapped = map_page(spec, page.rows, self.clock())
-                    self.store.write_page(
-                        spec,
-                        mapped,
-                        cursor=new_cursor,
-                        run_id=run_id,
-                        trackers=trackers,
-                        now=self.clock(),
-                    )
-                except BaseException:
-                    if pending is not None:
-                        pending.cancel()
-                    raise
-                cursor = new_cursor
-                trackers[0].api_calls = client.api_calls - calls_before
-                if self.on_page:
-                    self.on_page(spec.name, trackers[0], time.monotonic() - t0)
-                page = pending.result() if pending is not None else fetch(cursor)
-                pending = None
+        pending: _Prefetch | None = None
+        page = fetch(cursor)
+        while not self.stop.is_set():
+            new_cursor = next_cursor(page, cursor, spec.path)
+            if new_cursor is None:
+                break
+            if self.prefetch:
+                pending = _Prefetch(fetch, new_cursor)
+            try:
+                mapped = map_page(spec, page.rows, self.clock())
+                self.store.write_page(
+                    spec,
+                    mapped,
+                    cursor=new_cursor,
+                    run_id=run_id,
+                    trackers=trackers,
+                    now=self.clock(),
+                )
+            except BaseException:
+                if pending is not None:
+                    pending.settle()  # the client is shared with the next entity
+                raise
+            cursor = new_cursor
+            trackers[0].api_calls = client.api_calls - calls_before
+            if self.on_page:
+                self.on_page(spec.name, trackers[0], time.monotonic() - t0)
+            if self.stop.is_set():
+                break  # do not wait for the next page: shutdown must be quick
+            page = pending.result() if pending is not None else fetch(cursor)
+            pending = None
         return cursor
 
     def _record_malformed(

@@ -19,8 +19,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sync", *args], env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        capture_output=True, text=True, timeout=120, cwd=cwd,
+        [sys.executable, "-m", "sync", *args],
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
     )
 
 
@@ -47,7 +51,12 @@ def test_migrate_run_status_happy_path(db_url, simulator, tmp_path):
     report = json.loads(status.stdout)
     assert report["overall"] == "HEALTHY"
     assert {e["entity"] for e in report["entities"]} == {
-        "customers", "outlets", "products", "sales", "sale_line_items", "inventory"
+        "customers",
+        "outlets",
+        "products",
+        "sales",
+        "sale_line_items",
+        "inventory",
     }
     assert all(e["colour"] == "green" and e["records_total"] > 0 for e in report["entities"])
     plain = cli("status", env=env, cwd=tmp_path)
@@ -80,7 +89,8 @@ def test_bad_configuration_exits_2_with_one_sentence(tmp_path):
     assert bad.returncode == 2
     assert "SYNC_PAGE_SIZE" in bad.stderr and "Traceback" not in bad.stderr
     unmigrated = cli(
-        "run", env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_DIR": str(tmp_path)},
+        "run",
+        env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_DIR": str(tmp_path)},
         cwd=tmp_path,
     )
     assert unmigrated.returncode == 2 and "migrate" in unmigrated.stderr
@@ -89,8 +99,13 @@ def test_bad_configuration_exits_2_with_one_sentence(tmp_path):
 
 
 def test_missing_lightspeed_settings_is_a_config_error(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_DIR": str(tmp_path / "logs"),
-           "LIGHTSPEED_TOKEN": "", "LIGHTSPEED_DOMAIN_PREFIX": "", "LIGHTSPEED_BASE_URL": ""}
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "LOG_DIR": str(tmp_path / "logs"),
+        "LIGHTSPEED_TOKEN": "",
+        "LIGHTSPEED_DOMAIN_PREFIX": "",
+        "LIGHTSPEED_BASE_URL": "",
+    }
     assert cli("migrate", env=env, cwd=tmp_path).returncode == 0
     run = cli("run", env=env, cwd=tmp_path)
     assert run.returncode == 2
@@ -98,8 +113,10 @@ def test_missing_lightspeed_settings_is_a_config_error(tmp_path):
 
 
 def test_unreachable_database_exits_1_as_database(tmp_path):
-    env = {"DATABASE_URL": "postgresql://postgres:hunter2pass@127.0.0.1:1/none",
-           "LOG_DIR": str(tmp_path)}
+    env = {
+        "DATABASE_URL": "postgresql://postgres:hunter2pass@127.0.0.1:1/none",
+        "LOG_DIR": str(tmp_path),
+    }
     result = cli("migrate", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "DATABASE" in result.stderr and "hunter2pass" not in result.stderr
@@ -109,9 +126,19 @@ def test_unreachable_database_exits_1_as_database(tmp_path):
 def test_set_password_writes_a_bcrypt_hash_and_a_cookie_key(tmp_path):
     env_file = tmp_path / ".env"
     result = subprocess.run(
-        [sys.executable, "-m", "sync", "--env-file", str(env_file), "set-password",
-         "--password-stdin"],
-        input="correct horse battery\n", capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "sync",
+            "--env-file",
+            str(env_file),
+            "set-password",
+            "--password-stdin",
+        ],
+        input="correct horse battery\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode == 0, result.stderr

@@ -38,7 +38,10 @@ def test_kill_9_at_random_moments_then_rerun_is_exact(store, simulator, db_url, 
             simulator.mutate(new_sales=5, update_products=2, stock_changes=4, remove_line_items=1)
         args = [sys.executable, "-m", "sync", "run"] + (["--full"] if trial % 4 == 3 else [])
         process = subprocess.Popen(
-            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            args,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             cwd=tmp_path,
         )
         time.sleep(rng.uniform(0.4, 1.6))
@@ -48,8 +51,12 @@ def test_kill_9_at_random_moments_then_rerun_is_exact(store, simulator, db_url, 
         process.wait(timeout=30)
     assert killed >= TRIALS // 2, "most trials must interrupt a running sync"
     final = subprocess.run(
-        [sys.executable, "-m", "sync", "run"], env=env, capture_output=True, text=True,
-        timeout=120, cwd=tmp_path,
+        [sys.executable, "-m", "sync", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert final.returncode == 0, final.stdout + final.stderr
     assert diff_all(store.engine, simulator) == []

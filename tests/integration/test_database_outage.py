@@ -33,8 +33,7 @@ def test_database_outage_mid_run_fails_cleanly_and_the_next_run_resumes(
             proxy.stop()
 
     results = {
-        r.entity: r
-        for r in Runner(settings, store, on_page=cut_after_three_sales_pages).run()
+        r.entity: r for r in Runner(settings, store, on_page=cut_after_three_sales_pages).run()
     }
     assert results["sales"].status == "failed"
     assert results["sales"].error.kind is ErrorKind.DATABASE
@@ -50,7 +49,9 @@ def test_database_outage_mid_run_fails_cleanly_and_the_next_run_resumes(
         stored = conn.scalar(select(func.count()).select_from(sales))
         newest = conn.scalar(select(func.max(sales.c.version)))
         orphan_lines = conn.scalar(
-            select(func.count()).select_from(lines).where(lines.c.sale_id.not_in(select(sales.c.id)))
+            select(func.count())
+            .select_from(lines)
+            .where(lines.c.sale_id.not_in(select(sales.c.id)))
         )
     truth = simulator.dump("sales")
     assert stored == 30, "exactly the three committed pages are kept"

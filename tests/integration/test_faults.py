@@ -12,11 +12,18 @@ from tests.support.compare import diff_all
 
 def test_ten_percent_faults_still_give_an_exact_copy(store, simulator, settings_for, db_url):
     simulator.set_faults(
-        error_rate=0.08, timeout_rate=0.02, timeout_delay=1.2, burst_429_every=23,
-        burst_429_length=1, retry_after_seconds=0,
+        error_rate=0.08,
+        timeout_rate=0.02,
+        timeout_delay=1.2,
+        burst_429_every=23,
+        burst_429_length=1,
+        retry_after_seconds=0,
     )
     settings = settings_for(
-        db_url, simulator.api_url, SYNC_PAGE_SIZE="20", LIGHTSPEED_TIMEOUT_SECONDS="0.6",
+        db_url,
+        simulator.api_url,
+        SYNC_PAGE_SIZE="20",
+        LIGHTSPEED_TIMEOUT_SECONDS="0.6",
         LIGHTSPEED_MAX_RETRIES="8",
     )
     results = Runner(settings, store).run()

@@ -20,8 +20,12 @@ NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 def sale(sale_id: str, version: int, lines: list[tuple[str, str]], **extra) -> dict:
     text = json.dumps(
         {
-            "id": sale_id, "version": version, "status": "CLOSED", "state": "closed",
-            "sale_date": "2025-11-25T13:44:45+00:00", "total_price": "PLACEHOLDER",
+            "id": sale_id,
+            "version": version,
+            "status": "CLOSED",
+            "state": "closed",
+            "sale_date": "2025-11-25T13:44:45+00:00",
+            "total_price": "PLACEHOLDER",
             "line_items": [{"id": i, "product_id": "p", "price_total": "P" + p} for i, p in lines],
             **extra,
         }
@@ -36,8 +40,13 @@ def sale(sale_id: str, version: int, lines: list[tuple[str, str]], **extra) -> d
 def write(store: Store, spec, records, cursor: int) -> None:
     names = [spec.name] + ([spec.child.name] if spec.child else [])
     trackers = store.start_run(
-        run_id="r1", entities=names, action="incremental", trigger="cli", triggered_by="t",
-        version_from=0, now=NOW,
+        run_id="r1",
+        entities=names,
+        action="incremental",
+        trigger="cli",
+        triggered_by="t",
+        version_from=0,
+        now=NOW,
     )
     store.write_page(
         spec, map_page(spec, records, NOW), cursor=cursor, run_id="r1", trackers=trackers, now=NOW
@@ -105,8 +114,12 @@ def test_an_older_version_never_overwrites_a_newer_one(any_store):
 
 def test_deletions_are_kept_and_marked(any_store):
     write(any_store, PRODUCTS, [{"id": "p1", "version": 5, "name": "Mug"}], 5)
-    write(any_store, PRODUCTS, [{"id": "p1", "version": 6, "name": "Mug",
-                                 "deleted_at": "2026-01-02T03:04:05+00:00"}], 6)
+    write(
+        any_store,
+        PRODUCTS,
+        [{"id": "p1", "version": 6, "name": "Mug", "deleted_at": "2026-01-02T03:04:05+00:00"}],
+        6,
+    )
     products = ENTITY_TABLES["products"]
     with any_store.engine.connect() as conn:
         rows = conn.execute(select(products.c.id, products.c.deleted_at)).all()

@@ -21,9 +21,9 @@ def test_a_full_import_equals_the_source(store, simulator, settings_for, db_url)
     assert diff_all(store.engine, simulator) == []
     with store.engine.connect() as conn:
         deleted = conn.scalar(
-            select(func.count()).select_from(ENTITY_TABLES["customers"]).where(
-                ENTITY_TABLES["customers"].c.deleted_at.is_not(None)
-            )
+            select(func.count())
+            .select_from(ENTITY_TABLES["customers"])
+            .where(ENTITY_TABLES["customers"].c.deleted_at.is_not(None))
         )
         states = {r.entity_type: r for r in conn.execute(select(sync_state))}
     assert deleted > 0, "the simulator's deleted customers must be kept, marked"
@@ -56,8 +56,9 @@ def test_a_run_without_changes_makes_one_call_per_endpoint_and_writes_only_the_l
             for name, table in ENTITY_TABLES.items()
         }
         runs = conn.execute(
-            select(sync_log.c.run_id, sync_log.c.status, sync_log.c.api_calls)
-            .where(sync_log.c.run_id == results[0].run_id)
+            select(sync_log.c.run_id, sync_log.c.status, sync_log.c.api_calls).where(
+                sync_log.c.run_id == results[0].run_id
+            )
         ).all()
     assert after == before
     assert len(runs) == len(STATE_ENTITIES)
@@ -96,11 +97,15 @@ def test_a_full_run_rereads_everything_without_duplicates(store, simulator, sett
     settings = settings_for(db_url, simulator.api_url, SYNC_PAGE_SIZE="37")
     run(store, settings)
     with store.engine.connect() as conn:
-        counts = {n: conn.scalar(select(func.count()).select_from(t)) for n, t in ENTITY_TABLES.items()}
+        counts = {
+            n: conn.scalar(select(func.count()).select_from(t)) for n, t in ENTITY_TABLES.items()
+        }
     results = run(store, settings, full=True)
     assert all(r.status == "success" and r.upserted > 0 for r in results)
     with store.engine.connect() as conn:
-        again = {n: conn.scalar(select(func.count()).select_from(t)) for n, t in ENTITY_TABLES.items()}
+        again = {
+            n: conn.scalar(select(func.count()).select_from(t)) for n, t in ENTITY_TABLES.items()
+        }
     assert again == counts
     assert diff_all(store.engine, simulator) == []
 

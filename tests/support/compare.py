@@ -38,7 +38,9 @@ def diff_entity(engine: Engine, spec: EntitySpec, truth: list[dict[str, Any]]) -
         if row is None:
             continue
         if row["version"] != record["version"]:
-            problems.append(f"{spec.name} {source_id}: version {row['version']} != {record['version']}")
+            problems.append(
+                f"{spec.name} {source_id}: version {row['version']} != {record['version']}"
+            )
         if (row["deleted_at"] is None) != (record.get("deleted_at") in (None, "")):
             problems.append(f"{spec.name} {source_id}: deleted_at mismatch")
         if row["raw"] != record:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -13,14 +13,21 @@ from tests.support.scripted_server import Reply, ScriptedServer
 
 TOKEN = "tok-SECRET-123456"
 EMPTY = {"data": [], "version": {"min": None, "max": None}}
-PAGE = {"data": [{"id": "a", "version": 11}, {"id": "b", "version": 12}],
-        "version": {"max": 12, "min": 11}}
+PAGE = {
+    "data": [{"id": "a", "version": 11}, {"id": "b", "version": 12}],
+    "version": {"max": 12, "min": 11},
+}
 
 
 def client_for(server: ScriptedServer, **env: str) -> LightspeedClient:
     settings = load_settings(
-        {"LIGHTSPEED_BASE_URL": server.url, "LIGHTSPEED_TOKEN": TOKEN,
-         "LIGHTSPEED_TIMEOUT_SECONDS": "0.5", "LIGHTSPEED_MAX_RETRIES": "3", **env},
+        {
+            "LIGHTSPEED_BASE_URL": server.url,
+            "LIGHTSPEED_TOKEN": TOKEN,
+            "LIGHTSPEED_TIMEOUT_SECONDS": "0.5",
+            "LIGHTSPEED_MAX_RETRIES": "3",
+            **env,
+        },
         env_file=None,
     )
     return LightspeedClient(settings)
@@ -198,7 +205,8 @@ def test_pacer_uses_the_reset_header_when_sent():
     clock = FakeClock()
     pacer = RatePacer(300, clock=clock.monotonic, wall_clock=clock.monotonic, sleep=clock.sleep)
     pacer.wait()
-    pacer.observe({"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "5",
-                   "X-RateLimit-Reset": "20"})
+    pacer.observe(
+        {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "20"}
+    )
     pacer.wait()
     assert clock.slept == [pytest.approx(4.0)]

@@ -63,7 +63,10 @@ def test_base_url_overrides_prefix():
         ({"SYNC_INTERVAL_MINUTES": "soon"}, "SYNC_INTERVAL_MINUTES"),
         ({"SYNC_PAGE_SIZE": "0"}, "SYNC_PAGE_SIZE"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
-        ({"LIGHTSPEED_DOMAIN_PREFIX": "https://x.retail.lightspeed.app"}, "LIGHTSPEED_DOMAIN_PREFIX"),
+        (
+            {"LIGHTSPEED_DOMAIN_PREFIX": "https://x.retail.lightspeed.app"},
+            "LIGHTSPEED_DOMAIN_PREFIX",
+        ),
         ({"LIGHTSPEED_BASE_URL": "localhost:8000"}, "LIGHTSPEED_BASE_URL"),
     ],
 )
