@@ -8,47 +8,83 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from sync.schema import ENTITY_TABLES
+from sync.schema import ENTITY_TABLES, sync_log
 from tests.conftest import SIM_TOKEN
 from tests.support.compare import diff_all
 
 TRIALS = 10
 
 
+def last_log_id(store) -> int:
+    with store.engine.connect() as conn:
+        return conn.scalar(select(func.coalesce(func.max(sync_log.c.id), 0)))
+
+
+def pages_since(store, log_id: int) -> int:
+    with store.engine.connect() as conn:
+        return conn.scalar(
+            select(func.coalesce(func.sum(sync_log.c.pages), 0)).where(sync_log.c.id > log_id)
+        )
+
+
 def sync_env(db_url: str, api_url: str, tmp_path) -> dict[str, str]:
     return {
         **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         "DATABASE_URL": db_url,
         "LIGHTSPEED_BASE_URL": api_url,
         "LIGHTSPEED_TOKEN": SIM_TOKEN,
-        "SYNC_PAGE_SIZE": "7",
+        "SYNC_PAGE_SIZE": "20",
         "LOG_DIR": str(tmp_path / "logs"),
     }
 
 
-def test_kill_9_at_random_moments_then_rerun_is_exact(store, simulator, db_url, tmp_path):
+@pytest.fixture
+def small_simulator():
+    """The small scale (2,000 sales): a run lasts a few seconds, long enough to be killed."""
+    from sync.simulator import SimulatorConfig, SimulatorServer
+
+    with SimulatorServer(SimulatorConfig(seed=11, scale="small", token=SIM_TOKEN)) as sim:
+        yield sim
+
+
+def test_kill_9_at_random_moments_then_rerun_is_exact(store, small_simulator, db_url, tmp_path):
+    simulator = small_simulator
     env = sync_env(db_url, simulator.api_url, tmp_path)
     rng = random.Random(20261123)
     killed = 0
     for trial in range(TRIALS):
         if trial % 3 == 1:
             simulator.mutate(new_sales=5, update_products=2, stock_changes=4, remove_line_items=1)
-        args = [sys.executable, "-m", "sync", "run"] + (["--full"] if trial % 4 == 3 else [])
+        log_mark = last_log_id(store)
+        args = [sys.executable, "-m", "sync", "run"] + ([] if trial % 3 == 1 else ["--full"])
         process = subprocess.Popen(
             args,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             cwd=tmp_path,
         )
-        time.sleep(rng.uniform(0.4, 1.6))
+        # Kill after a random number of committed pages plus a random slice of the next
+        # page, so the kills land at different points of the page cycle.
+        target = rng.randint(1, 120)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            if pages_since(store, log_mark) >= target:
+                time.sleep(rng.uniform(0, 0.08))
+                break
+            time.sleep(0.005)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             killed += 1
-        process.wait(timeout=30)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode in (0, -signal.SIGKILL), output
     assert killed >= TRIALS // 2, "most trials must interrupt a running sync"
     final = subprocess.run(
         [sys.executable, "-m", "sync", "run"],

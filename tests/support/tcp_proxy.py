@@ -56,6 +56,9 @@ class TcpProxy:
 
     def stop(self) -> None:
         if self._listener is not None:
+            # close() alone does not wake a thread blocked in accept(); shutdown() does.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:
