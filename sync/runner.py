@@ -17,6 +17,7 @@ from sync.db import database_errors
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed import LightspeedClient, MalformedResponse, Page
+from sync.locks import LeaseHolder, Leases
 from sync.schema import sync_rejects
 from sync.store import Outcome, Progress, Store, utcnow
 
@@ -43,6 +44,7 @@ class EntityResult:
     version_to: int | None = None
     seconds: float = 0.0
     error: SyncError | None = None
+    note: str | None = None
 
 
 PageCallback = Callable[[str, Progress, float], None]
@@ -127,6 +129,8 @@ class Runner:
         on_page: PageCallback | None = None,
         stop: threading.Event | None = None,
         prefetch: bool = True,
+        leases: Leases | None = None,
+        lock_wait_seconds: float = 0.0,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -135,6 +139,9 @@ class Runner:
         self.on_page = on_page
         self.stop = stop or threading.Event()
         self.prefetch = prefetch
+        self.leases = leases if leases is not None else Leases(store.engine)
+        self.lock_wait_seconds = lock_wait_seconds
+        self._renewed_at = 0.0
 
     def run(
         self,
@@ -183,6 +190,64 @@ class Runner:
         return results
 
     def run_entity(
+        self,
+        spec: EntitySpec,
+        client: LightspeedClient,
+        *,
+        run_id: str,
+        action: str,
+        trigger: str,
+        triggered_by: str | None,
+        full: bool,
+    ) -> EntityResult:
+        """One entity under its lease: skipped (with a note) while another process syncs it."""
+        try:
+            holder = self._acquire(spec.name)
+        except SyncError as exc:
+            log.error("%s: could not take the lease: %s", spec.name, exc)
+            return self._not_started(spec, run_id, exc)
+        if holder is not None:
+            note = f"already being synced by {holder.describe()}"
+            log.info("%s: skipped, %s", spec.name, note)
+            return EntityResult(entity=spec.name, run_id=run_id, status="skipped", note=note)
+        try:
+            return self._run_entity(
+                spec,
+                client,
+                run_id=run_id,
+                action=action,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                full=full,
+            )
+        finally:
+            try:
+                self.leases.release(spec.name)
+            except SyncError as exc:
+                log.warning("%s: lease not released (it will expire): %s", spec.name, exc)
+
+    def _acquire(self, entity: str) -> LeaseHolder | None:
+        deadline = time.monotonic() + self.lock_wait_seconds
+        announced = False
+        while True:
+            holder = self.leases.acquire(entity, self.clock())
+            if holder is None:
+                self._renewed_at = time.monotonic()
+                return None
+            if time.monotonic() >= deadline or self.stop.is_set():
+                return holder
+            if not announced:
+                log.info("%s: waiting for the run of %s to finish", entity, holder.describe())
+                announced = True
+            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def _renew(self, entity: str) -> None:
+        # A renewal every 10 s keeps the lease far from its expiry at little cost.
+        if time.monotonic() - self._renewed_at >= 10:
+            self.leases.renew(entity, self.clock())
+            self._renewed_at = time.monotonic()
+
+    def _run_entity(
         self,
         spec: EntitySpec,
         client: LightspeedClient,
@@ -308,6 +373,7 @@ class Runner:
                     pending.settle()  # the client is shared with the next entity
                 raise
             cursor = new_cursor
+            self._renew(spec.name)
             trackers[0].api_calls = client.api_calls - calls_before
             if self.on_page:
                 self.on_page(spec.name, trackers[0], time.monotonic() - t0)

@@ -190,6 +190,7 @@ sync_requests = Table(
     Column("finished_at", UtcDateTime()),
     Column("run_id", Text),
     Column("error", Text),
+    Column("claimed_by", Text),
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
 
@@ -218,6 +219,17 @@ sync_rejects = Table(
 )
 Index("ix_sync_rejects_entity", sync_rejects.c.entity_type, sync_rejects.c.rejected_at)
 
+sync_locks = Table(
+    "sync_locks",
+    metadata,
+    Column("entity_type", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -234,6 +246,7 @@ __all__ = [
     "metadata",
     "scheduler_heartbeat",
     "schema_migrations",
+    "sync_locks",
     "sync_log",
     "sync_rejects",
     "sync_requests",

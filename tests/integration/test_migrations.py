@@ -11,9 +11,9 @@ from sync.schema import metadata, schema_migrations
 def test_migrations_apply_once_and_match_the_schema(db_url):
     engine = create_db_engine(db_url)
     assert schema_version(engine) is None
-    assert migrate(engine) == [1]
+    assert migrate(engine) == [1, 2]
     assert migrate(engine) == []
-    assert schema_version(engine) == 1
+    assert schema_version(engine) == 2
     inspector = inspect(engine)
     for table in metadata.sorted_tables:
         columns = {c["name"] for c in inspector.get_columns(table.name)}
@@ -21,7 +21,7 @@ def test_migrations_apply_once_and_match_the_schema(db_url):
         indexes = {i["name"] for i in inspector.get_indexes(table.name)}
         assert {i.name for i in table.indexes} <= indexes, table.name
     with engine.connect() as conn:
-        assert len(conn.execute(select(schema_migrations)).all()) == 1
+        assert len(conn.execute(select(schema_migrations)).all()) == 2
     engine.dispose()
 
 

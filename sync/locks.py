@@ -1,0 +1,190 @@
+"""Per-entity leases in `sync_locks`: one sync of an entity at a time, across processes.
+
+A lease is a row with an expiry, renewed after every page. A holder that dies leaves a
+lease that is recovered at once when it ran on this host (its pid is gone), otherwise
+when it expires. Works the same on SQLite (writes serialise) and Postgres (row locks).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sync.db import database_errors
+from sync.schema import sync_locks, sync_log, sync_state
+
+HOST = socket.gethostname()
+# One identity per process: a lease taken by this process is recognised as its own.
+PROCESS_HOLDER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with `pid` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """Who holds a lease, for messages ('held by host pid 123 since ...')."""
+
+    holder: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    expires_at: datetime
+
+    def describe(self) -> str:
+        return f"{self.host} pid {self.pid} since {self.acquired_at:%H:%M:%S} UTC"
+
+
+def _is_dead(row: LeaseHolder, now: datetime) -> bool:
+    if row.expires_at <= now:
+        return True
+    return row.host == HOST and not pid_alive(row.pid)
+
+
+class Leases:
+    """Acquire, renew and release entity leases for one process."""
+
+    def __init__(self, engine: Engine, ttl_seconds: float = 300.0) -> None:
+        self.engine = engine
+        self.url = str(engine.url)
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.holder = PROCESS_HOLDER
+        self.pid = os.getpid()
+
+    def acquire(self, entity: str, now: datetime) -> LeaseHolder | None:
+        """Take the lease of `entity`; returns None on success, else who holds it."""
+        values = {
+            "holder": self.holder,
+            "host": HOST,
+            "pid": self.pid,
+            "acquired_at": now,
+            "expires_at": now + self.ttl,
+        }
+        with database_errors(self.url), self.engine.begin() as conn:
+            current = self._current(conn, entity)
+            if current is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(sync_locks).values(entity_type=entity, **values))
+                    return None
+                except IntegrityError:
+                    current = self._current(conn, entity)
+                    if current is None:
+                        return None
+            if current.holder != self.holder and not _is_dead(current, now):
+                return current
+            taken = conn.execute(
+                update(sync_locks)
+                .where(sync_locks.c.entity_type == entity)
+                .where(sync_locks.c.holder == current.holder)
+                .values(**values)
+            ).rowcount
+            return None if taken == 1 else self._current(conn, entity)
+
+    def renew(self, entity: str, now: datetime) -> None:
+        """Push the expiry of a lease this process holds."""
+        with database_errors(self.url), self.engine.begin() as conn:
+            conn.execute(
+                update(sync_locks)
+                .where(sync_locks.c.entity_type == entity)
+                .where(sync_locks.c.holder == self.holder)
+                .values(expires_at=now + self.ttl)
+            )
+
+    def release(self, entity: str) -> None:
+        """Drop a lease this process holds (no-op otherwise)."""
+        with database_errors(self.url), self.engine.begin() as conn:
+            conn.execute(
+                delete(sync_locks)
+                .where(sync_locks.c.entity_type == entity)
+                .where(sync_locks.c.holder == self.holder)
+            )
+
+    @staticmethod
+    def _current(conn: Connection, entity: str) -> LeaseHolder | None:
+        row = conn.execute(
+            select(
+                sync_locks.c.holder,
+                sync_locks.c.host,
+                sync_locks.c.pid,
+                sync_locks.c.acquired_at,
+                sync_locks.c.expires_at,
+            ).where(sync_locks.c.entity_type == entity)
+        ).first()
+        return LeaseHolder(*row) if row else None
+
+
+INTERRUPTED_DETAILS = (
+    "The process running this sync stopped (killed, crashed or shut down) before it "
+    "finished. Every committed page is kept; the next run resumes from there."
+)
+
+
+def mark_orphans(engine: Engine, now: datetime) -> int:
+    """Mark `running` sync_log rows with no live lease as `interrupted`; returns how many.
+
+    Also resets their sync_state rows and fails run-now requests left `running`.
+    """
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        leases = {
+            row[0]: LeaseHolder(*row[1:])
+            for row in conn.execute(
+                select(
+                    sync_locks.c.entity_type,
+                    sync_locks.c.holder,
+                    sync_locks.c.host,
+                    sync_locks.c.pid,
+                    sync_locks.c.acquired_at,
+                    sync_locks.c.expires_at,
+                )
+            )
+        }
+        live = {entity for entity, lease in leases.items() if not _is_dead(lease, now)}
+        dead_leases = [entity for entity in leases if entity not in live]
+        if dead_leases:
+            conn.execute(delete(sync_locks).where(sync_locks.c.entity_type.in_(dead_leases)))
+        running = conn.execute(
+            select(sync_log.c.id, sync_log.c.entity_type, sync_log.c.started_at).where(
+                sync_log.c.status == "running"
+            )
+        ).all()
+        # Line items run under the sales lease.
+        orphans = [r for r in running if _lease_entity(r.entity_type) not in live]
+        for row in orphans:
+            conn.execute(
+                update(sync_log)
+                .where(sync_log.c.id == row.id)
+                .values(
+                    status="interrupted",
+                    finished_at=now,
+                    duration_ms=int((now - row.started_at).total_seconds() * 1000),
+                    error_details=INTERRUPTED_DETAILS,
+                )
+            )
+        entities = {r.entity_type for r in orphans}
+        if entities:
+            conn.execute(
+                update(sync_state)
+                .where(sync_state.c.entity_type.in_(entities))
+                .where(sync_state.c.status == "running")
+                .values(status="interrupted", error_message=INTERRUPTED_DETAILS, updated_at=now)
+            )
+        return len(orphans)
+
+
+def _lease_entity(entity: str) -> str:
+    return "sales" if entity == "sale_line_items" else entity

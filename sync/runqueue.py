@@ -1,0 +1,208 @@
+"""The run-now queue in `sync_requests`: enqueue (merged), claim once, finish."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, insert, or_, select, update
+
+from sync.db import database_errors
+from sync.entities import ENTITY_BY_NAME
+from sync.errors import ErrorKind, SyncError
+from sync.locks import HOST, pid_alive
+from sync.schema import scheduler_heartbeat, sync_requests
+
+ALL = "all"
+REQUESTABLE = (ALL, *ENTITY_BY_NAME)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """The request that will carry out a run-now: a new one, or the one it merged into."""
+
+    id: int
+    merged: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Requests one scheduler took together: `ids[0]` is the oldest, all want `entity`."""
+
+    ids: tuple[int, ...]
+    entity: str
+    requested_by: str | None
+    reason: str | None
+
+    @property
+    def entities(self) -> list[str] | None:
+        """Entities to sync (None = all)."""
+        return None if self.entity == ALL else [self.entity]
+
+
+def request_sync(
+    engine: Engine,
+    entity: str,
+    *,
+    requested_by: str | None,
+    reason: str | None,
+    now: datetime,
+) -> Enqueued:
+    """Queue a sync of `entity` (or 'all'), merged into an equivalent queued/running one."""
+    if entity not in REQUESTABLE:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}.",
+        )
+    reason = (reason or "").strip()[:500] or None
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        same = (sync_requests.c.entity_type == entity) & sync_requests.c.status.in_(
+            ("queued", "running")
+        )
+        covering = (sync_requests.c.entity_type == ALL) & (sync_requests.c.status == "queued")
+        existing = conn.execute(
+            select(sync_requests.c.id, sync_requests.c.status)
+            .where(or_(same, covering))
+            .order_by(sync_requests.c.requested_at)
+            .limit(1)
+        ).first()
+        if existing is not None:
+            return Enqueued(id=int(existing.id), merged=True, status=existing.status)
+        new_id = conn.scalar(
+            insert(sync_requests)
+            .values(
+                entity_type=entity,
+                requested_by=requested_by,
+                reason=reason,
+                requested_at=now,
+                status="queued",
+            )
+            .returning(sync_requests.c.id)
+        )
+    return Enqueued(id=int(new_id), merged=False, status="queued")
+
+
+def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
+    """Take the oldest queued request (and the queued ones it satisfies) for `holder`.
+
+    The conditional UPDATE ("only if still queued") makes a request go to exactly one
+    scheduler even when several poll the same database.
+    """
+    for _ in range(5):
+        with database_errors(str(engine.url)), engine.begin() as conn:
+            oldest = conn.execute(
+                select(
+                    sync_requests.c.id,
+                    sync_requests.c.entity_type,
+                    sync_requests.c.requested_by,
+                    sync_requests.c.reason,
+                )
+                .where(sync_requests.c.status == "queued")
+                .order_by(sync_requests.c.requested_at, sync_requests.c.id)
+                .limit(1)
+            ).first()
+            if oldest is None:
+                return None
+            taken = conn.execute(
+                update(sync_requests)
+                .where(sync_requests.c.id == oldest.id)
+                .where(sync_requests.c.status == "queued")
+                .values(status="running", started_at=now, claimed_by=holder)
+            ).rowcount
+            if taken != 1:
+                continue  # another scheduler won this one; look again
+            ids = [int(oldest.id)]
+            satisfied = select(sync_requests.c.id).where(sync_requests.c.status == "queued")
+            if oldest.entity_type != ALL:
+                satisfied = satisfied.where(sync_requests.c.entity_type == oldest.entity_type)
+            for (other,) in conn.execute(satisfied).all():
+                if conn.execute(
+                    update(sync_requests)
+                    .where(sync_requests.c.id == other)
+                    .where(sync_requests.c.status == "queued")
+                    .values(status="running", started_at=now, claimed_by=holder)
+                ).rowcount:
+                    ids.append(int(other))
+            return Claim(
+                ids=tuple(ids),
+                entity=oldest.entity_type,
+                requested_by=oldest.requested_by,
+                reason=oldest.reason,
+            )
+    return None
+
+
+def set_run_id(engine: Engine, ids: Sequence[int], run_id: str) -> None:
+    """Attach the run to its requests as soon as it starts (the dashboard follows it)."""
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        conn.execute(
+            update(sync_requests).where(sync_requests.c.id.in_(list(ids))).values(run_id=run_id)
+        )
+
+
+def finish(
+    engine: Engine,
+    ids: Sequence[int],
+    *,
+    run_id: str | None,
+    failed: bool,
+    error: str | None,
+    now: datetime,
+) -> None:
+    """Close claimed requests as done or failed."""
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        conn.execute(
+            update(sync_requests)
+            .where(sync_requests.c.id.in_(list(ids)))
+            .values(
+                status="failed" if failed else "done",
+                finished_at=now,
+                run_id=run_id,
+                error=error,
+            )
+        )
+
+
+def fail_orphan_requests(engine: Engine, now: datetime, stale_after: timedelta) -> int:
+    """Requests left `running` by a scheduler that is gone are marked failed."""
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        running = conn.execute(
+            select(sync_requests.c.id, sync_requests.c.claimed_by).where(
+                sync_requests.c.status == "running"
+            )
+        ).all()
+        if not running:
+            return 0
+        fresh = set(
+            conn.scalars(
+                select(scheduler_heartbeat.c.instance_id).where(
+                    scheduler_heartbeat.c.last_beat_at >= now - stale_after
+                )
+            )
+        )
+        orphans = [r.id for r in running if not _holder_alive(r.claimed_by, fresh)]
+        if orphans:
+            conn.execute(
+                update(sync_requests)
+                .where(sync_requests.c.id.in_(orphans))
+                .where(sync_requests.c.status == "running")
+                .values(
+                    status="failed",
+                    finished_at=now,
+                    error="The scheduler running this request stopped before it finished; "
+                    "press Sync now again.",
+                )
+            )
+        return len(orphans)
+
+
+def _holder_alive(holder: str | None, fresh_instances: set[str]) -> bool:
+    if not holder:
+        return False
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host == HOST and pid_text.isdigit():
+        return pid_alive(int(pid_text))
+    return holder in fresh_instances

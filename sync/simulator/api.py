@@ -1,0 +1,131 @@
+"""The /api/2.0 endpoints: version-paged lists and the sales search (bodies as bytes)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from .config import SimulatorConfig
+from .formats import parse_epoch
+from .store import DELETED_FILTER, Store
+
+LIST_PATHS = {
+    "/customers": "customers",
+    "/outlets": "outlets",
+    "/products": "products",
+    "/sales": "sales",
+    "/inventory": "inventory",
+}
+DEFAULT_PAGE_SIZE = 100
+SEARCH_MAX_PAGE_SIZE = 1000
+NOT_FOUND = b'{"error":"Not found"}'
+
+
+class ApiError(Exception):
+    """A client error answered with ``{"error": message}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        """Keep the HTTP status with the message."""
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def handle(store: Store, cfg: SimulatorConfig, path: str, query: str) -> tuple[int, bytes]:
+    """Answer ``GET /api/2.0{path}?{query}``; returns (status, JSON bytes)."""
+    params = parse_qs(query, keep_blank_values=True)
+    entity = LIST_PATHS.get(path.rstrip("/") or "/")
+    if entity is not None:
+        return 200, list_page(store, cfg, entity, params)
+    if path.rstrip("/") == "/search":
+        return 200, search(store, params)
+    return 404, NOT_FOUND
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[-1] if values else None
+
+
+def _int(params: dict[str, list[str]], name: str, default: int | None) -> int | None:
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer") from None
+    if value < 0:
+        raise ApiError(400, f"{name} must not be negative")
+    return value
+
+
+def _flag(params: dict[str, list[str]], name: str) -> bool:
+    return (_one(params, name) or "").strip().lower() in ("true", "1", "yes")
+
+
+def page_size(params: dict[str, list[str]], cfg: SimulatorConfig) -> int:
+    """``page_size`` after the configured oversize policy (clamp or reject)."""
+    limit = cfg.max_page_size
+    message = f"page_size must be between 1 and {limit}"
+    raw = _one(params, "page_size")
+    if raw is None or raw == "":
+        return min(DEFAULT_PAGE_SIZE, limit)
+    try:
+        size = int(raw.strip())
+    except ValueError:
+        raise ApiError(400, message) from None
+    if size < 1:
+        raise ApiError(400, message)
+    if size > limit:
+        if cfg.page_size_policy == "reject":
+            raise ApiError(400, message)
+        return limit
+    return size
+
+
+def list_page(
+    store: Store, cfg: SimulatorConfig, entity: str, params: dict[str, list[str]]
+) -> bytes:
+    """One page of ``entity`` with the ``{"data": [...], "version": {...}}`` envelope."""
+    after = _int(params, "after", 0) or 0
+    before = _int(params, "before", None)
+    size = page_size(params, cfg)
+    with_deleted = entity in DELETED_FILTER and _flag(params, "deleted")
+    rows, low, high = store.page(entity, after, before, size, with_deleted)
+    if rows:
+        tail = b'],"version":{"max":%d,"min":%d}}' % (high, low)
+        return b'{"data":[' + b",".join(rows) + tail
+    if cfg.empty_version == "absent":
+        return b'{"data":[]}'
+    return b'{"data":[],"version":{"min":null,"max":null}}'
+
+
+def _when(params: dict[str, list[str]], name: str) -> int | None:
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_epoch(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must look like 2026-01-31T23:59:59Z") from None
+
+
+def search(store: Store, params: dict[str, list[str]]) -> bytes:
+    """``/search?type=sales``: sales by sale_date range (inclusive), offset paging."""
+    kind = _one(params, "type")
+    if kind != "sales":
+        raise ApiError(400, "type must be sales (the development stand-in searches sales only)")
+    raw_size = _one(params, "page_size")
+    size = DEFAULT_PAGE_SIZE if not raw_size else (_int(params, "page_size", None) or 0)
+    if size < 1:
+        raise ApiError(400, f"page_size must be between 1 and {SEARCH_MAX_PAGE_SIZE}")
+    rows = store.search_sales(
+        date_from=_when(params, "date_from"),
+        date_to=_when(params, "date_to"),
+        outlet_id=_one(params, "outlet_id") or None,
+        statuses=[s for s in params.get("status", []) if s],
+        with_deleted=_flag(params, "deleted"),
+        offset=_int(params, "offset", 0) or 0,
+        size=min(size, SEARCH_MAX_PAGE_SIZE),
+    )
+    return b'{"data":[' + b",".join(rows) + b"]}"

@@ -1,0 +1,96 @@
+"""Command line: ``python -m sync.simulator`` serves the stand-in until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+from typing import Any
+
+from .config import SCALES, SimulatorConfig
+from .server import SimulatorServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m sync.simulator",
+        description="Local Lightspeed API 2.0 development stand-in (not Lightspeed).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="only 127.0.0.1/localhost is allowed")
+    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--scale", choices=list(SCALES), default="small")
+    p.add_argument("--token", default="dev-token", help='"" accepts any bearer token')
+    p.add_argument("--anchor", default="2025-11-25", help="fixed 'now' of the generated data")
+    p.add_argument("--live-interval", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--error-rate", type=float, default=0.0)
+    p.add_argument("--timeout-rate", type=float, default=0.0)
+    p.add_argument("--timeout-delay", type=float, default=5.0)
+    p.add_argument("--burst-429-every", type=int, default=0)
+    p.add_argument("--burst-429-length", type=int, default=1)
+    p.add_argument("--retry-after-seconds", type=float, default=1.0)
+    p.add_argument("--auth-fail", action="store_true")
+    p.add_argument("--forbidden", action="store_true")
+    p.add_argument("--malformed-rate", type=float, default=0.0)
+    p.add_argument("--max-page-size", type=int, default=1000)
+    p.add_argument("--page-size-policy", choices=("clamp", "reject"), default="clamp")
+    p.add_argument("--empty-version", choices=("null", "absent"), default="null")
+    p.add_argument("--rate-limit", type=int, default=100_000)
+    p.add_argument("--rate-window", type=float, default=300.0)
+    p.add_argument("--rate-limit-reset-header", action="store_true")
+    p.add_argument("--fault-seed", type=int, default=0)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    """Build a :class:`SimulatorConfig` from parsed arguments."""
+    values: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in (
+            "seed", "scale", "anchor", "live_interval", "error_rate", "timeout_rate",
+            "timeout_delay", "burst_429_every", "burst_429_length", "retry_after_seconds",
+            "auth_fail", "forbidden", "malformed_rate", "max_page_size", "page_size_policy",
+            "empty_version", "rate_limit", "rate_window", "rate_limit_reset_header", "fault_seed",
+        )
+    }  # fmt: skip
+    values["token"] = args.token or None
+    return SimulatorConfig(**values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGINT/SIGTERM, banner first; returns 0 (2 on bad usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        sim = SimulatorServer(config, host=args.host, port=args.port)
+    except ValueError as exc:
+        parser.error(str(exc))
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        done.set()
+
+    previous: dict[int, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # outside the main thread signal() raises ValueError; the caller stops us then
+        with contextlib.suppress(ValueError):
+            previous[signum] = signal.signal(signum, on_signal)
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", flush=True)
+        return 2
+    print(sim.banner(), flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("development stand-in stopped", flush=True)
+    return 0
