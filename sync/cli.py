@@ -200,7 +200,7 @@ def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     store = _require_schema(settings)
-    report = status_report(store.engine, utcnow())
+    report = status_report(store.engine, utcnow(), settings)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
         return EXIT_OK

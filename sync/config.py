@@ -43,6 +43,19 @@ class Settings:
     http_max_retries: int = 6
     retry_after_max_seconds: float = 300.0
     rate_window_seconds: float = 300.0
+    # Scheduler
+    sync_interval_overrides: tuple[tuple[str, int], ...] = ()
+    nightly_full_time: str | None = "02:00"
+    nightly_full_entities: tuple[str, ...] = ("inventory",)
+    scheduler_poll_seconds: float = 2.0
+    heartbeat_seconds: float = 30.0
+    lock_ttl_seconds: float = 300.0
+    # Health and dashboard
+    health_green_hours: float = 2.0
+    health_yellow_hours: float = 12.0
+    health_overrides: tuple[tuple[str, float, float], ...] = ()
+    dashboard_username: str = "cfo"
+    store_name: str | None = None
 
     @property
     def api_base_url(self) -> str:
@@ -67,6 +80,22 @@ class Settings:
                 "(Setup > Personal tokens) and put it in .env.",
             )
         return self.lightspeed_token
+
+    @property
+    def display_name(self) -> str:
+        """The store's name for screens: STORE_NAME, else the domain prefix."""
+        return self.store_name or self.lightspeed_domain_prefix or "Lightspeed store"
+
+    def interval_minutes(self, entity: str) -> int:
+        """The incremental period of `entity` (SYNC_INTERVAL_MINUTES_<ENTITY> overrides)."""
+        return dict(self.sync_interval_overrides).get(entity, self.sync_interval_minutes)
+
+    def health_hours(self, entity: str) -> tuple[float, float]:
+        """(green, yellow) thresholds in hours for `entity`."""
+        for name, green, yellow in self.health_overrides:
+            if name == entity:
+                return green, yellow
+        return self.health_green_hours, self.health_yellow_hours
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -175,4 +204,78 @@ def load_settings(
         )
     if (raw := get("LIGHTSPEED_RATE_WINDOW_SECONDS")) is not None:
         kwargs["rate_window_seconds"] = _positive_float("LIGHTSPEED_RATE_WINDOW_SECONDS", raw)
+    kwargs.update(_scheduler_settings(get))
+    kwargs.update(_health_settings(get))
+    if (user := get("DASHBOARD_USERNAME")) is not None:
+        kwargs["dashboard_username"] = user
+    kwargs["store_name"] = get("STORE_NAME")
     return Settings(**kwargs)  # type: ignore[arg-type]
+
+
+SYNCED_ENTITIES = ("customers", "outlets", "products", "sales", "inventory")
+HEALTH_ENTITIES = (*SYNCED_ENTITIES, "sale_line_items")
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
+def _scheduler_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    overrides = []
+    for entity in SYNCED_ENTITIES:
+        name = f"SYNC_INTERVAL_MINUTES_{entity.upper()}"
+        if (raw := get(name)) is not None:
+            overrides.append((entity, _positive_int(name, raw, 10080)))
+    out["sync_interval_overrides"] = tuple(overrides)
+    if (raw := get("NIGHTLY_FULL_TIME")) is not None:
+        if raw.lower() in ("off", "none", "disabled"):
+            out["nightly_full_time"] = None
+        elif not _TIME_RE.match(raw):
+            raise _bad("NIGHTLY_FULL_TIME", raw, "a local time like 02:00, or off")
+        else:
+            out["nightly_full_time"] = raw.zfill(5)
+    if (raw := get("NIGHTLY_FULL_ENTITIES")) is not None:
+        names = tuple(n.strip() for n in raw.replace(",", " ").split() if n.strip())
+        unknown = [n for n in names if n not in SYNCED_ENTITIES]
+        if unknown:
+            raise _bad("NIGHTLY_FULL_ENTITIES", raw, f"names from {', '.join(SYNCED_ENTITIES)}")
+        out["nightly_full_entities"] = names
+    for name, key in (
+        ("SCHEDULER_POLL_SECONDS", "scheduler_poll_seconds"),
+        ("HEARTBEAT_SECONDS", "heartbeat_seconds"),
+        ("LOCK_TTL_SECONDS", "lock_ttl_seconds"),
+    ):
+        if (raw := get(name)) is not None:
+            out[key] = _positive_float(name, raw)
+    return out
+
+
+def _health_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    green = (
+        _positive_float("HEALTH_GREEN_HOURS", raw) if (raw := get("HEALTH_GREEN_HOURS")) else 2.0
+    )
+    yellow = (
+        _positive_float("HEALTH_YELLOW_HOURS", raw) if (raw := get("HEALTH_YELLOW_HOURS")) else 12.0
+    )
+    if yellow < green:
+        raise _bad(
+            "HEALTH_YELLOW_HOURS",
+            str(yellow),
+            f"a number of hours ≥ HEALTH_GREEN_HOURS ({green:g})",
+        )
+    out["health_green_hours"], out["health_yellow_hours"] = green, yellow
+    overrides = []
+    for entity in HEALTH_ENTITIES:
+        g_name, y_name = (
+            f"HEALTH_GREEN_HOURS_{entity.upper()}",
+            f"HEALTH_YELLOW_HOURS_{entity.upper()}",
+        )
+        g_raw, y_raw = get(g_name), get(y_name)
+        if g_raw is None and y_raw is None:
+            continue
+        g = _positive_float(g_name, g_raw) if g_raw else green
+        y = _positive_float(y_name, y_raw) if y_raw else max(yellow, g)
+        if y < g:
+            raise _bad(y_name, y_raw or "", f"a number of hours ≥ {g_name} ({g:g})")
+        overrides.append((entity, g, y))
+    out["health_overrides"] = tuple(overrides)
+    return out

@@ -45,7 +45,7 @@ def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"Database: {demo.database_url}")
         results = Runner(demo, store).run(trigger="cli", triggered_by="demo")
         print_results(results)
-        report = status_report(engine, utcnow())
+        report = status_report(engine, utcnow(), demo)
         print(f"\nOverall: {report.overall.value}")
         for e in report.entities:
             print(f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>8} rows")

@@ -8,12 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from sync.config import Settings
 from sync.db import database_errors
 from sync.entities import STATE_ENTITIES
 from sync.health import Colour, Overall, Thresholds, entity_health, format_age, overall
 from sync.schema import scheduler_heartbeat, sync_state
-
-HEARTBEAT_STALE_AFTER = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -51,32 +50,40 @@ class StatusReport:
         return convert(asdict(self))
 
 
-def scheduler_liveness(last_beat: datetime | None, now: datetime) -> str:
-    """'alive', 'stale since <time>' or 'never seen'."""
+def scheduler_liveness(
+    last_beat: datetime | None, now: datetime, stale_after: timedelta, stopped: bool = False
+) -> str:
+    """'alive', 'stopped at <time>', 'stale since <time>' or 'never seen'."""
     if last_beat is None:
         return "never seen"
-    if now - last_beat <= HEARTBEAT_STALE_AFTER:
+    if stopped:
+        return f"stopped at {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
+    if now - last_beat <= stale_after:
         return "alive"
     return f"stale since {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
 
 
-def status_report(
-    engine: Engine, now: datetime, thresholds: Thresholds | None = None
-) -> StatusReport:
+def thresholds_for(settings: Settings, entity: str) -> Thresholds:
+    """The configured health thresholds of `entity`."""
+    green, yellow = settings.health_hours(entity)
+    return Thresholds(green=timedelta(hours=green), yellow=timedelta(hours=yellow))
+
+
+def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusReport:
     """Per entity health plus the overall verdict and scheduler liveness."""
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = {r.entity_type: r for r in conn.execute(select(sync_state))}
-        last_beat = conn.scalar(
-            select(scheduler_heartbeat.c.last_beat_at)
+        beat = conn.execute(
+            select(scheduler_heartbeat.c.last_beat_at, scheduler_heartbeat.c.activity)
             .order_by(scheduler_heartbeat.c.last_beat_at.desc())
             .limit(1)
-        )
+        ).first()
     entities = []
     for name in STATE_ENTITIES:
         row = rows.get(name)
         last_success = row.last_sync_time if row else None
         status = row.status if row else "never"
-        health = entity_health(last_success, status, now, thresholds or Thresholds())
+        health = entity_health(last_success, status, now, thresholds_for(settings, name))
         entities.append(
             EntityStatus(
                 entity=name,
@@ -93,6 +100,11 @@ def status_report(
     return StatusReport(
         overall=overall(e.colour for e in entities),
         entities=entities,
-        scheduler=scheduler_liveness(last_beat, now),
+        scheduler=scheduler_liveness(
+            beat.last_beat_at if beat else None,
+            now,
+            timedelta(seconds=3 * settings.heartbeat_seconds),
+            stopped=bool(beat and (beat.activity or {}).get("state") == "stopped"),
+        ),
         checked_at=now,
     )
