@@ -23,6 +23,7 @@ from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
 from sync.queries import status_report
 from sync.runner import EntityResult, Runner
+from sync.runqueue import REQUESTABLE, request_sync
 from sync.store import Progress, Store, utcnow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -54,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
     )
-    sub.add_parser("demo", help="SQLite + simulator + first sync + status, on this machine")
+    sub.add_parser("scheduler", help="the long-running service: scheduled syncs and run-now")
+    req = sub.add_parser("request", help="ask the scheduler for a sync now (run-now queue)")
+    req.add_argument("--entity", choices=sorted(REQUESTABLE), default="all")
+    req.add_argument("--reason", default=None)
+    sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
     return parser
 
 
@@ -71,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(env_file=args.env_file)
         setup_logging(
-            settings.log_dir if args.command in ("run", "migrate", "demo") else None,
+            settings.log_dir if args.command in ("run", "migrate", "demo", "scheduler") else None,
             settings.secrets,
             verbose=args.verbose,
         )
@@ -160,7 +165,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     display = ProgressDisplay()
     stop = threading.Event()
     _install_stop_handler(stop)
-    runner = Runner(settings, store, on_page=display, stop=stop)
+    runner = Runner(
+        settings, store, on_page=display, stop=stop, lock_wait_seconds=settings.lock_ttl_seconds
+    )
     results = runner.run(args.entity, full=args.full, trigger="cli", triggered_by=_whoami())
     display.done()
     print_results(results)
@@ -191,6 +198,8 @@ def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) 
         if r.error is not None:
             print(f"{r.entity}: {r.error.kind.value}: {r.error.message}", file=stream)
             print(f"  what to do: {r.error.recovery}", file=stream)
+        elif r.note:
+            print(f"{r.entity}: {r.status}, {r.note}.", file=stream)
         elif r.status == "partial":
             print(
                 f"{r.entity}: {r.rejected} record(s) rejected; see the sync_rejects table.",
@@ -205,7 +214,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), indent=2))
         return EXIT_OK
     colour = sys.stdout.isatty()
-    print(f"Overall: {report.overall.value} · scheduler: {report.scheduler}")
+    next_run = f" · next run {report.next_run_at:%H:%M} UTC" if report.next_run_at else ""
+    print(f"Overall: {report.overall.value} · scheduler: {report.scheduler}{next_run}")
     print(
         f"{'entity':<16} {'health':<7} {'last success':<22} {'last run':<12} "
         f"{'cursor':>12} {'rows':>9}"
@@ -249,6 +259,32 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
+    from sync.scheduler import SchedulerService
+
+    store = _require_schema(settings)
+    settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before serving
+    settings.token  # noqa: B018
+    service = SchedulerService(settings, store)
+    service.install_signal_handlers()
+    return service.run_forever()
+
+
+def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
+    store = _require_schema(settings)
+    result = request_sync(
+        store.engine, args.entity, requested_by=_whoami(), reason=args.reason, now=utcnow()
+    )
+    if result.merged:
+        print(f"Merged into request #{result.id} ({result.status}) for the same entity.")
+    else:
+        print(f"Queued request #{result.id}: sync {args.entity}; the scheduler picks it up.")
+    report = status_report(store.engine, utcnow(), settings)
+    if report.scheduler != "alive":
+        print(f"Warning: scheduler {report.scheduler}; the request waits until one runs.")
+    return EXIT_OK
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from sync.demo import run_demo
 
@@ -261,4 +297,6 @@ COMMANDS: dict[str, Any] = {
     "status": cmd_status,
     "set-password": cmd_set_password,
     "demo": cmd_demo,
+    "scheduler": cmd_scheduler,
+    "request": cmd_request,
 }

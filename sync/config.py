@@ -50,6 +50,7 @@ class Settings:
     scheduler_poll_seconds: float = 2.0
     heartbeat_seconds: float = 30.0
     lock_ttl_seconds: float = 300.0
+    sync_on_start: bool = True
     # Health and dashboard
     health_green_hours: float = 2.0
     health_yellow_hours: float = 12.0
@@ -238,6 +239,10 @@ def _scheduler_settings(get: Callable[[str], str | None]) -> dict[str, object]:
         if unknown:
             raise _bad("NIGHTLY_FULL_ENTITIES", raw, f"names from {', '.join(SYNCED_ENTITIES)}")
         out["nightly_full_entities"] = names
+    if (raw := get("SYNC_ON_START")) is not None:
+        if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise _bad("SYNC_ON_START", raw, "true or false")
+        out["sync_on_start"] = raw.lower() in ("true", "1", "yes")
     for name, key in (
         ("SCHEDULER_POLL_SECONDS", "scheduler_poll_seconds"),
         ("HEARTBEAT_SECONDS", "heartbeat_seconds"),

@@ -33,6 +33,7 @@ class StatusReport:
     overall: Overall
     entities: list[EntityStatus]
     scheduler: str
+    next_run_at: datetime | None
     checked_at: datetime
 
     def as_json(self) -> dict[str, Any]:
@@ -74,7 +75,11 @@ def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusRe
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = {r.entity_type: r for r in conn.execute(select(sync_state))}
         beat = conn.execute(
-            select(scheduler_heartbeat.c.last_beat_at, scheduler_heartbeat.c.activity)
+            select(
+                scheduler_heartbeat.c.last_beat_at,
+                scheduler_heartbeat.c.activity,
+                scheduler_heartbeat.c.next_run_at,
+            )
             .order_by(scheduler_heartbeat.c.last_beat_at.desc())
             .limit(1)
         ).first()
@@ -106,5 +111,6 @@ def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusRe
             timedelta(seconds=3 * settings.heartbeat_seconds),
             stopped=bool(beat and (beat.activity or {}).get("state") == "stopped"),
         ),
+        next_run_at=beat.next_run_at if beat else None,
         checked_at=now,
     )

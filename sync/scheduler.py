@@ -1,0 +1,294 @@
+"""The long-running service: scheduled syncs, the run-now queue, heartbeat, clean shutdown.
+
+Modelled on healthchecks' sendalerts loop: signals only set a flag; each step does one
+unit of work and says whether it found any, so the loop drains the queue, then sleeps
+until the next job or queue poll. Every job is wrapped so no failure ends the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+import schedule
+
+from sync.config import Settings
+from sync.entities import ENTITIES
+from sync.errors import ErrorKind, SyncError
+from sync.heartbeat import Heartbeat
+from sync.locks import PROCESS_HOLDER, Leases, mark_orphans
+from sync.runner import EntityResult, Runner
+from sync.runqueue import Claim, claim_next, fail_orphan_requests, finish, set_run_id
+from sync.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+RECOVERY_EVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: every `minutes`, or daily `at` local time."""
+
+    name: str
+    entities: tuple[str, ...]
+    full: bool = False
+    minutes: int | None = None
+    at: str | None = None
+
+
+def plan_jobs(settings: Settings) -> list[JobSpec]:
+    """The jobs the settings ask for (pure: tested without a clock)."""
+    all_names = [spec.name for spec in ENTITIES]
+    overridden = dict(settings.sync_interval_overrides)
+    jobs = []
+    default = tuple(n for n in all_names if n not in overridden)
+    if default:
+        label = "all" if len(default) == len(all_names) else ", ".join(default)
+        jobs.append(
+            JobSpec(f"incremental: {label}", default, minutes=settings.sync_interval_minutes)
+        )
+    for entity, minutes in settings.sync_interval_overrides:
+        jobs.append(JobSpec(f"incremental: {entity}", (entity,), minutes=minutes))
+    if settings.nightly_full_time and settings.nightly_full_entities:
+        names = ", ".join(settings.nightly_full_entities)
+        jobs.append(
+            JobSpec(
+                f"nightly full: {names}",
+                settings.nightly_full_entities,
+                full=True,
+                at=settings.nightly_full_time,
+            )
+        )
+    return jobs
+
+
+def _aware(naive_local: datetime | None) -> datetime | None:
+    # schedule keeps next_run as naive local time.
+    return None if naive_local is None else naive_local.astimezone().astimezone(UTC)
+
+
+class SchedulerService:
+    """The scheduler process. `stop` ends it after the current page."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        stop: threading.Event | None = None,
+        sync_on_start: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.sync_on_start = settings.sync_on_start if sync_on_start is None else sync_on_start
+        self.holder = PROCESS_HOLDER
+        self.heartbeat = Heartbeat(
+            store.engine, period_seconds=settings.heartbeat_seconds, clock=clock
+        )
+        self.leases = Leases(store.engine, ttl_seconds=settings.lock_ttl_seconds)
+        self.jobs = schedule.Scheduler()
+        self._backoff = 0.0
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM / SIGINT finish the current page, then the loop exits."""
+
+        def handle(signum: int, _frame: FrameType | None) -> None:
+            if not self.stop.is_set():
+                log.info("Signal %s: finishing the current page, then stopping.", signum)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
+    def _runner(self, lock_wait_seconds: float = 0.0) -> Runner:
+        return Runner(
+            self.settings,
+            self.store,
+            on_page=self.heartbeat.on_page,
+            stop=self.stop,
+            leases=self.leases,
+            lock_wait_seconds=lock_wait_seconds,
+        )
+
+    def schedule_jobs(self) -> None:
+        """Register every planned job on this service's own schedule.Scheduler."""
+        self.jobs.clear()
+        for job in plan_jobs(self.settings):
+            if job.minutes is not None:
+                builder = self.jobs.every(job.minutes).minutes
+            else:
+                builder = self.jobs.every().day.at(job.at or "02:00")
+            builder.do(self.run_job, job).tag(job.name)
+        self._publish_plan()
+
+    def _publish_plan(self) -> None:
+        plan = []
+        for job in self.jobs.get_jobs():
+            when = _aware(job.next_run)
+            plan.append(
+                {"name": next(iter(job.tags)), "next_run": when.isoformat() if when else ""}
+            )
+        self.heartbeat.set_plan(plan, _aware(self.jobs.get_next_run()))
+
+    # -- units of work --------------------------------------------------------------------
+
+    def run_job(self, job: JobSpec) -> None:
+        """A scheduled job; never raises (schedule would stop the loop)."""
+        self._sync(list(job.entities), full=job.full, trigger="schedule", by=job.name)
+
+    def _sync(
+        self,
+        entities: Sequence[str] | None,
+        *,
+        full: bool,
+        trigger: str,
+        by: str | None,
+        run_id: str | None = None,
+        lock_wait_seconds: float = 0.0,
+    ) -> list[EntityResult]:
+        run_id = run_id or str(uuid.uuid4())
+        self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger=trigger)
+        try:
+            return self._runner(lock_wait_seconds).run(
+                entities, full=full, trigger=trigger, triggered_by=by, run_id=run_id
+            )
+        except Exception:  # a bug in one run must not end the service
+            log.exception("Sync run %s failed unexpectedly", run_id)
+            return []
+        finally:
+            self.heartbeat.set_activity(
+                state="idle", entity=None, run_id=None, trigger=None, pages=0, records=0
+            )
+            self.heartbeat.beat()
+
+    def process_request(self) -> bool:
+        """Run the oldest queued run-now request, if any. True when one was run."""
+        claim = claim_next(self.store.engine, self.holder, self.clock())
+        if claim is None:
+            return False
+        self._run_claim(claim)
+        return True
+
+    def _run_claim(self, claim: Claim) -> None:
+        run_id = str(uuid.uuid4())
+        log.info(
+            "Run-now request %s for %s by %s",
+            ",".join(map(str, claim.ids)),
+            claim.entity,
+            claim.requested_by or "unknown",
+        )
+        set_run_id(self.store.engine, claim.ids, run_id)
+        results = self._sync(
+            claim.entities,
+            full=False,
+            trigger="manual",
+            by=claim.requested_by,
+            run_id=run_id,
+            lock_wait_seconds=self.settings.lock_ttl_seconds,
+        )
+        failed = [r for r in results if r.status in ("failed", "interrupted", "skipped")]
+        error = None
+        if not results:
+            error = "The run could not start; see the scheduler log."
+        elif failed:
+            error = "; ".join(
+                f"{r.entity}: {r.error.kind.value if r.error else r.status}" for r in failed
+            )
+        finish(
+            self.store.engine,
+            claim.ids,
+            run_id=run_id,
+            failed=bool(error),
+            error=error,
+            now=self.clock(),
+        )
+
+    def recover(self) -> None:
+        """Mark runs and requests left behind by a dead process."""
+        now = self.clock()
+        orphans = mark_orphans(self.store.engine, now)
+        requests = fail_orphan_requests(
+            self.store.engine, now, timedelta(seconds=3 * self.settings.heartbeat_seconds)
+        )
+        if orphans or requests:
+            log.warning(
+                "Recovered after an unclean stop: %d run(s) marked interrupted, %d request(s) "
+                "failed.",
+                orphans,
+                requests,
+            )
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def step(self) -> bool:
+        """One unit of work: a queued request, else due jobs. True if a request ran."""
+        if self.process_request():
+            return True
+        self.jobs.run_pending()
+        self._publish_plan()
+        return False
+
+    def run_forever(self) -> int:
+        """Serve until stopped; returns the exit code (0 after a clean shutdown)."""
+        log.info(
+            "Scheduler %s starting: incremental every %d min, polling requests every %g s.",
+            self.holder,
+            self.settings.sync_interval_minutes,
+            self.settings.scheduler_poll_seconds,
+        )
+        self.schedule_jobs()
+        self.heartbeat.set_activity(state="idle")
+        self.heartbeat.start()
+        pending_start = self.sync_on_start
+        next_recovery = 0.0
+        while not self.stop.is_set():
+            try:
+                # Also catches CLI runs killed while this scheduler was alive.
+                if time.monotonic() >= next_recovery:
+                    self.recover()
+                    next_recovery = time.monotonic() + RECOVERY_EVERY_SECONDS
+                if pending_start:
+                    pending_start = False
+                    self._sync(None, full=False, trigger="schedule", by="scheduler start")
+                    continue
+                if self.step():
+                    continue
+                self._backoff = 0.0
+            except SyncError as exc:
+                self._on_loop_error(exc)
+                continue
+            except Exception:  # keep serving; the next loop retries
+                log.exception("Scheduler loop error")
+                self._on_loop_error(None)
+                continue
+            idle = self.jobs.idle_seconds
+            wait = self.settings.scheduler_poll_seconds
+            if idle is not None:
+                wait = max(0.05, min(wait, idle))
+            self.stop.wait(wait)
+        self.heartbeat.stop()
+        log.info("Scheduler stopped cleanly.")
+        return 0
+
+    def _on_loop_error(self, exc: SyncError | None) -> None:
+        self._backoff = min(MAX_BACKOFF_SECONDS, max(1.0, self._backoff * 2))
+        if exc is not None and exc.kind is ErrorKind.DATABASE:
+            log.error("DATABASE: %s — retrying in %.0f s.", exc.message, self._backoff)
+            self.heartbeat.set_activity(state="database_error")
+        elif exc is not None:
+            log.error("%s — retrying in %.0f s.", exc, self._backoff)
+        self.stop.wait(self._backoff)

@@ -1,0 +1,282 @@
+"""The scheduler service: run-now queue, leases, heartbeat, recovery and shutdown."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from sync.locks import Leases
+from sync.runner import Runner
+from sync.runqueue import claim_next, request_sync
+from sync.scheduler import SchedulerService
+from sync.schema import scheduler_heartbeat, sync_locks, sync_log, sync_requests
+from sync.store import utcnow
+from tests.conftest import SIM_TOKEN
+from tests.support.compare import diff_all
+from tests.support.processes import start, stop_process, sync_env, wait_for
+
+FAST = {
+    "SCHEDULER_POLL_SECONDS": "0.3",
+    "HEARTBEAT_SECONDS": "1",
+    "SYNC_INTERVAL_MINUTES": "600",
+    "NIGHTLY_FULL_TIME": "off",
+}
+
+
+def requests_by_status(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(sync_requests.c.status)).scalars().all()
+    return {s: rows.count(s) for s in set(rows)}
+
+
+@pytest.fixture
+def service(store, simulator, settings_for, db_url):
+    """An in-process scheduler on a thread; stopped at the end of the test."""
+    settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
+    service = SchedulerService(settings, store)
+    thread = threading.Thread(target=service.run_forever, daemon=True)
+    thread.start()
+    yield service
+    service.stop.set()
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+
+
+def test_a_queued_request_is_run_within_five_seconds(service, store, simulator):
+    queued_at = time.monotonic()
+    enqueued = request_sync(
+        store.engine, "products", requested_by="cfo", reason="test", now=utcnow()
+    )
+    wait_for(lambda: requests_by_status(store.engine) == {"done": 1}, 15, "the request to finish")
+    with store.engine.connect() as conn:
+        request = conn.execute(select(sync_requests)).one()
+        runs = conn.execute(select(sync_log).where(sync_log.c.run_id == request.run_id)).all()
+    assert request.id == enqueued.id
+    assert (request.started_at - request.requested_at) < timedelta(seconds=5)
+    assert [(r.entity_type, r.trigger, r.triggered_by, r.status) for r in runs] == [
+        ("products", "manual", "cfo", "success")
+    ]
+    assert time.monotonic() - queued_at < 15
+
+
+def test_a_second_request_for_the_same_entity_is_merged(store):
+    first = request_sync(store.engine, "sales", requested_by="a", reason=None, now=utcnow())
+    again = request_sync(store.engine, "sales", requested_by="b", reason=None, now=utcnow())
+    covered = request_sync(store.engine, "all", requested_by="c", reason=None, now=utcnow())
+    inside_all = request_sync(store.engine, "outlets", requested_by="d", reason=None, now=utcnow())
+    assert not first.merged and again.merged and again.id == first.id
+    assert not covered.merged
+    assert inside_all.merged and inside_all.id == covered.id
+
+
+def test_a_request_is_claimed_by_exactly_one_scheduler(store):
+    for entity in ("sales", "sales", "products"):
+        with store.engine.begin() as conn:
+            conn.execute(insert(sync_requests).values(entity_type=entity, requested_at=utcnow()))
+    first = claim_next(store.engine, "a", utcnow())
+    second = claim_next(store.engine, "b", utcnow())
+    assert first.entity == "sales" and len(first.ids) == 2  # the queued twin rides along
+    assert second.entity == "products"
+    assert claim_next(store.engine, "c", utcnow()) is None
+
+
+def test_a_run_is_skipped_while_another_process_holds_the_entity(
+    store, simulator, settings_for, db_url
+):
+    settings = settings_for(db_url, simulator.api_url)
+    other = Leases(store.engine)
+    other.holder = "elsewhere:1:x"
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(sync_locks).values(
+                entity_type="products",
+                holder="other-host:1:abc",
+                host="other-host",
+                pid=1,
+                acquired_at=utcnow(),
+                expires_at=utcnow() + timedelta(minutes=5),
+            )
+        )
+    results = Runner(settings, store).run(entities=["products", "outlets"])
+    assert [(r.entity, r.status) for r in results] == [
+        ("products", "skipped"),
+        ("outlets", "success"),
+    ]
+    assert "other-host" in results[0].note
+
+
+def test_an_expired_lease_is_taken_over(store):
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(sync_locks).values(
+                entity_type="sales",
+                holder="gone:1:x",
+                host="gone",
+                pid=1,
+                acquired_at=utcnow() - timedelta(hours=1),
+                expires_at=utcnow() - timedelta(seconds=1),
+            )
+        )
+    assert Leases(store.engine).acquire("sales", utcnow()) is None
+
+
+def test_heartbeat_reports_alive_then_stopped(store, simulator, settings_for, db_url):
+    settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
+    service = SchedulerService(settings, store)
+    thread = threading.Thread(target=service.run_forever, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: _beat(store) is not None, 10, "a heartbeat")
+        beat = _beat(store)
+        assert beat.pid == os.getpid() and beat.next_run_at is not None
+        assert {j["name"] for j in beat.activity["jobs"]} == {"incremental: all"}
+    finally:
+        service.stop.set()
+        thread.join(timeout=15)
+    assert _beat(store).activity["state"] == "stopped"
+
+
+def _beat(store):
+    with store.engine.connect() as conn:
+        return conn.execute(select(scheduler_heartbeat)).first()
+
+
+# -- the scheduler as a real service (subprocesses) -------------------------------------
+
+
+@pytest.fixture
+def small_simulator():
+    from sync.simulator import SimulatorConfig, SimulatorServer
+
+    with SimulatorServer(SimulatorConfig(seed=3, scale="small", token=SIM_TOKEN)) as sim:
+        yield sim
+
+
+def _running_pages(store) -> int:
+    with store.engine.connect() as conn:
+        return (
+            conn.scalar(select(sync_log.c.pages).where(sync_log.c.status == "running").limit(1))
+            or 0
+        )
+
+
+def test_two_schedulers_fifty_requests_and_cli_runs_never_overlap(
+    store, simulator, db_url, tmp_path
+):
+    env = sync_env(
+        db_url, simulator.api_url, tmp_path / "logs", SIM_TOKEN, **FAST, SYNC_PAGE_SIZE="10"
+    )
+    entities = ["customers", "outlets", "products", "sales", "inventory", "all"]
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(sync_requests),
+            [
+                {
+                    "entity_type": entities[i % len(entities)],
+                    "requested_by": f"user{i}",
+                    "requested_at": utcnow() + timedelta(milliseconds=i),
+                }
+                for i in range(50)
+            ],
+        )
+    schedulers = [start(["scheduler"], env, tmp_path, tmp_path / f"sched{i}.log") for i in (1, 2)]
+    cli_runs = [start(["run"], env, tmp_path, tmp_path / f"cli{i}.log") for i in (1, 2)]
+    try:
+        for process in cli_runs:
+            assert process.wait(timeout=120) == 0, (tmp_path / "cli1.log").read_text()
+        wait_for(lambda: requests_by_status(store.engine) == {"done": 50}, 120, "all requests done")
+        simulator.mutate(new_sales=3, update_products=2)
+        assert start(["run"], env, tmp_path, tmp_path / "cli3.log").wait(timeout=60) == 0
+    finally:
+        codes = [stop_process(p) for p in schedulers]
+    assert codes == [0, 0]
+    with store.engine.connect() as conn:
+        requests = conn.execute(select(sync_requests)).all()
+        runs = conn.execute(select(sync_log).order_by(sync_log.c.started_at)).all()
+    manual_runs = {r.run_id for r in runs if r.trigger == "manual"}
+    assert {r.run_id for r in requests} <= manual_runs, "every request points at its run"
+    assert all(r.claimed_by for r in requests)
+    by_entity: dict[str, list] = {}
+    for run in runs:
+        assert run.status in ("success", "partial"), (
+            run.entity_type,
+            run.status,
+            run.error_details,
+        )
+        by_entity.setdefault(run.entity_type, []).append(run)
+    for entity, entity_runs in by_entity.items():
+        for earlier, later in itertools.pairwise(entity_runs):
+            assert earlier.finished_at <= later.started_at, f"{entity} runs overlap"
+    assert diff_all(store.engine, simulator) == []
+
+
+def test_kill_9_of_the_scheduler_mid_run_is_recovered(store, small_simulator, db_url, tmp_path):
+    env = sync_env(
+        db_url, small_simulator.api_url, tmp_path / "logs", SIM_TOKEN, **FAST, SYNC_PAGE_SIZE="10"
+    )
+    first = start(["scheduler"], env, tmp_path, tmp_path / "first.log")
+    wait_for(lambda: _running_pages(store) >= 5, 60, "a run in progress")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    with store.engine.connect() as conn:
+        orphan = conn.execute(select(sync_log).where(sync_log.c.status == "running")).first()
+        lease = conn.execute(select(sync_locks)).first()
+    assert orphan is not None and lease is not None and lease.pid == first.pid
+
+    second = start(["scheduler"], env, tmp_path, tmp_path / "second.log")
+    try:
+
+        def recovered_and_synced() -> bool:
+            with store.engine.connect() as conn:
+                status = conn.scalar(select(sync_log.c.status).where(sync_log.c.id == orphan.id))
+                later = (
+                    conn.execute(
+                        select(sync_log.c.entity_type).where(
+                            sync_log.c.id > orphan.id, sync_log.c.status == "success"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            return status == "interrupted" and {"sales", "inventory", "customers"} <= set(later)
+
+        wait_for(recovered_and_synced, 120, "recovery and a complete run")
+    finally:
+        assert stop_process(second) == 0
+    assert diff_all(store.engine, small_simulator) == []
+
+
+def test_sigterm_during_a_long_run_exits_cleanly_within_ten_seconds(
+    store, small_simulator, db_url, tmp_path
+):
+    env = sync_env(
+        db_url, small_simulator.api_url, tmp_path / "logs", SIM_TOKEN, **FAST, SYNC_PAGE_SIZE="10"
+    )
+    process = start(["scheduler"], env, tmp_path, tmp_path / "sched.log")
+    wait_for(lambda: _running_pages(store) >= 3, 60, "a run in progress")
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert time.monotonic() - sent < 10
+    with store.engine.connect() as conn:
+        statuses = conn.execute(select(sync_log.c.entity_type, sync_log.c.status)).all()
+        leases = conn.execute(select(sync_locks)).all()
+    assert "running" not in {s for _, s in statuses}
+    assert any(s == "interrupted" for _, s in statuses)
+    assert leases == []
+    # Nothing half-written: what is stored is exactly the source up to each cursor.
+    for entity in ("customers", "products", "inventory", "sales", "outlets"):
+        cursor = store.cursor(entity)
+        truth = [r for r in small_simulator.dump(entity) if r["version"] <= cursor]
+        from sync.entities import ENTITY_BY_NAME
+        from tests.support.compare import diff_entity
+
+        assert diff_entity(store.engine, ENTITY_BY_NAME[entity], truth) == []
+    assert _beat(store).activity["state"] == "stopped"
