@@ -141,13 +141,14 @@ def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict
         # read it from sync_log's durations.
         engine = create_db_engine(db_url)
         with engine.connect() as conn:
-            sync_ms = conn.scalar(
-                select(func.max(sync_log.c.finished_at) - func.min(sync_log.c.started_at)).where(
+            first, last = conn.execute(
+                select(func.min(sync_log.c.started_at), func.max(sync_log.c.finished_at)).where(
                     sync_log.c.id > stats["last_id"]
                 )
-            )
+            ).one()
         engine.dispose()
-        nochange_seconds = sync_ms.total_seconds() if hasattr(sync_ms, "total_seconds") else None
+        # SQLite returns text for aggregates of timestamps; parse both the same way.
+        nochange_seconds = (_as_time(last) - _as_time(first)).total_seconds()
         load = {}
         for method in ["copy", "values"] if backend == "postgres" else ["values"]:
             load_db, load_drop = new_database(backend, workdir)
@@ -187,6 +188,12 @@ def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict
         }
     finally:
         drop()
+
+
+def _as_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def _reported_seconds(result: dict[str, Any]) -> float:

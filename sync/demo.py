@@ -1,20 +1,32 @@
-"""`python -m sync demo`: simulator + SQLite + first sync + status, all on this machine."""
+"""`python -m sync demo`: simulator + SQLite + scheduler (+ dashboard), all on this machine.
+
+Runs until Ctrl-C, then stops every part it started.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
+from types import FrameType
 
 from sync.config import Settings
 from sync.db import create_db_engine, migrate
 from sync.queries import status_report
-from sync.runner import Runner
+from sync.scheduler import SchedulerService
 from sync.store import Store, utcnow
 
 DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator
+CREDENTIALS = DEMO_DIR / "dashboard.env"
+DASHBOARD_PORT = int(os.environ.get("DEMO_DASHBOARD_PORT", "8501"))
 
 
 def demo_settings(settings: Settings, api_url: str) -> Settings:
@@ -22,31 +34,136 @@ def demo_settings(settings: Settings, api_url: str) -> Settings:
     return dataclasses.replace(
         settings,
         database_url=f"sqlite:///{DEMO_DIR / 'lightspeed.db'}",
+        dashboard_database_url=None,
         lightspeed_base_url=api_url,
         lightspeed_token=DEMO_TOKEN,
         log_dir=DEMO_DIR / "logs",
+        sync_interval_minutes=5,
+        store_name="Demo store (simulator)",
+    )
+
+
+def demo_credentials() -> tuple[dict[str, str], str | None]:
+    """Dashboard login for the demo: created once into a git-ignored file.
+
+    Returns the variables and, only when just created, the password to print.
+    """
+    import bcrypt
+    from dotenv import dotenv_values, set_key
+
+    if CREDENTIALS.is_file():
+        values = {k: v for k, v in dotenv_values(CREDENTIALS).items() if v}
+        if {"DASHBOARD_PASSWORD_HASH", "DASHBOARD_COOKIE_KEY"} <= set(values):
+            return values, None
+    password = secrets.token_urlsafe(12)
+    values = {
+        "DASHBOARD_PASSWORD_HASH": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(),
+        "DASHBOARD_COOKIE_KEY": secrets.token_urlsafe(32),
+    }
+    CREDENTIALS.touch(mode=0o600, exist_ok=True)
+    for key, value in values.items():
+        set_key(str(CREDENTIALS), key, value)
+    return values, password
+
+
+def start_dashboard(settings: Settings, credentials: dict[str, str]) -> subprocess.Popen | None:
+    """`streamlit run streamlit_app.py` against the demo database, if the app is present."""
+    app = Path("streamlit_app.py")
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or shutil.which(
+        "streamlit"
+    )
+    if not app.is_file() or streamlit is None:
+        print("Dashboard: not available in this checkout (streamlit_app.py or streamlit missing).")
+        return None
+    env = {
+        **os.environ,
+        **credentials,
+        "DATABASE_URL": settings.database_url,
+        "DASHBOARD_DATABASE_URL": settings.database_url,
+        "STORE_NAME": settings.display_name,
+        "LOG_DIR": str(settings.log_dir),
+    }
+    log_file = (settings.log_dir / "dashboard.log").open("ab")
+    return subprocess.Popen(
+        [
+            streamlit,
+            "run",
+            str(app),
+            "--server.port",
+            str(DASHBOARD_PORT),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
 
 
 def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    """Start the simulator, migrate the demo SQLite database, sync once, print the status."""
-    from sync.cli import print_results
+    """Start everything, print how to log in, serve until Ctrl-C."""
     from sync.simulator import SimulatorConfig, SimulatorServer
 
     scale = os.environ.get("DEMO_SCALE", "small")
     DEMO_DIR.mkdir(exist_ok=True)
-    with SimulatorServer(SimulatorConfig(seed=42, scale=scale, token=DEMO_TOKEN)) as sim:
-        print(f"Simulator (development stand-in, not Lightspeed): {sim.api_url}")
+    (DEMO_DIR / "logs").mkdir(exist_ok=True)
+    config = SimulatorConfig(seed=42, scale=scale, token=DEMO_TOKEN, live_interval=10.0)
+    with SimulatorServer(config) as sim:
         demo = demo_settings(settings, sim.api_url)
         engine = create_db_engine(demo.database_url)
         migrate(engine)
         store = Store(engine)
         store.ensure_state_rows()
-        print(f"Database: {demo.database_url}")
-        results = Runner(demo, store).run(trigger="cli", triggered_by="demo")
-        print_results(results)
-        report = status_report(engine, utcnow(), demo)
-        print(f"\nOverall: {report.overall.value}")
-        for e in report.entities:
-            print(f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>8} rows")
-    return 0 if all(r.status != "failed" for r in results) else 1
+        credentials, new_password = demo_credentials()
+        dashboard = start_dashboard(demo, credentials)
+        print(f"Simulator (development stand-in, not Lightspeed): {sim.api_url} — {scale} store,")
+        print("  new sales and stock changes every 10 s.")
+        print(f"Database: {demo.database_url}   Logs: {demo.log_dir}/")
+        if dashboard is not None:
+            print(f"Dashboard: http://127.0.0.1:{DASHBOARD_PORT}  user: {demo.dashboard_username}")
+            if new_password:
+                print(f"  password: {new_password}   (shown once; stored in {CREDENTIALS})")
+            else:
+                print(
+                    f"  password: the one printed when {CREDENTIALS} was created "
+                    "(delete that file for a new one)"
+                )
+        print("Scheduler: a sync now, then every 5 minutes. Ctrl-C stops everything.\n")
+        stop = threading.Event()
+        service = SchedulerService(demo, store, stop=stop)
+
+        def handle(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, handle)
+        signal.signal(signal.SIGTERM, handle)
+        printer = threading.Thread(
+            target=_print_status_after_first_sync, args=(demo, store, stop), daemon=True
+        )
+        printer.start()
+        try:
+            code = service.run_forever()
+        finally:
+            if dashboard is not None:
+                dashboard.terminate()
+                try:
+                    dashboard.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    dashboard.kill()
+        print("Demo stopped.")
+        return code
+
+
+def _print_status_after_first_sync(settings: Settings, store: Store, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        report = status_report(store.engine, utcnow(), settings)
+        if all(e.status not in ("never", "running") for e in report.entities):
+            print(f"\nFirst sync done. Overall: {report.overall.value}")
+            for e in report.entities:
+                print(f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>8} rows  {e.status}")
+            print()
+            return

@@ -280,3 +280,48 @@ def test_sigterm_during_a_long_run_exits_cleanly_within_ten_seconds(
 
         assert diff_entity(store.engine, ENTITY_BY_NAME[entity], truth) == []
     assert _beat(store).activity["state"] == "stopped"
+
+
+@pytest.mark.postgres
+def test_the_scheduler_survives_a_database_outage_and_resumes(pg_url, simulator, tmp_path):
+    from sync.db import create_db_engine, migrate
+    from tests.support.tcp_proxy import TcpProxy
+
+    direct = create_db_engine(pg_url)
+    migrate(direct)
+    proxy = TcpProxy(5432).start()
+    url = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    env = sync_env(url, simulator.api_url, tmp_path / "logs", SIM_TOKEN, **FAST)
+    log_file = tmp_path / "sched.log"
+    process = start(["scheduler"], env, tmp_path, log_file)
+    try:
+        wait_for(lambda: requests_by_status(direct) == {} and _synced(direct), 60, "first sync")
+        proxy.stop()
+        time.sleep(4)
+        request_sync(direct, "all", requested_by="cfo", reason="during outage", now=utcnow())
+        time.sleep(3)
+        assert process.poll() is None, "the scheduler must keep running"
+        assert "DATABASE" in log_file.read_text()
+        proxy.start()
+        wait_for(
+            lambda: requests_by_status(direct) == {"done": 1}, 90, "the request after recovery"
+        )
+        with direct.connect() as conn:
+            beat = conn.scalar(select(scheduler_heartbeat.c.last_beat_at))
+        assert utcnow() - beat < timedelta(seconds=10)
+    finally:
+        assert stop_process(process) == 0
+        proxy.stop()
+        direct.dispose()
+
+
+def _synced(engine) -> bool:
+    with engine.connect() as conn:
+        return (
+            conn.scalar(
+                select(sync_log.c.id).where(
+                    sync_log.c.entity_type == "sales", sync_log.c.status == "success"
+                )
+            )
+            is not None
+        )
