@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import simplejson
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
@@ -26,8 +27,23 @@ _MIGRATION_RE = re.compile(r"^(\d{4})_(\w+)\.(postgres|sqlite)\.sql$")
 # Any fixed number works: it only has to be the same for every process migrating this DB.
 _MIGRATE_LOCK_KEY = 7_357_001
 
-dumps_json = functools.partial(simplejson.dumps, use_decimal=True, separators=(",", ":"))
+_dumps_slow = functools.partial(simplejson.dumps, use_decimal=True, separators=(",", ":"))
 loads_json = functools.partial(json.loads, parse_float=Decimal)
+
+
+def _decimal_literal(value: Any) -> orjson.Fragment:
+    if type(value) is Decimal:
+        return orjson.Fragment(str(value))
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def dumps_json(value: Any) -> str:
+    """JSON text with Decimals written as exact number literals (never via float)."""
+    try:
+        return orjson.dumps(value, default=_decimal_literal).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        # orjson refuses integers beyond 64 bits and non-string keys; simplejson does not.
+        return _dumps_slow(value)
 
 
 def normalize_url(url: str) -> str:
