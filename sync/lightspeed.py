@@ -240,6 +240,9 @@ class LightspeedClient:
                 )
                 log.warning("%s Retrying.", last.message)
                 continue
+            if isinstance(body, list):
+                # Some newer endpoints answer with a bare array instead of the envelope.
+                return {"data": body}
             if not isinstance(body, dict):
                 raise MalformedResponse(
                     f"Lightspeed sent a JSON {type(body).__name__} for {path}, expected an object.",
@@ -282,7 +285,7 @@ class LightspeedClient:
                 with self._lock:
                     self._responses += 1
             self.pacer.observe(response.headers)
-            if response.status_code == 400 and self._step_down_page_size(params):
+            if response.status_code in (400, 422) and self._step_down_page_size(params):
                 params = {**params, "page_size": self.page_size}
                 continue
             if response.status_code >= 400:

@@ -210,3 +210,10 @@ def test_pacer_uses_the_reset_header_when_sent():
     )
     pacer.wait()
     assert clock.slept == [pytest.approx(4.0)]
+
+
+def test_a_bare_array_body_is_read_as_the_page():
+    body = b'[{"id": "a", "version": 5}, {"id": "b", "version": 9}]'
+    with ScriptedServer([Reply(body=body)]).running() as server:
+        page = client_for(server).list_page("/inventory", 0)
+    assert [r["id"] for r in page.rows] == ["a", "b"] and page.version_max == 9
