@@ -20,7 +20,7 @@ from sync.db import create_db_engine, migrate  # noqa: E402
 from sync.entities import ENTITIES, STATE_ENTITIES, map_page  # noqa: E402
 from sync.lightspeed import LightspeedClient, Page  # noqa: E402
 from sync.runner import next_cursor  # noqa: E402
-from sync.store import Store, utcnow  # noqa: E402
+from sync.store import RunInfo, Store, utcnow  # noqa: E402
 
 
 def pages_of(client: LightspeedClient, spec, keep: bool) -> tuple[list[tuple[Page, int]], int]:
@@ -61,13 +61,9 @@ def load(args: argparse.Namespace) -> None:
     store.ensure_state_rows()
     start = time.perf_counter()
     for spec in ENTITIES:
-        names = [spec.name] + ([spec.child.name] if spec.child else [])
         trackers = store.start_run(
-            run_id="load-only",
-            entities=names,
-            action="full",
-            trigger="cli",
-            triggered_by="bench",
+            RunInfo("load-only", "full", "cli", "bench"),
+            entities=spec.state_names,
             version_from=0,
             now=utcnow(),
         )

@@ -65,6 +65,11 @@ class EntitySpec:
     def tables(self) -> tuple[str, ...]:
         return (self.table, self.child.table) if self.child else (self.table,)
 
+    @property
+    def state_names(self) -> list[str]:
+        """The sync_state / sync_log entity names this spec writes (sales: + line items)."""
+        return [self.name, self.child.name] if self.child else [self.name]
+
 
 T, N, B, TS = Kind.TEXT, Kind.NUMBER, Kind.BOOL, Kind.TIMESTAMP
 

@@ -19,7 +19,7 @@ from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed import LightspeedClient, MalformedResponse, Page
 from sync.locks import LeaseHolder, Leases
 from sync.schema import sync_rejects
-from sync.store import Outcome, Progress, Store, utcnow
+from sync.store import Outcome, Progress, RunInfo, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -154,31 +154,25 @@ class Runner:
     ) -> list[EntityResult]:
         """Sync the named entities (default all); each one is isolated from the others."""
         specs = [ENTITY_BY_NAME[name] for name in entities] if entities else list(ENTITIES)
-        run_id = run_id or str(uuid.uuid4())
-        action = "full" if full else "incremental"
+        info = RunInfo(
+            run_id=run_id or str(uuid.uuid4()),
+            action="full" if full else "incremental",
+            trigger=trigger,
+            triggered_by=triggered_by,
+        )
         results: list[EntityResult] = []
         try:
             client = self.client_factory()
         except SyncError as exc:
-            return [self._not_started(spec, run_id, exc) for spec in specs]
+            return [self._not_started(spec, info.run_id, exc) for spec in specs]
         fatal: SyncError | None = None
         try:
             for spec in specs:
                 if fatal is not None:
                     # The token or settings are wrong: every further call would fail the same way.
-                    results.append(
-                        self._record_skip(spec, run_id, action, trigger, triggered_by, fatal)
-                    )
+                    results.append(self._record_skip(spec, info, fatal))
                     continue
-                result = self.run_entity(
-                    spec,
-                    client,
-                    run_id=run_id,
-                    action=action,
-                    trigger=trigger,
-                    triggered_by=triggered_by,
-                    full=full,
-                )
+                result = self.run_entity(spec, client, info)
                 results.append(result)
                 if result.error is not None and result.error.kind in (
                     ErrorKind.AUTH,
@@ -193,14 +187,10 @@ class Runner:
         self,
         spec: EntitySpec,
         client: LightspeedClient,
-        *,
-        run_id: str,
-        action: str,
-        trigger: str,
-        triggered_by: str | None,
-        full: bool,
+        info: RunInfo,
     ) -> EntityResult:
         """One entity under its lease: skipped (with a note) while another process syncs it."""
+        run_id = info.run_id
         try:
             holder = self._acquire(spec.name)
         except SyncError as exc:
@@ -211,15 +201,7 @@ class Runner:
             log.info("%s: skipped, %s", spec.name, note)
             return EntityResult(entity=spec.name, run_id=run_id, status="skipped", note=note)
         try:
-            return self._run_entity(
-                spec,
-                client,
-                run_id=run_id,
-                action=action,
-                trigger=trigger,
-                triggered_by=triggered_by,
-                full=full,
-            )
+            return self._run_entity(spec, client, info)
         finally:
             try:
                 self.leases.release(spec.name)
@@ -251,27 +233,16 @@ class Runner:
         self,
         spec: EntitySpec,
         client: LightspeedClient,
-        *,
-        run_id: str,
-        action: str,
-        trigger: str,
-        triggered_by: str | None,
-        full: bool,
+        info: RunInfo,
     ) -> EntityResult:
         """One entity: read the cursor, page until empty, record the outcome."""
+        run_id = info.run_id
         started = self.clock()
         t0 = time.monotonic()
-        names = [spec.name] + ([spec.child.name] if spec.child else [])
         try:
-            cursor = 0 if full else self.store.cursor(spec.name)
+            cursor = 0 if info.action == "full" else self.store.cursor(spec.name)
             trackers = self.store.start_run(
-                run_id=run_id,
-                entities=names,
-                action=action,
-                trigger=trigger,
-                triggered_by=triggered_by,
-                version_from=cursor,
-                now=started,
+                info, entities=spec.state_names, version_from=cursor, now=started
             )
         except SyncError as exc:
             log.error("%s: could not start: %s", spec.name, exc)
@@ -401,34 +372,19 @@ class Runner:
         except SyncError as db_exc:
             log.error("%s: could not record the malformed page: %s", spec.name, db_exc)
 
-    def _record_skip(
-        self,
-        spec: EntitySpec,
-        run_id: str,
-        action: str,
-        trigger: str,
-        triggered_by: str | None,
-        cause: SyncError,
-    ) -> EntityResult:
-        names = [spec.name] + ([spec.child.name] if spec.child else [])
+    def _record_skip(self, spec: EntitySpec, info: RunInfo, cause: SyncError) -> EntityResult:
         now = self.clock()
         skipped = SyncError(cause.kind, f"Not attempted: {cause.message}", recovery=cause.recovery)
         try:
             cursor = self.store.cursor(spec.name)
             trackers = self.store.start_run(
-                run_id=run_id,
-                entities=names,
-                action=action,
-                trigger=trigger,
-                triggered_by=triggered_by,
-                version_from=cursor,
-                now=now,
+                info, entities=spec.state_names, version_from=cursor, now=now
             )
             outcome = Outcome("failed", cause.kind.value, skipped.details())
             self.store.finish_run(spec, trackers, outcome, started_at=now, now=self.clock())
         except SyncError as exc:
             log.error("%s: could not record the skip: %s", spec.name, exc)
-        return EntityResult(entity=spec.name, run_id=run_id, status="failed", error=skipped)
+        return EntityResult(entity=spec.name, run_id=info.run_id, status="failed", error=skipped)
 
     @staticmethod
     def _not_started(spec: EntitySpec, run_id: str, exc: SyncError) -> EntityResult:

@@ -50,6 +50,16 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class RunInfo:
+    """What a run is, as recorded in every sync_log row it writes."""
+
+    run_id: str
+    action: str  # incremental / full / backfill
+    trigger: str  # schedule / manual / cli
+    triggered_by: str | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How a run of one entity ended."""
 
@@ -89,15 +99,7 @@ class Store:
         return int(value or 0)
 
     def start_run(
-        self,
-        *,
-        run_id: str,
-        entities: Sequence[str],
-        action: str,
-        trigger: str,
-        triggered_by: str | None,
-        version_from: int,
-        now: datetime,
+        self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
     ) -> list[Progress]:
         """Insert a `running` sync_log row per entity; returns their progress trackers."""
         trackers = []
@@ -106,11 +108,11 @@ class Store:
                 log_id = conn.scalar(
                     insert(sync_log)
                     .values(
-                        run_id=run_id,
+                        run_id=info.run_id,
                         entity_type=entity,
-                        action=action,
-                        trigger=trigger,
-                        triggered_by=triggered_by,
+                        action=info.action,
+                        trigger=info.trigger,
+                        triggered_by=info.triggered_by,
                         status="running",
                         started_at=now,
                         version_from=version_from,
@@ -123,7 +125,10 @@ class Store:
                     update(sync_state)
                     .where(sync_state.c.entity_type == entity)
                     .values(
-                        status="running", last_attempt_at=now, last_run_id=run_id, updated_at=now
+                        status="running",
+                        last_attempt_at=now,
+                        last_run_id=info.run_id,
+                        updated_at=now,
                     )
                 )
                 trackers.append(Progress(log_id=int(log_id)))
@@ -139,7 +144,7 @@ class Store:
         now: datetime,
     ) -> None:
         """Close the run's sync_log rows and update sync_state (counts included)."""
-        names = [spec.name] + ([spec.child.name] if spec.child else [])
+        names = spec.state_names
         duration_ms = int((now - started_at).total_seconds() * 1000)
         with database_errors(self.url), self.engine.begin() as conn:
             for name, tracker in zip(names, trackers, strict=True):
@@ -210,7 +215,7 @@ class Store:
             main.rejected += len(page.rejects)
             if len(trackers) > 1:
                 trackers[1].upserted += written_children
-            names = [spec.name] + ([spec.child.name] if spec.child else [])
+            names = spec.state_names
             conn.execute(
                 update(sync_state)
                 .where(sync_state.c.entity_type.in_(names))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sync.db import create_db_engine, migrate
 from sync.entities import PRODUCTS, SALES, map_page
 from sync.schema import ENTITY_TABLES, sync_log, sync_state
-from sync.store import Outcome, Store
+from sync.store import Outcome, RunInfo, Store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -38,15 +38,8 @@ def sale(sale_id: str, version: int, lines: list[tuple[str, str]], **extra) -> d
 
 
 def write(store: Store, spec, records, cursor: int) -> None:
-    names = [spec.name] + ([spec.child.name] if spec.child else [])
     trackers = store.start_run(
-        run_id="r1",
-        entities=names,
-        action="incremental",
-        trigger="cli",
-        triggered_by="t",
-        version_from=0,
-        now=NOW,
+        RunInfo("r1", "incremental", "cli", "t"), entities=spec.state_names, version_from=0, now=NOW
     )
     store.write_page(
         spec, map_page(spec, records, NOW), cursor=cursor, run_id="r1", trackers=trackers, now=NOW
