@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from sync.schema import ENTITY_TABLES, sync_log
 from tests.conftest import SIM_TOKEN
 from tests.support.compare import diff_all
+from tests.support.processes import sync_env
 
 TRIALS = 10
 
@@ -32,18 +32,6 @@ def pages_since(store, log_id: int) -> int:
         )
 
 
-def sync_env(db_url: str, api_url: str, tmp_path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        "DATABASE_URL": db_url,
-        "LIGHTSPEED_BASE_URL": api_url,
-        "LIGHTSPEED_TOKEN": SIM_TOKEN,
-        "SYNC_PAGE_SIZE": "20",
-        "LOG_DIR": str(tmp_path / "logs"),
-    }
-
-
 @pytest.fixture
 def small_simulator():
     """The small scale (2,000 sales): a run lasts a few seconds, long enough to be killed."""
@@ -55,7 +43,7 @@ def small_simulator():
 
 def test_kill_9_at_random_moments_then_rerun_is_exact(store, small_simulator, db_url, tmp_path):
     simulator = small_simulator
-    env = sync_env(db_url, simulator.api_url, tmp_path)
+    env = sync_env(db_url, simulator.api_url, tmp_path / "logs", SIM_TOKEN, SYNC_PAGE_SIZE="20")
     rng = random.Random(20261123)
     killed = 0
     for trial in range(TRIALS):
