@@ -51,6 +51,7 @@ class Settings:
     heartbeat_seconds: float = 30.0
     lock_ttl_seconds: float = 300.0
     sync_on_start: bool = True
+    retention_months: int = 13
     # Health and dashboard
     health_green_hours: float = 2.0
     health_yellow_hours: float = 12.0
@@ -239,6 +240,8 @@ def _scheduler_settings(get: Callable[[str], str | None]) -> dict[str, object]:
         if unknown:
             raise _bad("NIGHTLY_FULL_ENTITIES", raw, f"names from {', '.join(SYNCED_ENTITIES)}")
         out["nightly_full_entities"] = names
+    if (raw := get("RETENTION_MONTHS")) is not None:
+        out["retention_months"] = _positive_int("RETENTION_MONTHS", raw, 1200)
     if (raw := get("SYNC_ON_START")) is not None:
         if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise _bad("SYNC_ON_START", raw, "true or false")
