@@ -191,6 +191,9 @@ sync_requests = Table(
     Column("run_id", Text),
     Column("error", Text),
     Column("claimed_by", Text),
+    Column("action", Text, nullable=False, server_default="incremental"),
+    Column("date_from", Date),
+    Column("date_to", Date),
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
 
@@ -230,6 +233,24 @@ sync_locks = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
 )
 
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("run_id", Text, nullable=False),
+    Column("entity_type", Text, nullable=False),
+    Column("scope", Text, nullable=False),  # 'all', or 'YYYY-MM-DD outlet <id>'
+    Column("measure", Text, nullable=False),  # records / closed_sales / sales_total / line_total
+    Column("source_value", ExactNumber()),
+    Column("db_value", ExactNumber()),
+    Column("difference", ExactNumber()),
+    Column("status", Text, nullable=False),  # matched / mismatch / error
+    Column("details", Text),
+    Column("checked_at", UtcDateTime(), nullable=False),
+)
+Index("ix_reconciliations_checked", reconciliations.c.checked_at)
+Index("ix_reconciliations_entity", reconciliations.c.entity_type, reconciliations.c.checked_at)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -240,6 +261,7 @@ schema_migrations = Table(
 
 __all__ = [
     "ENTITY_TABLES",
+    "reconciliations",
     "Boolean",
     "ExactNumber",
     "UtcDateTime",
