@@ -261,11 +261,11 @@ schema_migrations = Table(
 
 __all__ = [
     "ENTITY_TABLES",
-    "reconciliations",
     "Boolean",
     "ExactNumber",
     "UtcDateTime",
     "metadata",
+    "reconciliations",
     "scheduler_heartbeat",
     "schema_migrations",
     "sync_locks",
