@@ -190,18 +190,23 @@ class Runner:
         info: RunInfo,
     ) -> EntityResult:
         """One entity under its lease: skipped (with a note) while another process syncs it."""
-        run_id = info.run_id
+        return self.with_lease(spec, info, lambda: self._run_entity(spec, client, info))
+
+    def with_lease(
+        self, spec: EntitySpec, info: RunInfo, work: Callable[[], EntityResult]
+    ) -> EntityResult:
+        """Run `work` holding the entity's lease; a busy entity gives a `skipped` result."""
         try:
             holder = self._acquire(spec.name)
         except SyncError as exc:
             log.error("%s: could not take the lease: %s", spec.name, exc)
-            return self._not_started(spec, run_id, exc)
+            return self._not_started(spec, info.run_id, exc)
         if holder is not None:
             note = f"already being synced by {holder.describe()}"
             log.info("%s: skipped, %s", spec.name, note)
-            return EntityResult(entity=spec.name, run_id=run_id, status="skipped", note=note)
+            return EntityResult(entity=spec.name, run_id=info.run_id, status="skipped", note=note)
         try:
-            return self._run_entity(spec, client, info)
+            return work()
         finally:
             try:
                 self.leases.release(spec.name)
@@ -223,7 +228,7 @@ class Runner:
                 announced = True
             self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
 
-    def _renew(self, entity: str) -> None:
+    def renew_lease(self, entity: str) -> None:
         # A renewal every 10 s keeps the lease far from its expiry at little cost.
         if time.monotonic() - self._renewed_at >= 10:
             self.leases.renew(entity, self.clock())
@@ -344,7 +349,7 @@ class Runner:
                     pending.settle()  # the client is shared with the next entity
                 raise
             cursor = new_cursor
-            self._renew(spec.name)
+            self.renew_lease(spec.name)
             trackers[0].api_calls = client.api_calls - calls_before
             if self.on_page:
                 self.on_page(spec.name, trackers[0], time.monotonic() - t0)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, case, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -142,8 +142,13 @@ class Store:
         *,
         started_at: datetime,
         now: datetime,
+        is_sync: bool = True,
     ) -> None:
-        """Close the run's sync_log rows and update sync_state (counts included)."""
+        """Close the run's sync_log rows and update sync_state (counts included).
+
+        A backfill (`is_sync=False`) only refreshes the row count: it neither makes the
+        entity fresher nor reflects the state of the incremental sync.
+        """
         names = spec.state_names
         duration_ms = int((now - started_at).total_seconds() * 1000)
         with database_errors(self.url), self.engine.begin() as conn:
@@ -161,14 +166,14 @@ class Store:
                     )
                 )
                 total = conn.scalar(select(func.count()).select_from(ENTITY_TABLES[name]))
-                values: dict[str, Any] = {
-                    "status": outcome.status,
-                    "error_type": outcome.error_type,
-                    "error_message": outcome.error_details,
-                    "records_total": int(total or 0),
-                    "updated_at": now,
-                }
-                if outcome.status in ("success", "partial"):
+                values: dict[str, Any] = {"records_total": int(total or 0), "updated_at": now}
+                if is_sync:
+                    values.update(
+                        status=outcome.status,
+                        error_type=outcome.error_type,
+                        error_message=outcome.error_details,
+                    )
+                if is_sync and outcome.status in ("success", "partial"):
                     values["last_sync_time"] = now
                 conn.execute(
                     update(sync_state).where(sync_state.c.entity_type == name).values(**values)
@@ -181,12 +186,16 @@ class Store:
         spec: EntitySpec,
         page: MappedPage,
         *,
-        cursor: int,
+        cursor: int | None,
         run_id: str,
         trackers: Sequence[Progress],
         now: datetime,
     ) -> None:
-        """Write one page and advance the cursor, all in one transaction."""
+        """Write one page and advance the cursor, all in one transaction.
+
+        The cursor never moves backwards (a full pass restarts from 0); `cursor=None`
+        (a backfill) leaves it alone.
+        """
         table = ENTITY_TABLES[spec.name]
         with database_errors(self.url), self.engine.begin() as conn:
             rows = self._newer_rows(conn, table, page.rows)
@@ -215,15 +224,20 @@ class Store:
             main.rejected += len(page.rejects)
             if len(trackers) > 1:
                 trackers[1].upserted += written_children
-            names = spec.state_names
-            conn.execute(
-                update(sync_state)
-                .where(sync_state.c.entity_type.in_(names))
-                .values(cursor_version=cursor, updated_at=now)
-            )
+            if cursor is not None:
+                current = sync_state.c.cursor_version
+                conn.execute(
+                    update(sync_state)
+                    .where(sync_state.c.entity_type.in_(spec.state_names))
+                    .values(
+                        cursor_version=case((current < cursor, cursor), else_=current),
+                        updated_at=now,
+                    )
+                )
             for tracker in trackers:
                 tracker.pages += 1
-                tracker.version_to = cursor
+                if cursor is not None:
+                    tracker.version_to = cursor
                 conn.execute(
                     update(sync_log)
                     .where(sync_log.c.id == tracker.log_id)

@@ -1,0 +1,285 @@
+"""Backfill: re-fetch a date range of sales through /search, without touching the cursor.
+
+Other entities have no date filter in the API: their backfill is a full pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func, select
+
+from sync.config import Settings
+from sync.db import database_errors
+from sync.entities import ENTITY_BY_NAME, SALES, map_page
+from sync.errors import ErrorKind, SyncError
+from sync.lightspeed import SEARCH_PAGE_SIZE, LightspeedClient
+from sync.runner import EntityResult, PageCallback, Runner
+from sync.schema import ENTITY_TABLES, sync_log, sync_state
+from sync.store import Outcome, RunInfo, Store, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_DASHBOARD_DAYS = 90
+# The documented minimum quota (one register): 300 x 1 + 50 requests per 300 s.
+ASSUMED_QUOTA = (350, 300.0)
+DEFAULT_SECONDS_PER_CALL = 0.5
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a backfill will cost, computed without calling Lightspeed."""
+
+    entity: str
+    records: int
+    api_calls: int
+    seconds: float
+    basis: str
+
+    def describe(self) -> str:
+        minutes = self.seconds / 60
+        took = f"{minutes:.0f} min" if minutes >= 1 else f"{self.seconds:.0f} s"
+        return (
+            f"{self.entity}: about {self.records:,} records, {self.api_calls:,} API calls, "
+            f"~{took} ({self.basis})"
+        )
+
+
+def check_range(date_from: date, date_to: date, max_days: int | None = None) -> None:
+    """Reject an inverted or (for the dashboard) too long range with one sentence."""
+    if date_to < date_from:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"The range ends ({date_to}) before it starts ({date_from}).",
+            recovery="Give --from the earlier date and --to the later one.",
+        )
+    if max_days is not None and (date_to - date_from).days + 1 > max_days:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"The range covers {(date_to - date_from).days + 1} days; at most {max_days} "
+            "are allowed here.",
+            recovery="Split it into shorter ranges.",
+        )
+
+
+def _bounds(date_from: date, date_to: date) -> tuple[str, str]:
+    return f"{date_from:%Y-%m-%d}T00:00:00Z", f"{date_to:%Y-%m-%d}T23:59:59Z"
+
+
+def _seconds_per_call(engine: Engine, entity: str) -> float:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(func.sum(sync_log.c.duration_ms), func.sum(sync_log.c.api_calls)).where(
+                sync_log.c.entity_type == entity,
+                sync_log.c.status == "success",
+                sync_log.c.api_calls > 0,
+            )
+        ).one()
+    if not row[0] or not row[1]:
+        return DEFAULT_SECONDS_PER_CALL
+    return max(0.05, float(row[0]) / 1000 / float(row[1]))
+
+
+def count_search_pages(client: LightspeedClient, date_from: date, date_to: date) -> int:
+    """How many non-empty /search pages a sales backfill will read.
+
+    Probes single records at page boundaries (exponential, then binary search), so it
+    costs about 2 x log2(pages) small requests instead of the backfill itself.
+    """
+    start, end = _bounds(date_from, date_to)
+    size = client.search_page_size
+
+    def has_page(index: int) -> bool:
+        return bool(client.search_sales_page(start, end, index * size, page_size=1).rows)
+
+    if not has_page(0):
+        return 0
+    low, high = 0, 1  # low: a page that exists; high: probed next
+    while has_page(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if has_page(middle) else (low, middle)
+    return high
+
+
+def estimate(
+    settings: Settings,
+    engine: Engine,
+    entity: str,
+    date_from: date,
+    date_to: date,
+    client: LightspeedClient | None = None,
+) -> Estimate:
+    """Records, API calls and time for a backfill, from the copy and past runs.
+
+    With a `client` (a CLI dry run), sales pages are counted at the source; without one
+    (the dashboard never calls Lightspeed) the copy's own count is used.
+    """
+    spec = ENTITY_BY_NAME[entity]
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        if spec is SALES:
+            table = ENTITY_TABLES["sales"]
+            start, end = _bounds(date_from, date_to)
+            records = conn.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(
+                    table.c.sale_date >= datetime.fromisoformat(start),
+                    table.c.sale_date <= datetime.fromisoformat(end),
+                )
+            )
+            page = min(settings.sync_page_size, SEARCH_PAGE_SIZE)
+        else:
+            records = conn.scalar(
+                select(sync_state.c.records_total).where(sync_state.c.entity_type == entity)
+            )
+            page = settings.sync_page_size
+    # Outside the block above: on SQLite a second connection would wait for the first.
+    per_call = _seconds_per_call(engine, entity)
+    records = int(records or 0)
+    calls = math.ceil(records / page) + 1  # paging ends on an empty page
+    source = "records counted in the copy"
+    if client is not None and spec is SALES:
+        pages = count_search_pages(client, date_from, date_to)
+        calls = pages + 1
+        records = min(max(records, (pages - 1) * page + 1), pages * page) if pages else 0
+        source = f"{pages} search page(s) counted at Lightspeed"
+    quota, window = ASSUMED_QUOTA
+    seconds = calls * per_call + max(0, calls - quota) * window / quota
+    basis = (
+        f"{source}, {per_call:.2f} s per call measured, quota assumed {quota} per {window:.0f} s"
+    )
+    return Estimate(entity, records, calls, seconds, basis)
+
+
+def backfill(
+    settings: Settings,
+    store: Store,
+    entity: str,
+    date_from: date,
+    date_to: date,
+    *,
+    trigger: str = "cli",
+    triggered_by: str | None = None,
+    run_id: str | None = None,
+    stop: threading.Event | None = None,
+    on_page: PageCallback | None = None,
+    client_factory: Callable[[], LightspeedClient] | None = None,
+) -> EntityResult:
+    """Backfill `entity`: sales by date through /search, others as a full pass."""
+    check_range(date_from, date_to)
+    run_id = run_id or str(uuid.uuid4())
+    runner = Runner(
+        settings,
+        store,
+        on_page=on_page,
+        stop=stop,
+        lock_wait_seconds=settings.lock_ttl_seconds,
+        client_factory=client_factory,
+    )
+    if entity != SALES.name:
+        return runner.run(
+            [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
+        )[0]
+    info = RunInfo(run_id, "backfill", trigger, triggered_by)
+    client = runner.client_factory()
+    try:
+        return runner.with_lease(
+            SALES, info, lambda: _backfill_sales(runner, client, info, date_from, date_to)
+        )
+    finally:
+        client.close()
+
+
+def _backfill_sales(
+    runner: Runner, client: LightspeedClient, info: RunInfo, date_from: date, date_to: date
+) -> EntityResult:
+    store, spec = runner.store, SALES
+    started, t0 = runner.clock(), time.monotonic()
+    cursor = store.cursor(spec.name)
+    trackers = store.start_run(info, entities=spec.state_names, version_from=cursor, now=started)
+    start, end = _bounds(date_from, date_to)
+    calls_before = client.api_calls
+    seen: set[str] = set()
+    offset, status, error = 0, "success", None
+    try:
+        while not runner.stop.is_set():
+            page = client.search_sales_page(start, end, offset)
+            if not page.rows:
+                break
+            offset += len(page.rows)
+            # Offset paging shifts while sales are written: keep the first copy of an id.
+            fresh = [r for r in page.rows if not (isinstance(r, dict) and r.get("id") in seen)]
+            seen.update(r["id"] for r in fresh if isinstance(r, dict) and "id" in r)
+            mapped = map_page(spec, fresh, runner.clock())
+            store.write_page(
+                spec,
+                mapped,
+                cursor=None,
+                run_id=info.run_id,
+                trackers=trackers,
+                now=runner.clock(),
+            )
+            runner.renew_lease(spec.name)
+            trackers[0].api_calls = client.api_calls - calls_before
+            if runner.on_page:
+                runner.on_page(spec.name, trackers[0], time.monotonic() - t0)
+        if runner.stop.is_set():
+            status = "interrupted"
+    except SyncError as exc:
+        status, error = "failed", exc
+    main = trackers[0]
+    main.api_calls = client.api_calls - calls_before
+    if status == "success" and main.rejected:
+        status = "partial"
+    outcome = Outcome(
+        status,
+        error.kind.value if error else None,
+        error.details() if error else None,
+    )
+    try:
+        store.finish_run(
+            spec, trackers, outcome, started_at=started, now=runner.clock(), is_sync=False
+        )
+    except SyncError as exc:
+        log.error("sales backfill: could not record the outcome: %s", exc)
+        status, error = "failed", error or exc
+    seconds = time.monotonic() - t0
+    log.info(
+        "sales backfill %s..%s: %s — %d upserted (+%d line items), %d API calls, %.1f s",
+        date_from,
+        date_to,
+        status,
+        main.upserted,
+        trackers[1].upserted,
+        main.api_calls,
+        seconds,
+    )
+    return EntityResult(
+        entity=spec.name,
+        run_id=info.run_id,
+        status=status,
+        upserted=main.upserted,
+        deleted=main.deleted,
+        rejected=main.rejected,
+        children_upserted=trackers[1].upserted,
+        api_calls=main.api_calls,
+        pages=main.pages,
+        version_from=cursor,
+        version_to=cursor,
+        seconds=seconds,
+        error=error,
+    )
+
+
+def utc_today() -> date:
+    """Today's date in UTC."""
+    return utcnow().date()
