@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -29,6 +30,7 @@ from sync.store import Progress, Store, utcnow
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("sync")
 
+LOGGED_COMMANDS = ("run", "migrate", "demo", "scheduler", "backfill", "reconcile", "prune")
 COLOUR_CODES = {"green": "\033[32m", "yellow": "\033[33m", "red": "\033[31m"}
 
 
@@ -59,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     req = sub.add_parser("request", help="ask the scheduler for a sync now (run-now queue)")
     req.add_argument("--entity", choices=sorted(REQUESTABLE), default="all")
     req.add_argument("--reason", default=None)
+    back = sub.add_parser("backfill", help="re-fetch a date range (sales) or a full pass (others)")
+    back.add_argument("--entity", choices=sorted(ENTITY_BY_NAME), default="sales")
+    back.add_argument(
+        "--from", dest="date_from", type=_date_arg, required=True, metavar="YYYY-MM-DD"
+    )
+    back.add_argument("--to", dest="date_to", type=_date_arg, required=True, metavar="YYYY-MM-DD")
+    back.add_argument("--dry-run", action="store_true", help="print the estimate, write nothing")
+    rec = sub.add_parser("reconcile", help="compare the copy with Lightspeed (counts, day totals)")
+    rec.add_argument(
+        "--date",
+        type=_date_arg,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day whose sales are checked (default yesterday, UTC)",
+    )
+    rec.add_argument("--repair", action="store_true", help="run the offered repairs, check again")
+    sub.add_parser("prune", help="delete history rows older than RETENTION_MONTHS")
     sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
     return parser
 
@@ -76,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(env_file=args.env_file)
         setup_logging(
-            settings.log_dir if args.command in ("run", "migrate", "demo", "scheduler") else None,
+            settings.log_dir if args.command in LOGGED_COMMANDS else None,
             settings.secrets,
             verbose=args.verbose,
         )
@@ -285,6 +304,91 @@ def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.backfill import backfill, check_range, estimate
+    from sync.lightspeed import LightspeedClient
+
+    store = _require_schema(settings)
+    check_range(args.date_from, args.date_to)
+    client = LightspeedClient(settings) if args.entity == "sales" else None
+    try:
+        guess = estimate(settings, store.engine, args.entity, args.date_from, args.date_to, client)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"Estimate: {guess.describe()}")
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return EXIT_OK
+    display = ProgressDisplay()
+    result = backfill(
+        settings,
+        store,
+        args.entity,
+        args.date_from,
+        args.date_to,
+        trigger="cli",
+        triggered_by=_whoami(),
+        on_page=display,
+    )
+    display.done()
+    print_results([result])
+    return EXIT_FAILED if result.status in ("failed", "skipped") else EXIT_OK
+
+
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.backfill import backfill
+    from sync.reconcile import Reconciler
+
+    store = _require_schema(settings)
+    report = Reconciler(settings, store).run(args.date)
+    print_reconciliation(report)
+    if args.repair and report.mismatches:
+        entities = {c.entity for c in report.mismatches}
+        for entity in sorted(entities):
+            print(f"Repairing {entity} ...")
+            backfill(settings, store, entity, report.day, report.day, triggered_by=_whoami())
+        report = Reconciler(settings, store).run(report.day)
+        print_reconciliation(report)
+    return EXIT_FAILED if report.mismatches or report.errors else EXIT_OK
+
+
+def print_reconciliation(report: Any, stream: TextIO = sys.stdout) -> None:
+    print(f"Reconciliation of {report.day} (run {report.run_id[:8]}):", file=stream)
+    for c in report.checks:
+        mark = "ok " if c.matched else "MISMATCH"
+        print(
+            f"  {mark:<8} {c.entity:<10} {c.scope:<52} {c.measure:<13} "
+            f"source {c.source_value} · copy {c.db_value}",
+            file=stream,
+        )
+    for text in report.errors:
+        print(f"  error: {text}", file=stream)
+    if report.mismatches:
+        print("Repair with:", file=stream)
+        for command in report.repairs():
+            print(f"  {command}", file=stream)
+    elif not report.errors:
+        print("Verified: the copy matches Lightspeed.", file=stream)
+
+
+def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
+    from sync.retention import prune
+
+    store = _require_schema(settings)
+    result = prune(store.engine, utcnow(), settings.retention_months)
+    removed = ", ".join(f"{k}: {v}" for k, v in result.removed.items())
+    print(f"Removed {result.total} row(s) older than {result.horizon:%Y-%m-%d} ({removed}).")
+    return EXIT_OK
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from sync.demo import run_demo
 
@@ -297,6 +401,9 @@ COMMANDS: dict[str, Any] = {
     "status": cmd_status,
     "set-password": cmd_set_password,
     "demo": cmd_demo,
+    "backfill": cmd_backfill,
+    "reconcile": cmd_reconcile,
+    "prune": cmd_prune,
     "scheduler": cmd_scheduler,
     "request": cmd_request,
 }
