@@ -139,7 +139,9 @@ class Runner:
         self.on_page = on_page
         self.stop = stop or threading.Event()
         self.prefetch = prefetch
-        self.leases = leases if leases is not None else Leases(store.engine)
+        self.leases = (
+            leases if leases is not None else Leases(store.engine, settings.lock_ttl_seconds)
+        )
         self.lock_wait_seconds = lock_wait_seconds
         self._renewed_at = 0.0
 

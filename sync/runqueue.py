@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, insert, or_, select, update
 
@@ -35,6 +35,9 @@ class Claim:
     entity: str
     requested_by: str | None
     reason: str | None
+    action: str = "incremental"
+    date_from: date | None = None
+    date_to: date | None = None
 
     @property
     def entities(self) -> list[str] | None:
@@ -49,22 +52,52 @@ def request_sync(
     requested_by: str | None,
     reason: str | None,
     now: datetime,
+    action: str = "incremental",
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> Enqueued:
-    """Queue a sync of `entity` (or 'all'), merged into an equivalent queued/running one."""
+    """Queue a sync of `entity` (or 'all'), merged into an equivalent queued/running one.
+
+    `action="backfill"` with a date range queues a backfill instead (merged only with the
+    same entity and range).
+    """
     if entity not in REQUESTABLE:
         raise SyncError(
             ErrorKind.CONFIG,
             f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}.",
         )
+    if action not in ("incremental", "backfill") or (action == "backfill") != bool(
+        date_from and date_to
+    ):
+        raise SyncError(ErrorKind.CONFIG, "A backfill request needs a date range; a sync none.")
+    if action == "backfill" and entity == ALL:
+        raise SyncError(ErrorKind.CONFIG, "Backfill one entity at a time.")
     reason = (reason or "").strip()[:500] or None
     with database_errors(str(engine.url)), engine.begin() as conn:
-        same = (sync_requests.c.entity_type == entity) & sync_requests.c.status.in_(
-            ("queued", "running")
+        alike = (
+            (sync_requests.c.action == action)
+            & (
+                sync_requests.c.date_from == date_from
+                if date_from
+                else sync_requests.c.date_from.is_(None)
+            )
+            & (sync_requests.c.date_to == date_to if date_to else sync_requests.c.date_to.is_(None))
         )
-        covering = (sync_requests.c.entity_type == ALL) & (sync_requests.c.status == "queued")
+        same = (
+            (sync_requests.c.entity_type == entity)
+            & sync_requests.c.status.in_(("queued", "running"))
+            & alike
+        )
+        covering = (
+            (sync_requests.c.entity_type == ALL)
+            & (sync_requests.c.status == "queued")
+            & (sync_requests.c.action == "incremental")
+        )
+        # A queued 'all' sync covers a sync of any one entity, never a backfill.
+        wanted = or_(same, covering) if action == "incremental" else same
         existing = conn.execute(
             select(sync_requests.c.id, sync_requests.c.status)
-            .where(or_(same, covering))
+            .where(wanted)
             .order_by(sync_requests.c.requested_at)
             .limit(1)
         ).first()
@@ -78,6 +111,9 @@ def request_sync(
                 reason=reason,
                 requested_at=now,
                 status="queued",
+                action=action,
+                date_from=date_from,
+                date_to=date_to,
             )
             .returning(sync_requests.c.id)
         )
@@ -98,6 +134,9 @@ def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
                     sync_requests.c.entity_type,
                     sync_requests.c.requested_by,
                     sync_requests.c.reason,
+                    sync_requests.c.action,
+                    sync_requests.c.date_from,
+                    sync_requests.c.date_to,
                 )
                 .where(sync_requests.c.status == "queued")
                 .order_by(sync_requests.c.requested_at, sync_requests.c.id)
@@ -114,8 +153,16 @@ def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
             if taken != 1:
                 continue  # another scheduler won this one; look again
             ids = [int(oldest.id)]
-            satisfied = select(sync_requests.c.id).where(sync_requests.c.status == "queued")
-            if oldest.entity_type != ALL:
+            satisfied = select(sync_requests.c.id).where(
+                sync_requests.c.status == "queued", sync_requests.c.action == oldest.action
+            )
+            if oldest.action != "incremental":
+                satisfied = satisfied.where(
+                    sync_requests.c.entity_type == oldest.entity_type,
+                    sync_requests.c.date_from == oldest.date_from,
+                    sync_requests.c.date_to == oldest.date_to,
+                )
+            elif oldest.entity_type != ALL:
                 satisfied = satisfied.where(sync_requests.c.entity_type == oldest.entity_type)
             for (other,) in conn.execute(satisfied).all():
                 if conn.execute(
@@ -130,6 +177,9 @@ def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
                 entity=oldest.entity_type,
                 requested_by=oldest.requested_by,
                 reason=oldest.reason,
+                action=oldest.action,
+                date_from=oldest.date_from,
+                date_to=oldest.date_to,
             )
     return None
 

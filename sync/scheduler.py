@@ -43,6 +43,7 @@ class JobSpec:
     full: bool = False
     minutes: int | None = None
     at: str | None = None
+    maintenance: bool = False  # reconcile yesterday + prune old history, not a sync
 
 
 def plan_jobs(settings: Settings) -> list[JobSpec]:
@@ -66,6 +67,13 @@ def plan_jobs(settings: Settings) -> list[JobSpec]:
                 settings.nightly_full_entities,
                 full=True,
                 at=settings.nightly_full_time,
+            )
+        )
+    if settings.nightly_full_time:
+        # Registered after the full pass: schedule runs jobs due together in order.
+        jobs.append(
+            JobSpec(
+                "nightly reconcile + prune", (), at=settings.nightly_full_time, maintenance=True
             )
         )
     return jobs
@@ -148,7 +156,35 @@ class SchedulerService:
 
     def run_job(self, job: JobSpec) -> None:
         """A scheduled job; never raises (schedule would stop the loop)."""
+        if job.maintenance:
+            self.run_maintenance()
+            return
         self._sync(list(job.entities), full=job.full, trigger="schedule", by=job.name)
+
+    def run_maintenance(self) -> None:
+        """Nightly: reconcile yesterday against Lightspeed, then prune old history."""
+        from sync.reconcile import Reconciler
+        from sync.retention import prune
+
+        self.heartbeat.set_activity(state="reconciling")
+        try:
+            report = Reconciler(
+                self.settings, self.store, runner=self._runner(self.settings.lock_ttl_seconds)
+            ).run()
+            if report.mismatches:
+                log.error(
+                    "Reconciliation of %s: %d mismatch(es); repair with: %s",
+                    report.day,
+                    len(report.mismatches),
+                    " ; ".join(report.repairs()),
+                )
+            prune(self.store.engine, self.clock(), self.settings.retention_months)
+        except SyncError as exc:
+            log.error("Nightly maintenance failed: %s", exc)
+        except Exception:  # never let maintenance end the service
+            log.exception("Nightly maintenance failed unexpectedly")
+        finally:
+            self.heartbeat.set_activity(state="idle")
 
     def _sync(
         self,
@@ -192,14 +228,17 @@ class SchedulerService:
             claim.requested_by or "unknown",
         )
         set_run_id(self.store.engine, claim.ids, run_id)
-        results = self._sync(
-            claim.entities,
-            full=False,
-            trigger="manual",
-            by=claim.requested_by,
-            run_id=run_id,
-            lock_wait_seconds=self.settings.lock_ttl_seconds,
-        )
+        if claim.action == "backfill" and claim.date_from and claim.date_to:
+            results = self._backfill(claim, run_id)
+        else:
+            results = self._sync(
+                claim.entities,
+                full=False,
+                trigger="manual",
+                by=claim.requested_by,
+                run_id=run_id,
+                lock_wait_seconds=self.settings.lock_ttl_seconds,
+            )
         failed = [r for r in results if r.status in ("failed", "interrupted", "skipped")]
         error = None
         if not results:
@@ -216,6 +255,32 @@ class SchedulerService:
             error=error,
             now=self.clock(),
         )
+
+    def _backfill(self, claim: Claim, run_id: str) -> list[EntityResult]:
+        from sync.backfill import backfill
+
+        assert claim.date_from is not None and claim.date_to is not None
+        self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger="manual")
+        try:
+            return [
+                backfill(
+                    self.settings,
+                    self.store,
+                    claim.entity,
+                    claim.date_from,
+                    claim.date_to,
+                    trigger="manual",
+                    triggered_by=claim.requested_by,
+                    run_id=run_id,
+                    stop=self.stop,
+                    on_page=self.heartbeat.on_page,
+                )
+            ]
+        except SyncError as exc:
+            log.error("Backfill request failed: %s", exc)
+            return []
+        finally:
+            self.heartbeat.set_activity(state="idle", entity=None, run_id=None, trigger=None)
 
     def recover(self) -> None:
         """Mark runs and requests left behind by a dead process."""

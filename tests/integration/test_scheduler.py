@@ -66,6 +66,44 @@ def test_a_queued_request_is_run_within_five_seconds(service, store, simulator):
     assert time.monotonic() - queued_at < 15
 
 
+def test_a_queued_backfill_runs_as_a_backfill_and_keeps_the_cursor(service, store):
+    from datetime import date
+
+    Runner(service.settings, store).run(entities=["sales"])
+    cursor = store.cursor("sales")
+    queued = request_sync(
+        store.engine,
+        "sales",
+        requested_by="cfo",
+        reason="repair",
+        now=utcnow(),
+        action="backfill",
+        date_from=date(2024, 1, 1),
+        date_to=date(2025, 12, 31),
+    )
+    again = request_sync(
+        store.engine,
+        "sales",
+        requested_by="cfo",
+        reason=None,
+        now=utcnow(),
+        action="backfill",
+        date_from=date(2024, 1, 1),
+        date_to=date(2025, 12, 31),
+    )
+    assert again.merged and again.id == queued.id
+    wait_for(lambda: requests_by_status(store.engine) == {"done": 1}, 20, "the backfill")
+    with store.engine.connect() as conn:
+        run_id = conn.scalar(select(sync_requests.c.run_id))
+        runs = conn.execute(select(sync_log).where(sync_log.c.run_id == run_id)).all()
+    assert {(r.entity_type, r.action, r.status) for r in runs} == {
+        ("sales", "backfill", "success"),
+        ("sale_line_items", "backfill", "success"),
+    }
+    assert runs[0].records_upserted > 0
+    assert store.cursor("sales") == cursor
+
+
 def test_a_second_request_for_the_same_entity_is_merged(store):
     first = request_sync(store.engine, "sales", requested_by="a", reason=None, now=utcnow())
     again = request_sync(store.engine, "sales", requested_by="b", reason=None, now=utcnow())
@@ -325,3 +363,27 @@ def _synced(engine) -> bool:
             )
             is not None
         )
+
+
+def test_nightly_maintenance_reconciles_and_prunes(store, simulator, settings_for, db_url):
+    from sync.schema import reconciliations
+
+    settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
+    service = SchedulerService(settings, store)
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(sync_log).values(
+                run_id="ancient",
+                entity_type="sales",
+                action="incremental",
+                trigger="schedule",
+                status="success",
+                started_at=utcnow() - timedelta(days=800),
+            )
+        )
+    service.run_maintenance()
+    with store.engine.connect() as conn:
+        checks = conn.execute(select(reconciliations.c.status)).scalars().all()
+        ancient = conn.execute(select(sync_log).where(sync_log.c.run_id == "ancient")).all()
+    assert checks and set(checks) == {"matched"}
+    assert ancient == []

@@ -14,6 +14,7 @@ def test_default_plan_is_hourly_incremental_plus_nightly_full_inventory():
     assert jobs == [
         JobSpec("incremental: all", ALL, minutes=60),
         JobSpec("nightly full: inventory", ("inventory",), full=True, at="02:00"),
+        JobSpec("nightly reconcile + prune", (), at="02:00", maintenance=True),
     ]
 
 
@@ -41,7 +42,7 @@ def test_nightly_full_time_and_entities_are_configurable():
         {"NIGHTLY_FULL_TIME": "3:15", "NIGHTLY_FULL_ENTITIES": "inventory,products"},
         env_file=None,
     )
-    nightly = plan_jobs(settings)[-1]
+    nightly = plan_jobs(settings)[-2]
     assert nightly.at == "03:15" and nightly.entities == ("inventory", "products")
 
 
