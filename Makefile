@@ -30,8 +30,12 @@ test: lint
 demo: install
 	$(PYTHON) -m sync demo
 
+# Sync throughput (small, medium; add large with BENCH_ARGS="--scales small,medium,large"),
+# kill -9 trials, retention of 1M log rows, and 5 minutes of an idle scheduler.
 bench: install
-	$(PYTHON) benchmarks/bench.py $(BENCH_ARGS)
+	$(PYTHON) benchmarks/bench.py --crash-trials 20 $(BENCH_ARGS)
+	$(PYTHON) benchmarks/retention_bench.py
+	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache benchmarks/results
