@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from sync.config import Settings, load_settings
-from sync.db import create_db_engine, latest_migration, migrate, safe_url, schema_version
+from sync.db import create_db_engine, migrate, pending_migrations, safe_url, schema_version
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
@@ -30,7 +30,16 @@ from sync.store import Progress, Store, utcnow
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("sync")
 
-LOGGED_COMMANDS = ("run", "migrate", "demo", "scheduler", "backfill", "reconcile", "prune")
+LOGGED_COMMANDS = (
+    "run",
+    "migrate",
+    "demo",
+    "scheduler",
+    "backfill",
+    "reconcile",
+    "prune",
+    "alerts",
+)
 COLOUR_CODES = {"green": "\033[32m", "yellow": "\033[33m", "red": "\033[31m"}
 
 
@@ -78,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--repair", action="store_true", help="run the offered repairs, check again")
     sub.add_parser("prune", help="delete history rows older than RETENTION_MONTHS")
+    alerts = sub.add_parser("alerts", help="alert channels and incidents")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="action")
+    alerts_sub.add_parser("test", help="send a test message to every configured channel")
+    alerts_sub.add_parser(
+        "check", help="evaluate the alert rules once (cron) and print the open incidents"
+    )
     sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
     return parser
 
@@ -126,9 +141,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _require_schema(settings: Settings) -> Store:
     engine = create_db_engine(settings.database_url)
-    version = schema_version(engine)
-    dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
-    if version is None or version < latest_migration(dialect):
+    if pending_migrations(engine):
         raise SyncError(
             ErrorKind.CONFIG,
             f"The database {safe_url(settings.database_url)} has not been migrated to this "
@@ -389,6 +402,50 @@ def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.alerts import AlertService, open_incidents
+
+    store = _require_schema(settings)
+    service = AlertService(settings, store.engine)
+    if args.alerts_command == "test":
+        if not settings.all_alert_urls:
+            print("No alert channels: set ALERT_URLS in .env (see .env.example).", file=sys.stderr)
+            return EXIT_USAGE
+        deliveries = service.send_test()
+        for d in deliveries:
+            print(
+                f"{'sent' if d.ok else 'FAILED':<7} {d.channel}"
+                + (f": {d.error}" if d.error else "")
+            )
+        return EXIT_FAILED if any(not d.ok for d in deliveries) else EXIT_OK
+    evaluation = service.evaluate()
+    if evaluation.skipped:
+        print("Another process is evaluating alerts right now; showing its latest state.")
+    changes = evaluation.changes
+    failed = sum(1 for d in evaluation.deliveries if not d.ok)
+    print(
+        f"Checked at {evaluation.checked_at:%Y-%m-%d %H:%M:%S} UTC: {len(changes.opened)} opened, "
+        f"{len(changes.resolved)} resolved; {len(evaluation.deliveries) - failed} message(s) "
+        f"sent, {failed} failed."
+    )
+    incidents = open_incidents(store.engine)
+    print(f"Open incidents: {len(incidents)}" + ("" if incidents else " (all clear)"))
+    for i in incidents:
+        notes = []
+        if i.acknowledged_at:
+            notes.append(f"acknowledged by {i.acknowledged_by}")
+        if i.snoozed_until and i.snoozed_until > evaluation.checked_at:
+            notes.append(f"snoozed until {i.snoozed_until:%Y-%m-%d %H:%M} UTC")
+        extra = f" [{'; '.join(notes)}]" if notes else ""
+        print(
+            f"#{i.id} [{i.severity}] {i.title} since {i.since:%Y-%m-%d %H:%M} UTC, "
+            f"{i.occurrences} occurrence(s){extra}"
+        )
+        print(f"  {i.message}")
+        print(f"  what to do: {i.recovery}")
+    return EXIT_OK
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from sync.demo import run_demo
 
@@ -406,4 +463,5 @@ COMMANDS: dict[str, Any] = {
     "prune": cmd_prune,
     "scheduler": cmd_scheduler,
     "request": cmd_request,
+    "alerts": cmd_alerts,
 }

@@ -58,6 +58,17 @@ class Settings:
     health_overrides: tuple[tuple[str, float, float], ...] = ()
     dashboard_username: str = "cfo"
     store_name: str | None = None
+    # Alerts: per-severity routes (empty tuple = that severity is not sent), rule limits
+    alert_routes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
+    alert_secrets: tuple[str, ...] = field(default=(), repr=False)
+    alert_cooldown_minutes: int = 60
+    alert_digest_time: str | None = None
+    alert_consecutive_failures: int = 3
+    alert_slow_run_minutes: float = 30.0
+    alert_success_rate_percent: float = 95.0
+    alert_trading_hours: tuple[str, str] | None = None
+    alert_disabled: tuple[str, ...] = ()
+    alert_overrides: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def api_base_url(self) -> str:
@@ -99,6 +110,27 @@ class Settings:
                 return green, yellow
         return self.health_green_hours, self.health_yellow_hours
 
+    def alert_urls_for(self, severity: str) -> tuple[str, ...]:
+        """The apprise URLs a message of `severity` goes to (ALERT_URLS_<SEVERITY>)."""
+        return dict(self.alert_routes).get(severity, self.alert_urls)
+
+    def alert_limit(self, name: str, entity: str) -> float:
+        """A rule limit for `entity`: ALERT_<NAME>_<ENTITY> if set, else ALERT_<NAME>."""
+        for key, who, value in self.alert_overrides:
+            if key == name and who == entity:
+                return value
+        return float(getattr(self, f"alert_{name}"))
+
+    def alert_enabled(self, rule: str, entity: str) -> bool:
+        """False when ALERT_DISABLED lists `rule` or `rule:entity`."""
+        return rule not in self.alert_disabled and f"{rule}:{entity}" not in self.alert_disabled
+
+    @property
+    def all_alert_urls(self) -> tuple[str, ...]:
+        """Every configured channel once, in configuration order."""
+        urls = [*self.alert_urls, *(u for _, route in self.alert_routes for u in route)]
+        return tuple(dict.fromkeys(urls))
+
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, for masking in logs and messages."""
@@ -107,6 +139,8 @@ class Settings:
             self.dashboard_cookie_key,
             self.supabase_service_role_key,
             self.dashboard_password_hash,
+            *self.all_alert_urls,
+            *self.alert_secrets,
         ]
         return tuple(v for v in values if v)
 
@@ -187,8 +221,6 @@ def load_settings(
         kwargs["sync_interval_minutes"] = _positive_int("SYNC_INTERVAL_MINUTES", raw, 10080)
     if (raw := get("SYNC_PAGE_SIZE")) is not None:
         kwargs["sync_page_size"] = _positive_int("SYNC_PAGE_SIZE", raw, 10000)
-    if (raw := get("ALERT_URLS")) is not None:
-        kwargs["alert_urls"] = tuple(raw.split())
     kwargs["dashboard_password_hash"] = get("DASHBOARD_PASSWORD_HASH")
     kwargs["dashboard_cookie_key"] = get("DASHBOARD_COOKIE_KEY")
     if (sb := get("SUPABASE_URL")) is not None:
@@ -208,6 +240,7 @@ def load_settings(
         kwargs["rate_window_seconds"] = _positive_float("LIGHTSPEED_RATE_WINDOW_SECONDS", raw)
     kwargs.update(_scheduler_settings(get))
     kwargs.update(_health_settings(get))
+    kwargs.update(_alert_settings(get))
     if (user := get("DASHBOARD_USERNAME")) is not None:
         kwargs["dashboard_username"] = user
     kwargs["store_name"] = get("STORE_NAME")
@@ -286,4 +319,125 @@ def _health_settings(get: Callable[[str], str | None]) -> dict[str, object]:
             raise _bad(y_name, y_raw or "", f"a number of hours ≥ {g_name} ({g:g})")
         overrides.append((entity, g, y))
     out["health_overrides"] = tuple(overrides)
+    return out
+
+
+ALERT_SEVERITIES = ("warning", "error", "critical")
+ALERT_RULES = (
+    "sync_failed",
+    "stale",
+    "scheduler_down",
+    "slow_run",
+    "empty_success",
+    "success_rate",
+)
+# name -> (parser upper bound, expected text); per-entity overrides: ALERT_<NAME>_<ENTITY>
+_ALERT_LIMITS = {
+    "consecutive_failures": "a whole number of runs from 1 to 1000",
+    "slow_run_minutes": "a positive number of minutes",
+    "success_rate_percent": "a percentage from 1 to 100",
+}
+_HOURS_RE = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
+
+
+def alert_url_secrets(url: str) -> tuple[str, ...] | None:
+    """The secret parts of an apprise URL, or None when apprise does not understand it.
+
+    Apprise knows which parts of each service's URL are secret: whatever its privacy
+    rendering hides (a password, a Slack token) is returned, so logs can mask it.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    import apprise
+
+    service = apprise.Apprise.instantiate(url)
+    if service is None:
+        return None
+    shown = unquote(service.url(privacy=True))
+    found = []
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        found += [password, unquote(password)]
+    for part in re.findall(r"[^/:@?&=#\s]+", unquote(url)):
+        # Random-looking parts only: masking a plain word would garble every log line.
+        token_like = len(part) >= 12 or (len(part) >= 6 and re.search(r"\d", part))
+        if token_like and part not in shown:
+            found.append(part)
+    return tuple(dict.fromkeys(found))
+
+
+def _alert_urls(name: str, raw: str) -> tuple[tuple[str, ...], list[str]]:
+    if raw.lower() in ("off", "none"):
+        return (), []
+    urls = tuple(raw.split())
+    secrets: list[str] = []
+    for number, url in enumerate(urls, 1):
+        parts = alert_url_secrets(url)
+        if parts is None:
+            scheme = url.split("://", 1)[0] if "://" in url else "?"
+            raise SyncError(
+                ErrorKind.CONFIG,
+                f"{name} entry #{number} ({scheme}://...) is not a notification URL apprise "
+                "understands: use e.g. mailto://user:pass@smtp.example.com?to=you@example.com, "
+                "slack://TokenA/TokenB/TokenC or json://host/path (see .env.example).",
+            )
+        secrets += parts
+    return urls, secrets
+
+
+def _alert_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    secrets: list[str] = []
+    if (raw := get("ALERT_URLS")) is not None:
+        out["alert_urls"], found = _alert_urls("ALERT_URLS", raw)
+        secrets += found
+    routes = []
+    for severity in ALERT_SEVERITIES:
+        name = f"ALERT_URLS_{severity.upper()}"
+        if (raw := get(name)) is not None:
+            urls, found = _alert_urls(name, raw)
+            routes.append((severity, urls))
+            secrets += found
+    out["alert_routes"] = tuple(routes)
+    out["alert_secrets"] = tuple(dict.fromkeys(secrets))
+    if (raw := get("ALERT_COOLDOWN_MINUTES")) is not None:
+        out["alert_cooldown_minutes"] = _positive_int("ALERT_COOLDOWN_MINUTES", raw, 10080)
+    if (raw := get("ALERT_DIGEST_TIME")) is not None and raw.lower() not in ("off", "none"):
+        if not _TIME_RE.match(raw):
+            raise _bad("ALERT_DIGEST_TIME", raw, "a local time like 08:00, or off")
+        out["alert_digest_time"] = raw.zfill(5)
+    if (raw := get("ALERT_TRADING_HOURS")) is not None and raw.lower() not in ("off", "none"):
+        match = _HOURS_RE.match(raw.replace(" ", ""))
+        if not match or not all(_TIME_RE.match(t) for t in match.groups()):
+            raise _bad("ALERT_TRADING_HOURS", raw, "local opening hours like 09:00-21:00, or off")
+        out["alert_trading_hours"] = (match.group(1).zfill(5), match.group(2).zfill(5))
+    if (raw := get("ALERT_DISABLED")) is not None:
+        names = tuple(n for n in raw.replace(",", " ").split() if n)
+        for item in names:
+            rule, _, entity = item.partition(":")
+            if rule not in ALERT_RULES or (entity and entity not in SYNCED_ENTITIES):
+                raise _bad(
+                    "ALERT_DISABLED",
+                    raw,
+                    f"rule names from {', '.join(ALERT_RULES)}, optionally as rule:entity",
+                )
+        out["alert_disabled"] = names
+    overrides = []
+    for key, expected in _ALERT_LIMITS.items():
+        for suffix in ("", *(f"_{e.upper()}" for e in SYNCED_ENTITIES)):
+            name = f"ALERT_{key.upper()}{suffix}"
+            if (raw := get(name)) is None:
+                continue
+            value = _parse(name, raw, float, expected)
+            upper = 100 if key == "success_rate_percent" else 1000 if "failures" in key else 1e6
+            if not (0 < value <= upper) or ("failures" in key and value != int(value)):
+                raise _bad(name, raw, expected)
+            if suffix:
+                overrides.append((key, suffix[1:].lower(), value))
+            else:
+                out[f"alert_{key}"] = int(value) if "failures" in key else value
+    out["alert_overrides"] = tuple(overrides)
     return out

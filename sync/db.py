@@ -197,6 +197,17 @@ def schema_version(engine: Engine) -> int | None:
         return max(versions) if versions else None
 
 
+def pending_migrations(engine: Engine) -> list[int]:
+    """Shipped migrations not yet applied (a gap counts: versions can land out of order)."""
+    dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
+    shipped = [version for version, _, _ in migration_scripts(dialect)]
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        if not engine.dialect.has_table(conn, schema_migrations.name):
+            return shipped
+        done = set(conn.scalars(select(schema_migrations.c.version)))
+    return [v for v in shipped if v not in done]
+
+
 def latest_migration(dialect: str) -> int:
     """The version of the newest migration file shipped for `dialect`."""
     scripts = migration_scripts(dialect)

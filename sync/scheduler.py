@@ -19,6 +19,7 @@ from types import FrameType
 
 import schedule
 
+from sync.alerts import AlertService
 from sync.config import Settings
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
 RECOVERY_EVERY_SECONDS = 60.0
+ALERTS_EVERY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class SchedulerService:
         self.leases = Leases(store.engine, ttl_seconds=settings.lock_ttl_seconds)
         self.jobs = schedule.Scheduler()
         self._backoff = 0.0
+        self._alerts: AlertService | None = None
+        self._next_alerts = 0.0
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -198,18 +202,35 @@ class SchedulerService:
     ) -> list[EntityResult]:
         run_id = run_id or str(uuid.uuid4())
         self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger=trigger)
+        results: list[EntityResult] = []
         try:
-            return self._runner(lock_wait_seconds).run(
+            results = self._runner(lock_wait_seconds).run(
                 entities, full=full, trigger=trigger, triggered_by=by, run_id=run_id
             )
         except Exception:  # a bug in one run must not end the service
             log.exception("Sync run %s failed unexpectedly", run_id)
-            return []
         finally:
             self.heartbeat.set_activity(
                 state="idle", entity=None, run_id=None, trigger=None, pages=0, records=0
             )
             self.heartbeat.beat()
+        self.evaluate_alerts(results)
+        return results
+
+    def evaluate_alerts(self, results: list[EntityResult] | None = None) -> None:
+        """Alert rules after a run and once a minute; never raises (alerts must not stop us)."""
+        self._next_alerts = time.monotonic() + ALERTS_EVERY_SECONDS
+        try:
+            if self._alerts is None:
+                self._alerts = AlertService(self.settings, self.store.engine, clock=self.clock)
+            if results is None:
+                self._alerts.evaluate()
+            else:
+                self._alerts.after_run(results)
+        except SyncError as exc:
+            log.error("Alert evaluation failed: %s", exc)
+        except Exception:
+            log.exception("Alert evaluation failed unexpectedly")
 
     def process_request(self) -> bool:
         """Run the oldest queued run-now request, if any. True when one was run."""
@@ -330,6 +351,8 @@ class SchedulerService:
                     pending_start = False
                     self._sync(None, full=False, trigger="schedule", by="scheduler start")
                     continue
+                if time.monotonic() >= self._next_alerts:
+                    self.evaluate_alerts()
                 if self.step():
                     continue
                 self._backoff = 0.0

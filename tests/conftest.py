@@ -103,3 +103,21 @@ def make_settings(db_url: str, api_url: str, **extra: str) -> Settings:
 @pytest.fixture
 def settings_for() -> Callable[..., Settings]:
     return make_settings
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free loopback port."""
+    from tests.support.receivers import SmtpReceiver
+
+    with SmtpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def webhook() -> Iterator[Any]:
+    """A real HTTP server on loopback that records JSON POSTs."""
+    from tests.support.receivers import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver

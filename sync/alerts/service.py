@@ -1,0 +1,199 @@
+"""AlertService: evaluate the rules, keep incidents current, deliver what is owed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import Engine, select
+
+from sync.alerts import incidents as inc
+from sync.alerts.facts import entity_facts, heartbeats, limits_for
+from sync.alerts.messages import Message, compose, compose_digest, compose_test, title_for
+from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
+from sync.alerts.rules import Finding, evaluate_entity, scheduler_down
+from sync.config import Settings
+from sync.db import database_errors
+from sync.locks import Leases
+from sync.runner import EntityResult
+from sync.schema import alert_notifications
+from sync.store import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE_KEY = "alerts"  # a sync_locks row: one evaluator at a time across processes
+LEASE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one evaluation found, changed and sent."""
+
+    checked_at: datetime
+    skipped: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    changes: inc.Changes = field(default_factory=lambda: inc.Changes([], [], []))
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+class AlertService:
+    """Evaluates alert rules against the database and notifies through apprise."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        clock: Callable[[], datetime] = utcnow,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.notifier = notifier or Notifier(settings.secrets)
+        self.cooldown = timedelta(minutes=settings.alert_cooldown_minutes)
+        self.leases = Leases(engine, ttl_seconds=LEASE_SECONDS)
+        self._channels = {c.url: c for c in channels(settings.all_alert_urls, settings.secrets)}
+
+    def channels_for(self, severity: str) -> list[Channel]:
+        """The channels a message of `severity` goes to."""
+        return [self._channels[u] for u in self.settings.alert_urls_for(severity)]
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def after_run(self, results: Sequence[EntityResult]) -> Evaluation:
+        """Evaluate right after a sync run, so a failure is reported within seconds."""
+        failed = [r.entity for r in results if r.status == "failed"]
+        if failed:
+            log.debug("Evaluating alerts after failed run(s) of %s", ", ".join(failed))
+        return self.evaluate()
+
+    def evaluate(self) -> Evaluation:
+        """One evaluation: rules → incidents → notifications. Raises SyncError if the DB fails."""
+        now = self.clock()
+        holder = self.leases.acquire(LEASE_KEY, now)
+        if holder is not None:
+            log.debug("Alert evaluation skipped: %s is evaluating", holder.describe())
+            return Evaluation(now, skipped=True)
+        try:
+            findings = self.findings(now)
+            changes = inc.apply_findings(self.engine, findings, now)
+            self._log_changes(changes)
+            deliveries = self._deliver(now)
+            deliveries += self._digest(now)
+        finally:
+            self.leases.release(LEASE_KEY)
+        return Evaluation(now, False, findings, changes, deliveries)
+
+    def findings(self, now: datetime) -> list[Finding]:
+        """Every rule that holds now."""
+        enabled = self.settings.alert_enabled
+        found: list[Finding] = []
+        for facts in entity_facts(self.engine, self.settings, now):
+            found += evaluate_entity(facts, limits_for(self.settings, facts.entity), now, enabled)
+        if enabled("scheduler_down", "scheduler"):
+            down = scheduler_down(heartbeats(self.engine), now, self.settings.heartbeat_seconds)
+            if down is not None:
+                found.append(down)
+        return found
+
+    def _log_changes(self, changes: inc.Changes) -> None:
+        for incident_id in changes.opened:
+            incident = inc.get_incident(self.engine, incident_id)
+            if incident is not None:
+                log.warning(
+                    "Alert #%d opened [%s] %s: %s",
+                    incident.id,
+                    incident.severity,
+                    incident.title,
+                    incident.message,
+                )
+        for incident_id in changes.resolved:
+            incident = inc.get_incident(self.engine, incident_id)
+            if incident is not None:
+                log.info("Alert #%d resolved: %s", incident.id, incident.title)
+
+    # -- delivery -------------------------------------------------------------------------
+
+    def _deliver(self, now: datetime) -> list[Delivery]:
+        """Send every owed message, one combined message per channel."""
+        batches: dict[str, tuple[Channel, list[tuple[inc.Incident, str]]]] = {}
+        outstanding: dict[int, set[str]] = {}
+        for incident in inc.plan_messages(self.engine, now, self.cooldown):
+            kind = incident.pending_kind or "open"
+            severity = incident.notified_severity if kind == "resolved" else incident.severity
+            done = inc.sent_channels(self.engine, incident)
+            route = [c for c in self.channels_for(severity or incident.severity)]
+            outstanding[incident.id] = {c.label for c in route if c.label not in done}
+            for channel in route:
+                if channel.label not in done:
+                    batches.setdefault(channel.label, (channel, []))[1].append((incident, kind))
+        sent: list[Delivery] = []
+        for channel, items in batches.values():
+            delivery = self.notifier.send(channel, compose(items, now, self.settings.display_name))
+            record(
+                self.engine,
+                [(i.id, kind, i.severity, title_for(i, kind), delivery) for i, kind in items],
+                now,
+            )
+            sent.append(delivery)
+            if delivery.ok:
+                for incident, _ in items:
+                    outstanding[incident.id].discard(channel.label)
+        inc.settle(self.engine, [i for i, rest in outstanding.items() if not rest])
+        return sent
+
+    def digest_due_at(self, now: datetime) -> datetime | None:
+        """The start of the current digest window, or None outside it / when off."""
+        if not self.settings.alert_digest_time:
+            return None
+        local = now.astimezone()
+        due = datetime.combine(
+            local.date(), time.fromisoformat(self.settings.alert_digest_time), local.tzinfo
+        )
+        if local < due:
+            due -= timedelta(days=1)
+        # A digest missed by more than the cooldown (host down) is skipped, not sent late.
+        return due if local - due < self.cooldown else None
+
+    def _digest(self, now: datetime) -> list[Delivery]:
+        due = self.digest_due_at(now)
+        if due is None:
+            return []
+        with database_errors(str(self.engine.url)), self.engine.connect() as conn:
+            done = set(
+                conn.scalars(
+                    select(alert_notifications.c.channel).where(
+                        alert_notifications.c.kind == "digest",
+                        alert_notifications.c.status == "sent",
+                        alert_notifications.c.attempted_at >= due,
+                    )
+                )
+            )
+        todo = [c for c in self._channels.values() if c.label not in done]
+        if not todo:
+            return []
+        message = compose_digest(
+            inc.open_incidents(self.engine),
+            inc.resolved_since(self.engine, now - timedelta(hours=24)),
+            now,
+            self.settings.display_name,
+        )
+        return self._send_plain(todo, message, "digest", now)
+
+    def send_test(self) -> list[Delivery]:
+        """Send a test message to every configured channel; each attempt is recorded."""
+        now = self.clock()
+        out: list[Delivery] = []
+        for channel in self._channels.values():
+            message = compose_test(self.settings.display_name, channel.label, now)
+            out += self._send_plain([channel], message, "test", now)
+        return out
+
+    def _send_plain(
+        self, targets: list[Channel], message: Message, kind: str, now: datetime
+    ) -> list[Delivery]:
+        deliveries = [self.notifier.send(c, message) for c in targets]
+        record(self.engine, [(None, kind, None, message.title, d) for d in deliveries], now)
+        return deliveries
