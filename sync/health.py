@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from sync.errors import ErrorKind, SyncError
 
 
 class Colour(StrEnum):
@@ -77,3 +79,53 @@ def format_age(age: timedelta) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+# -- Run statistics for the dashboard ----------------------------------------------------
+
+SUCCEEDED = frozenset({"success", "partial"})
+FINISHED = frozenset({"success", "partial", "failed", "interrupted"})
+
+
+def success_rate(counts: Mapping[str, int]) -> float | None:
+    """Share of finished runs that succeeded ('partial' counts: the run completed).
+
+    `counts` maps a sync_log status to its number of rows; None when nothing finished.
+    """
+    finished = sum(n for status, n in counts.items() if status in FINISHED)
+    if not finished:
+        return None
+    return sum(n for status, n in counts.items() if status in SUCCEEDED) / finished
+
+
+def consecutive_failures(statuses_newest_first: Iterable[str]) -> int:
+    """How many of the latest finished runs failed in a row (running rows are skipped)."""
+    streak = 0
+    for status in statuses_newest_first:
+        if status == "running":
+            continue
+        if status != "failed":
+            break
+        streak += 1
+    return streak
+
+
+def scheduler_alive(
+    last_beat: datetime | None, state: str | None, now: datetime, heartbeat_seconds: float
+) -> bool:
+    """Alive when the last beat is within 3 heartbeats and the scheduler did not stop."""
+    if last_beat is None or state == "stopped":
+        return False
+    return now - last_beat <= timedelta(seconds=3 * heartbeat_seconds)
+
+
+def split_error(error_type: str | None, error_details: str | None) -> tuple[str, str | None]:
+    """(message, recovery) from a stored 'message — recovery' text and its error class."""
+    text = (error_details or "").strip()
+    message, sep, recovery = text.partition(" — ")
+    if sep and recovery.strip():
+        return message.strip(), recovery.strip()
+    try:
+        return text, SyncError(ErrorKind(error_type or ""), "x").recovery
+    except ValueError:
+        return text, None

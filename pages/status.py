@@ -1,0 +1,94 @@
+"""Status: overall verdict, run statistics, scheduler liveness and one tile per entity."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sync import dashboard
+
+_VERDICT = {
+    "HEALTHY": (st.success, ":material/check_circle:", "every entity is up to date."),
+    "WARNING": (st.warning, ":material/schedule:", "some data is getting stale."),
+    "CRITICAL": (st.error, ":material/error:", "some data is out of date or failing."),
+}
+
+
+def summary(view: dashboard.dq.Overview) -> None:
+    """The verdict banner, the scheduler banner and the headline numbers."""
+    banner, icon, words = _VERDICT[view.overall.value]
+    red = [t.label for t in view.tiles if t.colour.value == "red"]
+    detail = f" Needs attention: {', '.join(red)}." if red else ""
+    banner(f"**{view.overall.value}** — {words}{detail}", icon=icon)
+    sched = view.scheduler
+    if not sched.alive:
+        st.error(
+            f"**The scheduler is not running** ({dashboard.md(sched.text)}): no syncs happen "
+            "and Sync now requests wait. Start it with `python -m sync scheduler` "
+            "(or `systemctl start lightspeed-sync`).",
+            icon=":material/power_off:",
+        )
+    rate = view.success_rate_24h
+    cols = st.columns(5)
+    cols[0].metric(
+        "Success rate, 24 h",
+        f"{rate:.0%}" if rate is not None else "—",
+        help=f"{view.runs_24h} finished entity runs in the last 24 hours; partial counts as "
+        "success.",
+        border=True,
+    )
+    cols[1].metric(
+        "Failures in a row",
+        f"{view.consecutive_failures}"
+        + ("+" if view.consecutive_failures >= dashboard.dq.STREAK_DEPTH else ""),
+        help="The longest run of failures in a row among the entities"
+        + (f" ({view.failing_entity})." if view.failing_entity else "."),
+        border=True,
+    )
+    avg = view.avg_duration_s_24h
+    cols[2].metric(
+        "Avg run time, 24 h",
+        f"{avg:.1f} s" if avg is not None else "—",
+        help="Average duration of one entity's run.",
+        border=True,
+    )
+    cols[3].metric("Records synced today", f"{view.records_today:,}", border=True)
+    cols[4].metric(
+        "Scheduler",
+        "Alive" if sched.alive else ("Never seen" if sched.state == "never" else "Down"),
+        help=sched.text,
+        border=True,
+    )
+    activity = sched.activity
+    if sched.alive:
+        parts = []
+        if sched.state == "syncing" and activity.get("entity"):
+            parts.append(
+                f"Syncing **{dashboard.md(activity['entity'])}** now: page "
+                f"{int(activity.get('pages') or 0)}, {int(activity.get('records') or 0):,} "
+                "records so far."
+            )
+        if sched.next_run_at:
+            parts.append(
+                f"Next scheduled sync at **{dashboard.local(sched.next_run_at)}** "
+                f"({dashboard.local(sched.next_run_at, '%d %b')})."
+            )
+        if parts:
+            st.caption(" ".join(parts))
+
+
+@st.fragment(run_every=dashboard.STATUS_REFRESH_SECONDS)
+def live_status() -> None:
+    """Redrawn every minute; the cached facts are at most 30 s old."""
+    view = dashboard.overview()
+    dashboard.page_header("Status", view.fetched_at, key="refresh-status")
+    summary(view)
+    st.subheader("Entities", anchor=False)
+    dashboard.tiles(view, dashboard.clock())
+
+
+def render() -> None:
+    dashboard.current_user()
+    live_status()
+
+
+dashboard.safe(render)

@@ -1,0 +1,195 @@
+"""Sync now: queue a run-now request, follow its run live, see the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sync import dashboard
+
+OPEN = ("queued", "running")
+ICONS = {"queued": "🕒", "running": "⏳", "done": "✅", "failed": "❌", "cancelled": "⏹️"}
+
+
+def active_requests(queue: pd.DataFrame) -> dict[str, int]:
+    """Entity (or 'all') → id of its open request."""
+    open_rows = queue[queue["status"].isin(OPEN)]
+    return {row.entity_type: int(row.id) for row in open_rows.itertuples()}
+
+
+def blocking(entity: str, active: dict[str, int], queue: pd.DataFrame) -> int | None:
+    """The open request a new one for `entity` would merge into (so the button is off)."""
+    if entity in active:
+        return active[entity]
+    queued_all = queue[(queue["entity_type"] == "all") & (queue["status"] == "queued")]
+    return int(queued_all.iloc[0]["id"]) if len(queued_all) else None
+
+
+def request_buttons(user: str, queue: pd.DataFrame) -> None:
+    """One button for everything, one per entity, and an optional reason."""
+    active = active_requests(queue)
+    reason = st.text_input(
+        "Reason (optional)", max_chars=500, placeholder="e.g. month-end close", key="sync-reason"
+    )
+    targets = list(dashboard.REQUESTABLE)
+    columns = st.columns(len(targets))
+    for column, entity in zip(columns, targets, strict=True):
+        label = "Sync everything" if entity == "all" else dashboard.ENTITY_LABELS[entity]
+        holder = blocking(entity, active, queue)
+        clicked = column.button(
+            label,
+            key=f"sync-{entity}",
+            type="primary" if entity == "all" else "secondary",
+            icon=":material/sync:",
+            disabled=holder is not None,
+            help=f"Already requested (#{holder})" if holder else None,
+            width="stretch",
+        )
+        if clicked:
+            result = dashboard.enqueue(entity, user, reason)
+            st.session_state["follow"] = result.id
+            if result.merged:
+                st.toast(
+                    f"Already requested: following request #{result.id}.", icon=":material/info:"
+                )
+            else:
+                st.toast(f"Request #{result.id} queued.", icon="✅")
+            st.rerun()
+
+
+def progress_table(rows: list[dict[str, Any]]) -> None:
+    now = dashboard.clock()
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Entity": [dashboard.ENTITY_LABELS.get(r["entity_type"], "?") for r in rows],
+                "Status": [r["status"] for r in rows],
+                "Pages": [r["pages"] for r in rows],
+                "Records": [r["records_upserted"] for r in rows],
+                "API calls": [r["api_calls"] for r in rows],
+                "Elapsed (s)": [
+                    (r["duration_ms"] or 0) / 1000
+                    if r["finished_at"]
+                    else (now - r["started_at"]).total_seconds()
+                    for r in rows
+                ],
+                "Error class": [r["error_type"] or "" for r in rows],
+            }
+        ),
+        hide_index=True,
+        column_config={"Elapsed (s)": st.column_config.NumberColumn(format="%.0f")},
+    )
+
+
+def show_request(request_id: int, scheduler_alive: bool) -> bool:
+    """Draw the request's state; True while it is still open."""
+    info = dashboard.request_info(request_id)
+    if info is None:
+        st.info(f"Request #{request_id} no longer exists.")
+        return False
+    what = "everything" if info["entity_type"] == "all" else info["entity_type"]
+    status = info["status"]
+    if status == "queued":
+        st.info(
+            f"Request #{request_id} (sync {dashboard.md(what)}) is queued since "
+            f"{dashboard.local(info['requested_at'], '%H:%M:%S')} "
+            f"({dashboard.ago(info['requested_at'])}). The scheduler picks it up within seconds.",
+            icon="🕒",
+        )
+        if not scheduler_alive:
+            st.warning(
+                "No scheduler is running, so this request waits until one starts "
+                "(`python -m sync scheduler`).",
+                icon=":material/power_off:",
+            )
+        return True
+    rows = dashboard.run_progress(info["run_id"]) if info["run_id"] else []
+    if status == "running":
+        label = f"Request #{request_id}: syncing {what} — {dashboard.ago(info['started_at'])}"
+        with st.status(label.replace(" ago", ""), state="running", expanded=True):
+            progress_table(rows) if rows else st.caption("Starting…")
+        return True
+    failed = status == "failed" or any(r["status"] == "failed" for r in rows)
+    total = sum(int(r["records_upserted"]) for r in rows)
+    took = (
+        (info["finished_at"] - info["started_at"]).total_seconds()
+        if info["finished_at"] and info["started_at"]
+        else 0
+    )
+    label = (
+        f"Request #{request_id} {status} at {dashboard.local(info['finished_at'], '%H:%M:%S')}: "
+        f"{total:,} records in {took:.0f} s"
+    )
+    with st.status(label, state="error" if failed else "complete", expanded=True):
+        if info["error"]:
+            st.text(info["error"])
+        if rows:
+            progress_table(rows)
+    return False
+
+
+@st.fragment(run_every=dashboard.LIVE_REFRESH_SECONDS)
+def live(request_id: int, scheduler_alive: bool) -> None:
+    """Polls every 2 s while the request is open, then redraws the whole page once."""
+    if not show_request(request_id, scheduler_alive):
+        st.rerun()
+
+
+def queue_table(queue: pd.DataFrame) -> None:
+    if queue.empty:
+        st.caption("No requests yet.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "#": queue["id"],
+                "Entity": queue["entity_type"],
+                "Status": queue["status"].map(lambda s: f"{ICONS.get(s, '•')} {s}"),
+                "Requested by": queue["requested_by"].fillna(""),
+                "Requested": queue["requested_at"].map(lambda t: dashboard.local(t, "%d %b %H:%M")),
+                "Finished": queue["finished_at"].map(
+                    lambda t: dashboard.local(t, "%H:%M:%S") if pd.notna(t) else ""
+                ),
+                "Reason": queue["reason"].fillna(""),
+                "Error": queue["error"].fillna(""),
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def render() -> None:
+    user = dashboard.current_user()
+    view = dashboard.overview()
+    queue = dashboard.requests_table()
+    dashboard.page_header("Sync now", view.fetched_at, key="refresh-sync")
+    alive = view.scheduler.alive
+    if alive:
+        nxt = view.scheduler.next_run_at
+        st.caption(
+            "The scheduler is alive: a request starts within a few seconds."
+            + (f" Next scheduled sync at {dashboard.local(nxt)}." if nxt else "")
+        )
+    else:
+        st.warning(
+            f"**No scheduler is running** ({dashboard.md(view.scheduler.text)}): a request "
+            "waits in the queue until one starts (`python -m sync scheduler`).",
+            icon=":material/power_off:",
+        )
+    request_buttons(user, queue)
+    active = active_requests(queue)
+    follow = st.session_state.get("follow") or (min(active.values()) if active else None)
+    if follow:
+        st.subheader("Progress", anchor=False)
+        info = dashboard.request_info(int(follow))
+        if info and info["status"] in OPEN:
+            live(int(follow), alive)
+        else:
+            show_request(int(follow), alive)
+    st.subheader("Queue", anchor=False)
+    queue_table(queue)
+
+
+dashboard.safe(render)

@@ -1,0 +1,28 @@
+"""Dashboard frame: page config, the login gate, navigation. Pages draw themselves."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sync import dashboard
+
+st.set_page_config(
+    page_title="Lightspeed Sync & Health",
+    page_icon=":material/monitor_heart:",
+    layout="wide",
+)
+
+PAGES = [
+    st.Page("pages/status.py", title="Status", icon=":material/monitor_heart:", default=True),
+    st.Page("pages/history.py", title="History", icon=":material/history:"),
+    st.Page("pages/sync_now.py", title="Sync now", icon=":material/sync:"),
+]
+
+session = dashboard.login_gate()
+# Always declare the pages, even logged out: the URL keeps its page, and Streamlit's old
+# "run any file in pages/" mode can never switch on.
+navigation = st.navigation(PAGES, position="sidebar" if session else "hidden")
+if session is None:
+    st.stop()
+dashboard.sidebar(session)
+navigation.run()

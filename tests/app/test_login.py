@@ -1,0 +1,91 @@
+"""Login: setup instructions, the password check, the throttle, logout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sync import dashboard
+from tests.app.conftest import PASSWORD, SUBMIT, log_in, texts
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DASHBOARD_PASSWORD_HASH", "", "python -m sync set-password"),
+        ("DASHBOARD_PASSWORD_HASH", "hunter2", "not a bcrypt hash"),
+        ("DASHBOARD_COOKIE_KEY", "", "DASHBOARD_COOKIE_KEY is not set"),
+    ],
+)
+def test_it_shows_one_setup_instruction_instead_of_a_login_box(
+    app_db, framed_app, monkeypatch, variable, value, expected
+):
+    monkeypatch.setenv(variable, value)
+    at = framed_app().run()
+    assert not at.exception
+    assert [w.value for w in at.warning] and expected in at.warning[0].value
+    assert len(at.warning) == 1
+    assert not at.text_input
+    assert "hunter2" not in texts(at)
+
+
+def test_it_logs_in_with_the_right_password(app_db, framed_app):
+    at = log_in(framed_app().run())
+    assert not at.exception
+    assert at.session_state["username"] == "cfo"
+    assert "Status" in [t.value for t in at.title]
+    assert [s.value for s in at.sidebar.subheader] == ["Harbour Street Store"]
+    assert "Signed in as **cfo**" in [c.value for c in at.sidebar.caption]
+    secrets = ("test-cookie-key", "$2b$")
+    assert not any(s in texts(at) for s in secrets)
+
+
+def test_a_wrong_password_is_refused_with_a_message(app_db, framed_app):
+    at = log_in(framed_app().run(), password="not the password")
+    assert at.session_state["authentication_status"] is False
+    assert "Wrong username or password (4 more tries" in at.error[0].value
+    assert not at.metric
+
+
+def test_five_failures_pause_logins_even_with_the_right_password(app_db, framed_app):
+    at = framed_app().run()
+    for _ in range(5):
+        log_in(at, password="wrong password")
+    assert "Too many wrong passwords" in at.error[0].value
+    log_in(at)  # the right password is refused while paused
+    assert at.session_state["authentication_status"] is not True
+    assert "Too many wrong passwords" in at.error[0].value
+    # A new browser session is paused too: the throttle is process-wide.
+    other = log_in(framed_app().run())
+    assert other.session_state["authentication_status"] is not True
+    assert "Too many wrong passwords" in other.error[0].value
+
+
+def test_the_pause_ends_after_fifteen_minutes(app_db, framed_app):
+    throttle = dashboard.login_throttle()
+    start = throttle.clock()
+    now = [start]
+    throttle.clock = lambda: now[0]
+    try:
+        at = framed_app().run()
+        for _ in range(5):
+            log_in(at, password="wrong password")
+        now[0] = start + timedelta(minutes=14, seconds=59)
+        log_in(at)
+        assert at.session_state["authentication_status"] is not True
+        now[0] = start + timedelta(minutes=15)
+        log_in(at)
+        assert at.session_state["authentication_status"] is True
+    finally:
+        throttle.clock = type(throttle)().clock
+
+
+def test_logout_returns_to_the_login_form(app_db, framed_app):
+    at = log_in(framed_app().run())
+    at.sidebar.button(key="sign-out").click().run()
+    assert at.session_state["authentication_status"] is None
+    at.run()
+    assert at.button(key=SUBMIT)
+    assert not at.metric
+    assert PASSWORD not in texts(at)
