@@ -139,7 +139,6 @@ class Settings:
             self.dashboard_cookie_key,
             self.supabase_service_role_key,
             self.dashboard_password_hash,
-            *self.all_alert_urls,
             *self.alert_secrets,
         ]
         return tuple(v for v in values if v)

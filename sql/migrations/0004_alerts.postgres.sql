@@ -51,3 +51,15 @@ CREATE TABLE IF NOT EXISTS alert_notifications (
 CREATE INDEX IF NOT EXISTS ix_alert_notifications_attempted ON alert_notifications (attempted_at);
 
 CREATE INDEX IF NOT EXISTS ix_alert_notifications_incident ON alert_notifications (incident_id, attempted_at);
+
+-- Written by hand: the dashboard acknowledges and snoozes incidents through its
+-- read-only role (migration 0003), so that role may change exactly these columns.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'dashboard_reader') THEN
+        GRANT UPDATE (acknowledged_at, acknowledged_by, ack_note, snoozed_until, snoozed_by,
+                      pending_kind, pending_at)
+            ON alert_incidents TO dashboard_reader;
+    END IF;
+END
+$$;

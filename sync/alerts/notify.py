@@ -47,7 +47,7 @@ def mask_url(url: str, secrets: Sequence[str] = ()) -> str:
         scheme = url.split("://", 1)[0] if "://" in url else "unknown"
         return f"{scheme}://(unreadable URL)"
     shown = unquote(service.url(privacy=True)).split("?", 1)[0].rstrip("/")
-    return redact(shown, url, *secrets)
+    return redact(shown, *secrets)
 
 
 def channels(urls: Iterable[str], secrets: Sequence[str] = ()) -> list[Channel]:
