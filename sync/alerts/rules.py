@@ -237,7 +237,7 @@ def success_rate(facts: EntityFacts, limits: Limits) -> Finding | None:
         facts.entity,
         Severity.WARNING,
         f"{facts.failed_24h} of {facts.finished_24h} runs of {facts.entity} failed in the last "
-        f"24 h: {rate:.0%} succeeded (limit {limits.success_rate:.0%}).",
+        f"24 h: {rate:.1%} succeeded (limit {limits.success_rate:.0%}).",
         since=latest.started_at - timedelta(hours=24),
         recovery=RECOVERY[Rule.SUCCESS_RATE],
         observation=str(facts.failed_24h),

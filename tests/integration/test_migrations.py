@@ -34,3 +34,21 @@ def test_sqlite_uses_wal(sqlite_url):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_a_migration_that_lands_out_of_order_is_still_applied(db_url):
+    from sqlalchemy import delete
+
+    from sync.db import pending_migrations
+
+    engine = create_db_engine(db_url)
+    migrate(engine)
+    with engine.begin() as conn:  # a database migrated before 0004 was written
+        conn.execute(delete(schema_migrations).where(schema_migrations.c.version == 4))
+        conn.exec_driver_sql("DROP TABLE alert_notifications")
+        conn.exec_driver_sql("DROP TABLE alert_incidents")
+    assert pending_migrations(engine) == [4]
+    assert migrate(engine) == [4]
+    assert pending_migrations(engine) == []
+    assert {"alert_incidents", "alert_notifications"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
