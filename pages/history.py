@@ -23,7 +23,7 @@ LEGEND = {"orient": "bottom", "title": None, "columns": 3}
 
 def filters() -> dashboard.HistoryFilter | None:
     """Date range (default the last 7 days), entities and statuses; empty means all."""
-    today = datetime.now(dashboard.viewer_tz()).date()
+    today = dashboard.clock().astimezone(dashboard.viewer_tz()).date()
     dates, entities, statuses = st.columns([1.3, 2, 2])
     picked = dates.date_input(
         "Dates", value=(today - timedelta(days=6), today), max_value=today, key="hist-dates"

@@ -182,6 +182,7 @@ def render() -> None:
     active = active_requests(queue)
     follow = st.session_state.get("follow") or (min(active.values()) if active else None)
     if follow:
+        st.session_state["follow"] = follow  # keep showing it once it has finished
         st.subheader("Progress", anchor=False)
         info = dashboard.request_info(int(follow))
         if info and info["status"] in OPEN:

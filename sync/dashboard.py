@@ -102,15 +102,10 @@ def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
     )
 
 
-@st.cache_data(ttl=LIVE_REFRESH_SECONDS, show_spinner=False)
-def _requests(url: str) -> Any:
-    return dq.recent_requests(_engine(url))
-
-
 def overview() -> dq.Overview:
     """The Status page's numbers (facts cached 30 s, colours computed now)."""
     cfg = settings()
-    midnight = datetime.now(viewer_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = clock().astimezone(viewer_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
     facts = load(_facts, cfg.reader_database_url, midnight.astimezone(UTC))
     limits = {e.entity: thresholds_for(cfg, e.entity) for e in facts.entities}
     return dq.build_overview(facts, clock(), limits, cfg.heartbeat_seconds)
@@ -118,7 +113,7 @@ def overview() -> dq.Overview:
 
 def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
     """(rows, runs per bucket, durations per bucket, fetched_at) for `flt`."""
-    offset = int((datetime.now(viewer_tz()).utcoffset() or timedelta()).total_seconds() // 60)
+    offset = int((clock().astimezone(viewer_tz()).utcoffset() or timedelta()).total_seconds() // 60)
     key = (flt.start, flt.end, flt.entities, flt.statuses)
     return load(_history, settings().reader_database_url, key, unit, offset)
 
@@ -133,8 +128,8 @@ def history_csv(flt: HistoryFilter) -> bytes:
 
 
 def requests_table() -> Any:
-    """Open and recent run-now requests (cached 2 s)."""
-    return load(_requests, settings().reader_database_url)
+    """Open and recent run-now requests (not cached: the page follows them live)."""
+    return load(dq.recent_requests, engine())
 
 
 def request_info(request_id: int) -> dict[str, Any] | None:
@@ -147,9 +142,7 @@ def run_progress(run_id: str) -> list[dict[str, Any]]:
 
 def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
     """Queue a run-now request as the logged-in user."""
-    result = load(request_sync, engine(), entity, requested_by=username, reason=reason, now=clock())
-    _requests.clear()
-    return result
+    return load(request_sync, engine(), entity, requested_by=username, reason=reason, now=clock())
 
 
 def clear_caches() -> None:

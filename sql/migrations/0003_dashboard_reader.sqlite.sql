@@ -1,0 +1,3 @@
+-- Migration 0003: nothing to do on SQLite. On Postgres this creates the read-only
+-- dashboard_reader role; a SQLite file has no roles (the dashboard opens it read-mostly,
+-- and its only write is a row in sync_requests).

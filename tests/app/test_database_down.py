@@ -1,0 +1,56 @@
+"""A database that is down, empty or misconfigured gives a friendly panel, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.db import create_db_engine, migrate
+from sync.store import Store
+from tests.app.conftest import log_in, texts
+
+PAGES = ("pages/status.py", "pages/history.py", "pages/sync_now.py")
+
+
+def test_an_unreachable_database_shows_what_failed_and_what_to_check(
+    app_db, framed_app, monkeypatch
+):
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", "postgresql://dash:pw-s3cret@127.0.0.1:1/copy")
+    at = log_in(framed_app().run())
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, page
+        shown = texts(at) + "\n".join(t.value for t in at.text)
+        assert "The sync database cannot be read right now." in shown, page
+        assert "DASHBOARD_DATABASE_URL" in shown and "127.0.0.1:1" in shown, page
+        assert "pw-s3cret" not in shown and "Traceback" not in shown, page
+        assert "checks again every 10 seconds" in shown, page
+
+
+def test_an_unmigrated_database_says_to_migrate_and_recovers_by_itself(
+    app_db, framed_app, monkeypatch, tmp_path
+):
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", empty)
+    at = log_in(framed_app().run())
+    assert not at.exception
+    assert "The database has no sync tables yet." in texts(at)
+    assert "python -m sync migrate" in texts(at)
+    engine = create_db_engine(empty)
+    migrate(engine)
+    Store(engine).ensure_state_rows()
+    engine.dispose()
+    at.run()  # what the page's own retry does every 10 s
+    assert not at.exception
+    assert "The database has no sync tables yet." not in texts(at)
+    assert len([m for m in at.metric if m.label == "Last success"]) == 6
+
+
+@pytest.mark.parametrize("url", ["mysql://root@db/copy", "postgresql://[bad"])
+def test_a_malformed_database_url_gets_one_sentence(app_db, framed_app, monkeypatch, url):
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", url)
+    at = framed_app().run()
+    if at.text_input:  # the URL looks fine until it is used: after login
+        log_in(at)
+    assert not at.exception
+    problems = [e.value for e in at.error]
+    assert len(problems) == 1 and "DASHBOARD_DATABASE_URL" in texts(at), problems

@@ -1,0 +1,120 @@
+"""Status page: tile colours at the thresholds, failures explained, summary, scheduler."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sync import dashboard
+from tests.app.conftest import add_run, heartbeat, log_in, set_state, texts
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+BADGE = {"green": ":green-badge[", "yellow": ":orange-badge[", "red": ":red-badge["}
+
+
+@pytest.fixture
+def pinned(monkeypatch):
+    monkeypatch.setattr(dashboard, "clock", lambda: NOW)
+    return NOW
+
+
+def tile_colours(at) -> dict[str, str]:
+    """Entity heading → the colour word of the badge drawn right after it."""
+    out, heading = {}, None
+    for element in at.main.markdown:
+        value = element.value
+        if value.startswith("#### "):
+            heading = value[5:]
+        elif heading and "-badge[" in value:
+            out[heading] = next(c for c, prefix in BADGE.items() if value.startswith(prefix))
+            heading = None
+    return out
+
+
+def test_tiles_change_colour_exactly_at_the_thresholds(app_db, framed_app, pinned):
+    ages = {
+        "customers": timedelta(hours=2) - timedelta(seconds=1),  # green
+        "outlets": timedelta(hours=2),  # yellow from 2 h
+        "products": timedelta(hours=12),  # still yellow at 12 h
+        "sales": timedelta(hours=12, seconds=1),  # red after 12 h
+    }
+    for entity, age in ages.items():
+        set_state(app_db, entity, status="success", last_sync_time=NOW - age)
+    set_state(
+        app_db,
+        "sale_line_items",
+        status="failed",
+        last_sync_time=NOW - timedelta(minutes=5),
+        error_type="NETWORK",
+        error_message="Connection refused by api — Check this host's internet connection.",
+    )
+    at = log_in(framed_app().run())
+    assert not at.exception
+    assert tile_colours(at) == {
+        "Customers": "green",
+        "Outlets": "yellow",
+        "Products": "yellow",
+        "Sales": "red",
+        "Sale line items": "red",  # failed, although the last success is recent
+        "Inventory": "red",  # never synced
+    }
+    shown = texts(at)
+    assert "CRITICAL" in shown and "Needs attention: Sales, Sale line items, Inventory" in shown
+    failure = [e for e in at.main.error if e.value.startswith("Connection refused")]
+    assert failure and "NETWORK" in str(failure[0].proto)
+    assert "**What to do:** Check this host's internet connection\\." in shown
+
+
+def test_thresholds_come_from_the_settings(app_db, framed_app, pinned, monkeypatch):
+    monkeypatch.setenv("HEALTH_GREEN_HOURS_INVENTORY", "0.5")
+    monkeypatch.setenv("HEALTH_YELLOW_HOURS_INVENTORY", "1")
+    for entity in dashboard.ENTITY_LABELS:
+        set_state(app_db, entity, status="success", last_sync_time=NOW - timedelta(minutes=45))
+    at = log_in(framed_app().run())
+    colours = tile_colours(at)
+    assert colours.pop("Inventory") == "yellow"
+    assert set(colours.values()) == {"green"}
+    assert "**WARNING**" in at.main.warning[0].value
+
+
+def test_last_success_is_relative_with_the_exact_time_on_hover(app_db, framed_app, pinned):
+    set_state(app_db, "customers", status="success", last_sync_time=NOW - timedelta(minutes=3))
+    add_run(app_db, "customers", "success", NOW - timedelta(minutes=3), records_upserted=42)
+    at = log_in(framed_app().run())
+    first = next(m for m in at.metric if m.label == "Last success")
+    assert first.value == "3 min ago"
+    assert "2026-11-23" in first.proto.help and ":57:00" in first.proto.help
+    assert "**42** changed in last run" in texts(at)
+
+
+def test_summary_numbers_and_an_alive_scheduler(app_db, framed_app, pinned):
+    for minutes, status in ((50, "success"), (40, "failed"), (30, "failed"), (20, "partial")):
+        add_run(app_db, "products", status, NOW - timedelta(minutes=minutes))
+    add_run(app_db, "sales", "failed", NOW - timedelta(minutes=10))
+    add_run(app_db, "sales", "failed", NOW - timedelta(minutes=5))
+    heartbeat(app_db, NOW - timedelta(seconds=20), next_run_at=NOW + timedelta(minutes=40))
+    at = log_in(framed_app().run())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Success rate, 24 h"] == "33%"
+    assert metrics["Failures in a row"] == "2"
+    assert metrics["Avg run time, 24 h"] == "1.5 s"
+    assert metrics["Records synced today"] == "60"
+    assert metrics["Scheduler"] == "Alive"
+    assert not [e for e in at.main.error if "scheduler" in e.value.lower()]
+    assert "Next scheduled sync at" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("beat_age", "state", "words"),
+    [(None, "idle", "never seen"), (timedelta(minutes=5), "idle", "stale since")],
+)
+def test_a_missing_or_stale_scheduler_shows_a_red_banner(
+    app_db, framed_app, pinned, beat_age, state, words
+):
+    if beat_age is not None:
+        heartbeat(app_db, NOW - beat_age, state=state)
+    at = log_in(framed_app().run())
+    banner = [e.value for e in at.main.error if "scheduler is not running" in e.value]
+    assert banner and words in banner[0]
+    assert "python -m sync scheduler" in banner[0]

@@ -1,0 +1,86 @@
+"""Sync now: requests are inserted as the logged-in user, merged, followed live."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from sync import dashboard
+from sync.runqueue import request_sync, set_run_id
+from sync.schema import sync_requests
+from tests.app.conftest import add_run, heartbeat, log_in, texts
+
+
+def open_sync_now(framed_app):
+    at = log_in(framed_app().run())
+    at.switch_page("pages/sync_now.py").run()
+    assert not at.exception
+    return at
+
+
+def requests(store):
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(sync_requests))]
+
+
+def test_a_click_queues_a_request_as_the_logged_in_user(app_db, framed_app):
+    at = open_sync_now(framed_app)
+    assert "No scheduler is running" in texts(at)
+    at.text_input(key="sync-reason").input("month-end close")
+    at.button(key="sync-all").click().run()
+    assert not at.exception
+    [row] = requests(app_db)
+    assert (row["entity_type"], row["requested_by"], row["reason"], row["status"]) == (
+        "all",
+        "cfo",
+        "month-end close",
+        "queued",
+    )
+    at.run()
+    # A queued "all" covers every entity: no second click anywhere while it waits.
+    assert all(at.button(key=f"sync-{e}").disabled for e in dashboard.REQUESTABLE)
+    assert f"Request #{row['id']} (sync everything) is queued" in texts(at)
+    assert "this request waits until one starts" in texts(at)
+    assert list(at.dataframe[-1].value["Status"]) == ["🕒 queued"]
+
+
+def test_one_entity_button_is_off_while_its_request_is_open(app_db, framed_app):
+    now = datetime.now(UTC)
+    request_sync(app_db.engine, "sales", requested_by="someone", reason=None, now=now)
+    at = open_sync_now(framed_app)
+    assert at.button(key="sync-sales").disabled
+    assert not at.button(key="sync-products").disabled
+    at.button(key="sync-products").click().run()
+    assert sorted(r["entity_type"] for r in requests(app_db)) == ["products", "sales"]
+
+
+def test_it_shows_live_progress_then_the_result(app_db, framed_app):
+    now = datetime.now(UTC)
+    heartbeat(app_db, now, state="syncing")
+    queued = request_sync(app_db.engine, "sales", requested_by="cfo", reason=None, now=now)
+    with app_db.engine.begin() as conn:
+        conn.execute(
+            update(sync_requests)
+            .where(sync_requests.c.id == queued.id)
+            .values(status="running", started_at=now - timedelta(seconds=12))
+        )
+    set_run_id(app_db.engine, [queued.id], "run-77")
+    for entity in ("sales", "sale_line_items"):
+        add_run(app_db, entity, "running", now - timedelta(seconds=12), run_id="run-77", pages=4)
+    at = open_sync_now(framed_app)
+    assert "No scheduler is running" not in texts(at)
+    progress = at.dataframe[0].value
+    assert list(progress["Entity"]) == ["Sales", "Sale line items"]
+    assert list(progress["Pages"]) == [4, 4] and list(progress["Status"]) == ["running"] * 2
+    assert progress["Elapsed (s)"].min() >= 12
+
+    with app_db.engine.begin() as conn:
+        conn.execute(
+            update(sync_requests)
+            .where(sync_requests.c.id == queued.id)
+            .values(status="done", finished_at=now)
+        )
+    at.run()
+    assert f"Request #{queued.id} done at" in at.get("status")[0].proto.label
+    assert not at.button(key="sync-sales").disabled

@@ -1,0 +1,104 @@
+"""The dashboard's queries stay fast with a million sync_log rows (SQLite and Postgres)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from sync import dashboard_queries as dq
+from sync.runqueue import request_sync
+
+ROWS = 1_000_000
+SPAN_DAYS = 120  # ~8,300 rows a day: a week holds ~58,000 runs
+ENTITIES = "('customers','outlets','products','sales','sale_line_items','inventory')"
+
+_SQLITE_FILL = f"""
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})
+INSERT INTO sync_log (run_id, entity_type, action, trigger, triggered_by, status,
+    started_at, finished_at, duration_ms, records_upserted, api_calls, pages,
+    error_type, error_details)
+SELECT 'run-' || (i / 6),
+    json_extract('["customers","outlets","products","sales","sale_line_items","inventory"]',
+                 '$[' || (i % 6) || ']'),
+    'incremental', 'schedule', 'scheduler',
+    CASE WHEN i % 47 = 0 THEN 'failed' WHEN i % 97 = 0 THEN 'partial' ELSE 'success' END,
+    strftime('%Y-%m-%d %H:%M:%S', :newest, '-' || (i * :step) || ' seconds') || '.000000',
+    strftime('%Y-%m-%d %H:%M:%S', :newest, '-' || (i * :step - 3) || ' seconds') || '.000000',
+    1000 + i % 5000, i % 700, 1 + i % 3, 1 + i % 3,
+    CASE WHEN i % 47 = 0 THEN 'NETWORK' END,
+    CASE WHEN i % 47 = 0 THEN 'Connection reset — Check the network.' END
+FROM n
+"""
+
+_POSTGRES_FILL = f"""
+INSERT INTO sync_log (run_id, entity_type, action, trigger, triggered_by, status,
+    started_at, finished_at, duration_ms, records_upserted, api_calls, pages,
+    error_type, error_details)
+SELECT 'run-' || (i / 6),
+    (ARRAY['customers','outlets','products','sales','sale_line_items','inventory'])[1 + i % 6],
+    'incremental', 'schedule', 'scheduler',
+    CASE WHEN i % 47 = 0 THEN 'failed' WHEN i % 97 = 0 THEN 'partial' ELSE 'success' END,
+    CAST(:newest AS timestamptz) - make_interval(secs => i * :step),
+    CAST(:newest AS timestamptz) - make_interval(secs => i * :step - 3),
+    1000 + i % 5000, i % 700, 1 + i % 3, 1 + i % 3,
+    CASE WHEN i % 47 = 0 THEN 'NETWORK' END,
+    CASE WHEN i % 47 = 0 THEN 'Connection reset — Check the network.' END
+FROM generate_series(1, {ROWS}) AS i
+"""
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+@pytest.mark.slow
+def test_dashboard_queries_stay_fast_with_a_million_runs(store):
+    now = datetime.now(UTC).replace(microsecond=0)
+    step = SPAN_DAYS * 86400 / ROWS
+    newest = now.replace(tzinfo=None) if not store.is_postgres else now
+    with store.engine.begin() as conn:
+        fill = _POSTGRES_FILL if store.is_postgres else _SQLITE_FILL
+        conn.execute(text(fill), {"newest": newest.isoformat(sep=" "), "step": step})
+        if store.is_postgres:
+            conn.execute(text("ANALYZE sync_log"))
+        else:
+            conn.execute(text("ANALYZE"))
+        assert conn.execute(text("SELECT count(*) FROM sync_log")).scalar() == ROWS
+
+    facts, t_facts = _timed(dq.load_facts, store.engine, now, now - timedelta(hours=10))
+    assert facts.status_counts_24h and all(f.last_run for f in facts.entities)
+    week = dq.HistoryFilter(now - timedelta(days=7), now + timedelta(seconds=1))
+    rows, t_rows = _timed(dq.history_rows, store.engine, week)
+    assert len(rows) == 1000 and rows["started_at"].is_monotonic_decreasing
+    failed = dq.HistoryFilter(week.start, week.end, ("sales",), ("failed",))
+    some, t_filtered = _timed(dq.history_rows, store.engine, failed)
+    assert set(some["status"]) == {"failed"} and set(some["entity_type"]) == {"sales"}
+    per_day, t_days = _timed(dq.runs_per_bucket, store.engine, week, "day", 60)
+    assert 50_000 < per_day["runs"].sum() < 65_000
+    durations, t_durations = _timed(dq.duration_per_bucket, store.engine, week, "day", 60)
+    assert set(durations["entity"]) == set(dq.ENTITY_LABELS)
+    everything = dq.HistoryFilter(now - timedelta(days=SPAN_DAYS + 1), week.end)
+    all_days, t_all = _timed(dq.runs_per_bucket, store.engine, everything, "day", 60)
+    assert all_days["runs"].sum() == ROWS
+    request_sync(store.engine, "all", requested_by="cfo", reason=None, now=now)
+    queue, t_queue = _timed(dq.recent_requests, store.engine)
+    assert len(queue) == 1
+    timings = {
+        "facts": t_facts,
+        "rows": t_rows,
+        "filtered": t_filtered,
+        "per_day": t_days,
+        "durations": t_durations,
+        "queue": t_queue,
+        "all_days": t_all,
+    }
+    print({k: round(v, 3) for k, v in timings.items()})
+    # Generous bounds for a loaded 2-core CI machine; typical figures are 5-20x lower.
+    assert t_facts < 1.0 and t_rows < 1.0 and t_queue < 0.5, timings
+    assert t_filtered < 2.0 and t_days < 3.0 and t_durations < 3.0, timings
+    assert t_all < 15.0, timings  # a 4-month range scans every row once
