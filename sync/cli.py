@@ -443,6 +443,14 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
         )
         print(f"  {i.message}")
         print(f"  what to do: {i.recovery}")
+    if failed:
+        # A non-zero exit lets cron mail this output: a second way to hear about it.
+        print(
+            f"{failed} message(s) could not be sent (see alert_notifications); they are retried "
+            "at the next check.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -36,6 +36,8 @@ def setup_logging(
     root.addHandler(console)
     for noisy in ("urllib3", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # apprise reports every send at INFO; its debug lines (URLs masked) help with -v.
+    logging.getLogger("apprise").setLevel(logging.DEBUG if verbose else logging.WARNING)
     if log_dir is None:
         return None
     try:

@@ -118,11 +118,12 @@ def record(
     if rows:
         with database_errors(str(engine.url)), engine.begin() as conn:
             conn.execute(insert(alert_notifications), rows)
+    failures: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if row["status"] == "failed":
-            log.warning(
-                "Alert %s to %s failed: %s (retried at the next evaluation)",
-                row["kind"],
-                row["channel"],
-                row["error"],
-            )
+            key = (row["kind"], row["channel"], row["error"] or "")
+            failures[key] = failures.get(key, 0) + 1
+    for (kind, channel, error), count in failures.items():
+        retry = "" if kind in ("test", "digest") else "; retried at the next evaluation"
+        incidents = f" ({count} incidents)" if count > 1 else ""
+        log.warning("Alert %s%s to %s failed: %s%s", kind, incidents, channel, error, retry)
