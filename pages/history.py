@@ -17,8 +17,7 @@ STATUS_COLOURS = {
     "interrupted": "#8A94A6",
     "running": "#2F6FEB",
 }
-STATUS_SCALE = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
-LEGEND = {"orient": "bottom", "title": None, "columns": 3}
+LEGEND = {"orient": "top", "title": None, "columns": 6, "symbolSize": 60, "labelFontSize": 11}
 
 
 def filters() -> dashboard.HistoryFilter | None:
@@ -63,18 +62,20 @@ def every_bucket(per_bucket: pd.DataFrame, flt: dashboard.HistoryFilter, unit: s
 
 def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame, unit: str):
     """Runs per day by status, duration per entity, records per run."""
-    label = "%d %b %H:00" if unit == "hour" else "%a %d %b"
+    label = "%d %b %H:00" if unit == "hour" else "%d %b"
     left, middle, right = st.columns(3)
     with left:
         st.markdown(f"**Runs per {unit}**")
         frame = per_bucket.assign(when=per_bucket["bucket"].dt.strftime(label))
+        present = [s for s in STATUS_COLOURS if s in set(frame["status"])]
+        scale = alt.Scale(domain=present, range=[STATUS_COLOURS[s] for s in present])
         st.altair_chart(
             alt.Chart(frame)
             .mark_bar()
             .encode(
-                x=alt.X("when:O", sort=None, title=None, axis=alt.Axis(labelAngle=-40)),
+                x=alt.X("when:O", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("sum(runs):Q", title="runs"),
-                color=alt.Color("status:N", scale=STATUS_SCALE, legend=alt.Legend(**LEGEND)),
+                color=alt.Color("status:N", scale=scale, legend=alt.Legend(**LEGEND)),
                 tooltip=["when", "status", "runs"],
             ),
             height=260,
@@ -93,20 +94,23 @@ def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame
             height=260,
         )
     with right:
-        st.markdown("**Records per run** (latest runs shown)")
+        st.markdown("**Records per run** (latest 100 runs)")
         per_run = (
             rows.groupby("run_id", as_index=False)
             .agg(started=("started_at", "min"), records=("records_upserted", "sum"))
             .sort_values("started")
-            .tail(200)
+            .tail(100)
+        )
+        per_run["run"] = (
+            per_run["started"].dt.tz_convert(dashboard.viewer_tz()).dt.strftime("%d %b %H:%M:%S")
         )
         st.altair_chart(
             alt.Chart(per_run)
-            .mark_bar(size=6, color="#2F6FEB")
+            .mark_bar(color="#2F6FEB")
             .encode(
-                x=alt.X("started:T", title=None),
+                x=alt.X("run:O", sort=None, title=None, axis=alt.Axis(labels=len(per_run) <= 12)),
                 y=alt.Y("records:Q", title="records"),
-                tooltip=["started:T", "records", "run_id"],
+                tooltip=["run", "records", "run_id"],
             ),
             height=260,
         )
@@ -132,10 +136,10 @@ def table(rows: pd.DataFrame) -> None:
     st.dataframe(
         view,
         hide_index=True,
-        height=380,
+        height="auto" if len(view) <= 10 else 420,
         column_config={
             "Started": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss"),
-            "Duration (s)": st.column_config.NumberColumn(format="%.1f"),
+            "Duration (s)": st.column_config.NumberColumn(format="%.2f"),
             "Records": st.column_config.NumberColumn(format="localized"),
             "Status": st.column_config.MultiselectColumn(
                 options=list(STATUS_COLOURS), color=list(STATUS_COLOURS.values())

@@ -47,7 +47,7 @@ def summary(view: dashboard.dq.Overview) -> None:
     avg = view.avg_duration_s_24h
     cols[2].metric(
         "Avg run time, 24 h",
-        f"{avg:.1f} s" if avg is not None else "—",
+        dashboard.run_time(avg * 1000) if avg is not None else "—",
         help="Average duration of one entity's run.",
         border=True,
     )

@@ -10,7 +10,31 @@ import streamlit as st
 from sync import dashboard
 
 OPEN = ("queued", "running")
-ICONS = {"queued": "🕒", "running": "⏳", "done": "✅", "failed": "❌", "cancelled": "⏹️"}
+REQUEST_COLOURS = {
+    "queued": "#8A94A6",
+    "running": "#2F6FEB",
+    "done": "#1F9D55",
+    "failed": "#D64545",
+    "cancelled": "#D69E00",
+}
+RUN_COLOURS = {
+    "running": "#2F6FEB",
+    "success": "#1F9D55",
+    "partial": "#D69E00",
+    "failed": "#D64545",
+    "interrupted": "#8A94A6",
+}
+
+
+def status_column(colours: dict[str, str]) -> Any:
+    """A coloured status tag (the cell holds a one-item list)."""
+    return st.column_config.MultiselectColumn(
+        "Status", options=list(colours), color=list(colours.values())
+    )
+
+
+def label(entity: str) -> str:
+    return "Everything" if entity == "all" else dashboard.ENTITY_LABELS.get(entity, entity)
 
 
 def active_requests(queue: pd.DataFrame) -> dict[str, int]:
@@ -35,11 +59,13 @@ def request_buttons(user: str, queue: pd.DataFrame) -> None:
     )
     targets = list(dashboard.REQUESTABLE)
     columns = st.columns(len(targets))
+    if active:
+        st.caption("Buttons for data already requested stay off until that request finishes.")
     for column, entity in zip(columns, targets, strict=True):
-        label = "Sync everything" if entity == "all" else dashboard.ENTITY_LABELS[entity]
+        text = "Sync everything" if entity == "all" else label(entity)
         holder = blocking(entity, active, queue)
         clicked = column.button(
-            label,
+            text,
             key=f"sync-{entity}",
             type="primary" if entity == "all" else "secondary",
             icon=":material/sync:",
@@ -55,7 +81,7 @@ def request_buttons(user: str, queue: pd.DataFrame) -> None:
                     f"Already requested: following request #{result.id}.", icon=":material/info:"
                 )
             else:
-                st.toast(f"Request #{result.id} queued.", icon="✅")
+                st.toast(f"Request #{result.id} queued.", icon=":material/check_circle:")
             st.rerun()
 
 
@@ -65,7 +91,7 @@ def progress_table(rows: list[dict[str, Any]]) -> None:
         pd.DataFrame(
             {
                 "Entity": [dashboard.ENTITY_LABELS.get(r["entity_type"], "?") for r in rows],
-                "Status": [r["status"] for r in rows],
+                "Status": [[r["status"]] for r in rows],
                 "Pages": [r["pages"] for r in rows],
                 "Records": [r["records_upserted"] for r in rows],
                 "API calls": [r["api_calls"] for r in rows],
@@ -79,7 +105,10 @@ def progress_table(rows: list[dict[str, Any]]) -> None:
             }
         ),
         hide_index=True,
-        column_config={"Elapsed (s)": st.column_config.NumberColumn(format="%.0f")},
+        column_config={
+            "Elapsed (s)": st.column_config.NumberColumn(format="%.0f"),
+            "Status": status_column(RUN_COLOURS),
+        },
     )
 
 
@@ -96,7 +125,7 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
             f"Request #{request_id} (sync {dashboard.md(what)}) is queued since "
             f"{dashboard.local(info['requested_at'], '%H:%M:%S')} "
             f"({dashboard.ago(info['requested_at'])}). The scheduler picks it up within seconds.",
-            icon="🕒",
+            icon=":material/schedule:",
         )
         if not scheduler_alive:
             st.warning(
@@ -107,8 +136,8 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
         return True
     rows = dashboard.run_progress(info["run_id"]) if info["run_id"] else []
     if status == "running":
-        label = f"Request #{request_id}: syncing {what} — {dashboard.ago(info['started_at'])}"
-        with st.status(label.replace(" ago", ""), state="running", expanded=True):
+        since = dashboard.ago(info["started_at"]).replace(" ago", "")
+        with st.status(f"Request #{request_id}: syncing {what} — {since}", expanded=True):
             progress_table(rows) if rows else st.caption("Starting…")
         return True
     failed = status == "failed" or any(r["status"] == "failed" for r in rows)
@@ -118,11 +147,11 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
         if info["finished_at"] and info["started_at"]
         else 0
     )
-    label = (
+    title = (
         f"Request #{request_id} {status} at {dashboard.local(info['finished_at'], '%H:%M:%S')}: "
         f"{total:,} records in {took:.0f} s"
     )
-    with st.status(label, state="error" if failed else "complete", expanded=True):
+    with st.status(title, state="error" if failed else "complete", expanded=True):
         if info["error"]:
             st.text(info["error"])
         if rows:
@@ -145,8 +174,8 @@ def queue_table(queue: pd.DataFrame) -> None:
         pd.DataFrame(
             {
                 "#": queue["id"],
-                "Entity": queue["entity_type"],
-                "Status": queue["status"].map(lambda s: f"{ICONS.get(s, '•')} {s}"),
+                "Entity": queue["entity_type"].map(label),
+                "Status": queue["status"].map(lambda s: [s]),
                 "Requested by": queue["requested_by"].fillna(""),
                 "Requested": queue["requested_at"].map(lambda t: dashboard.local(t, "%d %b %H:%M")),
                 "Finished": queue["finished_at"].map(
@@ -157,6 +186,7 @@ def queue_table(queue: pd.DataFrame) -> None:
             }
         ),
         hide_index=True,
+        column_config={"Status": status_column(REQUEST_COLOURS)},
     )
 
 

@@ -248,6 +248,17 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return "just now" if age < timedelta(seconds=10) else f"{format_age(age)} ago"
 
 
+def run_time(ms: float | None) -> str:
+    """'850 ms', '12.4 s', '3 min'."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    return format_age(timedelta(milliseconds=ms))
+
+
 def md(text: object) -> str:
     """Escape text for use inside Markdown (data is never interpreted)."""
     out = str(text)
@@ -387,6 +398,11 @@ _TILE_CSS = """<style>
   background: rgba(214,158,0,.07);}
 [class*="st-key-tile-red"] {border-left: 6px solid #d64545 !important;
   background: rgba(214,69,69,.06);}
+[data-testid="stColumn"]:has([class*="st-key-tile-"]) {align-self: stretch;}
+[data-testid="stColumn"]:has([class*="st-key-tile-"]) > [data-testid="stVerticalBlock"],
+[data-testid="stLayoutWrapper"]:has(> [class*="st-key-tile-"]),
+[class*="st-key-tile-"] {height: 100%;}
+[class*="st-key-tile-"] [data-testid="stText"] {font-size: .85rem;}
 </style>"""
 _BADGES = {
     dq.Colour.GREEN: ("green", "Up to date", ":material/check_circle:"),
@@ -425,7 +441,7 @@ def tile(t: dq.Tile, now: datetime) -> None:
         status = run.get("status") or f.status
         changed = int(run.get("records_upserted") or 0) + int(run.get("records_deleted") or 0)
         duration = run.get("duration_ms")
-        took = f" · took {duration / 1000:.1f} s" if duration is not None else ""
+        took = f" · took {run_time(duration)}" if duration is not None else ""
         when = f" · {local(run.get('started_at'), '%d %b %H:%M')}" if run else ""
         st.caption(f"Last run: **{md(status)}**{when}{took}")
         st.caption(
@@ -433,7 +449,10 @@ def tile(t: dq.Tile, now: datetime) -> None:
             + (" (so far)" if status == "running" else "")
         )
         if t.error:
+            # Error text comes from the API and the database: shown with st.text, so no
+            # Markdown (links, images) or HTML in it is ever interpreted.
             message, recovery = t.error
-            st.error(md(message or "No details were recorded."), title=md(f.error_type or "Error"))
+            st.error(f"**{md(f.error_type or 'Error')}** · the latest run failed", icon="⚠️")
+            st.text(message or "No details were recorded.")
             if recovery:
-                st.caption(f"**What to do:** {md(recovery)}")
+                st.text(f"What to do: {recovery}")

@@ -61,9 +61,10 @@ def test_tiles_change_colour_exactly_at_the_thresholds(app_db, framed_app, pinne
     }
     shown = texts(at)
     assert "CRITICAL" in shown and "Needs attention: Sales, Sale line items, Inventory" in shown
-    failure = [e for e in at.main.error if e.value.startswith("Connection refused")]
-    assert failure and "NETWORK" in str(failure[0].proto)
-    assert "**What to do:** Check this host's internet connection\\." in shown
+    assert "**NETWORK** · the latest run failed" in shown
+    plain = [t.value for t in at.main.text]
+    assert "Connection refused by api" in plain
+    assert "What to do: Check this host's internet connection." in plain
 
 
 def test_thresholds_come_from_the_settings(app_db, framed_app, pinned, monkeypatch):

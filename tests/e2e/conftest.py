@@ -1,0 +1,153 @@
+"""A real dashboard for the browser: `streamlit run` on a free port, a SQLite store filled
+by the real runner from the simulator, a real scheduler process, and Debian's chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import bcrypt
+import pytest
+
+from sync.config import load_settings
+from sync.db import create_db_engine, migrate
+from sync.runner import Runner
+from sync.store import Store
+from tests.conftest import SIM_TOKEN
+from tests.support.processes import REPO, start, stop_process, sync_env, wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PASSWORD = "e2e correct horse"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class LiveApp:
+    url: str
+    store: Store
+    simulator: object
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """Data from a real sync (products then failing with a 404), a scheduler, the dashboard."""
+    from sync.simulator import SimulatorConfig, SimulatorServer
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    work = tmp_path_factory.mktemp("e2e")
+    db_url = f"sqlite:///{work / 'copy.db'}"
+    with SimulatorServer(SimulatorConfig(seed=7, scale="tiny", token=SIM_TOKEN)) as sim:
+        env = sync_env(
+            db_url,
+            sim.api_url,
+            work / "logs",
+            SIM_TOKEN,
+            DASHBOARD_DATABASE_URL=db_url,
+            DASHBOARD_PASSWORD_HASH=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
+            DASHBOARD_COOKIE_KEY="e2e-cookie-key-0123456789abcdefghijklmnop",
+            STORE_NAME="Harbour Street Store",
+            SYNC_ON_START="false",
+            NIGHTLY_FULL_TIME="off",
+            SCHEDULER_POLL_SECONDS="1",
+        )
+        settings = load_settings(env, env_file=None)
+        engine = create_db_engine(db_url)
+        migrate(engine)
+        store = Store(engine)
+        store.ensure_state_rows()
+        Runner(settings, store).run(trigger="schedule", triggered_by="scheduler")
+        sim.set_faults(fail_next=[404])
+        Runner(settings, store).run(["products"], trigger="schedule", triggered_by="scheduler")
+
+        scheduler = start(["scheduler"], env, work, work / "scheduler.log")
+        port = free_port()
+        app = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(REPO / "streamlit_app.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=REPO,  # .streamlit/config.toml (theme, no error details) is read from here
+            env={**env, "PYTHONPATH": str(REPO)},
+            stdout=(work / "streamlit.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: _healthy(url) or app.poll() is not None, 60, "streamlit to start")
+            assert app.poll() is None, (work / "streamlit.log").read_text()
+            yield LiveApp(url, store, sim)
+        finally:
+            stop_process(app)
+            stop_process(scheduler)
+            engine.dispose()
+            for log in ("streamlit.log", "scheduler.log"):
+                shutil.copy(work / log, ARTIFACTS / log)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)  # a Streamlit run on a busy 2-core machine
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running...' widget)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def shoot(page, name: str) -> Path:
+    settle(page)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page, password: str = PASSWORD) -> None:
+    page.get_by_role("textbox", name="Username").fill("cfo")
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
