@@ -41,7 +41,7 @@ def test_migrate_run_status_happy_path(db_url, simulator, tmp_path):
     env = base_env(db_url, simulator.api_url, tmp_path)
     first = cli("migrate", env=env, cwd=tmp_path)
     second = cli("migrate", env=env, cwd=tmp_path)
-    assert first.returncode == 0 and "applied 1, 2," in first.stdout, first.stderr
+    assert first.returncode == 0 and "applied 1, 2, 3, 4," in first.stdout, first.stderr
     assert second.returncode == 0 and "already up to date" in second.stdout
     run = cli("run", env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
