@@ -92,9 +92,7 @@ def test_a_refusing_mail_server_is_recorded_retried_and_never_stops_the_schedule
         assert "failed" in failed[0].error
 
         # The next evaluation (here: after a run-now request) retries the mail only.
-        simulator.set_faults(auth_fail=False)
         smtp.refuse = False
-        simulator.set_faults(auth_fail=True)
         request_sync(store.engine, "outlets", requested_by="cfo", reason=None, now=utcnow())
         wait_for(lambda: len(smtp.messages) == 1, 30, "the retried mail")
         assert len(webhook.posts) == 1
