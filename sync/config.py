@@ -329,6 +329,7 @@ ALERT_RULES = (
     "slow_run",
     "empty_success",
     "success_rate",
+    "reconciliation_mismatch",
 )
 # name -> (parser upper bound, expected text); per-entity overrides: ALERT_<NAME>_<ENTITY>
 _ALERT_LIMITS = {

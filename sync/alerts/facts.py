@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, func, select
 
-from sync.alerts.rules import Beat, EntityFacts, Limits, RunFacts, SalesWindow
+from sync.alerts.rules import Beat, CheckFacts, EntityFacts, Limits, RunFacts, SalesWindow
 from sync.config import SYNCED_ENTITIES, Settings
 from sync.db import database_errors
 from sync.queries import thresholds_for
-from sync.schema import ENTITY_TABLES, scheduler_heartbeat, sync_log, sync_state
+from sync.schema import ENTITY_TABLES, reconciliations, scheduler_heartbeat, sync_log, sync_state
 
 RECENT_RUNS = 50  # enough for any failure streak worth reporting
 BASELINE_RUNS = 20
@@ -143,3 +143,26 @@ def heartbeats(engine: Engine) -> list[Beat]:
             select(scheduler_heartbeat.c.last_beat_at, scheduler_heartbeat.c.activity)
         ).all()
     return [Beat(r.last_beat_at, (r.activity or {}).get("state")) for r in rows]
+
+
+def latest_reconciliation(engine: Engine) -> list[CheckFacts]:
+    """The checks of the most recent reconciliation run (empty if there was none)."""
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        last = conn.scalar(
+            select(reconciliations.c.run_id).order_by(reconciliations.c.checked_at.desc()).limit(1)
+        )
+        if last is None:
+            return []
+        rows = conn.execute(select(reconciliations).where(reconciliations.c.run_id == last)).all()
+    return [
+        CheckFacts(
+            entity=r.entity_type,
+            scope=r.scope,
+            measure=r.measure,
+            difference=str(r.difference),
+            status=r.status,
+            checked_at=r.checked_at,
+            repair=r.details,
+        )
+        for r in rows
+    ]

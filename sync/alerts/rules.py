@@ -19,6 +19,7 @@ class Rule(StrEnum):
     SLOW_RUN = "slow_run"
     EMPTY_SUCCESS = "empty_success"
     SUCCESS_RATE = "success_rate"
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
 
 
 RULE_TEXT = {
@@ -28,6 +29,7 @@ RULE_TEXT = {
     Rule.SLOW_RUN: "slow sync",
     Rule.EMPTY_SUCCESS: "no sales synced in trading hours",
     Rule.SUCCESS_RATE: "low success rate",
+    Rule.RECONCILIATION_MISMATCH: "copy differs from Lightspeed",
 }
 SEVERITY_RANK = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 COMPLETED = ("success", "partial", "failed")  # interrupted runs say nothing about health
@@ -41,6 +43,8 @@ RECOVERY = {
     "database host's load; lower SYNC_PAGE_SIZE if requests time out.",
     Rule.EMPTY_SUCCESS: "Compare today's sales in Lightspeed with the copy (`python -m sync "
     "reconcile --date <today>`); check the token still has sales:read. A backfill repairs gaps.",
+    Rule.RECONCILIATION_MISMATCH: "Run the repair the reconciliation offers (`python -m sync "
+    "reconcile --repair`, or the backfill shown), then reconcile again.",
     Rule.SUCCESS_RATE: "Runs fail intermittently: read the failed runs' error classes in "
     "sync_log or the dashboard's history; the suggestion of the most frequent class applies.",
 }
@@ -263,6 +267,41 @@ def empty_success(facts: EntityFacts, limits: Limits) -> Finding | None:
         since=latest.started_at - timedelta(hours=1),
         recovery=RECOVERY[Rule.EMPTY_SUCCESS],
         observation=str(latest.log_id),
+    )
+
+
+@dataclass(frozen=True)
+class CheckFacts:
+    """One check of the latest reconciliation (a row of `reconciliations`)."""
+
+    entity: str
+    scope: str
+    measure: str
+    difference: str
+    status: str
+    checked_at: datetime
+    repair: str | None = None
+
+
+def reconciliation_mismatch(entity: str, checks: Sequence[CheckFacts]) -> Finding | None:
+    """The latest reconciliation found the copy of `entity` differing from Lightspeed."""
+    bad = [c for c in checks if c.entity == entity and c.status == "mismatch"]
+    if not bad:
+        return None
+    shown = "; ".join(f"{c.scope} {c.measure} differs by {c.difference}" for c in bad[:3])
+    more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
+    repair = next((c.repair for c in bad if c.repair), None)
+    recovery = RECOVERY[Rule.RECONCILIATION_MISMATCH]
+    if repair:
+        recovery = f"Repair with: {repair}; then reconcile again."
+    return Finding(
+        Rule.RECONCILIATION_MISMATCH,
+        entity,
+        Severity.ERROR,
+        f"The copy of {entity} does not match Lightspeed: {shown}{more}.",
+        since=min(c.checked_at for c in bad),
+        recovery=recovery,
+        observation=bad[0].checked_at.isoformat(),
     )
 
 

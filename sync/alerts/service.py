@@ -10,10 +10,15 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import Engine, select
 
 from sync.alerts import incidents as inc
-from sync.alerts.facts import entity_facts, heartbeats, limits_for
+from sync.alerts.facts import entity_facts, heartbeats, latest_reconciliation, limits_for
 from sync.alerts.messages import Message, compose, compose_digest, compose_test, title_for
 from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
-from sync.alerts.rules import Finding, evaluate_entity, scheduler_down
+from sync.alerts.rules import (
+    Finding,
+    evaluate_entity,
+    reconciliation_mismatch,
+    scheduler_down,
+)
 from sync.config import Settings
 from sync.db import database_errors
 from sync.locks import Leases
@@ -92,6 +97,11 @@ class AlertService:
         found: list[Finding] = []
         for facts in entity_facts(self.engine, self.settings, now):
             found += evaluate_entity(facts, limits_for(self.settings, facts.entity), now, enabled)
+        checks = latest_reconciliation(self.engine)
+        for entity in sorted({c.entity for c in checks}):
+            mismatch = reconciliation_mismatch(entity, checks)
+            if mismatch is not None and enabled(mismatch.rule.value, entity):
+                found.append(mismatch)
         if enabled("scheduler_down", "scheduler"):
             down = scheduler_down(heartbeats(self.engine), now, self.settings.heartbeat_seconds)
             if down is not None:

@@ -86,11 +86,19 @@ def test_reconciliation_matches_then_finds_and_repairs_exact_mismatches(
             select(reconciliations).where(reconciliations.c.run_id == report.run_id)
         ).all()
     assert {r.status for r in stored} == {"matched", "mismatch"}
+    # A mismatch opens an incident; the matched reconciliation after the repair resolves it.
+    from sync.alerts import AlertService, open_incidents
+
+    AlertService(settings, store.engine).evaluate()
+    opened = {(i.rule, i.entity) for i in open_incidents(store.engine)}
+    assert {("reconciliation_mismatch", "sales"), ("reconciliation_mismatch", "products")} <= opened
 
     # The repairs the report offers bring it back to matched.
     backfill(settings, store, "sales", day, day)
     backfill(settings, store, "products", day, day)
     assert Reconciler(settings, store).run(day).mismatches == []
+    AlertService(settings, store.engine).evaluate()
+    assert not [i for i in open_incidents(store.engine) if i.rule == "reconciliation_mismatch"]
     assert diff_all(store.engine, sim) == []
 
 
