@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/sync_now.py", title="Sync now", icon=":material/sync:"),
 ]
 
+dashboard.leave_legacy_pages_mode()
 session = dashboard.login_gate()
 # Always declare the pages, even logged out: the URL keeps its page, and Streamlit's old
 # "run any file in pages/" mode can never switch on.

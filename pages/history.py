@@ -162,16 +162,13 @@ def table(rows: pd.DataFrame) -> None:
 
 def render() -> None:
     dashboard.current_user()
-    top = st.container()
+    stamp = dashboard.page_header("History", key="refresh-history")
     flt = filters()
     if flt is None:
-        with top:
-            dashboard.page_header("History", None, key="refresh-history")
         return
     unit = "hour" if flt.end - flt.start <= timedelta(days=2) else "day"
     rows, per_bucket, durations, fetched_at = dashboard.history(flt, unit)
-    with top:
-        dashboard.page_header("History", fetched_at, key="refresh-history")
+    stamp(fetched_at)
     total = int(per_bucket["runs"].sum()) if not per_bucket.empty else 0
     failed = int(per_bucket.loc[per_bucket["status"] == "failed", "runs"].sum())
     a, b, c = st.columns(3)

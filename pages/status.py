@@ -79,8 +79,9 @@ def summary(view: dashboard.dq.Overview) -> None:
 @st.fragment(run_every=dashboard.STATUS_REFRESH_SECONDS)
 def live_status() -> None:
     """Redrawn every minute; the cached facts are at most 30 s old."""
+    stamp = dashboard.page_header("Status", key="refresh-status")
     view = dashboard.overview()
-    dashboard.page_header("Status", view.fetched_at, key="refresh-status")
+    stamp(view.fetched_at)
     summary(view)
     st.subheader("Entities", anchor=False)
     dashboard.tiles(view, dashboard.clock())

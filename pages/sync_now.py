@@ -192,9 +192,10 @@ def queue_table(queue: pd.DataFrame) -> None:
 
 def render() -> None:
     user = dashboard.current_user()
+    stamp = dashboard.page_header("Sync now", key="refresh-sync")
     view = dashboard.overview()
     queue = dashboard.requests_table()
-    dashboard.page_header("Sync now", view.fetched_at, key="refresh-sync")
+    stamp(view.fetched_at)
     alive = view.scheduler.alive
     if alive:
         nxt = view.scheduler.next_run_at

@@ -267,19 +267,26 @@ def md(text: object) -> str:
     return out
 
 
-def page_header(title: str, fetched_at: datetime | None, *, key: str) -> None:
-    """Title on the left; 'Data as of HH:MM · Refresh' on the right."""
+def page_header(title: str, *, key: str) -> Callable[[datetime | None], None]:
+    """Draw the title now; the returned function adds 'Data as of HH:MM · Refresh' on the
+    right once the data is loaded (a failed load leaves the title and the panel only)."""
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.title(title, anchor=False)
-    with right.container(
-        horizontal=True, horizontal_alignment="right", vertical_alignment="center"
-    ):
-        st.caption(
-            f"Data as of {local(fetched_at, '%H:%M')}", help=exact(fetched_at), width="content"
-        )
-        if st.button("Refresh", key=key, icon=":material/refresh:", type="tertiary"):
-            clear_caches()
-            st.rerun()
+
+    def stamp(fetched_at: datetime | None) -> None:
+        with right.container(
+            horizontal=True, horizontal_alignment="right", vertical_alignment="center"
+        ):
+            st.caption(
+                f"Data as of {local(fetched_at, '%H:%M')}",
+                help=exact(fetched_at),
+                width="content",
+            )
+            if st.button("Refresh", key=key, icon=":material/refresh:", type="tertiary"):
+                clear_caches()
+                st.rerun()
+
+    return stamp
 
 
 # -- Login gate ----------------------------------------------------------------------------
@@ -371,6 +378,19 @@ def sidebar(session: Session) -> None:
         # The cookie is deleted by a browser component that reruns the app when done.
         st.info("Signed out.", icon=":material/logout:")
         st.stop()
+
+
+def leave_legacy_pages_mode() -> None:
+    """First thing in the frame: make sure Streamlit's legacy pages/ mode is off.
+
+    A server process starts in that mode because a folder named `pages/` exists; it ends
+    only when a run calls st.navigation. The first run of a fresh server would otherwise
+    be a legacy run, whose widgets (the login form) belong to a page that the next run no
+    longer knows, so the first login attempt would be lost.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def current_user() -> str:

@@ -3,6 +3,7 @@ by the real runner from the simulator, a real scheduler process, and Debian's ch
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -66,19 +67,15 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     work = tmp_path_factory.mktemp("e2e")
     db_url = f"sqlite:///{work / 'copy.db'}"
     with SimulatorServer(SimulatorConfig(seed=7, scale="tiny", token=SIM_TOKEN)) as sim:
-        env = sync_env(
-            db_url,
-            sim.api_url,
-            work / "logs",
-            SIM_TOKEN,
-            DASHBOARD_DATABASE_URL=db_url,
-            DASHBOARD_PASSWORD_HASH=bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
-            DASHBOARD_COOKIE_KEY="e2e-cookie-key-0123456789abcdefghijklmnop",
-            STORE_NAME="Harbour Street Store",
-            SYNC_ON_START="false",
-            NIGHTLY_FULL_TIME="off",
-            SCHEDULER_POLL_SECONDS="1",
-        )
+        env = {
+            **sync_env(db_url, sim.api_url, work / "logs", SIM_TOKEN),
+            **dashboard_env(
+                db_url,
+                SYNC_ON_START="false",
+                NIGHTLY_FULL_TIME="off",
+                SCHEDULER_POLL_SECONDS="1",
+            ),
+        }
         settings = load_settings(env, env_file=None)
         engine = create_db_engine(db_url)
         migrate(engine)
@@ -89,28 +86,8 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
         Runner(settings, store).run(["products"], trigger="schedule", triggered_by="scheduler")
 
         scheduler = start(["scheduler"], env, work, work / "scheduler.log")
-        port = free_port()
-        app = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(REPO / "streamlit_app.py"),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=REPO,  # .streamlit/config.toml (theme, no error details) is read from here
-            env={**env, "PYTHONPATH": str(REPO)},
-            stdout=(work / "streamlit.log").open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
+        app, url = start_dashboard(env, work / "streamlit.log")
         try:
-            wait_for(lambda: _healthy(url) or app.poll() is not None, 60, "streamlit to start")
-            assert app.poll() is None, (work / "streamlit.log").read_text()
             yield LiveApp(url, store, sim)
         finally:
             stop_process(app)
@@ -118,6 +95,51 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             engine.dispose()
             for log in ("streamlit.log", "scheduler.log"):
                 shutil.copy(work / log, ARTIFACTS / log)
+
+
+def dashboard_env(db_url: str, **extra: str) -> dict[str, str]:
+    """What the dashboard process needs: the database, the login secrets, the store name."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": db_url,
+        "DASHBOARD_DATABASE_URL": db_url,
+        "DASHBOARD_PASSWORD_HASH": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
+        "DASHBOARD_COOKIE_KEY": "e2e-cookie-key-0123456789abcdefghijklmnop",
+        "STORE_NAME": "Harbour Street Store",
+        **extra,
+    }
+
+
+def start_dashboard(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run streamlit_app.py` on a free loopback port; returns it and its URL."""
+    port = free_port()
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "streamlit_app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=REPO,  # .streamlit/config.toml (theme, no error details) is read from here
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _healthy(url) or app.poll() is not None, 60, "streamlit to start")
+    except AssertionError:
+        stop_process(app)
+        raise
+    if app.poll() is not None:
+        raise AssertionError(f"streamlit exited: {log.read_text()[-2000:]}")
+    return app, url
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +170,7 @@ def shoot(page, name: str) -> Path:
 
 
 def log_in(page, password: str = PASSWORD) -> None:
+    settle(page)  # typing into a form while the first runs are still drawing it can be lost
     page.get_by_role("textbox", name="Username").fill("cfo")
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
