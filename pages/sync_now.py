@@ -37,8 +37,14 @@ def label(entity: str) -> str:
     return "Everything" if entity == "all" else dashboard.ENTITY_LABELS.get(entity, entity)
 
 
+def syncs(queue: pd.DataFrame) -> pd.DataFrame:
+    """The plain sync requests (a backfill of a date range never merges with them)."""
+    return queue[queue["action"].fillna("incremental") == "incremental"]
+
+
 def active_requests(queue: pd.DataFrame) -> dict[str, int]:
-    """Entity (or 'all') → id of its open request."""
+    """Entity (or 'all') → id of its open sync request."""
+    queue = syncs(queue)
     open_rows = queue[queue["status"].isin(OPEN)]
     return {row.entity_type: int(row.id) for row in open_rows.itertuples()}
 
@@ -47,6 +53,7 @@ def blocking(entity: str, active: dict[str, int], queue: pd.DataFrame) -> int | 
     """The open request a new one for `entity` would merge into (so the button is off)."""
     if entity in active:
         return active[entity]
+    queue = syncs(queue)
     queued_all = queue[(queue["entity_type"] == "all") & (queue["status"] == "queued")]
     return int(queued_all.iloc[0]["id"]) if len(queued_all) else None
 
@@ -175,6 +182,10 @@ def queue_table(queue: pd.DataFrame) -> None:
             {
                 "#": queue["id"],
                 "Entity": queue["entity_type"].map(label),
+                "Action": [
+                    f"backfill {r.date_from} → {r.date_to}" if r.action == "backfill" else "sync"
+                    for r in queue.itertuples()
+                ],
                 "Status": queue["status"].map(lambda s: [s]),
                 "Requested by": queue["requested_by"].fillna(""),
                 "Requested": queue["requested_at"].map(lambda t: dashboard.local(t, "%d %b %H:%M")),

@@ -165,7 +165,10 @@ def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def database_problem(exc: SyncError) -> None:
     """What failed and what to check; the page retries by itself."""
-    cfg = load_settings()
+    try:
+        cfg = load_settings()
+    except SyncError:
+        cfg = Settings()
     message = redact(exc.message, *cfg.secrets)
     missing = any(s in message for s in ("no such table", "does not exist", "UndefinedTable"))
     with st.container(border=True):

@@ -41,23 +41,9 @@ ENTITY_LABELS = {
 }
 RUN_STATUSES = ("success", "partial", "failed", "interrupted", "running")
 STREAK_DEPTH = 50  # failures counted per entity; more shows as "50+"
-_LOG_COLUMNS = (
-    "run_id",
-    "entity_type",
-    "action",
-    "trigger",
-    "triggered_by",
-    "status",
-    "started_at",
-    "finished_at",
-    "duration_ms",
-    "records_upserted",
-    "records_deleted",
-    "records_rejected",
-    "api_calls",
-    "pages",
-    "error_type",
-    "error_details",
+# Everything the pages show about a run (not the version range or the process).
+_LOG_COLUMNS = tuple(
+    c.name for c in sync_log.c if c.name not in ("id", "version_from", "version_to", "host", "pid")
 )
 
 
@@ -328,18 +314,7 @@ def _frame(engine: Engine, query: Any, columns: list[str]) -> pd.DataFrame:
 
 # -- Run-now queue -----------------------------------------------------------------------
 
-_REQUEST_COLUMNS = (
-    "id",
-    "entity_type",
-    "requested_by",
-    "reason",
-    "requested_at",
-    "status",
-    "started_at",
-    "finished_at",
-    "run_id",
-    "error",
-)
+_REQUEST_COLUMNS = tuple(c.name for c in sync_requests.c if c.name != "claimed_by")
 
 
 def recent_requests(engine: Engine, limit: int = 15) -> pd.DataFrame:

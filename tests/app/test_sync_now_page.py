@@ -84,3 +84,21 @@ def test_it_shows_live_progress_then_the_result(app_db, framed_app):
     at.run()
     assert f"Request #{queued.id} done at" in at.get("status")[0].proto.label
     assert not at.button(key="sync-sales").disabled
+
+
+def test_a_queued_backfill_does_not_block_a_plain_sync(app_db, framed_app):
+    from datetime import date
+
+    request_sync(
+        app_db.engine,
+        "sales",
+        requested_by="admin",
+        reason=None,
+        now=datetime.now(UTC),
+        action="backfill",
+        date_from=date(2025, 1, 1),
+        date_to=date(2025, 3, 31),
+    )
+    at = open_sync_now(framed_app)
+    assert not at.button(key="sync-sales").disabled
+    assert list(at.dataframe[-1].value["Action"]) == ["backfill 2025-01-01 → 2025-03-31"]
