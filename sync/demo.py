@@ -126,7 +126,7 @@ def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
         if dashboard is not None:
             print(f"Dashboard: http://127.0.0.1:{DASHBOARD_PORT}  user: {demo.dashboard_username}")
             if new_password:
-                print(f"  password: {new_password}   (shown once; stored in {CREDENTIALS})")
+                print(f"  password: {new_password}   (shown once; its hash is in {CREDENTIALS})")
             else:
                 print(
                     f"  password: the one printed when {CREDENTIALS} was created "
