@@ -16,24 +16,14 @@ from sync.schema import (
     sync_log,
     sync_state,
 )
+from tests.support.clock import Clock
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture

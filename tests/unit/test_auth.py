@@ -9,25 +9,15 @@ import pytest
 
 from sync.auth import LoginThrottle, check_password, credentials, is_bcrypt_hash, setup_problem
 from sync.config import load_settings
+from tests.support.clock import Clock
 
 HASH = bcrypt.hashpw(b"a long passphrase", bcrypt.gensalt(4)).decode()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
