@@ -16,6 +16,7 @@ PAGES = [
     st.Page("pages/status.py", title="Status", icon=":material/monitor_heart:", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:"),
     st.Page("pages/sync_now.py", title="Sync now", icon=":material/sync:"),
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:"),
 ]
 
 dashboard.leave_legacy_pages_mode()

@@ -13,7 +13,7 @@ _VERDICT = {
 }
 
 
-def summary(view: dashboard.dq.Overview) -> None:
+def summary(view: dashboard.dq.Overview, open_alerts: int = 0) -> None:
     """The verdict banner, the scheduler banner and the headline numbers."""
     banner, icon, words = _VERDICT[view.overall.value]
     red = [t.label for t in view.tiles if t.colour.value == "red"]
@@ -28,7 +28,7 @@ def summary(view: dashboard.dq.Overview) -> None:
             icon=":material/power_off:",
         )
     rate = view.success_rate_24h
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric(
         "Success rate, 24 h",
         f"{rate:.0%}" if rate is not None else "—",
@@ -58,6 +58,12 @@ def summary(view: dashboard.dq.Overview) -> None:
         help=sched.text,
         border=True,
     )
+    cols[5].metric(
+        "Open alerts",
+        f"{open_alerts}",
+        help="Open incidents: see the Alerts page to acknowledge or snooze them.",
+        border=True,
+    )
     activity = sched.activity
     if sched.alive:
         parts = []
@@ -82,7 +88,13 @@ def live_status() -> None:
     stamp = dashboard.page_header("Status", key="refresh-status")
     view = dashboard.overview()
     stamp(view.fetched_at)
-    summary(view)
+    open_alerts = dashboard.open_incident_count()
+    summary(view, open_alerts)
+    if open_alerts:
+        st.caption(
+            f"{open_alerts} open alert{'s' if open_alerts != 1 else ''}: "
+            "open **Alerts** in the sidebar to acknowledge or snooze."
+        )
     st.subheader("Entities", anchor=False)
     dashboard.tiles(view, dashboard.clock())
 

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit_authenticator.utilities import LoginError
 
-from sync import auth
+from sync import alerts, auth
+from sync import dashboard_alerts as da
 from sync import dashboard_queries as dq
 from sync.config import Settings, load_settings
 from sync.dashboard_queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
@@ -35,6 +36,7 @@ __all__ = [
     "RUN_STATUSES",
     "HistoryFilter",
     "Session",
+    "da",
     "dq",
 ]
 
@@ -148,6 +150,60 @@ def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
 def clear_caches() -> None:
     """The refresh control: forget cached query results."""
     st.cache_data.clear()
+
+
+# -- Alerts --------------------------------------------------------------------------------
+
+
+def open_incidents() -> list[Any]:
+    """Open incidents, most severe first (not cached: the page acts on them)."""
+    return load(alerts.open_incidents, engine())
+
+
+def open_incident_count() -> int:
+    return load(da.open_incident_count, engine())
+
+
+def acknowledge_incident(incident_id: int, note: str | None) -> bool:
+    """Acknowledge as the logged-in user; False when the incident is no longer open."""
+    user = str(st.session_state.get("username"))
+    return load(alerts.acknowledge, engine(), incident_id, by=user, note=note, now=clock())
+
+
+def snooze_incident(incident_id: int, until: datetime) -> bool:
+    """Snooze as the logged-in user; False when the incident is no longer open."""
+    user = str(st.session_state.get("username"))
+    return load(alerts.snooze, engine(), incident_id, until=until, by=user, now=clock())
+
+
+def rule_text(rule: str) -> str:
+    """'sync failed', 'data is stale', … (the rule id when unknown)."""
+    from sync.alerts.rules import RULE_TEXT
+
+    return {str(k): v for k, v in RULE_TEXT.items()}.get(rule, rule)
+
+
+def snooze_choices(now: datetime | None = None) -> dict[str, datetime]:
+    """Label → until: 1 h, 4 h, tomorrow 09:00 (viewer's time zone)."""
+    now = now or clock()
+    tomorrow = (now.astimezone(viewer_tz()) + timedelta(days=1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    return {
+        "1 hour": now + timedelta(hours=1),
+        "4 hours": now + timedelta(hours=4),
+        "Tomorrow 09:00": tomorrow.astimezone(UTC),
+    }
+
+
+def incident_history(
+    start: datetime, end: datetime, statuses: tuple[str, ...], severities: tuple[str, ...]
+) -> Any:
+    return load(da.incident_history, engine(), start, end, statuses, severities)
+
+
+def alert_notifications(start: datetime, end: datetime) -> Any:
+    return load(da.notifications, engine(), start, end)
 
 
 # -- Failure panels ------------------------------------------------------------------------
