@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -90,6 +91,49 @@ def request_buttons(user: str, queue: pd.DataFrame) -> None:
             else:
                 st.toast(f"Request #{result.id} queued.", icon=":material/check_circle:")
             st.rerun()
+
+
+def backfill_form(user: str) -> None:
+    """Entity and date range; the estimate first, then the Queue backfill button."""
+    entities = [e for e in dashboard.REQUESTABLE if e != "all"]
+    today = dashboard.clock().astimezone(dashboard.viewer_tz()).date()
+    left, right = st.columns(2)
+    entity = left.selectbox(
+        "Entity",
+        entities,
+        index=entities.index("sales") if "sales" in entities else 0,
+        format_func=label,
+        key="backfill-entity",
+    )
+    picked = right.date_input(
+        "Dates (at most 90 days)",
+        value=(today - timedelta(days=6), today),
+        max_value=today,
+        key="backfill-dates",
+    )
+    days = list(picked) if isinstance(picked, tuple | list) else [picked]
+    if len(days) < 2:
+        st.caption("Pick the last day of the range too.")
+        return
+    date_from, date_to = days[0], days[-1]
+    problem = dashboard.backfill_problem(date_from, date_to)
+    if problem:
+        st.error(problem, icon=":material/date_range:")
+        return
+    st.info(
+        f"Estimate: {dashboard.md(dashboard.backfill_estimate(entity, date_from, date_to))}",
+        icon=":material/calculate:",
+    )
+    if st.button("Queue backfill", key="backfill-queue", icon=":material/history:"):
+        result = dashboard.enqueue_backfill(entity, user, date_from, date_to)
+        st.session_state["follow"] = result.id
+        st.toast(
+            f"Already requested: following request #{result.id}."
+            if result.merged
+            else f"Backfill request #{result.id} queued.",
+            icon=":material/check_circle:",
+        )
+        st.rerun()
 
 
 def progress_table(rows: list[dict[str, Any]]) -> None:
@@ -221,6 +265,8 @@ def render() -> None:
             icon=":material/power_off:",
         )
     request_buttons(user, queue)
+    st.subheader("Backfill a date range", anchor=False)
+    backfill_form(user)
     active = active_requests(queue)
     follow = st.session_state.get("follow") or (min(active.values()) if active else None)
     if follow:

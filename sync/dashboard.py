@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -145,6 +145,39 @@ def run_progress(run_id: str) -> list[dict[str, Any]]:
 def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
     """Queue a run-now request as the logged-in user."""
     return load(request_sync, engine(), entity, requested_by=username, reason=reason, now=clock())
+
+
+def backfill_problem(date_from: date, date_to: date) -> str | None:
+    """One sentence when the range is inverted or longer than the dashboard allows."""
+    from sync.backfill import MAX_DASHBOARD_DAYS, check_range
+
+    try:
+        check_range(date_from, date_to, max_days=MAX_DASHBOARD_DAYS)
+    except SyncError as exc:
+        return exc.message
+    return None
+
+
+def backfill_estimate(entity: str, date_from: date, date_to: date) -> str:
+    """What a backfill would cost, from the copy and past runs (never calls Lightspeed)."""
+    from sync.backfill import estimate
+
+    return load(estimate, settings(), engine(), entity, date_from, date_to).describe()
+
+
+def enqueue_backfill(entity: str, username: str, date_from: date, date_to: date) -> Enqueued:
+    """Queue a backfill of one entity's date range as the logged-in user."""
+    return load(
+        request_sync,
+        engine(),
+        entity,
+        requested_by=username,
+        reason=None,
+        now=clock(),
+        action="backfill",
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 def clear_caches() -> None:
