@@ -160,12 +160,49 @@ def table(rows: pd.DataFrame) -> None:
             st.caption(f"Run {dashboard.md(run['run_id'])}")
 
 
-def render() -> None:
-    dashboard.current_user()
-    stamp = dashboard.page_header("History", key="refresh-history")
-    flt = filters()
-    if flt is None:
+def reconciliations(flt: dashboard.HistoryFilter) -> None:
+    """Reconciliation checks in the chosen date range, with their own filters."""
+    left, right = st.columns(2)
+    entities = left.multiselect(
+        "Entities",
+        list(dashboard.da.RECONCILED),
+        default=None,
+        format_func=lambda e: dashboard.ENTITY_LABELS.get(e, e),
+        key="recon-entities",
+    )
+    statuses = right.multiselect(
+        "Results", list(dashboard.da.CHECK_STATUSES), default=None, key="recon-status"
+    )
+    rows = dashboard.reconciliation_rows(
+        flt.start,
+        flt.end,
+        tuple(entities) or dashboard.da.RECONCILED,
+        tuple(statuses) or dashboard.da.CHECK_STATUSES,
+    )
+    if rows.empty:
+        st.info("No reconciliation checks match these filters.", icon=":material/search_off:")
         return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Checked": rows["checked_at"].map(lambda t: dashboard.local(t, "%d %b %H:%M")),
+                "Entity": rows["entity_type"].map(
+                    lambda e: dashboard.ENTITY_LABELS.get(e, e) if e != "all" else "—"
+                ),
+                "Scope": rows["scope"],
+                "Measure": rows["measure"],
+                "Lightspeed": rows["source_value"].map(lambda v: "" if v is None else str(v)),
+                "Copy": rows["db_value"].map(lambda v: "" if v is None else str(v)),
+                "Difference": rows["difference"].map(lambda v: "" if v is None else str(v)),
+                "Result": rows["status"],
+                "Repair / details": rows["details"].fillna(""),
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def runs_tab(flt: dashboard.HistoryFilter, stamp) -> None:
     unit = "hour" if flt.end - flt.start <= timedelta(days=2) else "day"
     rows, per_bucket, durations, fetched_at = dashboard.history(flt, unit)
     stamp(fetched_at)
@@ -189,6 +226,19 @@ def render() -> None:
         on_click="ignore",
         help=f"All matching runs, up to {dashboard.CSV_LIMIT:,} rows.",
     )
+
+
+def render() -> None:
+    dashboard.current_user()
+    stamp = dashboard.page_header("History", key="refresh-history")
+    flt = filters()
+    if flt is None:
+        return
+    runs, checks = st.tabs(["Runs", "Reconciliations"])
+    with runs:
+        runs_tab(flt, stamp)
+    with checks:
+        reconciliations(flt)
 
 
 dashboard.safe(render)

@@ -82,6 +82,43 @@ def summary(view: dashboard.dq.Overview, open_alerts: int = 0) -> None:
             st.caption(" ".join(parts))
 
 
+def data_trust() -> None:
+    """Per entity: verified against Lightspeed by the latest reconciliation, or what differs."""
+    trust, errors = dashboard.data_trust()
+    st.subheader("Data trust", anchor=False)
+    if not trust and not errors:
+        st.caption(
+            "No reconciliation has run yet (`python -m sync reconcile` checks the copy against "
+            "Lightspeed)."
+        )
+        return
+    today = dashboard.local(dashboard.clock(), "%Y-%m-%d")
+    for item in trust:
+        name = dashboard.md(dashboard.ENTITY_LABELS.get(item.entity, item.entity))
+        when = dashboard.local(item.checked_at, "%H:%M")
+        if dashboard.local(item.checked_at, "%Y-%m-%d") != today:
+            when += dashboard.local(item.checked_at, " on %d %b")
+        if item.verified:
+            st.markdown(f":material/verified: **{name}** — verified against Lightspeed at {when}")
+            continue
+        with st.container(border=True, key=f"trust-{item.entity}"):
+            st.error(
+                f"**{name}** differs from Lightspeed (checked at {when}).",
+                icon=":material/rule:",
+            )
+            for check in item.mismatches:
+                st.text(
+                    f"{check['measure']} · {check['scope']}: Lightspeed {check['source_value']}, "
+                    f"copy {check['db_value']}, difference {check['difference']}"
+                )
+            repairs = sorted({c["details"] for c in item.mismatches if c["details"]})
+            for repair in repairs:
+                st.text(f"Repair: {repair}")
+    for error in errors:
+        st.warning("The latest reconciliation could not finish.", icon=":material/warning:")
+        st.text(str(error["details"] or ""))
+
+
 @st.fragment(run_every=dashboard.STATUS_REFRESH_SECONDS)
 def live_status() -> None:
     """Redrawn every minute; the cached facts are at most 30 s old."""
@@ -97,6 +134,7 @@ def live_status() -> None:
         )
     st.subheader("Entities", anchor=False)
     dashboard.tiles(view, dashboard.clock())
+    data_trust()
 
 
 def render() -> None:

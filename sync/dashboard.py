@@ -209,6 +209,17 @@ def snooze_incident(incident_id: int, until: datetime) -> bool:
     return load(alerts.snooze, engine(), incident_id, until=until, by=user, now=clock())
 
 
+def data_trust() -> tuple[list[da.Trust], list[dict[str, Any]]]:
+    """The latest reconciliation per entity, and that run's errors."""
+    return load(da.latest_trust, engine())
+
+
+def reconciliation_rows(
+    start: datetime, end: datetime, entities: tuple[str, ...], statuses: tuple[str, ...]
+) -> Any:
+    return load(da.reconciliation_rows, engine(), start, end, entities, statuses)
+
+
 def rule_text(rule: str) -> str:
     """'sync failed', 'data is stale', … (the rule id when unknown)."""
     from sync.alerts.rules import RULE_TEXT

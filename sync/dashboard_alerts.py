@@ -1,15 +1,17 @@
-"""Alerts page queries: incident history and notifications sent (no Streamlit here)."""
+"""Alerts and data-trust queries: incidents, notifications, reconciliations (no Streamlit)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from sync.db import database_errors
-from sync.schema import alert_incidents, alert_notifications
+from sync.schema import alert_incidents, alert_notifications, reconciliations
 
 INCIDENT_STATUSES = ("open", "resolved")
 SEVERITIES = ("critical", "error", "warning")
@@ -97,3 +99,91 @@ def notifications(
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = conn.execute(query).all()
     return pd.DataFrame([dict(r._mapping) for r in rows], columns=_NOTIFICATION_COLUMNS)
+
+
+# -- Reconciliations (data trust) ----------------------------------------------------------
+
+RECONCILED = ("customers", "outlets", "products", "inventory", "sales")
+CHECK_STATUSES = ("matched", "mismatch", "error")
+_CHECK_COLUMNS = (
+    "id",
+    "run_id",
+    "entity_type",
+    "scope",
+    "measure",
+    "source_value",
+    "db_value",
+    "difference",
+    "status",
+    "details",
+    "checked_at",
+)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """One entity in the latest reconciliation run that checked it."""
+
+    entity: str
+    checked_at: datetime
+    mismatches: list[dict[str, Any]]
+
+    @property
+    def verified(self) -> bool:
+        return not self.mismatches
+
+
+def latest_trust(engine: Engine) -> tuple[list[Trust], list[dict[str, Any]]]:
+    """Per entity, its checks in the latest run; and that run's errors (entity 'all')."""
+    r = reconciliations.c
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        last = conn.execute(
+            select(r.run_id).order_by(r.checked_at.desc(), r.id.desc()).limit(1)
+        ).scalar()
+        if last is None:
+            return [], []
+        rows = [
+            dict(row._mapping)
+            for row in conn.execute(
+                select(*(r[c] for c in _CHECK_COLUMNS)).where(r.run_id == last).order_by(r.id)
+            )
+        ]
+    trust = []
+    for entity in RECONCILED:
+        checks = [row for row in rows if row["entity_type"] == entity]
+        if checks:
+            trust.append(
+                Trust(
+                    entity,
+                    max(c["checked_at"] for c in checks),
+                    [c for c in checks if c["status"] != "matched"],
+                )
+            )
+    errors = [row for row in rows if row["status"] == "error" and row["entity_type"] == "all"]
+    return trust, errors
+
+
+def reconciliation_rows(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    entities: Sequence[str] = RECONCILED,
+    statuses: Sequence[str] = CHECK_STATUSES,
+    limit: int = HISTORY_LIMIT,
+) -> pd.DataFrame:
+    """Checks made in [start, end), newest first (run errors are listed with any entity)."""
+    r = reconciliations.c
+    query = (
+        select(*(r[c] for c in _CHECK_COLUMNS))
+        .where(
+            r.checked_at >= start,
+            r.checked_at < end,
+            r.entity_type.in_((*entities, "all")),
+            r.status.in_(tuple(statuses)),
+        )
+        .order_by(r.checked_at.desc(), r.id)
+        .limit(limit)
+    )
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame([dict(row._mapping) for row in rows], columns=_CHECK_COLUMNS)
