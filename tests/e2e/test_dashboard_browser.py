@@ -104,6 +104,16 @@ def test_sync_now_queues_a_request_and_follows_it_to_the_end(live_app, session):
     expect(session.locator('[class*="st-key-tile-green-products"]')).to_have_count(1)
 
 
+def test_alerts_page_lists_incidents_and_history(live_app, session):
+    session.get_by_role("link", name="Alerts").click()
+    expect(session.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
+    settle(session)
+    expect(session.get_by_role("heading", name="Open incidents", exact=False)).to_be_visible()
+    expect(session.get_by_role("heading", name="Incident history")).to_be_visible()
+    expect(session.get_by_role("heading", name="Notifications sent")).to_be_visible()
+    shoot(session, "06-alerts")
+
+
 def test_logout_clears_the_session_and_the_cookie(live_app, session):
     session.get_by_role("button", name="Log out").click()
     expect(session.get_by_role("button", name="Log in")).to_be_visible()
