@@ -150,3 +150,21 @@ def heartbeat(store: Store, last_beat_at, state: str = "idle", next_run_at=None)
                 activity={"state": state, "entity": None, "run_id": None, "jobs": []},
             )
         )
+
+
+def open_sync_now(framed_app):
+    """Log in and open the Sync now page."""
+    at = log_in(framed_app().run())
+    at.switch_page("pages/sync_now.py").run()
+    assert not at.exception
+    return at
+
+
+def requests(store):
+    """Every sync_requests row as a dict."""
+    from sqlalchemy import select
+
+    from sync.schema import sync_requests
+
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(sync_requests))]

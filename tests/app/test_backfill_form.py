@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from sync.backfill import estimate
 from sync.config import load_settings
-from sync.schema import sync_requests
-from tests.app.conftest import log_in, texts
-
-
-def open_sync_now(framed_app):
-    at = log_in(framed_app().run())
-    at.switch_page("pages/sync_now.py").run()
-    assert not at.exception
-    return at
-
-
-def requests(store):
-    with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(sync_requests))]
+from tests.app.conftest import open_sync_now, requests, texts
 
 
 def test_the_estimate_is_shown_then_a_backfill_is_queued(app_db, framed_app):

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from sync import dashboard
 from sync.runqueue import request_sync, set_run_id
 from sync.schema import sync_requests
-from tests.app.conftest import add_run, heartbeat, log_in, texts
-
-
-def open_sync_now(framed_app):
-    at = log_in(framed_app().run())
-    at.switch_page("pages/sync_now.py").run()
-    assert not at.exception
-    return at
-
-
-def requests(store):
-    with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(sync_requests))]
+from tests.app.conftest import add_run, heartbeat, open_sync_now, requests, texts
 
 
 def test_a_click_queues_a_request_as_the_logged_in_user(app_db, framed_app):
