@@ -23,7 +23,7 @@ from sync.errors import ErrorKind, SyncError
 from sync.lightspeed import SEARCH_PAGE_SIZE, LightspeedClient
 from sync.runner import EntityResult, PageCallback, Runner
 from sync.schema import ENTITY_TABLES, sync_log, sync_state
-from sync.store import Outcome, RunInfo, Store, utcnow
+from sync.store import Outcome, RunInfo, Store
 
 log = logging.getLogger(__name__)
 
@@ -278,8 +278,3 @@ def _backfill_sales(
         seconds=seconds,
         error=error,
     )
-
-
-def utc_today() -> date:
-    """Today's date in UTC."""
-    return utcnow().date()

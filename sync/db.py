@@ -206,9 +206,3 @@ def pending_migrations(engine: Engine) -> list[int]:
             return shipped
         done = set(conn.scalars(select(schema_migrations.c.version)))
     return [v for v in shipped if v not in done]
-
-
-def latest_migration(dialect: str) -> int:
-    """The version of the newest migration file shipped for `dialect`."""
-    scripts = migration_scripts(dialect)
-    return scripts[-1][0] if scripts else 0

@@ -253,12 +253,10 @@ class LightspeedClient:
         assert last is not None
         raise last
 
-    def list_page(
-        self, path: str, after: int, *, deleted: bool = False, extra: Mapping[str, Any] = {}
-    ) -> Page:
+    def list_page(self, path: str, after: int, *, deleted: bool = False) -> Page:
         """Fetch one page of `path` with versions above `after`."""
         calls_before = self.api_calls
-        params: dict[str, Any] = {"after": after, "page_size": self.page_size, **extra}
+        params: dict[str, Any] = {"after": after, "page_size": self.page_size}
         if deleted:
             params["deleted"] = "true"
         body = self.get_json(path, params)

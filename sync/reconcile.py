@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from sync.config import Settings
 from sync.db import database_errors
@@ -254,14 +254,3 @@ class Reconciler:
         ]
         with database_errors(self.store.url), self.store.engine.begin() as conn:
             conn.execute(insert(reconciliations), rows)
-
-
-def latest_results(engine: Engine) -> list[Any]:
-    """The checks of the most recent reconciliation run."""
-    with engine.connect() as conn:
-        last = conn.scalar(select(func.max(reconciliations.c.checked_at)))
-        if last is None:
-            return []
-        return conn.execute(
-            select(reconciliations).where(and_(reconciliations.c.checked_at == last))
-        ).all()

@@ -129,8 +129,6 @@ def test_a_run_is_skipped_while_another_process_holds_the_entity(
     store, simulator, settings_for, db_url
 ):
     settings = settings_for(db_url, simulator.api_url)
-    other = Leases(store.engine)
-    other.holder = "elsewhere:1:x"
     with store.engine.begin() as conn:
         conn.execute(
             insert(sync_locks).values(
