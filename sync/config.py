@@ -30,6 +30,7 @@ class Settings:
     lightspeed_token: str | None = field(default=None, repr=False)
     lightspeed_base_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
+    database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
     dashboard_database_url: str | None = None
     sync_interval_minutes: int = 60
     sync_page_size: int = DEFAULT_PAGE_SIZE
@@ -214,6 +215,7 @@ def load_settings(
         kwargs["lightspeed_base_url"] = _check_url("LIGHTSPEED_BASE_URL", base)
     if (db := get("DATABASE_URL")) is not None:
         kwargs["database_url"] = _check_database_url("DATABASE_URL", db)
+        kwargs["database_url_set"] = True
     if (dash := get("DASHBOARD_DATABASE_URL")) is not None:
         kwargs["dashboard_database_url"] = _check_database_url("DASHBOARD_DATABASE_URL", dash)
     if (raw := get("SYNC_INTERVAL_MINUTES")) is not None:

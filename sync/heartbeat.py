@@ -8,14 +8,10 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, insert, update
-
-from sync.db import database_errors
 from sync.errors import SyncError
 from sync.locks import HOST, PROCESS_HOLDER
-from sync.schema import scheduler_heartbeat
 from sync.store import Progress
 
 log = logging.getLogger(__name__)
@@ -24,18 +20,24 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 5.0
 
 
+class HeartbeatStore(Protocol):
+    """Where beats go: the SQL store or the Supabase REST store."""
+
+    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None: ...
+
+
 class Heartbeat:
     """Keeps `scheduler_heartbeat` current from a daemon thread, plus progress updates."""
 
     def __init__(
         self,
-        engine: Engine,
+        store: HeartbeatStore,
         *,
         period_seconds: float,
         clock: Callable[[], datetime],
         instance_id: str = PROCESS_HOLDER,
     ) -> None:
-        self.engine = engine
+        self.store = store
         self.period = period_seconds
         self.clock = clock
         self.instance_id = instance_id
@@ -100,16 +102,7 @@ class Heartbeat:
             "activity": activity,
         }
         try:
-            with database_errors(str(self.engine.url)), self.engine.begin() as conn:
-                updated = conn.execute(
-                    update(scheduler_heartbeat)
-                    .where(scheduler_heartbeat.c.instance_id == self.instance_id)
-                    .values(**values)
-                ).rowcount
-                if not updated:
-                    conn.execute(
-                        insert(scheduler_heartbeat).values(instance_id=self.instance_id, **values)
-                    )
+            self.store.write_heartbeat(self.instance_id, values)
         except SyncError as exc:
             if not self._failing:
                 log.warning("Heartbeat not written: %s", exc)

@@ -49,7 +49,7 @@ class LeaseHolder:
         return f"{self.host} pid {self.pid} since {self.acquired_at:%H:%M:%S} UTC"
 
 
-def _is_dead(row: LeaseHolder, now: datetime) -> bool:
+def lease_is_dead(row: LeaseHolder, now: datetime) -> bool:
     if row.expires_at <= now:
         return True
     return row.host == HOST and not pid_alive(row.pid)
@@ -85,7 +85,7 @@ class Leases:
                     current = self._current(conn, entity)
                     if current is None:
                         return None
-            if current.holder != self.holder and not _is_dead(current, now):
+            if current.holder != self.holder and not lease_is_dead(current, now):
                 return current
             taken = conn.execute(
                 update(sync_locks)
@@ -153,7 +153,7 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
                 )
             )
         }
-        live = {entity for entity, lease in leases.items() if not _is_dead(lease, now)}
+        live = {entity for entity, lease in leases.items() if not lease_is_dead(lease, now)}
         dead_leases = [entity for entity in leases if entity not in live]
         if dead_leases:
             conn.execute(delete(sync_locks).where(sync_locks.c.entity_type.in_(dead_leases)))
@@ -163,7 +163,7 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
             )
         ).all()
         # Line items run under the sales lease.
-        orphans = [r for r in running if _lease_entity(r.entity_type) not in live]
+        orphans = [r for r in running if lease_entity(r.entity_type) not in live]
         for row in orphans:
             conn.execute(
                 update(sync_log)
@@ -186,5 +186,5 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
         return len(orphans)
 
 
-def _lease_entity(entity: str) -> str:
+def lease_entity(entity: str) -> str:
     return "sales" if entity == "sale_line_items" else entity

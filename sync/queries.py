@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,7 +74,7 @@ def thresholds_for(settings: Settings, entity: str) -> Thresholds:
 def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusReport:
     """Per entity health plus the overall verdict and scheduler liveness."""
     with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = {r.entity_type: r for r in conn.execute(select(sync_state))}
+        rows = {r.entity_type: dict(r._mapping) for r in conn.execute(select(sync_state))}
         beat = conn.execute(
             select(
                 scheduler_heartbeat.c.last_beat_at,
@@ -83,11 +84,21 @@ def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusRe
             .order_by(scheduler_heartbeat.c.last_beat_at.desc())
             .limit(1)
         ).first()
+    return build_status_report(rows, dict(beat._mapping) if beat else None, now, settings)
+
+
+def build_status_report(
+    states: Mapping[str, Mapping[str, Any]],
+    beat: Mapping[str, Any] | None,
+    now: datetime,
+    settings: Settings,
+) -> StatusReport:
+    """The report from sync_state rows (by entity) and the latest heartbeat row."""
     entities = []
     for name in STATE_ENTITIES:
-        row = rows.get(name)
-        last_success = row.last_sync_time if row else None
-        status = row.status if row else "never"
+        row = states.get(name) or {}
+        last_success = row.get("last_sync_time")
+        status = row.get("status") or "never"
         health = entity_health(last_success, status, now, thresholds_for(settings, name))
         entities.append(
             EntityStatus(
@@ -96,21 +107,22 @@ def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusRe
                 reason=health.reason,
                 last_success=last_success,
                 status=status,
-                error_type=row.error_type if row else None,
-                error_message=row.error_message if row else None,
-                cursor_version=int(row.cursor_version) if row else 0,
-                records_total=int(row.records_total) if row else 0,
+                error_type=row.get("error_type"),
+                error_message=row.get("error_message"),
+                cursor_version=int(row.get("cursor_version") or 0),
+                records_total=int(row.get("records_total") or 0),
             )
         )
+    last_beat = beat["last_beat_at"] if beat else None
     return StatusReport(
         overall=overall(e.colour for e in entities),
         entities=entities,
         scheduler=scheduler_liveness(
-            beat.last_beat_at if beat else None,
+            last_beat,
             now,
             timedelta(seconds=3 * settings.heartbeat_seconds),
-            stopped=bool(beat and (beat.activity or {}).get("state") == "stopped"),
+            stopped=bool(beat and (beat.get("activity") or {}).get("state") == "stopped"),
         ),
-        next_run_at=beat.next_run_at if beat else None,
+        next_run_at=beat.get("next_run_at") if beat else None,
         checked_at=now,
     )

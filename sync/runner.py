@@ -9,17 +9,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import insert
+from typing import TYPE_CHECKING
 
 from sync.config import Settings
-from sync.db import database_errors
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed import LightspeedClient, MalformedResponse, Page
-from sync.locks import LeaseHolder, Leases
-from sync.schema import sync_rejects
-from sync.store import Outcome, Progress, RunInfo, Store, utcnow
+from sync.locks import LeaseHolder
+from sync.store import Outcome, Progress, RunInfo, utcnow
+
+if TYPE_CHECKING:
+    from sync.backend import LeaseManager, SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +122,14 @@ class Runner:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: SyncStore,
         *,
         client_factory: Callable[[], LightspeedClient] | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_page: PageCallback | None = None,
         stop: threading.Event | None = None,
         prefetch: bool = True,
-        leases: Leases | None = None,
+        leases: LeaseManager | None = None,
         lock_wait_seconds: float = 0.0,
     ) -> None:
         self.settings = settings
@@ -139,9 +139,7 @@ class Runner:
         self.on_page = on_page
         self.stop = stop or threading.Event()
         self.prefetch = prefetch
-        self.leases = (
-            leases if leases is not None else Leases(store.engine, settings.lock_ttl_seconds)
-        )
+        self.leases = leases if leases is not None else store.leases(settings.lock_ttl_seconds)
         self.lock_wait_seconds = lock_wait_seconds
         self._renewed_at = 0.0
 
@@ -365,17 +363,13 @@ class Runner:
         self, spec: EntitySpec, run_id: str, cursor: int, exc: MalformedResponse
     ) -> None:
         try:
-            with database_errors(self.store.url), self.store.engine.begin() as conn:
-                conn.execute(
-                    insert(sync_rejects).values(
-                        run_id=run_id,
-                        entity_type=spec.name,
-                        source_id=None,
-                        reason=f"{exc.message} (page after version {cursor})",
-                        raw={"excerpt": exc.excerpt},
-                        rejected_at=self.clock(),
-                    )
-                )
+            self.store.record_reject(
+                run_id,
+                spec.name,
+                f"{exc.message} (page after version {cursor})",
+                {"excerpt": exc.excerpt},
+                self.clock(),
+            )
         except SyncError as db_exc:
             log.error("%s: could not record the malformed page: %s", spec.name, db_exc)
 

@@ -45,6 +45,29 @@ class Claim:
         return None if self.entity == ALL else [self.entity]
 
 
+def validate_request(
+    entity: str, action: str, date_from: date | None, date_to: date | None, reason: str | None
+) -> str | None:
+    """Refuse an impossible request with one sentence; returns the tidied reason."""
+    if entity not in REQUESTABLE:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}.",
+        )
+    if action not in ("incremental", "backfill") or (action == "backfill") != bool(
+        date_from and date_to
+    ):
+        raise SyncError(ErrorKind.CONFIG, "A backfill request needs a date range; a sync none.")
+    if action == "backfill" and entity == ALL:
+        raise SyncError(ErrorKind.CONFIG, "Backfill one entity at a time.")
+    return (reason or "").strip()[:500] or None
+
+
+ORPHAN_REQUEST_ERROR = (
+    "The scheduler running this request stopped before it finished; press Sync now again."
+)
+
+
 def request_sync(
     engine: Engine,
     entity: str,
@@ -61,18 +84,7 @@ def request_sync(
     `action="backfill"` with a date range queues a backfill instead (merged only with the
     same entity and range).
     """
-    if entity not in REQUESTABLE:
-        raise SyncError(
-            ErrorKind.CONFIG,
-            f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}.",
-        )
-    if action not in ("incremental", "backfill") or (action == "backfill") != bool(
-        date_from and date_to
-    ):
-        raise SyncError(ErrorKind.CONFIG, "A backfill request needs a date range; a sync none.")
-    if action == "backfill" and entity == ALL:
-        raise SyncError(ErrorKind.CONFIG, "Backfill one entity at a time.")
-    reason = (reason or "").strip()[:500] or None
+    reason = validate_request(entity, action, date_from, date_to, reason)
     with database_errors(str(engine.url)), engine.begin() as conn:
         alike = (
             (sync_requests.c.action == action)
@@ -232,7 +244,7 @@ def fail_orphan_requests(engine: Engine, now: datetime, stale_after: timedelta) 
                 )
             )
         )
-        orphans = [r.id for r in running if not _holder_alive(r.claimed_by, fresh)]
+        orphans = [r.id for r in running if not holder_alive(r.claimed_by, fresh)]
         if orphans:
             conn.execute(
                 update(sync_requests)
@@ -241,14 +253,13 @@ def fail_orphan_requests(engine: Engine, now: datetime, stale_after: timedelta) 
                 .values(
                     status="failed",
                     finished_at=now,
-                    error="The scheduler running this request stopped before it finished; "
-                    "press Sync now again.",
+                    error=ORPHAN_REQUEST_ERROR,
                 )
             )
         return len(orphans)
 
 
-def _holder_alive(holder: str | None, fresh_instances: set[str]) -> bool:
+def holder_alive(holder: str | None, fresh_instances: set[str]) -> bool:
     if not holder:
         return False
     host, _, rest = holder.partition(":")

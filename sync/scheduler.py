@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import schedule
 
@@ -24,10 +25,13 @@ from sync.config import Settings
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.heartbeat import Heartbeat
-from sync.locks import PROCESS_HOLDER, Leases, mark_orphans
+from sync.locks import PROCESS_HOLDER
 from sync.runner import EntityResult, Runner
-from sync.runqueue import Claim, claim_next, fail_orphan_requests, finish, set_run_id
-from sync.store import Store, utcnow
+from sync.runqueue import Claim
+from sync.store import utcnow
+
+if TYPE_CHECKING:
+    from sync.backend import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ class SchedulerService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: SyncStore,
         *,
         clock: Callable[[], datetime] = utcnow,
         stop: threading.Event | None = None,
@@ -104,14 +108,13 @@ class SchedulerService:
         self.stop = stop or threading.Event()
         self.sync_on_start = settings.sync_on_start if sync_on_start is None else sync_on_start
         self.holder = PROCESS_HOLDER
-        self.heartbeat = Heartbeat(
-            store.engine, period_seconds=settings.heartbeat_seconds, clock=clock
-        )
-        self.leases = Leases(store.engine, ttl_seconds=settings.lock_ttl_seconds)
+        self.heartbeat = Heartbeat(store, period_seconds=settings.heartbeat_seconds, clock=clock)
+        self.leases = store.leases(settings.lock_ttl_seconds)
         self.jobs = schedule.Scheduler()
         self._backoff = 0.0
         self._alerts: AlertService | None = None
         self._next_alerts = 0.0
+        self._sql_only_logged: set[str] = set()
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -170,6 +173,9 @@ class SchedulerService:
         from sync.reconcile import Reconciler
         from sync.retention import prune
 
+        if not self.store.supports_sql:
+            self._sql_only("Nightly reconciliation and pruning")
+            return
         self.heartbeat.set_activity(state="reconciling")
         try:
             report = Reconciler(
@@ -220,6 +226,9 @@ class SchedulerService:
     def evaluate_alerts(self, results: list[EntityResult] | None = None) -> None:
         """Alert rules after a run and once a minute; never raises (alerts must not stop us)."""
         self._next_alerts = time.monotonic() + ALERTS_EVERY_SECONDS
+        if not self.store.supports_sql:
+            self._sql_only("Alert evaluation")
+            return
         try:
             if self._alerts is None:
                 self._alerts = AlertService(self.settings, self.store.engine, clock=self.clock)
@@ -232,9 +241,19 @@ class SchedulerService:
         except Exception:
             log.exception("Alert evaluation failed unexpectedly")
 
+    def _sql_only(self, what: str) -> None:
+        if what not in self._sql_only_logged:
+            self._sql_only_logged.add(what)
+            log.warning(
+                "%s needs a direct database connection: it is off with the Supabase REST "
+                "backend. Set DATABASE_URL to the project's Postgres connection string to turn "
+                "it on.",
+                what,
+            )
+
     def process_request(self) -> bool:
         """Run the oldest queued run-now request, if any. True when one was run."""
-        claim = claim_next(self.store.engine, self.holder, self.clock())
+        claim = self.store.claim_request(self.holder, self.clock())
         if claim is None:
             return False
         self._run_claim(claim)
@@ -248,7 +267,7 @@ class SchedulerService:
             claim.entity,
             claim.requested_by or "unknown",
         )
-        set_run_id(self.store.engine, claim.ids, run_id)
+        self.store.set_request_run(claim.ids, run_id)
         if claim.action == "backfill" and claim.date_from and claim.date_to:
             results = self._backfill(claim, run_id)
         else:
@@ -268,8 +287,7 @@ class SchedulerService:
             error = "; ".join(
                 f"{r.entity}: {r.error.kind.value if r.error else r.status}" for r in failed
             )
-        finish(
-            self.store.engine,
+        self.store.finish_requests(
             claim.ids,
             run_id=run_id,
             failed=bool(error),
@@ -306,9 +324,9 @@ class SchedulerService:
     def recover(self) -> None:
         """Mark runs and requests left behind by a dead process."""
         now = self.clock()
-        orphans = mark_orphans(self.store.engine, now)
-        requests = fail_orphan_requests(
-            self.store.engine, now, timedelta(seconds=3 * self.settings.heartbeat_seconds)
+        orphans = self.store.mark_orphans(now)
+        requests = self.store.fail_orphan_requests(
+            now, timedelta(seconds=3 * self.settings.heartbeat_seconds)
         )
         if orphans or requests:
             log.warning(

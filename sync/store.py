@@ -13,9 +13,10 @@ from sqlalchemy import Connection, Engine, Table, case, delete, func, insert, se
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from sync.coordination import SqlCoordination
 from sync.db import database_errors, dumps_json
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
-from sync.schema import ENTITY_TABLES, sync_log, sync_rejects, sync_state
+from sync.schema import ENTITY_TABLES, scheduler_heartbeat, sync_log, sync_rejects, sync_state
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -68,8 +69,14 @@ class Outcome:
     error_details: str | None = None
 
 
-class Store:
-    """The sync's view of the database. `pg_method` picks the Postgres bulk path."""
+class Store(SqlCoordination):
+    """The sync's view of a SQL database. `pg_method` picks the Postgres bulk path.
+
+    The Supabase REST backend (sync.rest_store) offers the same methods; the scheduler's
+    queue, leases and status reads come from `SqlCoordination`.
+    """
+
+    supports_sql = True
 
     def __init__(self, engine: Engine, *, pg_method: str = "copy") -> None:
         self.engine = engine
@@ -178,6 +185,31 @@ class Store:
                 conn.execute(
                     update(sync_state).where(sync_state.c.entity_type == name).values(**values)
                 )
+
+    def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
+        """Record one rejected record (or page) in sync_rejects."""
+        with database_errors(self.url), self.engine.begin() as conn:
+            conn.execute(
+                insert(sync_rejects).values(
+                    run_id=run_id,
+                    entity_type=entity,
+                    source_id=None,
+                    reason=reason,
+                    raw=raw,
+                    rejected_at=now,
+                )
+            )
+
+    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
+        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+        with database_errors(self.url), self.engine.begin() as conn:
+            updated = conn.execute(
+                update(scheduler_heartbeat)
+                .where(scheduler_heartbeat.c.instance_id == instance_id)
+                .values(**values)
+            ).rowcount
+            if not updated:
+                conn.execute(insert(scheduler_heartbeat).values(instance_id=instance_id, **values))
 
     # -- page writes ---------------------------------------------------------------------
 

@@ -1,0 +1,3 @@
+-- Migration 0006: nothing to do on SQLite. On Postgres this turns on row-level security
+-- for the Supabase roles and adds the function the Supabase REST backend writes pages
+-- through; a SQLite file has neither roles nor a REST API.

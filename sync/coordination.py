@@ -1,0 +1,85 @@
+"""The scheduler's side of a SQL store: run-now queue, leases, orphans, status reads.
+
+Mixed into `sync.store.Store`, so the SQL store and the Supabase REST store
+(sync.rest_store) offer the scheduler the same methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from sync import locks, queries, runqueue
+from sync.config import Settings
+from sync.db import pending_migrations
+
+
+class SqlCoordination:
+    """Queue, lease and status operations over a SQLAlchemy engine."""
+
+    engine: Engine
+
+    def leases(self, ttl_seconds: float) -> locks.Leases:
+        """This process's entity leases."""
+        return locks.Leases(self.engine, ttl_seconds)
+
+    def request_sync(
+        self,
+        entity: str,
+        *,
+        requested_by: str | None,
+        reason: str | None,
+        now: datetime,
+        action: str = "incremental",
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> runqueue.Enqueued:
+        """Queue a run-now request (merged into an equivalent one)."""
+        return runqueue.request_sync(
+            self.engine,
+            entity,
+            requested_by=requested_by,
+            reason=reason,
+            now=now,
+            action=action,
+            date_from=date_from,
+            date_to=date_to,
+        )
+
+    def claim_request(self, holder: str, now: datetime) -> runqueue.Claim | None:
+        """Take the oldest queued request for `holder`."""
+        return runqueue.claim_next(self.engine, holder, now)
+
+    def set_request_run(self, ids: Sequence[int], run_id: str) -> None:
+        """Attach a run to its requests."""
+        runqueue.set_run_id(self.engine, ids, run_id)
+
+    def finish_requests(
+        self,
+        ids: Sequence[int],
+        *,
+        run_id: str | None,
+        failed: bool,
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        """Close claimed requests as done or failed."""
+        runqueue.finish(self.engine, ids, run_id=run_id, failed=failed, error=error, now=now)
+
+    def fail_orphan_requests(self, now: datetime, stale_after: timedelta) -> int:
+        """Fail requests left running by a scheduler that is gone."""
+        return runqueue.fail_orphan_requests(self.engine, now, stale_after)
+
+    def mark_orphans(self, now: datetime) -> int:
+        """Mark runs left `running` by a dead process as interrupted."""
+        return locks.mark_orphans(self.engine, now)
+
+    def status_report(self, now: datetime, settings: Settings) -> queries.StatusReport:
+        """Per entity health, the overall verdict and scheduler liveness."""
+        return queries.status_report(self.engine, now, settings)
+
+    def pending_migrations(self) -> list[int]:
+        """Shipped migrations this database has not applied."""
+        return pending_migrations(self.engine)

@@ -1,0 +1,216 @@
+"""The Supabase REST backend: the same store, written through supabase-py (PostgREST).
+
+For hosts that can reach a Supabase project only over HTTPS. A page goes in one call to
+the `sync_apply_page` function (migration 0006), so rows, line items, rejects, the cursor
+and progress still commit together; everything else is plain table requests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from postgrest.types import CountMethod, ReturnMethod
+
+from sync.db import dumps_json, migration_scripts
+from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.errors import SyncError
+from sync.locks import HOST
+from sync.rest_base import MISSING_CODES
+from sync.rest_coordination import RestCoordination
+from sync.schema import ENTITY_TABLES
+from sync.store import Outcome, Progress, RunInfo
+
+
+class RestStore(RestCoordination):
+    """The sync's view of a Supabase project, through its REST API."""
+
+    supports_sql = False
+
+    def count_rows(self, table: str) -> int:
+        """The exact row count of `table`."""
+        response = self.execute(self.table(table).select("*", count=CountMethod.exact, head=True))
+        return int(response.count or 0)
+
+    # -- state and log -------------------------------------------------------------------
+
+    def pending_migrations(self) -> list[int]:
+        """Shipped Postgres migrations the project has not applied."""
+        shipped = [version for version, _, _ in migration_scripts("postgres")]
+        try:
+            rows = self.execute(self.table("schema_migrations").select("version")).data
+        except SyncError as exc:
+            if any(code in exc.message for code in MISSING_CODES):
+                return shipped
+            raise
+        done = {int(r["version"]) for r in rows}
+        return [v for v in shipped if v not in done]
+
+    def ensure_state_rows(self) -> None:
+        """Create the sync_state row of every entity that has none."""
+        rows = [{"entity_type": e, "status": "never", "cursor_version": 0} for e in STATE_ENTITIES]
+        self.execute(
+            self.table("sync_state").upsert(
+                rows,
+                on_conflict="entity_type",
+                ignore_duplicates=True,
+                returning=ReturnMethod.minimal,
+            )
+        )
+
+    def cursor(self, entity: str) -> int:
+        """The stored version cursor of `entity` (0 when never synced)."""
+        rows = self.execute(
+            self.table("sync_state").select("cursor_version").eq("entity_type", entity)
+        ).data
+        return int(rows[0]["cursor_version"] or 0) if rows else 0
+
+    def start_run(
+        self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
+    ) -> list[Progress]:
+        """Insert a `running` sync_log row per entity; returns their progress trackers."""
+        trackers = []
+        for entity in entities:
+            row = {
+                "run_id": info.run_id,
+                "entity_type": entity,
+                "action": info.action,
+                "trigger": info.trigger,
+                "triggered_by": info.triggered_by,
+                "status": "running",
+                "started_at": now,
+                "version_from": version_from,
+                "host": HOST,
+                "pid": os.getpid(),
+            }
+            inserted = self.execute(self.table("sync_log").insert(row)).data
+            trackers.append(Progress(log_id=int(inserted[0]["id"])))
+        self.execute(
+            self.table("sync_state")
+            .update(
+                {
+                    "status": "running",
+                    "last_attempt_at": now,
+                    "last_run_id": info.run_id,
+                    "updated_at": now,
+                },
+                returning=ReturnMethod.minimal,
+            )
+            .in_("entity_type", list(entities))
+        )
+        return trackers
+
+    def finish_run(
+        self,
+        spec: EntitySpec,
+        trackers: Sequence[Progress],
+        outcome: Outcome,
+        *,
+        started_at: datetime,
+        now: datetime,
+        is_sync: bool = True,
+    ) -> None:
+        """Close the run's sync_log rows and update sync_state (as the SQL store does)."""
+        duration_ms = int((now - started_at).total_seconds() * 1000)
+        for name, tracker in zip(spec.state_names, trackers, strict=True):
+            self.execute(
+                self.table("sync_log")
+                .update(
+                    {
+                        "status": outcome.status,
+                        "finished_at": now,
+                        "duration_ms": duration_ms,
+                        "error_type": outcome.error_type,
+                        "error_details": outcome.error_details,
+                        **tracker.values(),
+                    },
+                    returning=ReturnMethod.minimal,
+                )
+                .eq("id", tracker.log_id)
+            )
+            values: dict[str, Any] = {
+                "records_total": self.count_rows(ENTITY_TABLES[name].name),
+                "updated_at": now,
+            }
+            if is_sync:
+                values.update(
+                    status=outcome.status,
+                    error_type=outcome.error_type,
+                    error_message=outcome.error_details,
+                )
+            if is_sync and outcome.status in ("success", "partial"):
+                values["last_sync_time"] = now
+            self.execute(
+                self.table("sync_state")
+                .update(values, returning=ReturnMethod.minimal)
+                .eq("entity_type", name)
+            )
+
+    def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
+        """Record one rejected record (or page) in sync_rejects."""
+        self.execute(
+            self.table("sync_rejects").insert(
+                {
+                    "run_id": run_id,
+                    "entity_type": entity,
+                    "source_id": None,
+                    "reason": reason,
+                    "raw": raw,
+                    "rejected_at": now,
+                },
+                returning=ReturnMethod.minimal,
+            )
+        )
+
+    # -- page writes ---------------------------------------------------------------------
+
+    def write_page(
+        self,
+        spec: EntitySpec,
+        page: MappedPage,
+        *,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        """Write one page and advance the cursor in one transaction (one RPC call)."""
+        child = ENTITY_TABLES[spec.child.name].name if spec.child else None
+        rejects = [
+            {
+                "run_id": run_id,
+                "entity_type": spec.name,
+                "source_id": r.source_id,
+                "reason": r.reason,
+                "raw": r.raw,
+                "rejected_at": now,
+            }
+            for r in page.rejects
+        ]
+        params = {
+            "p_table": ENTITY_TABLES[spec.name].name,
+            "p_rows": dumps_json(page.rows),
+            "p_child_table": child,
+            "p_parent_column": spec.child.parent_column if spec.child else None,
+            "p_children": dumps_json(page.children) if spec.child else None,
+            "p_rejects": dumps_json(rejects) if rejects else None,
+            "p_state_names": list(spec.state_names),
+            "p_cursor": cursor,
+            "p_log_id": trackers[0].log_id,
+            "p_child_log_id": trackers[1].log_id if len(trackers) > 1 else None,
+            "p_api_calls": trackers[0].api_calls,
+            "p_now": now.isoformat(),
+        }
+        result = self.execute(self.rest.rpc("sync_apply_page", params)).data
+        main = trackers[0]
+        main.upserted += int(result["written"])
+        main.deleted += int(result["deleted"])
+        main.rejected += int(result["rejected"])
+        if len(trackers) > 1:
+            trackers[1].upserted += int(result["children"])
+        for tracker in trackers:
+            tracker.pages += 1
+            if cursor is not None:
+                tracker.version_to = cursor

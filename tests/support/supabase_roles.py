@@ -1,0 +1,47 @@
+"""Make a plain Postgres database look like a Supabase project's, role-wise.
+
+A Supabase project has the roles `anon`, `authenticated`, `service_role` (BYPASSRLS) and
+`authenticator` (the login PostgREST uses, which switches to the key's role), and its
+`public` schema grants ALL on every new table, sequence and function to the first three
+by default. Our migrations must be safe under exactly those defaults.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+SUPABASE_ROLES = {
+    "anon": "NOLOGIN NOINHERIT",
+    "authenticated": "NOLOGIN NOINHERIT",
+    "service_role": "NOLOGIN NOINHERIT BYPASSRLS",
+    "authenticator": "LOGIN NOINHERIT",
+}
+API_ROLES = ("anon", "authenticated", "service_role")
+
+
+def _conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def ensure_cluster_roles(admin_url: str) -> None:
+    """Create the Supabase roles in the cluster when absent (roles are cluster-wide)."""
+    with psycopg.connect(_conninfo(admin_url), autocommit=True) as conn:
+        for role, options in SUPABASE_ROLES.items():
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if exists:
+                continue
+            try:
+                conn.execute(f"CREATE ROLE {role} {options}")
+            except psycopg.errors.DuplicateObject:
+                pass  # created by a concurrent test run
+        for role in API_ROLES:
+            conn.execute(f"GRANT {role} TO authenticator")
+
+
+def apply_supabase_defaults(database_url: str) -> None:
+    """Give a fresh database the privileges a Supabase project's `public` schema has."""
+    with psycopg.connect(_conninfo(database_url), autocommit=True) as conn:
+        roles = ", ".join(API_ROLES)
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {roles}")
+        for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
+            conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON {kind} TO {roles}")
