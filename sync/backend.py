@@ -104,15 +104,15 @@ def uses_supabase_rest(settings: Settings) -> bool:
 
 def open_store(settings: Settings, *, check_schema: bool = True) -> SyncStore:
     """The configured store, its schema checked (one clear sentence when behind)."""
-    if settings.supabase_url and not settings.database_url_set:
-        if not settings.supabase_service_role_key:
-            raise SyncError(
-                ErrorKind.CONFIG,
-                "SUPABASE_URL is set but SUPABASE_SERVICE_ROLE_KEY is not, and there is no "
-                "DATABASE_URL: the sync has no database to write to.",
-                recovery="Put the project's service_role (secret) key in "
-                "SUPABASE_SERVICE_ROLE_KEY, or set DATABASE_URL.",
-            )
+    missing_key = not settings.supabase_service_role_key
+    if settings.supabase_url and missing_key and not settings.database_url_set:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            "SUPABASE_URL is set but SUPABASE_SERVICE_ROLE_KEY is not, and there is no "
+            "DATABASE_URL: the sync has no database to write to.",
+            recovery="Put the project's service_role (secret) key in "
+            "SUPABASE_SERVICE_ROLE_KEY, or set DATABASE_URL.",
+        )
     if uses_supabase_rest(settings):
         from sync.rest_store import RestStore
 
