@@ -17,14 +17,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from sync.backend import SyncStore, open_store, uses_supabase_rest
 from sync.config import Settings, load_settings
-from sync.db import create_db_engine, migrate, pending_migrations, safe_url, schema_version
+from sync.db import create_db_engine, migrate, safe_url, schema_version
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
-from sync.queries import status_report
 from sync.runner import EntityResult, Runner
-from sync.runqueue import REQUESTABLE, request_sync
+from sync.runqueue import REQUESTABLE
 from sync.store import Progress, Store, utcnow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -130,6 +130,15 @@ def print_error(exc: SyncError, stream: TextIO = sys.stderr) -> None:
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    if uses_supabase_rest(settings):
+        raise SyncError(
+            ErrorKind.CONFIG,
+            "Migrations cannot run through the Supabase REST API: they need the project's "
+            "Postgres connection.",
+            recovery="Set DATABASE_URL to the project's connection string for this one command "
+            "(DATABASE_URL=postgresql://... python -m sync migrate), or paste "
+            "sql/supabase/setup.sql into the Supabase SQL editor.",
+        )
     engine = create_db_engine(settings.database_url)
     applied = migrate(engine)
     Store(engine).ensure_state_rows()
@@ -139,16 +148,22 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _require_schema(settings: Settings) -> Store:
-    engine = create_db_engine(settings.database_url)
-    if pending_migrations(engine):
+def _require_schema(settings: Settings) -> SyncStore:
+    store = open_store(settings)
+    store.ensure_state_rows()
+    return store
+
+
+def _require_sql(settings: Settings, what: str) -> Store:
+    store = _require_schema(settings)
+    if not isinstance(store, Store):
         raise SyncError(
             ErrorKind.CONFIG,
-            f"The database {safe_url(settings.database_url)} has not been migrated to this "
-            "version.",
-            recovery="Run `python -m sync migrate` first.",
+            f"{what} needs a direct database connection; the Supabase REST backend cannot run it.",
+            recovery="Set DATABASE_URL to the project's Postgres connection string (it wins "
+            "over SUPABASE_URL) and run the command again.",
         )
-    return Store(engine)
+    return store
 
 
 class ProgressDisplay:
@@ -241,7 +256,7 @@ def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     store = _require_schema(settings)
-    report = status_report(store.engine, utcnow(), settings)
+    report = store.status_report(utcnow(), settings)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
         return EXIT_OK
@@ -304,14 +319,14 @@ def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
     store = _require_schema(settings)
-    result = request_sync(
-        store.engine, args.entity, requested_by=_whoami(), reason=args.reason, now=utcnow()
+    result = store.request_sync(
+        args.entity, requested_by=_whoami(), reason=args.reason, now=utcnow()
     )
     if result.merged:
         print(f"Merged into request #{result.id} ({result.status}) for the same entity.")
     else:
         print(f"Queued request #{result.id}: sync {args.entity}; the scheduler picks it up.")
-    report = status_report(store.engine, utcnow(), settings)
+    report = store.status_report(utcnow(), settings)
     if report.scheduler != "alive":
         print(f"Warning: scheduler {report.scheduler}; the request waits until one runs.")
     return EXIT_OK
@@ -328,7 +343,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     from sync.backfill import backfill, check_range, estimate
     from sync.lightspeed import LightspeedClient
 
-    store = _require_schema(settings)
+    store = _require_sql(settings, "A backfill from the command line")
     check_range(args.date_from, args.date_to)
     client = LightspeedClient(settings) if args.entity == "sales" else None
     try:
@@ -360,7 +375,7 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from sync.backfill import backfill
     from sync.reconcile import Reconciler
 
-    store = _require_schema(settings)
+    store = _require_sql(settings, "Reconciliation")
     report = Reconciler(settings, store).run(args.date)
     print_reconciliation(report)
     if args.repair and report.mismatches:
@@ -395,7 +410,7 @@ def print_reconciliation(report: Any, stream: TextIO = sys.stdout) -> None:
 def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
     from sync.retention import prune
 
-    store = _require_schema(settings)
+    store = _require_sql(settings, "Pruning")
     result = prune(store.engine, utcnow(), settings.retention_months)
     removed = ", ".join(f"{k}: {v}" for k, v in result.removed.items())
     print(f"Removed {result.total} row(s) older than {result.horizon:%Y-%m-%d} ({removed}).")
@@ -405,7 +420,7 @@ def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     from sync.alerts import AlertService, open_incidents
 
-    store = _require_schema(settings)
+    store = _require_sql(settings, "Alert evaluation")
     service = AlertService(settings, store.engine)
     if args.alerts_command == "test":
         if not settings.all_alert_urls:
