@@ -74,10 +74,9 @@ class RestBase:
     def __init__(self, url: str, key: str, *, timeout_seconds: float = 30.0) -> None:
         self.url = url.rstrip("/")
         self.secrets: tuple[str, ...] = (key,)
+        self._http = httpx.Client(timeout=timeout_seconds)
         options = ClientOptions(
-            postgrest_client_timeout=timeout_seconds,
-            auto_refresh_token=False,
-            persist_session=False,
+            httpx_client=self._http, auto_refresh_token=False, persist_session=False
         )
         with rest_errors(self.url, self.secrets):
             self.client = create_client(self.url, key, options=options)
@@ -107,4 +106,4 @@ class RestBase:
 
     def close(self) -> None:
         """Close the HTTP connections."""
-        self.rest.session.close()
+        self._http.close()

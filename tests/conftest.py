@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -121,3 +122,103 @@ def webhook() -> Iterator[Any]:
 
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+# -- Supabase: a Postgres database with Supabase's roles behind a PostgREST stand-in --------
+
+# Key-shaped strings (long, JWT-like) so that masking tests are meaningful.
+SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.c2VydmljZV9yb2xlLXRlc3Qta2V5.U2VjcmV0U2VydmljZUtleTAxMjM0"
+READER_KEY = "eyJhbGciOiJIUzI1NiJ9.ZGFzaGJvYXJkX3JlYWRlci10ZXN0.UmVhZGVyS2V5U2lnbmF0dXJlNTY3"
+ANON_KEY = "eyJhbGciOiJIUzI1NiJ9.YW5vbi10ZXN0LWtleS1wdWJsaWM.QW5vbktleVNpZ25hdHVyZTg5MDEy"
+
+
+@dataclass
+class SupabaseProject:
+    """A local stand-in for a Supabase project: REST URL, keys, and the database behind it."""
+
+    url: str
+    db_url: str
+    server: Any
+    engine: Any
+    service_key: str = SERVICE_KEY
+    reader_key: str = READER_KEY
+    anon_key: str = ANON_KEY
+
+
+@pytest.fixture
+def supabase_project(pg_url: str, postgres_server: str) -> Iterator[SupabaseProject]:
+    """Supabase roles and default grants, our migrations, and the PostgREST stand-in."""
+    from tests.support.postgrest_stand_in import PostgrestStandIn
+    from tests.support.supabase_roles import apply_supabase_defaults, ensure_cluster_roles
+
+    ensure_cluster_roles(postgres_server)
+    apply_supabase_defaults(pg_url)
+    engine = create_db_engine(pg_url)
+    migrate(engine)
+    keys = {SERVICE_KEY: "service_role", READER_KEY: "dashboard_reader", ANON_KEY: "anon"}
+    with PostgrestStandIn(pg_url, keys) as server:
+        yield SupabaseProject(url=server.url, db_url=pg_url, server=server, engine=engine)
+        violations = list(server.violations)
+    engine.dispose()
+    assert violations == [], "requests outside PostgREST's protocol"
+
+
+def open_rest_store(project: SupabaseProject) -> Any:
+    """A RestStore on the stand-in; `.engine` reaches the database behind it (for asserts)."""
+    from sync.rest_store import RestStore
+
+    store = RestStore(project.url, project.service_key, timeout_seconds=10)
+    store.engine = project.engine  # type: ignore[attr-defined]
+    return store
+
+
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("supabase-rest", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def every_backend(request) -> str:
+    """Each behavioural test using this runs on SQLite, Postgres and the Supabase REST API."""
+    return request.param
+
+
+@pytest.fixture
+def every_db_url(every_backend: str, request) -> str:
+    """The database URL of the backend (for REST: the database behind the stand-in)."""
+    if every_backend == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    if every_backend == "postgres":
+        return request.getfixturevalue("pg_url")
+    return request.getfixturevalue("supabase_project").db_url
+
+
+@pytest.fixture
+def every_store(every_backend: str, every_db_url: str, request) -> Iterator[Any]:
+    """The store of the backend, migrated, with its sync_state rows."""
+    if every_backend == "supabase-rest":
+        store = open_rest_store(request.getfixturevalue("supabase_project"))
+        store.ensure_state_rows()
+        yield store
+        store.close()
+        return
+    engine = create_db_engine(every_db_url)
+    migrate(engine)
+    sql_store = Store(engine)
+    sql_store.ensure_state_rows()
+    yield sql_store
+    engine.dispose()
+
+
+def backend_env(every_backend: str, request) -> dict[str, str]:
+    """Environment that points a child `python -m sync` at the backend."""
+    if every_backend != "supabase-rest":
+        return {}
+    project = request.getfixturevalue("supabase_project")
+    return {
+        "DATABASE_URL": "",
+        "SUPABASE_URL": project.url,
+        "SUPABASE_SERVICE_ROLE_KEY": project.service_key,
+    }

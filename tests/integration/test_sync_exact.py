@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from sync.entities import ENTITIES, STATE_ENTITIES
 from sync.runner import Runner
 from sync.schema import ENTITY_TABLES, sync_log, sync_state
 from tests.support.compare import diff_all
+
+
+@pytest.fixture
+def db_url(every_db_url):
+    """Every test here runs on SQLite, Postgres and the Supabase REST backend."""
+    return every_db_url
+
+
+@pytest.fixture
+def store(every_store):
+    return every_store
 
 
 def run(store, settings, **kwargs):

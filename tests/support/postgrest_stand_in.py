@@ -672,6 +672,7 @@ class PostgrestStandIn:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             timeout = 120
+            disable_nagle_algorithm = True  # headers and body go out in separate writes
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -1103,7 +1104,7 @@ class PostgrestStandIn:
             return self._pool.get_nowait()
         except queue.Empty:
             try:
-                conn = psycopg.connect(self.conninfo, autocommit=False)
+                conn = psycopg.connect(self.conninfo, autocommit=True)
             except BaseException:
                 self._pool_slots.release()
                 raise
@@ -1129,23 +1130,15 @@ class PostgrestStandIn:
         broken = False
         try:
             with conn.cursor() as cur:
-                if req.method in ("GET", "HEAD"):
-                    cur.execute("SET TRANSACTION READ ONLY")
                 reply = self._run(cur, req)
-            if reply.status >= 400:
-                conn.rollback()
-            else:
-                conn.commit()
+            conn.execute("ROLLBACK" if reply.status >= 400 else "COMMIT")
             return reply
-        except psycopg.Error as exc:
+        except BaseException as exc:
             broken = conn.closed or conn.broken
             if not broken:
-                conn.rollback()
-            raise self._pg_error(exc, req.role) from exc
-        except BaseException:
-            broken = conn.closed or conn.broken
-            if not broken:
-                conn.rollback()
+                conn.execute("ROLLBACK")
+            if isinstance(exc, psycopg.Error):
+                raise self._pg_error(exc, req.role) from exc
             raise
         finally:
             self._release(conn, broken)
@@ -1166,29 +1159,39 @@ class PostgrestStandIn:
         headers = [("WWW-Authenticate", "Bearer")] if status == 401 else []
         return _Fail(status, code, message, diag.message_detail, diag.message_hint, headers=headers)
 
-    def _begin(self, cur: psycopg.Cursor[Any], req: _Request) -> None:
-        """Switch to the key's role, as PostgREST does for every request."""
+    def _begin(
+        self, cur: psycopg.Cursor[Any], req: _Request, catalog: sql.Composable
+    ) -> list[tuple[Any, ...]]:
+        """Open the transaction as the key's role (as PostgREST does) and read the catalog.
+
+        One round trip: BEGIN, SET LOCAL ROLE, the request GUCs and the catalog query.
+        """
         claims = json.dumps({"role": req.role})
-        cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(req.role)))
-        cur.execute(
-            sql.SQL(
-                "SELECT set_config('request.jwt.claims', {}, true),"
-                " set_config('request.method', {}, true),"
-                " set_config('request.path', {}, true),"
-                " set_config('search_path', {}, true)"
-            ).format(
-                _lit(claims),
-                _lit(req.method),
-                _lit(f"/{'rpc/' if req.kind == 'rpc' else ''}{req.name}"),
-                sql.Literal(sql.Identifier(self.schema).as_string(cur.connection)),
-            )
+        prelude = sql.SQL(
+            "BEGIN{read_only}; SET LOCAL ROLE {role};"
+            " SELECT set_config('request.jwt.claims', {claims}, true),"
+            " set_config('request.method', {method}, true),"
+            " set_config('request.path', {path}, true),"
+            " set_config('search_path', {search_path}, true);"
+            " {catalog}"
+        ).format(
+            read_only=sql.SQL(" READ ONLY" if req.method in ("GET", "HEAD") else ""),
+            role=sql.Identifier(req.role),
+            claims=_lit(claims),
+            method=_lit(req.method),
+            path=_lit(f"/{'rpc/' if req.kind == 'rpc' else ''}{req.name}"),
+            search_path=sql.Literal(sql.Identifier(self.schema).as_string(cur.connection)),
+            catalog=catalog,
         )
+        cur.execute(prelude)
+        while cur.nextset():
+            pass
+        return cur.fetchall()
 
     def _run(self, cur: psycopg.Cursor[Any], req: _Request) -> _Reply:
         if req.kind == "rpc":
             return self._call(cur, req)
-        table = self._table(cur, req.name)
-        self._begin(cur, req)
+        table = self._table(cur, req)
         if req.method in ("GET", "HEAD"):
             return self._read(cur, req)
         if req.method == "POST":
@@ -1197,8 +1200,8 @@ class PostgrestStandIn:
             return self._update(cur, req, table)
         return self._delete(cur, req, table)
 
-    def _table(self, cur: psycopg.Cursor[Any], name: str) -> _Table:
-        rows = cur.execute(
+    def _table(self, cur: psycopg.Cursor[Any], req: _Request) -> _Table:
+        catalog = sql.SQL(
             "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid),"
             " coalesce(a.attnum = ANY(i.indkey), false)"
             " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -1206,16 +1209,16 @@ class PostgrestStandIn:
             "  AND NOT a.attisdropped"
             " LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
             " LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
-            " WHERE n.nspname = %s AND c.relname = %s"
+            " WHERE n.nspname = {} AND c.relname = {}"
             "  AND c.relkind IN ('r', 'v', 'm', 'f', 'p')"
-            " ORDER BY a.attnum",
-            (self.schema, name),
-        ).fetchall()
+            " ORDER BY a.attnum"
+        ).format(_lit(self.schema), _lit(req.name))
+        rows = self._begin(cur, req, catalog)
         if not rows:
             raise _Fail(
                 404,
                 "PGRST205",
-                f"Could not find the table '{self.schema}.{name}' in the schema cache",
+                f"Could not find the table '{self.schema}.{req.name}' in the schema cache",
             )
         return _Table(
             [r[0] for r in rows],
@@ -1439,20 +1442,21 @@ class PostgrestStandIn:
 
     # ----------------------------------------------------------------- rpc
 
-    def _functions(self, cur: psycopg.Cursor[Any], name: str) -> list[_Function]:
-        rows = cur.execute(
+    def _functions(self, cur: psycopg.Cursor[Any], req: _Request) -> list[_Function]:
+        name = req.name
+        catalog = sql.SQL(
             "SELECT p.proretset, p.prorettype = 'void'::regtype,"
             " (t.typtype = 'c' OR p.prorettype = 'record'::regtype),"
             " p.pronargs, p.pronargdefaults,"
-            " coalesce(p.proargnames, '{}'::text[]),"
-            " coalesce(p.proargmodes::text[], '{}'::text[]),"
+            " coalesce(p.proargnames, '{{}}'::text[]),"
+            " coalesce(p.proargmodes::text[], '{{}}'::text[]),"
             " ARRAY(SELECT format_type(u.x, NULL)"
             "       FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY u(x, o) ORDER BY u.o)"
             " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
             " JOIN pg_type t ON t.oid = p.prorettype"
-            " WHERE n.nspname = %s AND p.proname = %s AND p.prokind = 'f'",
-            (self.schema, name),
-        ).fetchall()
+            " WHERE n.nspname = {} AND p.proname = {} AND p.prokind = 'f'"
+        ).format(_lit(self.schema), _lit(name))
+        rows = self._begin(cur, req, catalog)
         functions = []
         for retset, void, composite, nargs, ndefaults, names, modes, types in rows:
             if modes:
@@ -1502,7 +1506,7 @@ class PostgrestStandIn:
         )
 
     def _call(self, cur: psycopg.Cursor[Any], req: _Request) -> _Reply:
-        functions = self._functions(cur, req.name)
+        functions = self._functions(cur, req)
         if req.method in ("GET", "HEAD"):
             all_names = {n for fn in functions for n in fn.arg_names}
             args = {k: v for k, v in req.raw_filters if k in all_names}
@@ -1537,7 +1541,6 @@ class PostgrestStandIn:
         else:
             call = sql.SQL("{}()").format(fn_sql)
             source = sql.SQL("")
-        self._begin(cur, req)
         is_set_of_rows = fn.composite
         if not is_set_of_rows and (req.filters or req.order or req.select is not None):
             raise _unsupported("filters/order/select on a function returning a scalar")
