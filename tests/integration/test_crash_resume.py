@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sync.schema import ENTITY_TABLES, sync_log
-from tests.conftest import SIM_TOKEN
+from tests.conftest import SIM_TOKEN, backend_env
 from tests.support.compare import diff_all
 from tests.support.processes import sync_env
 
@@ -33,6 +33,17 @@ def pages_since(store, log_id: int) -> int:
 
 
 @pytest.fixture
+def db_url(every_db_url):
+    """Runs on SQLite, Postgres and the Supabase REST backend."""
+    return every_db_url
+
+
+@pytest.fixture
+def store(every_store):
+    return every_store
+
+
+@pytest.fixture
 def small_simulator():
     """The small scale (2,000 sales): a run lasts a few seconds, long enough to be killed."""
     from sync.simulator import SimulatorConfig, SimulatorServer
@@ -41,9 +52,18 @@ def small_simulator():
         yield sim
 
 
-def test_kill_9_at_random_moments_then_rerun_is_exact(store, small_simulator, db_url, tmp_path):
+def test_kill_9_at_random_moments_then_rerun_is_exact(
+    store, small_simulator, db_url, tmp_path, every_backend, request
+):
     simulator = small_simulator
-    env = sync_env(db_url, simulator.api_url, tmp_path / "logs", SIM_TOKEN, SYNC_PAGE_SIZE="20")
+    env = sync_env(
+        db_url,
+        simulator.api_url,
+        tmp_path / "logs",
+        SIM_TOKEN,
+        SYNC_PAGE_SIZE="20",
+        **backend_env(every_backend, request),
+    )
     rng = random.Random(20261123)
     killed = 0
     for trial in range(TRIALS):

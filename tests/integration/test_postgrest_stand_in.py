@@ -445,3 +445,27 @@ def test_unknown_column_is_postgres_error(service: Client) -> None:
     with pytest.raises(APIError) as caught:
         service.table("no_such_table").select("*").execute()
     assert caught.value.code == "PGRST205"
+
+
+def test_rpc_read_only_calls_counts_and_max_affected(
+    service: Client, stand_in: PostgrestStandIn, database: str
+) -> None:
+    got = service.rpc("cheap_items", {"max_price": 11}, get=True).eq("active", True).execute()
+    assert sorted(skus(got.data)) == ["A1", "B1"]
+    assert stand_in.requests[-1].method == "GET"
+    head = service.rpc("cheap_items", {"max_price": 11}, head=True, count="exact").execute()
+    assert head.count == 3
+    created = (
+        service.table("events")
+        .insert([{"kind": "c1"}, {"kind": "c2"}], count="exact", returning="minimal")
+        .execute()
+    )
+    assert created.count == 2
+    deleted = service.table("events").delete().like("kind", "c*").max_affected(1)
+    with pytest.raises(APIError) as caught:
+        deleted.execute()
+    assert caught.value.code == "PGRST124"
+    assert sql_rows(database, "SELECT count(*) FROM events WHERE kind LIKE 'c_'") == [(2,)]
+    updated = service.table("events").update({"qty": 9}, count="exact").like("kind", "c*").execute()
+    assert updated.count == 2
+    assert stand_in.requests[-1].headers["prefer"] == "return=representation,count=exact"

@@ -13,6 +13,7 @@ from sync.db import create_db_engine, migrate
 from sync.entities import PRODUCTS, SALES, map_page
 from sync.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.store import Outcome, RunInfo, Store
+from tests.conftest import open_rest_store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -61,12 +62,20 @@ def lines_of(store: Store, sale_id: str) -> dict[str, Decimal]:
         ("sqlite", "values"),
         pytest.param(("postgres", "copy"), marks=pytest.mark.postgres),
         pytest.param(("postgres", "values"), marks=pytest.mark.postgres),
+        pytest.param(("supabase-rest", "rpc"), marks=pytest.mark.postgres),
     ],
-    ids=["sqlite", "postgres-copy", "postgres-values"],
+    ids=["sqlite", "postgres-copy", "postgres-values", "supabase-rest"],
 )
 def any_store(request):
-    """SQLite, and Postgres with each bulk path (COPY staging and multi-row VALUES)."""
+    """SQLite, Postgres with each bulk path (COPY staging and multi-row VALUES), and the
+    Supabase REST backend (one RPC per page)."""
     backend, method = request.param
+    if backend == "supabase-rest":
+        store = open_rest_store(request.getfixturevalue("supabase_project"))
+        store.ensure_state_rows()
+        yield store
+        store.close()
+        return
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     engine = create_db_engine(url)
     migrate(engine)

@@ -921,8 +921,9 @@ class PostgrestStandIn:
                     "Invalid preferences given with handling=strict",
                     f"Invalid preferences: {invalid}",
                 )
-        if prefs.tx == "rollback":
-            raise _violation("Prefer tx=rollback is ignored by Supabase (db-tx-end=commit)")
+        if prefs.tx is not None:  # Supabase runs db-tx-end=commit: tx= is not applied
+            self._add_violation(f"{method} {path}: Prefer tx={prefs.tx} is ignored by Supabase")
+            prefs.tx = None
         single, strip_nulls = _negotiate_accept(headers.get("accept"))
         req = _Request(
             method,
@@ -1152,6 +1153,8 @@ class PostgrestStandIn:
             status = _PG_STATUS_EXACT[code]
         elif code == "42501":
             status = 401 if role == "anon" else 403
+        elif code.startswith("PT") and code[2:].isdigit():  # RAISE ... USING ERRCODE 'PTxxx'
+            status = int(code[2:])
         elif code == "21000":
             status = 400 if message.endswith("requires a WHERE clause") else 500
         else:

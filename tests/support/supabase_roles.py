@@ -8,6 +8,8 @@ by default. Our migrations must be safe under exactly those defaults.
 
 from __future__ import annotations
 
+import contextlib
+
 import psycopg
 
 SUPABASE_ROLES = {
@@ -30,10 +32,8 @@ def ensure_cluster_roles(admin_url: str) -> None:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             if exists:
                 continue
-            try:
+            with contextlib.suppress(psycopg.errors.DuplicateObject):  # a concurrent run
                 conn.execute(f"CREATE ROLE {role} {options}")
-            except psycopg.errors.DuplicateObject:
-                pass  # created by a concurrent test run
         for role in API_ROLES:
             conn.execute(f"GRANT {role} TO authenticator")
 
@@ -44,4 +44,6 @@ def apply_supabase_defaults(database_url: str) -> None:
         roles = ", ".join(API_ROLES)
         conn.execute(f"GRANT USAGE ON SCHEMA public TO {roles}")
         for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
-            conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON {kind} TO {roles}")
+            conn.execute(
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON {kind} TO {roles}"
+            )
