@@ -275,11 +275,14 @@ def test_insert_single_and_array(service: Client, database: str) -> None:
     assert caught.value.code == "PGRST204"
 
 
-def test_upsert_merge_and_ignore(service: Client, database: str) -> None:
+def test_upsert_merge_and_ignore(
+    service: Client, database: str, stand_in: PostgrestStandIn
+) -> None:
     events = service.table("events")
     events.insert({"kind": "sync", "qty": 1}).execute()
     merged = events.upsert({"kind": "sync", "qty": 5}, on_conflict="kind").execute()
     assert merged.data[0]["qty"] == 5
+    assert stand_in.requests[-1].status == 200  # PostgREST: merged, nothing inserted
     events.upsert(
         [{"kind": "sync", "qty": 7}, {"kind": "alert", "qty": 2}],
         on_conflict="kind",

@@ -1307,26 +1307,47 @@ class PostgrestStandIn:
                     f"Could not find the '{name}' column of '{req.name}' in the schema cache",
                 )
 
-    def _returning(self, req: _Request) -> sql.Composable:
+    def _returning(self, req: _Request, *, inserted: bool = False) -> sql.Composable:
         if req.prefs.ret != "representation":
             return sql.SQL(" RETURNING 1 AS pgrst_one")
-        return sql.SQL(" RETURNING {}").format(self._select_list(req, req.name))
+        flag = sql.SQL("")
+        if inserted:  # xmax = 0 tells an inserted row from one updated by ON CONFLICT
+            flag = sql.SQL(", ({}.xmax = 0) AS pgrst_inserted").format(sql.Identifier(req.name))
+        return sql.SQL(" RETURNING {}{}").format(self._select_list(req, req.name), flag)
 
     def _mutation_result(
-        self, cur: psycopg.Cursor[Any], req: _Request, table: _Table, statement: sql.Composable
-    ) -> tuple[int, str | None]:
+        self,
+        cur: psycopg.Cursor[Any],
+        req: _Request,
+        table: _Table,
+        statement: sql.Composable,
+        *,
+        inserted: bool = False,
+    ) -> tuple[int, str | None, int | None]:
+        """(affected rows, JSON body or None, inserted rows when asked and known)."""
         if req.prefs.ret == "representation":
             cols = req.select if req.select is not None else table.columns
             outer = sql.SQL(", ").join(sql.Identifier("pgrst_source", c) for c in cols)
             query = sql.SQL(
                 "WITH pgrst_source AS ({stmt}) SELECT (SELECT pg_catalog.count(*) FROM"
-                " pgrst_source), {agg} FROM (SELECT {outer} FROM pgrst_source) _postgrest_t"
-            ).format(stmt=statement, agg=_agg_sql(req), outer=outer)
+                " pgrst_source), {agg}{inserted} FROM (SELECT {outer} FROM pgrst_source)"
+                " _postgrest_t"
+            ).format(
+                stmt=statement,
+                agg=_agg_sql(req),
+                inserted=sql.SQL(
+                    ", (SELECT pg_catalog.count(*) FROM pgrst_source WHERE pgrst_inserted)"
+                    if inserted
+                    else ", NULL"
+                ),
+                outer=outer,
+            )
         else:
             query = sql.SQL(
-                "WITH pgrst_source AS ({stmt}) SELECT pg_catalog.count(*), NULL FROM pgrst_source"
+                "WITH pgrst_source AS ({stmt})"
+                " SELECT pg_catalog.count(*), NULL, NULL FROM pgrst_source"
             ).format(stmt=statement)
-        affected, body = cur.execute(query).fetchone() or (0, None)
+        affected, body, n_inserted = cur.execute(query).fetchone() or (0, None, None)
         if req.single and affected != 1:
             raise self._singular_error(affected)
         max_affected = req.prefs.max_affected
@@ -1337,7 +1358,7 @@ class PostgrestStandIn:
                 "Query result exceeds max-affected preference constraint",
                 f"The query affects {affected} rows",
             )
-        return affected, body
+        return affected, body, n_inserted
 
     def _insert(self, cur: psycopg.Cursor[Any], req: _Request, table: _Table) -> _Reply:
         rows = req.body if isinstance(req.body, list) else [req.body]
@@ -1358,6 +1379,7 @@ class PostgrestStandIn:
             ).format(build=build, payload=payload)
         conflict = sql.SQL("")
         target = req.on_conflict or table.pk
+        merge = bool(target) and req.prefs.resolution == "merge-duplicates" and bool(cols)
         if req.prefs.resolution and target:
             target_sql = sql.SQL(", ").join(sql.Identifier(c) for c in target)
             if req.prefs.resolution == "ignore-duplicates" or not cols:
@@ -1378,12 +1400,15 @@ class PostgrestStandIn:
             body_cols=body_cols,
             payload=payload,
             conflict=conflict,
-            ret=self._returning(req),
+            ret=self._returning(req, inserted=merge),
         )
+        n_inserted: int | None = None
         if not rows:
             affected, body = 0, "[]"
         else:
-            affected, body = self._mutation_result(cur, req, table, statement)
+            affected, body, n_inserted = self._mutation_result(
+                cur, req, table, statement, inserted=merge
+            )
         headers = [_content_range(1, 0, affected if req.prefs.count else None)]
         applied = ["missing", "ret", "count", "handling"]
         if req.prefs.resolution and target:
@@ -1391,7 +1416,8 @@ class PostgrestStandIn:
         headers += req.prefs.applied(*applied)
         if req.prefs.ret == "representation":
             headers += self._content_headers(req)
-            return _Reply(201, (body or "[]").encode(), headers)
+            status = 200 if merge and n_inserted == 0 else 201  # PostgREST: nothing inserted
+            return _Reply(status, (body or "[]").encode(), headers)
         return _Reply(201, b"", headers)
 
     def _require_filters(self, req: _Request, verb: str) -> None:
@@ -1418,7 +1444,7 @@ class PostgrestStandIn:
                 where=_where_sql(req.filters, req.name),
                 ret=self._returning(req),
             )
-            affected, body = self._mutation_result(cur, req, table, statement)
+            affected, body, _ = self._mutation_result(cur, req, table, statement)
         else:
             affected, body = 0, "[]"
         headers = [_content_range(0, affected - 1, affected if req.prefs.count else None)]
@@ -1435,7 +1461,7 @@ class PostgrestStandIn:
             where=_where_sql(req.filters, req.name),
             ret=self._returning(req),
         )
-        affected, body = self._mutation_result(cur, req, table, statement)
+        affected, body, _ = self._mutation_result(cur, req, table, statement)
         headers = [_content_range(1, 0, affected if req.prefs.count else None)]
         headers += req.prefs.applied("ret", "count", "handling", "max_affected")
         if req.prefs.ret == "representation":
