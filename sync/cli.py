@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from sync.backend import SyncStore, open_store, uses_supabase_rest
 from sync.config import Settings, load_settings
-from sync.db import create_db_engine, migrate, safe_url, schema_version
+from sync.db import create_db_engine, migrate, safe_url, schema_version, supabase_setup_sql
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
@@ -51,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
+    migrate_cmd = sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
+    migrate_cmd.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the setup script for the Supabase SQL editor instead of running it",
+    )
     run = sub.add_parser("run", help="sync now")
     run.add_argument(
         "--entity", action="append", choices=sorted(ENTITY_BY_NAME), help="only this entity"
@@ -129,7 +134,10 @@ def print_error(exc: SyncError, stream: TextIO = sys.stderr) -> None:
     print(f"  what to do: {exc.recovery}", file=stream)
 
 
-def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.sql:
+        print(supabase_setup_sql(), end="")
+        return EXIT_OK
     if uses_supabase_rest(settings):
         raise SyncError(
             ErrorKind.CONFIG,
