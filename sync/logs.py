@@ -34,7 +34,7 @@ def setup_logging(
     console = logging.StreamHandler()
     console.setFormatter(RedactingFormatter("%(levelname)s %(message)s", secrets))
     root.addHandler(console)
-    for noisy in ("urllib3", "sqlalchemy"):
+    for noisy in ("urllib3", "sqlalchemy", "httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # apprise reports every send at INFO; its debug lines (URLs masked) help with -v.
     logging.getLogger("apprise").setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -1,0 +1,129 @@
+"""The command line on the Supabase REST backend: selection, sentences, masked keys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from postgrest.exceptions import APIError
+
+from sync.errors import SyncError
+from sync.rest_base import rest_error
+from sync.rest_store import RestStore
+from tests.conftest import SERVICE_KEY, SIM_TOKEN
+from tests.support.processes import sync_env
+
+pytestmark = pytest.mark.postgres
+
+WRONG_KEY = "eyJhbGciOiJIUzI1NiJ9.d3Jvbmcta2V5LWZvci10ZXN0cw.V3JvbmdLZXlTaWduYXR1cmUxMjM0NTY"
+
+
+def sync_cli(
+    args: list[str], project, api_url: str, tmp_path: Path, **extra: str
+) -> subprocess.CompletedProcess:
+    backend = {
+        "DATABASE_URL": "",
+        "SUPABASE_URL": project.url,
+        "SUPABASE_SERVICE_ROLE_KEY": project.service_key,
+    }
+    env = sync_env("", api_url, tmp_path / "logs", SIM_TOKEN, **{**backend, **extra})
+    return subprocess.run(
+        [sys.executable, "-m", "sync", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def everything_written(result: subprocess.CompletedProcess, tmp_path: Path) -> str:
+    logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*") if p.is_file())
+    return result.stdout + result.stderr + logs
+
+
+def test_run_status_and_request_work_over_rest_without_a_database_url(
+    supabase_project, simulator, tmp_path
+):
+    ran = sync_cli(["-v", "run"], supabase_project, simulator.api_url, tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "success" in ran.stdout
+    status = sync_cli(["status", "--json"], supabase_project, simulator.api_url, tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert '"records_total"' in status.stdout and '"success"' in status.stdout
+    queued = sync_cli(
+        ["request", "--entity", "sales"], supabase_project, simulator.api_url, tmp_path
+    )
+    assert queued.returncode == 0 and "Queued request #" in queued.stdout
+    for result in (ran, status, queued):
+        assert SERVICE_KEY not in everything_written(result, tmp_path)
+    assert supabase_project.server.count(path_prefix="/rest/v1/rpc/sync_apply_page") > 0
+
+
+def test_a_wrong_key_gets_one_sentence_and_is_never_shown(supabase_project, simulator, tmp_path):
+    result = sync_cli(
+        ["-v", "run"],
+        supabase_project,
+        simulator.api_url,
+        tmp_path,
+        SUPABASE_SERVICE_ROLE_KEY=WRONG_KEY,
+    )
+    assert result.returncode == 1
+    assert "SUPABASE_SERVICE_ROLE_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert WRONG_KEY not in everything_written(result, tmp_path)
+
+
+def test_commands_that_need_sql_say_so(supabase_project, simulator, tmp_path):
+    for args, needle in (
+        (["migrate"], "sql/supabase/setup.sql"),
+        (["reconcile"], "direct database connection"),
+        (["prune"], "direct database connection"),
+        (["alerts", "check"], "direct database connection"),
+    ):
+        result = sync_cli(args, supabase_project, simulator.api_url, tmp_path)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unmigrated_project_and_a_missing_key_get_one_sentence(
+    pg_url, postgres_server, simulator, tmp_path
+):
+    from tests.support.postgrest_stand_in import PostgrestStandIn
+
+    with PostgrestStandIn(pg_url, {SERVICE_KEY: "postgres"}) as server:
+        project = type("Project", (), {"url": server.url, "service_key": SERVICE_KEY})
+        result = sync_cli(["run"], project, simulator.api_url, tmp_path)
+    assert result.returncode == 2
+    assert "has not been migrated" in result.stderr and "setup.sql" in result.stderr
+    missing = sync_cli(["run"], project, simulator.api_url, tmp_path, SUPABASE_SERVICE_ROLE_KEY="")
+    assert missing.returncode == 2
+    assert "SUPABASE_SERVICE_ROLE_KEY" in missing.stderr
+
+
+def test_rest_failures_are_database_errors_with_the_key_masked(supabase_project):
+    store = RestStore(supabase_project.url, supabase_project.service_key, timeout_seconds=5)
+    try:
+        supabase_project.server.fail_requests(1, status=503)
+        with pytest.raises(SyncError) as failed:
+            store.record_reject("run", "sales", "test", {}, datetime.now(UTC))
+        assert failed.value.kind.value == "DATABASE"
+        assert "Supabase REST API" in failed.value.message
+    finally:
+        store.close()
+    echoed = rest_error(
+        APIError({"message": f"JWT {SERVICE_KEY} is invalid", "code": "PGRST301"}),
+        "https://example.supabase.co",
+        [SERVICE_KEY],
+    )
+    assert SERVICE_KEY not in echoed.message + echoed.recovery
+    assert "SUPABASE_SERVICE_ROLE_KEY" in echoed.recovery
+    unreachable = RestStore("http://127.0.0.1:9", SERVICE_KEY, timeout_seconds=2)
+    with pytest.raises(SyncError) as down:
+        unreachable.cursor("sales")
+    assert "Could not reach the Supabase REST API" in down.value.message
+    assert SERVICE_KEY not in down.value.details()
