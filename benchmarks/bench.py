@@ -3,7 +3,11 @@
 Runs the simulator in its own process and every measured pass as a child process, so
 peak RSS (ru_maxrss of the child) is the sync's own. Prints a table and writes JSON to
 benchmarks/results/. Usage: python benchmarks/bench.py [--scales small,medium]
-[--backends sqlite,postgres] [--crash-trials N]
+[--backends sqlite,postgres,supabase-rest] [--crash-trials N]
+
+`supabase-rest` syncs through the Supabase REST API: a fresh Postgres database prepared
+like a Supabase project, served by the PostgREST stand-in in its own process
+(`bench.py --serve-stand-in DB_URL KEY`), which also counts the REST requests.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,12 +39,16 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from sync.db import create_db_engine  # noqa: E402
+from sync.db import create_db_engine, migrate  # noqa: E402
 from sync.schema import sync_log  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TOKEN = "bench-token"
 RESULTS = REPO / "benchmarks" / "results"
+REST = "supabase-rest"
+# Shaped like a Supabase key (supabase-py checks the shape); the stand-in maps it to
+# service_role.
+SERVICE_KEY = "eyJhbGciOiJIUzI1NiJ9.YmVuY2gtc2VydmljZS1yb2xl.QmVuY2hTZXJ2aWNlS2V5MDEyMzQ1"
 
 
 def start_simulator(scale: str, seed: int = 42) -> tuple[subprocess.Popen[str], str]:
@@ -103,6 +115,165 @@ def new_database(backend: str, workdir: Path) -> tuple[str, Any]:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
 
 
+class _RequestTally(list):
+    """Stands in for PostgrestStandIn.requests: counts requests instead of keeping them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_path: Counter[str] = Counter()
+
+    def append(self, record: Any) -> None:
+        self.by_path[record.path] += 1
+
+
+def serve_stand_in(db_url: str, key: str) -> int:
+    """Launcher mode: serve the stand-in on `db_url`, print its URL, then answer stats.
+
+    Each line read on stdin is answered by one JSON line (requests so far, per path, and
+    protocol violations); end of stdin stops the server.
+    """
+    from tests.support.postgrest_stand_in import PostgrestStandIn
+
+    with PostgrestStandIn(db_url, {key: "service_role"}) as server:
+        tally = _RequestTally()
+        server.requests = tally  # before any request arrives: the URL is not out yet
+        print(server.url, flush=True)
+        for _ in sys.stdin:
+            with server._lock:
+                stats = {
+                    "requests": sum(tally.by_path.values()),
+                    "by_path": dict(tally.by_path),
+                    "violations": list(server.violations),
+                }
+            print(json.dumps(stats), flush=True)
+    return 0
+
+
+class StandInProcess:
+    """The PostgREST stand-in running in its own process (its CPU is not the sync's)."""
+
+    def __init__(self, db_url: str, key: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve-stand-in", db_url, key],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.process.kill()
+            raise RuntimeError(f"stand-in did not start: {self.url!r}")
+
+    def stats(self) -> dict[str, Any]:
+        """Requests served so far and protocol violations."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("stats\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        """Stop the server (end of its stdin) and wait for it."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Target:
+    """Where a child sync writes: its environment, the SQL database behind it, the stand-in."""
+
+    env: dict[str, str]
+    db_url: str
+    stand_in: StandInProcess | None = None
+
+    def rest_requests(self) -> int | None:
+        """REST requests the stand-in has served so far (None for SQL backends)."""
+        return self.stand_in.stats()["requests"] if self.stand_in else None
+
+
+@contextmanager
+def backend_target(
+    backend: str, api_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Target]:
+    """A fresh, migrated database for `backend` and the env pointing `python -m sync` at it.
+
+    For supabase-rest: a Postgres database with Supabase's roles and default grants, our
+    migrations, and the stand-in serving it; on exit the stand-in must report no
+    protocol violations.
+    """
+    db_url, drop = new_database("postgres" if backend == REST else backend, workdir)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "LIGHTSPEED_BASE_URL": api_url,
+        "LIGHTSPEED_TOKEN": TOKEN,
+        "LOG_DIR": str(workdir / "logs"),
+        **(extra_env or {}),
+    }
+    stand_in: StandInProcess | None = None
+    try:
+        if backend == REST:
+            from tests.support.supabase_roles import apply_supabase_defaults, ensure_cluster_roles
+
+            ensure_cluster_roles(PG_ADMIN)
+            apply_supabase_defaults(db_url)
+            engine = create_db_engine(db_url)
+            migrate(engine)
+            engine.dispose()
+            stand_in = StandInProcess(db_url, SERVICE_KEY)
+            env.update(
+                {
+                    "DATABASE_URL": "",
+                    "SUPABASE_URL": stand_in.url,
+                    "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
+                }
+            )
+        else:
+            subprocess.run(
+                [sys.executable, "-m", "sync", "migrate"],
+                cwd=REPO,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        target = Target(env, db_url, stand_in)
+        yield target
+        if stand_in is not None:
+            violations = stand_in.stats()["violations"]
+            if violations:
+                raise RuntimeError(f"requests outside PostgREST's protocol: {violations[:5]}")
+    finally:
+        if stand_in is not None:
+            stand_in.close()
+        drop()
+
+
+def compare_with_source(api_url: str, db_url: str, env: dict[str, str]) -> dict[str, Any]:
+    """passes.py compare: is the database an exact copy of the simulator's data?"""
+    check = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "passes.py"),
+            "compare",
+            "--sim-url",
+            api_url.rsplit("/api/2.0", 1)[0],
+            "--db-url",
+            db_url,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return {"exact": check.returncode == 0, "differences": check.stdout.strip()[:500]}
+
+
 def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
     engine = create_db_engine(db_url)
     with engine.connect() as conn:
@@ -117,25 +288,21 @@ def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
 
 
 def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict[str, Any]:
-    db_url, drop = new_database(backend, workdir)
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "LIGHTSPEED_BASE_URL": api_url,
-        "LIGHTSPEED_TOKEN": TOKEN,
-        "LOG_DIR": str(workdir / "logs"),
-    }
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "sync", "migrate"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    """Full import, exact-copy check and no-change run on a fresh database of `backend`."""
+    with backend_target(backend, api_url, workdir) as target:
+        env, db_url = target.env, target.db_url
+        rest_before = target.rest_requests()
         full = timed_child([sys.executable, "-m", "sync", "run"], env)
+        rest_full = target.rest_requests()
         stats = run_stats(db_url, 0)
+        check = compare_with_source(api_url, db_url, env)
+        if not check["exact"]:
+            print(
+                f"[{scale}/{backend}] NOT an exact copy:\n{check['differences']}", file=sys.stderr
+            )
+        rest_mid = target.rest_requests()
         again = timed_child([sys.executable, "-m", "sync", "run"], env)
+        rest_again = target.rest_requests()
         nochange = run_stats(db_url, stats["last_id"])
         # The no-change figure that matters is the sync itself, not interpreter start-up:
         # read it from sync_log's durations.
@@ -150,7 +317,9 @@ def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict
         # SQLite returns text for aggregates of timestamps; parse both the same way.
         nochange_seconds = (_as_time(last) - _as_time(first)).total_seconds()
         load = {}
-        for method in ["copy", "values"] if backend == "postgres" else ["values"]:
+        # Load-only writes pages through the SQL store; there is no REST equivalent.
+        methods = {"postgres": ["copy", "values"], "sqlite": ["values"]}.get(backend, [])
+        for method in methods:
             load_db, load_drop = new_database(backend, workdir)
             try:
                 load[method] = timed_child(
@@ -172,22 +341,28 @@ def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict
                 load[method]["seconds"] = _reported_seconds(load[method])
             finally:
                 load_drop()
-        return {
-            "backend": backend,
-            "scale": scale,
-            "full_seconds": full["seconds"],
-            "full_exit": full["exit"],
-            "records": stats["records"],
-            "records_per_s": stats["records"] / full["seconds"],
-            "peak_rss_mb": full["peak_rss_mb"],
-            "full_api_calls": stats["api_calls"],
-            "nochange_process_seconds": again["seconds"],
-            "nochange_sync_seconds": nochange_seconds,
-            "nochange_api_calls": nochange["api_calls"],
-            "load_only_seconds": {k: v["seconds"] for k, v in load.items()},
-        }
-    finally:
-        drop()
+    return {
+        "backend": backend,
+        "scale": scale,
+        "full_seconds": full["seconds"],
+        "full_exit": full["exit"],
+        "records": stats["records"],
+        "records_per_s": stats["records"] / full["seconds"],
+        "peak_rss_mb": full["peak_rss_mb"],
+        "full_api_calls": stats["api_calls"],
+        "full_rest_requests": _delta(rest_before, rest_full),
+        "exact_copy": check["exact"],
+        "differences": check["differences"],
+        "nochange_process_seconds": again["seconds"],
+        "nochange_sync_seconds": nochange_seconds,
+        "nochange_api_calls": nochange["api_calls"],
+        "nochange_rest_requests": _delta(rest_mid, rest_again),
+        "load_only_seconds": {k: v["seconds"] for k, v in load.items()},
+    }
+
+
+def _delta(before: int | None, after: int | None) -> int | None:
+    return None if before is None or after is None else after - before
 
 
 def _as_time(value: Any) -> datetime:
@@ -202,27 +377,12 @@ def _reported_seconds(result: dict[str, Any]) -> float:
     return float(match.group(1)) if match else result["seconds"]
 
 
-def crash_trials(backend: str, api_url: str, sim_url: str, trials: int, workdir: Path) -> dict:
+def crash_trials(backend: str, api_url: str, trials: int, workdir: Path) -> dict:
     """kill -9 the sync at random moments, rerun, compare with the source."""
-    db_url, drop = new_database(backend, workdir)
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "LIGHTSPEED_BASE_URL": api_url,
-        "LIGHTSPEED_TOKEN": TOKEN,
-        "LOG_DIR": str(workdir / "logs"),
-        "SYNC_PAGE_SIZE": "200",
-    }
     rng = random.Random(7)
     killed = 0
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "sync", "migrate"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    with backend_target(backend, api_url, workdir, {"SYNC_PAGE_SIZE": "200"}) as target:
+        env = target.env
         for _ in range(trials):
             process = subprocess.Popen(
                 [sys.executable, "-m", "sync", "run", "--full"],
@@ -239,59 +399,52 @@ def crash_trials(backend: str, api_url: str, sim_url: str, trials: int, workdir:
         final = subprocess.run(
             [sys.executable, "-m", "sync", "run"], cwd=REPO, env=env, capture_output=True, text=True
         )
-        check = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "benchmarks" / "passes.py"),
-                "compare",
-                "--sim-url",
-                sim_url,
-                "--db-url",
-                db_url,
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        return {
-            "backend": backend,
-            "trials": trials,
-            "killed": killed,
-            "final_exit": final.returncode,
-            "exact": check.returncode == 0,
-            "differences": check.stdout.strip()[:500],
-        }
-    finally:
-        drop()
+        check = compare_with_source(api_url, target.db_url, env)
+    return {
+        "backend": backend,
+        "trials": trials,
+        "killed": killed,
+        "final_exit": final.returncode,
+        **check,
+    }
+
+
+def _cell(value: Any, width: int, fmt: str = "") -> str:
+    """`value` formatted right-aligned, or an em dash when it does not apply."""
+    return f"{'—' if value is None else format(value, fmt):>{width}}"
 
 
 def print_table(rows: list[dict[str, Any]], passes: dict[str, dict[str, Any]]) -> None:
+    """The results table; "—" where a pass does not apply to the backend."""
     header = (
-        f"{'backend':<9} {'scale':<7} {'records':>9} {'full s':>8} {'rec/s':>8} "
-        f"{'RSS MB':>7} {'fetch s':>8} {'load s':>14} {'ratio':>6} {'no-chg s':>9} "
-        f"{'calls':>5}"
+        f"{'backend':<13} {'scale':<7} {'records':>9} {'full s':>8} {'rec/s':>8} "
+        f"{'RSS MB':>7} {'fetch s':>8} {'load s':>14} {'ratio':>6} {'LS calls':>8} "
+        f"{'REST req':>8} {'exact':>5} {'no-chg s':>9} {'calls':>5} {'REST':>5}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         fetch = passes[r["scale"]]["seconds"]
         loads = r["load_only_seconds"]
-        best_load = min(loads.values())
-        ratio = r["full_seconds"] / max(fetch, best_load)
-        load_text = "/".join(f"{v:.1f}" for v in loads.values())
-        nochange = r["nochange_sync_seconds"]
-        print(
-            f"{r['backend']:<9} {r['scale']:<7} {r['records']:>9,} {r['full_seconds']:>8.1f} "
-            f"{r['records_per_s']:>8,.0f} {r['peak_rss_mb']:>7.0f} {fetch:>8.1f} "
-            f"{load_text:>14} {ratio:>6.2f} "
-            f"{(nochange if nochange is not None else float('nan')):>9.3f} "
-            f"{r['nochange_api_calls']:>5}"
-        )
+        ratio = r["full_seconds"] / max(fetch, min(loads.values())) if loads else None
+        load_text = "/".join(f"{v:.1f}" for v in loads.values()) or None
         r["ratio_full_to_max_pass"] = ratio
+        print(
+            f"{r['backend']:<13} {r['scale']:<7} {r['records']:>9,} {r['full_seconds']:>8.1f} "
+            f"{r['records_per_s']:>8,.0f} {r['peak_rss_mb']:>7.0f} {fetch:>8.1f} "
+            f"{_cell(load_text, 14)} {_cell(ratio, 6, '.2f')} "
+            f"{r['full_api_calls']:>8,} {_cell(r['full_rest_requests'], 8, ',')} "
+            f"{'yes' if r['exact_copy'] else 'NO':>5} "
+            f"{_cell(r['nochange_sync_seconds'], 9, '.3f')} {r['nochange_api_calls']:>5} "
+            f"{_cell(r['nochange_rest_requests'], 5)}"
+        )
     print(
         "load s: copy/values on Postgres, executemany on SQLite. ratio = full / max(fetch, "
-        "load). no-chg s: the sync itself (from sync_log), without interpreter start-up."
+        "load). LS calls: Lightspeed API calls of the full import; REST req: requests the "
+        "PostgREST stand-in served. exact: the copy equals the source after the full "
+        "import. no-chg s / calls / REST: the no-change run (the sync itself, from "
+        "sync_log, without interpreter start-up). —: does not apply (no SQL load-only "
+        "pass over REST)."
     )
 
 
@@ -300,7 +453,12 @@ def main() -> int:
     parser.add_argument("--scales", default="small,medium")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--crash-trials", type=int, default=0)
+    parser.add_argument(
+        "--serve-stand-in", nargs=2, metavar=("DB_URL", "KEY"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.serve_stand_in:
+        return serve_stand_in(*args.serve_stand_in)
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -331,11 +489,10 @@ def main() -> int:
                     print(f"[{scale}/{backend}] full import ...", file=sys.stderr, flush=True)
                     results["runs"].append(bench_backend(backend, scale, api_url, workdir))
                 if args.crash_trials and scale == args.scales.split(",")[-1]:
-                    sim_url = api_url.rsplit("/api/2.0", 1)[0]
                     for backend in args.backends.split(","):
                         print(f"[{scale}/{backend}] crash trials ...", file=sys.stderr, flush=True)
                         results["crash"].append(
-                            crash_trials(backend, api_url, sim_url, args.crash_trials, workdir)
+                            crash_trials(backend, api_url, args.crash_trials, workdir)
                         )
             finally:
                 sim.terminate()
