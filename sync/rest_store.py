@@ -7,7 +7,6 @@ and progress still commit together; everything else is plain table requests.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -17,11 +16,17 @@ from postgrest.types import CountMethod, ReturnMethod
 from sync.db import dumps_json, migration_scripts
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
 from sync.errors import SyncError
-from sync.locks import HOST
 from sync.rest_base import MISSING_CODES
 from sync.rest_coordination import RestCoordination
 from sync.schema import ENTITY_TABLES
-from sync.store import Outcome, Progress, RunInfo
+from sync.store import (
+    Outcome,
+    Progress,
+    RunInfo,
+    run_end_values,
+    run_log_row,
+    state_end_values,
+)
 
 
 class RestStore(RestCoordination):
@@ -31,7 +36,8 @@ class RestStore(RestCoordination):
 
     def count_rows(self, table: str) -> int:
         """The exact row count of `table`."""
-        response = self.execute(self.table(table).select("*", count=CountMethod.exact, head=True))
+        # One row of body at most: PostgREST counts the whole table regardless of the limit.
+        response = self.execute(self.table(table).select("id", count=CountMethod.exact).limit(1))
         return int(response.count or 0)
 
     # -- state and log -------------------------------------------------------------------
@@ -73,18 +79,7 @@ class RestStore(RestCoordination):
         """Insert a `running` sync_log row per entity; returns their progress trackers."""
         trackers = []
         for entity in entities:
-            row = {
-                "run_id": info.run_id,
-                "entity_type": entity,
-                "action": info.action,
-                "trigger": info.trigger,
-                "triggered_by": info.triggered_by,
-                "status": "running",
-                "started_at": now,
-                "version_from": version_from,
-                "host": HOST,
-                "pid": os.getpid(),
-            }
+            row = run_log_row(info, entity, version_from, now)
             inserted = self.execute(self.table("sync_log").insert(row)).data
             trackers.append(Progress(log_id=int(inserted[0]["id"])))
         self.execute(
@@ -118,30 +113,13 @@ class RestStore(RestCoordination):
             self.execute(
                 self.table("sync_log")
                 .update(
-                    {
-                        "status": outcome.status,
-                        "finished_at": now,
-                        "duration_ms": duration_ms,
-                        "error_type": outcome.error_type,
-                        "error_details": outcome.error_details,
-                        **tracker.values(),
-                    },
+                    run_end_values(outcome, tracker, duration_ms, now),
                     returning=ReturnMethod.minimal,
                 )
                 .eq("id", tracker.log_id)
             )
-            values: dict[str, Any] = {
-                "records_total": self.count_rows(ENTITY_TABLES[name].name),
-                "updated_at": now,
-            }
-            if is_sync:
-                values.update(
-                    status=outcome.status,
-                    error_type=outcome.error_type,
-                    error_message=outcome.error_details,
-                )
-            if is_sync and outcome.status in ("success", "partial"):
-                values["last_sync_time"] = now
+            total = self.count_rows(ENTITY_TABLES[name].name)
+            values = state_end_values(outcome, total, now, is_sync=is_sync)
             self.execute(
                 self.table("sync_state")
                 .update(values, returning=ReturnMethod.minimal)

@@ -69,6 +69,50 @@ class Outcome:
     error_details: str | None = None
 
 
+def run_log_row(info: RunInfo, entity: str, version_from: int, now: datetime) -> dict[str, Any]:
+    """The `running` sync_log row a run of `entity` starts with (both stores)."""
+    return {
+        "run_id": info.run_id,
+        "entity_type": entity,
+        "action": info.action,
+        "trigger": info.trigger,
+        "triggered_by": info.triggered_by,
+        "status": "running",
+        "started_at": now,
+        "version_from": version_from,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+def run_end_values(outcome: Outcome, tracker: Progress, duration_ms: int, now: datetime) -> dict:
+    """The sync_log values that close a run (both stores)."""
+    return {
+        "status": outcome.status,
+        "finished_at": now,
+        "duration_ms": duration_ms,
+        "error_type": outcome.error_type,
+        "error_details": outcome.error_details,
+        **tracker.values(),
+    }
+
+
+def state_end_values(
+    outcome: Outcome, records_total: int, now: datetime, *, is_sync: bool
+) -> dict[str, Any]:
+    """The sync_state values after a run; a backfill only refreshes the row count."""
+    values: dict[str, Any] = {"records_total": records_total, "updated_at": now}
+    if is_sync:
+        values.update(
+            status=outcome.status,
+            error_type=outcome.error_type,
+            error_message=outcome.error_details,
+        )
+    if is_sync and outcome.status in ("success", "partial"):
+        values["last_sync_time"] = now
+    return values
+
+
 class Store(SqlCoordination):
     """The sync's view of a SQL database. `pg_method` picks the Postgres bulk path.
 
@@ -114,18 +158,7 @@ class Store(SqlCoordination):
             for entity in entities:
                 log_id = conn.scalar(
                     insert(sync_log)
-                    .values(
-                        run_id=info.run_id,
-                        entity_type=entity,
-                        action=info.action,
-                        trigger=info.trigger,
-                        triggered_by=info.triggered_by,
-                        status="running",
-                        started_at=now,
-                        version_from=version_from,
-                        host=socket.gethostname(),
-                        pid=os.getpid(),
-                    )
+                    .values(**run_log_row(info, entity, version_from, now))
                     .returning(sync_log.c.id)
                 )
                 conn.execute(
@@ -163,25 +196,10 @@ class Store(SqlCoordination):
                 conn.execute(
                     update(sync_log)
                     .where(sync_log.c.id == tracker.log_id)
-                    .values(
-                        status=outcome.status,
-                        finished_at=now,
-                        duration_ms=duration_ms,
-                        error_type=outcome.error_type,
-                        error_details=outcome.error_details,
-                        **tracker.values(),
-                    )
+                    .values(**run_end_values(outcome, tracker, duration_ms, now))
                 )
                 total = conn.scalar(select(func.count()).select_from(ENTITY_TABLES[name]))
-                values: dict[str, Any] = {"records_total": int(total or 0), "updated_at": now}
-                if is_sync:
-                    values.update(
-                        status=outcome.status,
-                        error_type=outcome.error_type,
-                        error_message=outcome.error_details,
-                    )
-                if is_sync and outcome.status in ("success", "partial"):
-                    values["last_sync_time"] = now
+                values = state_end_values(outcome, int(total or 0), now, is_sync=is_sync)
                 conn.execute(
                     update(sync_state).where(sync_state.c.entity_type == name).values(**values)
                 )
