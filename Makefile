@@ -30,10 +30,11 @@ test: lint
 demo: install
 	$(PYTHON) -m sync demo
 
-# Sync throughput (small, medium; add large with BENCH_ARGS="--scales small,medium,large"),
+# Sync throughput on SQLite, Postgres and the Supabase REST backend (through the PostgREST
+# stand-in) at small and medium scale (add large with BENCH_ARGS="--scales small,medium,large"),
 # kill -9 trials, retention of 1M log rows, and 5 minutes of an idle scheduler.
 bench: install
-	$(PYTHON) benchmarks/bench.py --crash-trials 20 $(BENCH_ARGS)
+	$(PYTHON) benchmarks/bench.py --backends sqlite,postgres,supabase-rest --crash-trials 20 $(BENCH_ARGS)
 	$(PYTHON) benchmarks/retention_bench.py
 	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)
 
