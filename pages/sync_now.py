@@ -264,15 +264,19 @@ def render() -> None:
             "waits in the queue until one starts (`python -m sync scheduler`).",
             icon=":material/power_off:",
         )
+    active = active_requests(queue)
+    follow = st.session_state.get("follow") or (min(active.values()) if active else None)
+    info = dashboard.request_info(int(follow)) if follow else None
+    if follow in active.values() and info and info["status"] not in OPEN:
+        # It finished between reading the queue and reading it: draw the page again, or
+        # the buttons would stay off with no live panel left to turn them back on.
+        st.rerun()
     request_buttons(user, queue)
     st.subheader("Backfill a date range", anchor=False)
     backfill_form(user)
-    active = active_requests(queue)
-    follow = st.session_state.get("follow") or (min(active.values()) if active else None)
     if follow:
         st.session_state["follow"] = follow  # keep showing it once it has finished
         st.subheader("Progress", anchor=False)
-        info = dashboard.request_info(int(follow))
         if info and info["status"] in OPEN:
             live(int(follow), alive)
         else:
