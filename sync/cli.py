@@ -157,7 +157,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _require_schema(settings: Settings) -> SyncStore:
-    store = open_store(settings)
+    return open_store(settings)
+
+
+def _writer_store(settings: Settings) -> SyncStore:
+    # A project set up through the SQL editor has no sync_state rows until a writer adds them.
+    store = _require_schema(settings)
     store.ensure_state_rows()
     return store
 
@@ -214,7 +219,7 @@ def _install_stop_handler(stop: threading.Event) -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    store = _require_schema(settings)
+    store = _writer_store(settings)
     settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before any work
     settings.token  # noqa: B018
     display = ProgressDisplay()
@@ -317,7 +322,7 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     from sync.scheduler import SchedulerService
 
-    store = _require_schema(settings)
+    store = _writer_store(settings)
     settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before serving
     settings.token  # noqa: B018
     service = SchedulerService(settings, store)
