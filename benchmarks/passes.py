@@ -16,11 +16,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sync.config import load_settings  # noqa: E402
-from sync.db import create_db_engine, migrate  # noqa: E402
+from sync.engine.runner import next_cursor  # noqa: E402
 from sync.entities import ENTITIES, STATE_ENTITIES, map_page  # noqa: E402
-from sync.lightspeed import LightspeedClient, Page  # noqa: E402
-from sync.runner import next_cursor  # noqa: E402
-from sync.store import RunInfo, Store, utcnow  # noqa: E402
+from sync.lightspeed.client import LightspeedClient, Page  # noqa: E402
+from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
+from sync.storage.sql.store import RunInfo, Store, utcnow  # noqa: E402
 
 
 def pages_of(client: LightspeedClient, spec, keep: bool) -> tuple[list[tuple[Page, int]], int]:

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from sync.config import Settings, load_settings
-from sync.db import create_db_engine, migrate
-from sync.store import Store
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SIM_TOKEN = "sim-token-0123456789"
@@ -165,7 +165,7 @@ def supabase_project(pg_url: str, postgres_server: str) -> Iterator[SupabaseProj
 
 def open_rest_store(project: SupabaseProject) -> Any:
     """A RestStore on the stand-in; `.engine` reaches the database behind it (for asserts)."""
-    from sync.rest_store import RestStore
+    from sync.storage.rest.store import RestStore
 
     store = RestStore(project.url, project.service_key, timeout_seconds=10)
     store.engine = project.engine  # type: ignore[attr-defined]

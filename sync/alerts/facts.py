@@ -10,9 +10,15 @@ from sqlalchemy import Connection, Engine, Row, and_, func, select
 
 from sync.alerts.rules import Beat, CheckFacts, EntityFacts, Limits, RunFacts, SalesWindow
 from sync.config import SYNCED_ENTITIES, Settings
-from sync.db import database_errors
-from sync.queries import thresholds_for
-from sync.schema import ENTITY_TABLES, reconciliations, scheduler_heartbeat, sync_log, sync_state
+from sync.storage.schema import (
+    ENTITY_TABLES,
+    reconciliations,
+    scheduler_heartbeat,
+    sync_log,
+    sync_state,
+)
+from sync.storage.sql.db import database_errors
+from sync.storage.sql.status import thresholds_for
 
 RECENT_RUNS = 50  # enough for any failure streak worth reporting
 BASELINE_RUNS = 20

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync.alerts.rules import RULE_TEXT, SEVERITY_RANK, Finding
-from sync.db import database_errors
 from sync.errors import Severity
-from sync.schema import alert_incidents, alert_notifications
+from sync.storage.schema import alert_incidents, alert_notifications
+from sync.storage.sql.db import database_errors
 
 KINDS = ("open", "repeat", "escalation", "resolved", "digest", "test")
 

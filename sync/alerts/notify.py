@@ -11,9 +11,9 @@ from urllib.parse import unquote
 from sqlalchemy import Engine, insert
 
 from sync.alerts.messages import Message
-from sync.db import database_errors
 from sync.errors import redact
-from sync.schema import alert_notifications
+from sync.storage.schema import alert_notifications
+from sync.storage.sql.db import database_errors
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from sync.alerts.rules import (
     scheduler_down,
 )
 from sync.config import Settings
-from sync.db import database_errors
-from sync.locks import Leases
-from sync.runner import EntityResult
-from sync.schema import alert_notifications
-from sync.store import utcnow
+from sync.engine.runner import EntityResult
+from sync.storage.schema import alert_notifications
+from sync.storage.sql.db import database_errors
+from sync.storage.sql.leases import Leases
+from sync.storage.sql.store import utcnow
 
 log = logging.getLogger(__name__)
 

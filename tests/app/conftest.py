@@ -20,8 +20,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from sync import dashboard
-from sync.db import create_db_engine, migrate
-from sync.store import Store
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -103,7 +103,7 @@ def add_run(store: Store, entity: str, status: str, started_at, **values) -> Non
     """One sync_log row (finished unless status is 'running')."""
     from sqlalchemy import insert
 
-    from sync.schema import sync_log
+    from sync.storage.schema import sync_log
 
     row = {
         "run_id": values.pop("run_id", f"run-{entity}-{started_at:%H%M%S%f}"),
@@ -127,7 +127,7 @@ def add_run(store: Store, entity: str, status: str, started_at, **values) -> Non
 def set_state(store: Store, entity: str, **values) -> None:
     from sqlalchemy import update
 
-    from sync.schema import sync_state
+    from sync.storage.schema import sync_state
 
     with store.engine.begin() as conn:
         conn.execute(update(sync_state).where(sync_state.c.entity_type == entity).values(**values))
@@ -136,7 +136,7 @@ def set_state(store: Store, entity: str, **values) -> None:
 def heartbeat(store: Store, last_beat_at, state: str = "idle", next_run_at=None) -> None:
     from sqlalchemy import insert
 
-    from sync.schema import scheduler_heartbeat
+    from sync.storage.schema import scheduler_heartbeat
 
     with store.engine.begin() as conn:
         conn.execute(
@@ -164,7 +164,7 @@ def requests(store):
     """Every sync_requests row as a dict."""
     from sqlalchemy import select
 
-    from sync.schema import sync_requests
+    from sync.storage.schema import sync_requests
 
     with store.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(sync_requests))]

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from sync.alerts import AlertService, get_incident, open_incidents
 from sync.config import load_settings
-from sync.schema import alert_incidents, alert_notifications
+from sync.storage.schema import alert_incidents, alert_notifications
 from tests.app.conftest import add_run, log_in, texts
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sync.backfill import estimate
 from sync.config import load_settings
+from sync.engine.backfill import estimate
 from tests.app.conftest import open_sync_now, requests, texts
 
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert
 
-from sync.reconcile import Reconciler
-from sync.runner import Runner
-from sync.schema import reconciliations
+from sync.engine.reconcile import Reconciler
+from sync.engine.runner import Runner
+from sync.storage.schema import reconciliations
 from tests.app.conftest import log_in, texts
 from tests.conftest import make_settings
 

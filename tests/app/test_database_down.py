@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.db import create_db_engine, migrate
-from sync.store import Store
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 from tests.app.conftest import log_in, texts
 
 PAGES = ("pages/status.py", "pages/history.py", "pages/sync_now.py")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from sync import dashboard
-from sync.runqueue import request_sync, set_run_id
-from sync.schema import sync_requests
+from sync.storage.schema import sync_requests
+from sync.storage.sql.queue import request_sync, set_run_id
 from tests.app.conftest import add_run, heartbeat, open_sync_now, requests, texts
 
 

@@ -17,9 +17,9 @@ import bcrypt
 import pytest
 
 from sync.config import load_settings
-from sync.db import create_db_engine, migrate
-from sync.runner import Runner
-from sync.store import Store
+from sync.engine.runner import Runner
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 from tests.conftest import SIM_TOKEN
 from tests.support.processes import REPO, start, stop_process, sync_env, wait_for
 

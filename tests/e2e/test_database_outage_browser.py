@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from sync.db import create_db_engine, migrate
-from sync.store import Store
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 from tests.conftest import create_pg_database
 from tests.e2e.conftest import dashboard_env, log_in, shoot, start_dashboard
 from tests.support.processes import stop_process

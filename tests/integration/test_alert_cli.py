@@ -6,8 +6,8 @@ import os
 
 from sqlalchemy import select
 
-from sync.runner import Runner
-from sync.schema import alert_incidents, alert_notifications, sync_log, sync_state
+from sync.engine.runner import Runner
+from sync.storage.schema import alert_incidents, alert_notifications, sync_log, sync_state
 from tests.conftest import SIM_TOKEN
 from tests.integration.test_cli import base_env, cli
 from tests.support.processes import REPO, start, stop_process, wait_for

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 
 from sync.alerts import AlertService, acknowledge, get_incident, open_incidents, snooze
 from sync.config import load_settings
-from sync.schema import (
+from sync.storage.schema import (
     ENTITY_TABLES,
     alert_notifications,
     scheduler_heartbeat,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from sync.db import create_db_engine
-from sync.schema import sync_log, sync_state
+from sync.storage.schema import sync_log, sync_state
+from sync.storage.sql.db import create_db_engine
 from tests.conftest import SIM_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from sync.db import create_db_engine
-from sync.schema import reconciliations, sync_log
+from sync.storage.schema import reconciliations, sync_log
+from sync.storage.sql.db import create_db_engine
 from tests.integration.test_cli import base_env, cli
 
 

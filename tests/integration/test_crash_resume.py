@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from sync.schema import ENTITY_TABLES, sync_log
+from sync.storage.schema import ENTITY_TABLES, sync_log
 from tests.conftest import SIM_TOKEN, backend_env
 from tests.support.compare import diff_all
 from tests.support.processes import sync_env

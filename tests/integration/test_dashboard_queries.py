@@ -10,15 +10,15 @@ import psycopg
 import pytest
 from sqlalchemy import insert, text
 
-from sync import dashboard_queries as dq
-from sync.db import create_db_engine, database_errors, migrate
+from sync.dashboard import queries as dq
+from sync.engine.runner import Runner
 from sync.errors import SyncError
 from sync.health import Colour, Overall
-from sync.queries import thresholds_for
-from sync.runner import Runner
-from sync.runqueue import request_sync, set_run_id
-from sync.schema import sync_log
-from sync.store import Store
+from sync.storage.schema import sync_log
+from sync.storage.sql.db import create_db_engine, database_errors, migrate
+from sync.storage.sql.queue import request_sync, set_run_id
+from sync.storage.sql.status import thresholds_for
+from sync.storage.sql.store import Store
 from tests.conftest import PG_ADMIN
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

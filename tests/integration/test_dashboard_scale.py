@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from sync import dashboard_queries as dq
-from sync.runqueue import request_sync
+from sync.dashboard import queries as dq
+from sync.storage.sql.queue import request_sync
 
 ROWS = 1_000_000
 SPAN_DAYS = 120  # ~8,300 rows a day: a week holds ~58,000 runs

@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
-from sync.backfill import backfill, check_range, estimate
+from sync.engine.backfill import backfill, check_range, estimate
+from sync.engine.reconcile import Reconciler
+from sync.engine.runner import Runner
 from sync.errors import SyncError
-from sync.lightspeed import LightspeedClient
-from sync.reconcile import Reconciler
-from sync.retention import months_before, prune
-from sync.runner import Runner
-from sync.schema import ENTITY_TABLES, reconciliations, sync_log, sync_requests
-from sync.store import utcnow
+from sync.lightspeed.client import LightspeedClient
+from sync.storage.schema import ENTITY_TABLES, reconciliations, sync_log, sync_requests
+from sync.storage.sql.retention import months_before, prune
+from sync.storage.sql.store import utcnow
 from tests.conftest import SIM_TOKEN
 from tests.support.compare import diff_all, diff_entity
 

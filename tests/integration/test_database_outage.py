@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from sync.db import create_db_engine, migrate
+from sync.engine.runner import Runner
 from sync.errors import ErrorKind
-from sync.runner import Runner
-from sync.schema import ENTITY_TABLES, sync_state
-from sync.store import Store
+from sync.storage.schema import ENTITY_TABLES, sync_state
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 from tests.support.compare import diff_all
 from tests.support.tcp_proxy import TcpProxy
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from sync.engine.runner import Runner
 from sync.errors import ErrorKind
-from sync.runner import Runner
-from sync.schema import sync_log, sync_rejects, sync_state
+from sync.storage.schema import sync_log, sync_rejects, sync_state
 from tests.support.compare import diff_all
 
 

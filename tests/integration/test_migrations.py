@@ -1,11 +1,11 @@
-"""Migrations are versioned, idempotent and produce exactly the schema in sync/schema.py."""
+"""Migrations are versioned, idempotent and produce exactly the schema in sync/storage/schema.py."""
 
 from __future__ import annotations
 
 from sqlalchemy import inspect, select
 
-from sync.db import create_db_engine, migrate, migration_scripts, schema_version
-from sync.schema import metadata, schema_migrations
+from sync.storage.schema import metadata, schema_migrations
+from sync.storage.sql.db import create_db_engine, migrate, migration_scripts, schema_version
 
 
 def test_migrations_apply_once_and_match_the_schema(db_url):
@@ -39,7 +39,7 @@ def test_sqlite_uses_wal(sqlite_url):
 def test_a_migration_that_lands_out_of_order_is_still_applied(db_url):
     from sqlalchemy import delete
 
-    from sync.db import pending_migrations
+    from sync.storage.sql.db import pending_migrations
 
     engine = create_db_engine(db_url)
     migrate(engine)

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from sync.runner import Runner
-from sync.runqueue import request_sync
-from sync.scheduler import SchedulerService
-from sync.schema import scheduler_heartbeat, sync_locks, sync_log, sync_requests
-from sync.store import utcnow
+from sync.engine.runner import Runner
+from sync.service.scheduler import SchedulerService
+from sync.storage.schema import scheduler_heartbeat, sync_locks, sync_log, sync_requests
+from sync.storage.sql.queue import request_sync
+from sync.storage.sql.store import utcnow
 from tests.conftest import SIM_TOKEN, backend_env
 from tests.support.compare import diff_all
 from tests.support.processes import start, stop_process, sync_env, wait_for
@@ -346,7 +346,7 @@ def test_sigterm_during_a_long_run_exits_cleanly_within_ten_seconds(
 
 @pytest.mark.postgres
 def test_the_scheduler_survives_a_database_outage_and_resumes(pg_url, simulator, tmp_path):
-    from sync.db import create_db_engine, migrate
+    from sync.storage.sql.db import create_db_engine, migrate
     from tests.support.tcp_proxy import TcpProxy
 
     direct = create_db_engine(pg_url)
@@ -390,7 +390,7 @@ def _synced(engine) -> bool:
 
 
 def test_nightly_maintenance_reconciles_and_prunes(store, simulator, settings_for, db_url):
-    from sync.schema import reconciliations
+    from sync.storage.schema import reconciliations
 
     settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
     service = SchedulerService(settings, store)

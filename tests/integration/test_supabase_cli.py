@@ -11,8 +11,8 @@ import pytest
 from postgrest.exceptions import APIError
 
 from sync.errors import SyncError
-from sync.rest_base import rest_error
-from sync.rest_store import RestStore
+from sync.storage.rest.base import rest_error
+from sync.storage.rest.store import RestStore
 from tests.conftest import SERVICE_KEY, SIM_TOKEN
 from tests.support.processes import sync_env
 

@@ -20,9 +20,9 @@ from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 from supabase import create_client
 
-from sync.rest_store import RestStore
-from sync.runner import Runner
-from sync.schema import ENTITY_TABLES, metadata
+from sync.engine.runner import Runner
+from sync.storage.rest.store import RestStore
+from sync.storage.schema import ENTITY_TABLES, metadata
 from tests.conftest import SIM_TOKEN, make_settings
 from tests.support.compare import diff_all, rest_rows
 from tests.support.processes import sync_env

@@ -16,9 +16,9 @@ from postgrest.exceptions import APIError
 from sqlalchemy import text
 from supabase import create_client
 
-from sync.db import create_db_engine, migrate, pending_migrations, supabase_setup_sql
-from sync.runner import Runner
-from sync.schema import metadata
+from sync.engine.runner import Runner
+from sync.storage.schema import metadata
+from sync.storage.sql.db import create_db_engine, migrate, pending_migrations, supabase_setup_sql
 from tests.conftest import make_settings, open_rest_store
 from tests.support.supabase_roles import apply_supabase_defaults, ensure_cluster_roles
 

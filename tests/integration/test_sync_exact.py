@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from sync.engine.runner import Runner
 from sync.entities import ENTITIES, STATE_ENTITIES
-from sync.runner import Runner
-from sync.schema import ENTITY_TABLES, sync_log, sync_state
+from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from tests.support.compare import diff_all
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sync.entities import ENTITIES, EntitySpec, Kind
-from sync.schema import ENTITY_TABLES, ExactNumber
+from sync.storage.schema import ENTITY_TABLES, ExactNumber
 
 # Where the copy is read from: a SQLAlchemy engine, or a function giving a table's rows
 # (the live Supabase test reads through the REST API).

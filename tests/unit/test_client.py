@@ -8,7 +8,7 @@ import pytest
 
 from sync.config import load_settings
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed import LightspeedClient, RatePacer, page_cursor
+from sync.lightspeed.client import LightspeedClient, RatePacer, page_cursor
 from tests.support.scripted_server import Reply, ScriptedServer
 
 TOKEN = "tok-SECRET-123456"

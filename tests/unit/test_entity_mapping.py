@@ -16,7 +16,7 @@ from sync.entities import (
     map_page,
     map_record,
 )
-from sync.schema import ENTITY_TABLES
+from sync.storage.schema import ENTITY_TABLES
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -17,15 +17,21 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from sync.backend import SyncStore, open_store, uses_supabase_rest
 from sync.config import Settings, load_settings
-from sync.db import create_db_engine, migrate, safe_url, schema_version, supabase_setup_sql
+from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
-from sync.runner import EntityResult, Runner
-from sync.runqueue import REQUESTABLE
-from sync.store import Progress, Store, utcnow
+from sync.storage.backend import SyncStore, open_store, uses_supabase_rest
+from sync.storage.sql.db import (
+    create_db_engine,
+    migrate,
+    safe_url,
+    schema_version,
+    supabase_setup_sql,
+)
+from sync.storage.sql.queue import REQUESTABLE
+from sync.storage.sql.store import Progress, Store, utcnow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("sync")
@@ -320,7 +326,7 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
-    from sync.scheduler import SchedulerService
+    from sync.service.scheduler import SchedulerService
 
     store = _writer_store(settings)
     settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before serving
@@ -353,8 +359,8 @@ def _date_arg(text: str) -> date:
 
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
-    from sync.backfill import backfill, check_range, estimate
-    from sync.lightspeed import LightspeedClient
+    from sync.engine.backfill import backfill, check_range, estimate
+    from sync.lightspeed.client import LightspeedClient
 
     store = _require_sql(settings, "A backfill from the command line")
     check_range(args.date_from, args.date_to)
@@ -385,8 +391,8 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
-    from sync.backfill import backfill
-    from sync.reconcile import Reconciler
+    from sync.engine.backfill import backfill
+    from sync.engine.reconcile import Reconciler
 
     store = _require_sql(settings, "Reconciliation")
     report = Reconciler(settings, store).run(args.date)
@@ -421,7 +427,7 @@ def print_reconciliation(report: Any, stream: TextIO = sys.stdout) -> None:
 
 
 def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
-    from sync.retention import prune
+    from sync.storage.sql.retention import prune
 
     store = _require_sql(settings, "Pruning")
     result = prune(store.engine, utcnow(), settings.retention_months)
@@ -483,7 +489,7 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from sync.demo import run_demo
+    from sync.cli.demo import run_demo
 
     return run_demo(settings, args)
 

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, insert, or_, select, update
 
-from sync.db import database_errors
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
-from sync.locks import HOST, pid_alive
-from sync.schema import scheduler_heartbeat, sync_requests
+from sync.storage.schema import scheduler_heartbeat, sync_requests
+from sync.storage.sql.db import database_errors
+from sync.storage.sql.leases import HOST, pid_alive
 
 ALL = "all"
 REQUESTABLE = (ALL, *ENTITY_BY_NAME)

@@ -1,7 +1,7 @@
 """The scheduler's side of a SQL store: run-now queue, leases, orphans, status reads.
 
-Mixed into `sync.store.Store`, so the SQL store and the Supabase REST store
-(sync.rest_store) offer the scheduler the same methods.
+Mixed into `sync.storage.sql.store.Store`, so the SQL store and the Supabase REST store
+(sync.storage.rest.store) offer the scheduler the same methods.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from sync import locks, queries, runqueue
 from sync.config import Settings
-from sync.db import pending_migrations
+from sync.storage.sql import leases as entity_leases
+from sync.storage.sql import queue as run_queue
+from sync.storage.sql import status as status_reads
+from sync.storage.sql.db import pending_migrations
 
 
 class SqlCoordination:
@@ -21,9 +23,9 @@ class SqlCoordination:
 
     engine: Engine
 
-    def leases(self, ttl_seconds: float) -> locks.Leases:
+    def leases(self, ttl_seconds: float) -> entity_leases.Leases:
         """This process's entity leases."""
-        return locks.Leases(self.engine, ttl_seconds)
+        return entity_leases.Leases(self.engine, ttl_seconds)
 
     def request_sync(
         self,
@@ -35,9 +37,9 @@ class SqlCoordination:
         action: str = "incremental",
         date_from: date | None = None,
         date_to: date | None = None,
-    ) -> runqueue.Enqueued:
+    ) -> run_queue.Enqueued:
         """Queue a run-now request (merged into an equivalent one)."""
-        return runqueue.request_sync(
+        return run_queue.request_sync(
             self.engine,
             entity,
             requested_by=requested_by,
@@ -48,13 +50,13 @@ class SqlCoordination:
             date_to=date_to,
         )
 
-    def claim_request(self, holder: str, now: datetime) -> runqueue.Claim | None:
+    def claim_request(self, holder: str, now: datetime) -> run_queue.Claim | None:
         """Take the oldest queued request for `holder`."""
-        return runqueue.claim_next(self.engine, holder, now)
+        return run_queue.claim_next(self.engine, holder, now)
 
     def set_request_run(self, ids: Sequence[int], run_id: str) -> None:
         """Attach a run to its requests."""
-        runqueue.set_run_id(self.engine, ids, run_id)
+        run_queue.set_run_id(self.engine, ids, run_id)
 
     def finish_requests(
         self,
@@ -66,19 +68,19 @@ class SqlCoordination:
         now: datetime,
     ) -> None:
         """Close claimed requests as done or failed."""
-        runqueue.finish(self.engine, ids, run_id=run_id, failed=failed, error=error, now=now)
+        run_queue.finish(self.engine, ids, run_id=run_id, failed=failed, error=error, now=now)
 
     def fail_orphan_requests(self, now: datetime, stale_after: timedelta) -> int:
         """Fail requests left running by a scheduler that is gone."""
-        return runqueue.fail_orphan_requests(self.engine, now, stale_after)
+        return run_queue.fail_orphan_requests(self.engine, now, stale_after)
 
     def mark_orphans(self, now: datetime) -> int:
         """Mark runs left `running` by a dead process as interrupted."""
-        return locks.mark_orphans(self.engine, now)
+        return entity_leases.mark_orphans(self.engine, now)
 
-    def status_report(self, now: datetime, settings: Settings) -> queries.StatusReport:
+    def status_report(self, now: datetime, settings: Settings) -> status_reads.StatusReport:
         """Per entity health, the overall verdict and scheduler liveness."""
-        return queries.status_report(self.engine, now, settings)
+        return status_reads.status_report(self.engine, now, settings)
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations this database has not applied."""

@@ -13,13 +13,13 @@ from typing import Any
 
 from postgrest.types import CountMethod, ReturnMethod
 
-from sync.db import dumps_json, migration_scripts
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
 from sync.errors import SyncError
-from sync.rest_base import MISSING_CODES
-from sync.rest_coordination import RestCoordination
-from sync.schema import ENTITY_TABLES
-from sync.store import (
+from sync.storage.rest.base import MISSING_CODES
+from sync.storage.rest.coordination import RestCoordination
+from sync.storage.schema import ENTITY_TABLES
+from sync.storage.sql.db import dumps_json, migration_scripts
+from sync.storage.sql.store import (
     Outcome,
     Progress,
     RunInfo,

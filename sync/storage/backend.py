@@ -15,10 +15,10 @@ from sync.errors import ErrorKind, SyncError
 
 if TYPE_CHECKING:
     from sync.entities import EntitySpec, MappedPage
-    from sync.locks import LeaseHolder
-    from sync.queries import StatusReport
-    from sync.runqueue import Claim, Enqueued
-    from sync.store import Outcome, Progress, RunInfo
+    from sync.storage.sql.leases import LeaseHolder
+    from sync.storage.sql.queue import Claim, Enqueued
+    from sync.storage.sql.status import StatusReport
+    from sync.storage.sql.store import Outcome, Progress, RunInfo
 
 
 class LeaseManager(Protocol):
@@ -114,7 +114,7 @@ def open_store(settings: Settings, *, check_schema: bool = True) -> SyncStore:
             "SUPABASE_SERVICE_ROLE_KEY, or set DATABASE_URL.",
         )
     if uses_supabase_rest(settings):
-        from sync.rest_store import RestStore
+        from sync.storage.rest.store import RestStore
 
         assert settings.supabase_url and settings.supabase_service_role_key
         store: SyncStore = RestStore(
@@ -128,8 +128,8 @@ def open_store(settings: Settings, *, check_schema: bool = True) -> SyncStore:
             "connection string, or paste sql/supabase/setup.sql into the Supabase SQL editor."
         )
     else:
-        from sync.db import create_db_engine, safe_url
-        from sync.store import Store
+        from sync.storage.sql.db import create_db_engine, safe_url
+        from sync.storage.sql.store import Store
 
         store = Store(create_db_engine(settings.database_url))
         where = f"The database {safe_url(settings.database_url)}"

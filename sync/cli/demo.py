@@ -18,10 +18,10 @@ from pathlib import Path
 from types import FrameType
 
 from sync.config import Settings
-from sync.db import create_db_engine, migrate
-from sync.queries import status_report
-from sync.scheduler import SchedulerService
-from sync.store import Store, utcnow
+from sync.service.scheduler import SchedulerService
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.status import status_report
+from sync.storage.sql.store import Store, utcnow
 
 DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from sync.db import database_errors
-from sync.schema import alert_incidents, alert_notifications, reconciliations
+from sync.storage.schema import alert_incidents, alert_notifications, reconciliations
+from sync.storage.sql.db import database_errors
 
 INCIDENT_STATUSES = ("open", "resolved")
 SEVERITIES = ("critical", "error", "warning")

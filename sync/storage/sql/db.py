@@ -22,9 +22,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.schema import CreateTable
 
 from sync.errors import ErrorKind, SyncError, redact
-from sync.schema import schema_migrations
+from sync.storage.schema import schema_migrations
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "sql" / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "sql" / "migrations"
 _MIGRATION_RE = re.compile(r"^(\d{4})_(\w+)\.(postgres|sqlite)\.sql$")
 # Any fixed number works: it only has to be the same for every process migrating this DB.
 _MIGRATE_LOCK_KEY = 7_357_001

@@ -20,15 +20,15 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit_authenticator.utilities import LoginError
 
 from sync import alerts, auth
-from sync import dashboard_alerts as da
-from sync import dashboard_queries as dq
 from sync.config import Settings, load_settings
-from sync.dashboard_queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
-from sync.db import create_db_engine, safe_url
+from sync.dashboard import alert_queries as da
+from sync.dashboard import queries as dq
+from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.errors import ErrorKind, SyncError, redact
 from sync.health import format_age
-from sync.queries import thresholds_for
-from sync.runqueue import REQUESTABLE, Enqueued, request_sync
+from sync.storage.sql.db import create_db_engine, safe_url
+from sync.storage.sql.queue import REQUESTABLE, Enqueued, request_sync
+from sync.storage.sql.status import thresholds_for
 
 __all__ = [
     "ENTITY_LABELS",
@@ -149,7 +149,7 @@ def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
 
 def backfill_problem(date_from: date, date_to: date) -> str | None:
     """One sentence when the range is inverted or longer than the dashboard allows."""
-    from sync.backfill import MAX_DASHBOARD_DAYS, check_range
+    from sync.engine.backfill import MAX_DASHBOARD_DAYS, check_range
 
     try:
         check_range(date_from, date_to, max_days=MAX_DASHBOARD_DAYS)
@@ -160,7 +160,7 @@ def backfill_problem(date_from: date, date_to: date) -> str | None:
 
 def backfill_estimate(entity: str, date_from: date, date_to: date) -> str:
     """What a backfill would cost, from the copy and past runs (never calls Lightspeed)."""
-    from sync.backfill import estimate
+    from sync.engine.backfill import estimate
 
     return load(estimate, settings(), engine(), entity, date_from, date_to).describe()
 

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from sync.config import Settings
-from sync.db import database_errors
+from sync.engine.runner import Runner, next_cursor
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
-from sync.lightspeed import LightspeedClient
-from sync.runner import Runner, next_cursor
-from sync.schema import ENTITY_TABLES, reconciliations
-from sync.store import Store, utcnow
+from sync.lightspeed.client import LightspeedClient
+from sync.storage.schema import ENTITY_TABLES, reconciliations
+from sync.storage.sql.db import database_errors
+from sync.storage.sql.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, Table, delete, select
 
-from sync.db import database_errors
-from sync.schema import metadata
+from sync.storage.schema import metadata
+from sync.storage.sql.db import database_errors
 
 log = logging.getLogger(__name__)
 

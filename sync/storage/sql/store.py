@@ -13,10 +13,16 @@ from sqlalchemy import Connection, Engine, Table, case, delete, func, insert, se
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sync.coordination import SqlCoordination
-from sync.db import database_errors, dumps_json
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
-from sync.schema import ENTITY_TABLES, scheduler_heartbeat, sync_log, sync_rejects, sync_state
+from sync.storage.schema import (
+    ENTITY_TABLES,
+    scheduler_heartbeat,
+    sync_log,
+    sync_rejects,
+    sync_state,
+)
+from sync.storage.sql.coordination import SqlCoordination
+from sync.storage.sql.db import database_errors, dumps_json
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -116,7 +122,7 @@ def state_end_values(
 class Store(SqlCoordination):
     """The sync's view of a SQL database. `pg_method` picks the Postgres bulk path.
 
-    The Supabase REST backend (sync.rest_store) offers the same methods; the scheduler's
+    The Supabase REST backend (sync.storage.rest.store) offers the same methods; the scheduler's
     queue, leases and status reads come from `SqlCoordination`.
     """
 

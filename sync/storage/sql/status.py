@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sync.config import Settings
-from sync.db import database_errors
 from sync.entities import STATE_ENTITIES
 from sync.health import Colour, Overall, Thresholds, entity_health, format_age, overall
-from sync.schema import scheduler_heartbeat, sync_state
+from sync.storage.schema import scheduler_heartbeat, sync_state
+from sync.storage.sql.db import database_errors
 
 
 @dataclass(frozen=True)

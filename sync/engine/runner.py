@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from sync.config import Settings
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError, redact
-from sync.lightspeed import LightspeedClient, MalformedResponse, Page
-from sync.locks import LeaseHolder
-from sync.store import Outcome, Progress, RunInfo, utcnow
+from sync.lightspeed.client import LightspeedClient, MalformedResponse, Page
+from sync.storage.sql.leases import LeaseHolder
+from sync.storage.sql.store import Outcome, Progress, RunInfo, utcnow
 
 if TYPE_CHECKING:
-    from sync.backend import LeaseManager, SyncStore
+    from sync.storage.backend import LeaseManager, SyncStore
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ import pandas as pd
 from sqlalchemy import Engine, func, literal_column, select, text
 from sqlalchemy.sql import ColumnElement
 
-from sync.db import database_errors
 from sync.entities import STATE_ENTITIES
 from sync.health import (
     Colour,
@@ -28,8 +27,9 @@ from sync.health import (
     split_error,
     success_rate,
 )
-from sync.queries import scheduler_liveness
-from sync.schema import scheduler_heartbeat, sync_log, sync_requests, sync_state
+from sync.storage.schema import scheduler_heartbeat, sync_log, sync_requests, sync_state
+from sync.storage.sql.db import database_errors
+from sync.storage.sql.status import scheduler_liveness
 
 ENTITY_LABELS = {
     "customers": "Customers",

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sync.db import database_errors
-from sync.schema import sync_locks, sync_log, sync_state
+from sync.storage.schema import sync_locks, sync_log, sync_state
+from sync.storage.sql.db import database_errors
 
 HOST = socket.gethostname()
 # One identity per process: a lease taken by this process is recognised as its own.

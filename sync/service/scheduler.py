@@ -22,16 +22,16 @@ import schedule
 
 from sync.alerts import AlertService
 from sync.config import Settings
+from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
-from sync.heartbeat import Heartbeat
-from sync.locks import PROCESS_HOLDER
-from sync.runner import EntityResult, Runner
-from sync.runqueue import Claim
-from sync.store import utcnow
+from sync.service.heartbeat import Heartbeat
+from sync.storage.sql.leases import PROCESS_HOLDER
+from sync.storage.sql.queue import Claim
+from sync.storage.sql.store import utcnow
 
 if TYPE_CHECKING:
-    from sync.backend import SyncStore
+    from sync.storage.backend import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +170,8 @@ class SchedulerService:
 
     def run_maintenance(self) -> None:
         """Nightly: reconcile yesterday against Lightspeed, then prune old history."""
-        from sync.reconcile import Reconciler
-        from sync.retention import prune
+        from sync.engine.reconcile import Reconciler
+        from sync.storage.sql.retention import prune
 
         if not self.store.supports_sql:
             self._sql_only("Nightly reconciliation and pruning")
@@ -296,7 +296,7 @@ class SchedulerService:
         )
 
     def _backfill(self, claim: Claim, run_id: str) -> list[EntityResult]:
-        from sync.backfill import backfill
+        from sync.engine.backfill import backfill
 
         assert claim.date_from is not None and claim.date_to is not None
         self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger="manual")

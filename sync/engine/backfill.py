@@ -17,13 +17,13 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func, select
 
 from sync.config import Settings
-from sync.db import database_errors
+from sync.engine.runner import EntityResult, PageCallback, Runner
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed import SEARCH_PAGE_SIZE, LightspeedClient
-from sync.runner import EntityResult, PageCallback, Runner
-from sync.schema import ENTITY_TABLES, sync_log, sync_state
-from sync.store import Outcome, RunInfo, Store
+from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
+from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
+from sync.storage.sql.db import database_errors
+from sync.storage.sql.store import Outcome, RunInfo, Store
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The scheduler's side of the Supabase REST store: queue, leases, orphans, status.
 
-Mirrors sync.coordination (and the SQL in sync.runqueue / sync.locks) with PostgREST
-requests. Where the SQL store relies on a transaction, these rely on conditional updates
+Mirrors sync.storage.sql.coordination (and the SQL in its queue and leases modules) with
+PostgREST requests. Where the SQL store relies on a transaction, these rely on conditional updates
 ("only if still queued", "only if still held by X"), which PostgREST runs atomically.
 """
 
@@ -16,7 +16,8 @@ from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 
 from sync.config import Settings
-from sync.locks import (
+from sync.storage.rest.base import RestBase, parse_time
+from sync.storage.sql.leases import (
     HOST,
     INTERRUPTED_DETAILS,
     PROCESS_HOLDER,
@@ -24,9 +25,15 @@ from sync.locks import (
     lease_entity,
     lease_is_dead,
 )
-from sync.queries import StatusReport, build_status_report
-from sync.rest_base import RestBase, parse_time
-from sync.runqueue import ALL, ORPHAN_REQUEST_ERROR, Claim, Enqueued, holder_alive, validate_request
+from sync.storage.sql.queue import (
+    ALL,
+    ORPHAN_REQUEST_ERROR,
+    Claim,
+    Enqueued,
+    holder_alive,
+    validate_request,
+)
+from sync.storage.sql.status import StatusReport, build_status_report
 
 _REQUEST_COLUMNS = "id,entity_type,requested_by,reason,action,date_from,date_to,requested_at"
 
@@ -42,7 +49,7 @@ def _holder(row: dict[str, Any]) -> LeaseHolder:
 
 
 class RestLeases:
-    """Entity leases in `sync_locks`, over REST (same rules as sync.locks.Leases)."""
+    """Entity leases in `sync_locks`, over REST (same rules as sync.storage.sql.leases.Leases)."""
 
     def __init__(self, store: RestBase, ttl_seconds: float = 300.0) -> None:
         self.store = store

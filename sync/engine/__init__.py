@@ -1,0 +1,1 @@
+"""Running syncs: incremental and full runs, backfills, reconciliation against Lightspeed."""

@@ -1,0 +1,1 @@
+"""The Lightspeed Retail X-Series API 2.0: the HTTP client, its rate pacing and paging."""

@@ -1,0 +1,1 @@
+"""The long-running scheduler service and its heartbeat."""

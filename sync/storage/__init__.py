@@ -1,0 +1,1 @@
+"""Where the copy lives: table definitions, the store protocols, and the SQL and REST stores."""

@@ -1,0 +1,1 @@
+"""The Supabase REST store (supabase-py / PostgREST), mirroring the SQL store."""
