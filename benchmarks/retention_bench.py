@@ -20,10 +20,10 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from sync.runs import utcnow  # noqa: E402
 from sync.storage.schema import sync_log  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
 from sync.storage.sql.retention import prune  # noqa: E402
-from sync.storage.sql.store import utcnow  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

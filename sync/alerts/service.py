@@ -21,10 +21,10 @@ from sync.alerts.rules import (
 )
 from sync.config import Settings
 from sync.engine.runner import EntityResult
+from sync.runs import utcnow
 from sync.storage.schema import alert_notifications
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.leases import Leases
-from sync.storage.sql.store import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
+from sync.runs import utcnow
 from sync.storage.backend import SyncStore, open_store, uses_supabase_rest
 from sync.storage.sql.db import (
     create_db_engine,
@@ -31,7 +32,7 @@ from sync.storage.sql.db import (
     supabase_setup_sql,
 )
 from sync.storage.sql.queue import REQUESTABLE
-from sync.storage.sql.store import Progress, Store, utcnow
+from sync.storage.sql.store import Progress, Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("sync")

@@ -18,10 +18,11 @@ from pathlib import Path
 from types import FrameType
 
 from sync.config import Settings
+from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.status import status_report
-from sync.storage.sql.store import Store, utcnow
+from sync.storage.sql.store import Store
 
 DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator

@@ -23,9 +23,10 @@ from sync.engine.runner import Runner, next_cursor
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
 from sync.lightspeed.client import LightspeedClient
+from sync.runs import utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
-from sync.storage.sql.store import Store, utcnow
+from sync.storage.sql.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from sync.config import Settings
 from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
+from sync.runs import utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.storage.sql.leases import PROCESS_HOLDER
 from sync.storage.sql.queue import Claim
-from sync.storage.sql.store import utcnow
 
 if TYPE_CHECKING:
     from sync.storage.backend import SyncStore

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from sync.alerts import open_incidents
 from sync.config import SYNCED_ENTITIES
+from sync.runs import utcnow
 from sync.service.scheduler import JobSpec, SchedulerService
 from sync.storage.schema import alert_incidents, alert_notifications
 from sync.storage.sql.queue import request_sync
-from sync.storage.sql.store import utcnow
 from tests.support.processes import wait_for
 
 EVERY_ENTITY = JobSpec("incremental: all", SYNCED_ENTITIES, minutes=60)

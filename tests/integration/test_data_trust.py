@@ -14,9 +14,9 @@ from sync.engine.reconcile import Reconciler
 from sync.engine.runner import Runner
 from sync.errors import SyncError
 from sync.lightspeed.client import LightspeedClient
+from sync.runs import utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations, sync_log, sync_requests
 from sync.storage.sql.retention import months_before, prune
-from sync.storage.sql.store import utcnow
 from tests.conftest import SIM_TOKEN
 from tests.support.compare import diff_all, diff_entity
 

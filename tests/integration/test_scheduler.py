@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from sync.engine.runner import Runner
+from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.storage.schema import scheduler_heartbeat, sync_locks, sync_log, sync_requests
 from sync.storage.sql.queue import request_sync
-from sync.storage.sql.store import utcnow
 from tests.conftest import SIM_TOKEN, backend_env
 from tests.support.compare import diff_all
 from tests.support.processes import start, stop_process, sync_env, wait_for

@@ -6,7 +6,7 @@ import os
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, case, delete, func, insert, select, update
@@ -386,8 +386,3 @@ def _copy_upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
         f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage} "
         f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
     )
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
