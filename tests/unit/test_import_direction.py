@@ -1,0 +1,140 @@
+"""Imports flow one way: a lower layer of `sync/` never imports a higher one (STYLE.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SYNC = ROOT / "sync"
+
+# The rank of each area of `sync/` (a top-level module or package). An area may import
+# itself and areas of a strictly lower rank, nothing else.
+RANKS = {
+    "sync": 0,  # the package root: __version__ only
+    "errors": 0,
+    "runs": 0,
+    "config": 1,
+    "logs": 1,
+    "health": 1,
+    "entities": 2,
+    "auth": 2,
+    "lightspeed": 2,
+    "storage": 3,
+    "engine": 4,
+    "alerts": 5,
+    "service": 6,
+    "dashboard": 7,
+    "cli": 7,
+    "__main__": 8,
+}
+# The simulator stands in for Lightspeed: sharing code with the sync would let a misread
+# of the API hide on both sides, so it imports nothing of the rest; only the command line
+# (which starts it) imports it.
+ISOLATED = {"simulator"}
+STARTS_THE_SIMULATOR = {"cli"}
+# Inside storage, the SQL and REST stores mirror each other and never borrow from each other.
+SIBLINGS_APART = {("storage", "sql"), ("storage", "rest")}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """Every `sync…` module a file imports (also inside functions and TYPE_CHECKING)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "sync"]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] != "sync":
+                continue
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                found.append((node.lineno, child if _is_module(child) else node.module))
+    return found
+
+
+def area(module: str) -> str:
+    """`sync.storage.sql.db` → `storage`; `sync` → `sync`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "sync"
+
+
+def violations(path: Path) -> list[str]:
+    """The imports of one file under `sync/` that break the direction rules."""
+    here = _module_name(path)
+    mine = area(here)
+    found = []
+    for line, target in imported_modules(path):
+        theirs = area(target)
+        where = f"{path.relative_to(ROOT)}:{line} imports {target}"
+        if theirs == mine:
+            sub_mine, sub_theirs = here.split(".")[:3], target.split(".")[:3]
+            if (
+                len(sub_mine) == 3
+                and len(sub_theirs) == 3
+                and sub_mine[2] != sub_theirs[2]
+                and tuple(sub_mine[1:3]) in SIBLINGS_APART
+                and tuple(sub_theirs[1:3]) in SIBLINGS_APART
+            ):
+                found.append(f"{where}: {sub_mine[2]}/ and {sub_theirs[2]}/ must not share code")
+            continue
+        if mine in ISOLATED:
+            found.append(f"{where}: the simulator imports nothing of the sync")
+        elif theirs in ISOLATED:
+            if mine not in STARTS_THE_SIMULATOR:
+                found.append(f"{where}: only the command line starts the simulator")
+        elif mine not in RANKS or theirs not in RANKS:
+            found.append(f"{where}: add {mine if mine not in RANKS else theirs} to RANKS")
+        elif RANKS[theirs] >= RANKS[mine]:
+            found.append(f"{where}: {mine} (rank {RANKS[mine]}) may not import {theirs}")
+    return found
+
+
+def sync_files() -> list[Path]:
+    return sorted(p for p in SYNC.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_it_has_a_rank_for_every_area_of_the_package():
+    areas = {area(_module_name(p)) for p in sync_files()} - ISOLATED
+    assert areas <= set(RANKS), sorted(areas - set(RANKS))
+
+
+@pytest.mark.parametrize("path", sync_files(), ids=lambda p: str(p.relative_to(SYNC)))
+def test_it_imports_only_lower_layers(path: Path):
+    assert violations(path) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_pages_import_only_the_dashboard(path: Path):
+    others = [m for _, m in imported_modules(path) if m != "sync.dashboard"]
+    assert others == []
+
+
+def test_it_catches_a_lower_layer_importing_a_higher_one(tmp_path: Path, monkeypatch):
+    fake_root = tmp_path
+    (fake_root / "sync" / "storage").mkdir(parents=True)
+    (fake_root / "sync" / "engine").mkdir()
+    for name in ("sync", "sync/storage", "sync/engine"):
+        (fake_root / name / "__init__.py").write_text("")
+    (fake_root / "sync" / "engine" / "runner.py").write_text("")
+    bad = fake_root / "sync" / "storage" / "store.py"
+    bad.write_text("def f():\n    from sync.engine.runner import Runner\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", fake_root)
+    assert violations(bad) == [
+        "sync/storage/store.py:2 imports sync.engine.runner: storage (rank 3) may not import engine"
+    ]
