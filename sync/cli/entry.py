@@ -21,11 +21,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if "simulator" in args_list:
-        index = args_list.index("simulator")
+    # The simulator parses its own options: everything after the command goes to it unparsed.
+    known, simulator_args = parser.parse_known_args(args_list)
+    if known.command == "simulator":
         from sync.simulator import main as simulator_main
 
-        return simulator_main(args_list[index + 1 :])
+        return simulator_main(simulator_args)
     args = parser.parse_args(args_list)
     try:
         settings = load_settings(env_file=args.env_file)
