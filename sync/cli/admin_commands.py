@@ -1,0 +1,125 @@
+"""Admin commands: `migrate` (schema), `set-password` (dashboard login), `alerts` (test, check)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets as secrets_module
+import sys
+from pathlib import Path
+
+from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _require_sql
+from sync.config import Settings
+from sync.errors import ErrorKind, SyncError
+from sync.storage.backend import uses_supabase_rest
+from sync.storage.sql.db import (
+    create_db_engine,
+    migrate,
+    safe_url,
+    schema_version,
+    supabase_setup_sql,
+)
+from sync.storage.sql.store import Store
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Create or upgrade all tables; `--sql` prints the Supabase setup script instead."""
+    if args.sql:
+        print(supabase_setup_sql(), end="")
+        return EXIT_OK
+    if uses_supabase_rest(settings):
+        raise SyncError(
+            ErrorKind.CONFIG,
+            "Migrations cannot run through the Supabase REST API: they need the project's "
+            "Postgres connection.",
+            recovery="Set DATABASE_URL to the project's connection string for this one command "
+            "(DATABASE_URL=postgresql://... python -m sync migrate), or paste "
+            "sql/supabase/setup.sql into the Supabase SQL editor.",
+        )
+    engine = create_db_engine(settings.database_url)
+    applied = migrate(engine)
+    Store(engine).ensure_state_rows()
+    version = schema_version(engine)
+    done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
+    print(f"Database {safe_url(settings.database_url)}: schema version {version} ({done}).")
+    return EXIT_OK
+
+
+def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    """Prompt twice (or read stdin) and write the bcrypt hash of the dashboard password."""
+    import bcrypt
+    from dotenv import set_key
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        confirm = password
+    else:
+        password = getpass.getpass("New dashboard password: ")
+        confirm = getpass.getpass("Repeat it: ")
+    if password != confirm:
+        print("The two passwords differ; nothing was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    if len(password) < 10:
+        print("Use at least 10 characters; nothing was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    env_path = Path(args.env_file)
+    env_path.touch(mode=0o600, exist_ok=True)
+    set_key(str(env_path), "DASHBOARD_PASSWORD_HASH", hashed)
+    if not settings.dashboard_cookie_key:
+        set_key(str(env_path), "DASHBOARD_COOKIE_KEY", secrets_module.token_urlsafe(32))
+    print(f"Dashboard password set (bcrypt hash written to {env_path}).")
+    return EXIT_OK
+
+
+def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    """`alerts test` messages every channel; `alerts check` evaluates the rules once."""
+    from sync.alerts import AlertService, open_incidents
+
+    store = _require_sql(settings, "Alert evaluation")
+    service = AlertService(settings, store.engine)
+    if args.alerts_command == "test":
+        if not settings.all_alert_urls:
+            print("No alert channels: set ALERT_URLS in .env (see .env.example).", file=sys.stderr)
+            return EXIT_USAGE
+        deliveries = service.send_test()
+        for d in deliveries:
+            print(
+                f"{'sent' if d.ok else 'FAILED':<7} {d.channel}"
+                + (f": {d.error}" if d.error else "")
+            )
+        return EXIT_FAILED if any(not d.ok for d in deliveries) else EXIT_OK
+    evaluation = service.evaluate()
+    if evaluation.skipped:
+        print("Another process is evaluating alerts right now; showing its latest state.")
+    changes = evaluation.changes
+    failed = sum(1 for d in evaluation.deliveries if not d.ok)
+    print(
+        f"Checked at {evaluation.checked_at:%Y-%m-%d %H:%M:%S} UTC: {len(changes.opened)} opened, "
+        f"{len(changes.resolved)} resolved; {len(evaluation.deliveries) - failed} message(s) "
+        f"sent, {failed} failed."
+    )
+    incidents = open_incidents(store.engine)
+    print(f"Open incidents: {len(incidents)}" + ("" if incidents else " (all clear)"))
+    for i in incidents:
+        notes = []
+        if i.acknowledged_at:
+            notes.append(f"acknowledged by {i.acknowledged_by}")
+        if i.snoozed_until and i.snoozed_until > evaluation.checked_at:
+            notes.append(f"snoozed until {i.snoozed_until:%Y-%m-%d %H:%M} UTC")
+        extra = f" [{'; '.join(notes)}]" if notes else ""
+        print(
+            f"#{i.id} [{i.severity}] {i.title} since {i.since:%Y-%m-%d %H:%M} UTC, "
+            f"{i.occurrences} occurrence(s){extra}"
+        )
+        print(f"  {i.message}")
+        print(f"  what to do: {i.recovery}")
+    if failed:
+        # A non-zero exit lets cron mail this output: a second way to hear about it.
+        print(
+            f"{failed} message(s) could not be sent (see alert_notifications); they are retried "
+            "at the next check.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,42 @@
+"""The command registry: command name → handler, and which commands log to LOG_DIR.
+
+To add a command: import its handler below and give it one line in COMMANDS, then add its
+subparser in sync/cli/parser.py (`build_parser`). For example, for `settings`:
+
+    from sync.cli.settings_command import cmd_settings
+    "settings": cmd_settings,
+"""
+
+from __future__ import annotations
+
+from sync.cli.admin_commands import cmd_alerts, cmd_migrate, cmd_set_password
+from sync.cli.common import CommandHandler
+from sync.cli.data_commands import cmd_backfill, cmd_prune, cmd_reconcile
+from sync.cli.sync_commands import cmd_demo, cmd_request, cmd_run, cmd_scheduler, cmd_status
+
+COMMANDS: dict[str, CommandHandler] = {
+    "migrate": cmd_migrate,
+    "run": cmd_run,
+    "status": cmd_status,
+    "set-password": cmd_set_password,
+    "demo": cmd_demo,
+    "backfill": cmd_backfill,
+    "reconcile": cmd_reconcile,
+    "prune": cmd_prune,
+    "scheduler": cmd_scheduler,
+    "request": cmd_request,
+    "alerts": cmd_alerts,
+}
+"""Every command but `simulator` (which `main` hands its own arguments before parsing)."""
+
+# Commands that write to LOG_DIR/sync.log; the others log to the console only.
+LOGGED_COMMANDS = (
+    "run",
+    "migrate",
+    "demo",
+    "scheduler",
+    "backfill",
+    "reconcile",
+    "prune",
+    "alerts",
+)

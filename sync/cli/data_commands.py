@@ -1,0 +1,72 @@
+"""Data commands on a direct SQL connection: `backfill`, `reconcile`, `prune`."""
+
+from __future__ import annotations
+
+import argparse
+
+from sync.cli.common import EXIT_FAILED, EXIT_OK, _require_sql, _whoami
+from sync.cli.output import ProgressDisplay, print_reconciliation, print_results
+from sync.config import Settings
+from sync.runs import utcnow
+
+
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    """Re-fetch a date range (sales) or do a full pass (others); `--dry-run` only estimates."""
+    from sync.engine.backfill import backfill, check_range, estimate
+    from sync.lightspeed.client import LightspeedClient
+
+    store = _require_sql(settings, "A backfill from the command line")
+    check_range(args.date_from, args.date_to)
+    client = LightspeedClient(settings) if args.entity == "sales" else None
+    try:
+        guess = estimate(settings, store.engine, args.entity, args.date_from, args.date_to, client)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"Estimate: {guess.describe()}")
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return EXIT_OK
+    display = ProgressDisplay()
+    result = backfill(
+        settings,
+        store,
+        args.entity,
+        args.date_from,
+        args.date_to,
+        trigger="cli",
+        triggered_by=_whoami(),
+        on_page=display,
+    )
+    display.done()
+    print_results([result])
+    return EXIT_FAILED if result.status in ("failed", "skipped") else EXIT_OK
+
+
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    """Compare the copy with Lightspeed for one day; `--repair` backfills and checks again."""
+    from sync.engine.backfill import backfill
+    from sync.engine.reconcile import Reconciler
+
+    store = _require_sql(settings, "Reconciliation")
+    report = Reconciler(settings, store).run(args.date)
+    print_reconciliation(report)
+    if args.repair and report.mismatches:
+        entities = {c.entity for c in report.mismatches}
+        for entity in sorted(entities):
+            print(f"Repairing {entity} ...")
+            backfill(settings, store, entity, report.day, report.day, triggered_by=_whoami())
+        report = Reconciler(settings, store).run(report.day)
+        print_reconciliation(report)
+    return EXIT_FAILED if report.mismatches or report.errors else EXIT_OK
+
+
+def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
+    """Delete history rows older than RETENTION_MONTHS."""
+    from sync.storage.sql.retention import prune
+
+    store = _require_sql(settings, "Pruning")
+    result = prune(store.engine, utcnow(), settings.retention_months)
+    removed = ", ".join(f"{k}: {v}" for k, v in result.removed.items())
+    print(f"Removed {result.total} row(s) older than {result.horizon:%Y-%m-%d} ({removed}).")
+    return EXIT_OK

@@ -1,0 +1,78 @@
+"""The argparse parser: global options and one subparser per command."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from sync.entities import ENTITY_BY_NAME
+from sync.storage.sql.queue import REQUESTABLE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `python -m sync` parser; a new command adds its subparser here (help order)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sync",
+        description="Lightspeed Sync & Health: keep an exact copy of a Lightspeed X-Series store.",
+    )
+    parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    migrate_cmd = sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
+    migrate_cmd.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the setup script for the Supabase SQL editor instead of running it",
+    )
+    run = sub.add_parser("run", help="sync now")
+    run.add_argument(
+        "--entity", action="append", choices=sorted(ENTITY_BY_NAME), help="only this entity"
+    )
+    run.add_argument("--full", action="store_true", help="ignore the cursor, re-read everything")
+    status = sub.add_parser("status", help="health per entity")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser(
+        "simulator", help="local Lightspeed API 2.0 development stand-in", add_help=False
+    )
+    pw = sub.add_parser("set-password", help="set the dashboard password (bcrypt hash in .env)")
+    pw.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
+    )
+    sub.add_parser("scheduler", help="the long-running service: scheduled syncs and run-now")
+    req = sub.add_parser("request", help="ask the scheduler for a sync now (run-now queue)")
+    req.add_argument("--entity", choices=sorted(REQUESTABLE), default="all")
+    req.add_argument("--reason", default=None)
+    back = sub.add_parser("backfill", help="re-fetch a date range (sales) or a full pass (others)")
+    back.add_argument("--entity", choices=sorted(ENTITY_BY_NAME), default="sales")
+    back.add_argument(
+        "--from", dest="date_from", type=_date_arg, required=True, metavar="YYYY-MM-DD"
+    )
+    back.add_argument("--to", dest="date_to", type=_date_arg, required=True, metavar="YYYY-MM-DD")
+    back.add_argument("--dry-run", action="store_true", help="print the estimate, write nothing")
+    rec = sub.add_parser("reconcile", help="compare the copy with Lightspeed (counts, day totals)")
+    rec.add_argument(
+        "--date",
+        type=_date_arg,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day whose sales are checked (default yesterday, UTC)",
+    )
+    rec.add_argument("--repair", action="store_true", help="run the offered repairs, check again")
+    sub.add_parser("prune", help="delete history rows older than RETENTION_MONTHS")
+    alerts = sub.add_parser("alerts", help="alert channels and incidents")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="action")
+    alerts_sub.add_parser("test", help="send a test message to every configured channel")
+    alerts_sub.add_parser(
+        "check", help="evaluate the alert rules once (cron) and print the open incidents"
+    )
+    sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
+    # New commands: add the subparser here (this order is the --help order) and the handler
+    # in sync/cli/commands.py.
+    return parser
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None

@@ -1,0 +1,113 @@
+"""Sync commands: `run` (one sync now), `status`, `request` (run-now queue), `scheduler`, `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from sync.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    _require_schema,
+    _whoami,
+    _writer_store,
+    log,
+)
+from sync.cli.output import COLOUR_CODES, ProgressDisplay, print_results
+from sync.config import Settings
+from sync.engine.runner import Runner
+from sync.runs import utcnow
+
+
+def _install_stop_handler(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        log.warning("Stopping after the current page (press Ctrl-C again to abort).")
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Sync now (`--entity` to pick, `--full` to ignore the cursor); Ctrl-C stops cleanly."""
+    store = _writer_store(settings)
+    settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before any work
+    settings.token  # noqa: B018
+    display = ProgressDisplay()
+    stop = threading.Event()
+    _install_stop_handler(stop)
+    runner = Runner(
+        settings, store, on_page=display, stop=stop, lock_wait_seconds=settings.lock_ttl_seconds
+    )
+    results = runner.run(args.entity, full=args.full, trigger="cli", triggered_by=_whoami())
+    display.done()
+    print_results(results)
+    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    """Print health per entity, as a table or (`--json`) as JSON."""
+    store = _require_schema(settings)
+    report = store.status_report(utcnow(), settings)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return EXIT_OK
+    colour = sys.stdout.isatty()
+    next_run = f" · next run {report.next_run_at:%H:%M} UTC" if report.next_run_at else ""
+    print(f"Overall: {report.overall.value} · scheduler: {report.scheduler}{next_run}")
+    print(
+        f"{'entity':<16} {'health':<7} {'last success':<22} {'last run':<12} "
+        f"{'cursor':>12} {'rows':>9}"
+    )
+    for e in report.entities:
+        health = e.colour.value
+        shown = f"{COLOUR_CODES[health]}{health:<7}\033[0m" if colour else f"{health:<7}"
+        last = f"{e.last_success:%Y-%m-%d %H:%M:%S}" if e.last_success else "never"
+        print(
+            f"{e.entity:<16} {shown} {last:<22} {e.status:<12} {e.cursor_version:>12} "
+            f"{e.records_total:>9}"
+        )
+        if e.error_type:
+            print(f"{'':<16} {e.error_type}: {e.error_message}")
+    return EXIT_OK
+
+
+def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run the long-running service (scheduled syncs and run-now requests) until stopped."""
+    from sync.service.scheduler import SchedulerService
+
+    store = _writer_store(settings)
+    settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before serving
+    settings.token  # noqa: B018
+    service = SchedulerService(settings, store)
+    service.install_signal_handlers()
+    return service.run_forever()
+
+
+def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
+    """Queue a run-now request for the scheduler; warn when no scheduler is alive."""
+    store = _require_schema(settings)
+    result = store.request_sync(
+        args.entity, requested_by=_whoami(), reason=args.reason, now=utcnow()
+    )
+    if result.merged:
+        print(f"Merged into request #{result.id} ({result.status}) for the same entity.")
+    else:
+        print(f"Queued request #{result.id}: sync {args.entity}; the scheduler picks it up.")
+    report = store.status_report(utcnow(), settings)
+    if report.scheduler != "alive":
+        print(f"Warning: scheduler {report.scheduler}; the request waits until one runs.")
+    return EXIT_OK
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Simulator + SQLite + scheduler + dashboard on this machine (see sync/cli/demo.py)."""
+    from sync.cli.demo import run_demo
+
+    return run_demo(settings, args)
