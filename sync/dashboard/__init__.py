@@ -65,6 +65,7 @@ from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, settings
 from sync.dashboard.status_tiles import tile, tiles
+from sync.runs import RunStatus
 from sync.storage.sql.queue import REQUESTABLE
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "RUN_STATUSES",
     "STATUS_REFRESH_SECONDS",
     "HistoryFilter",
+    "RunStatus",
     "Session",
     "acknowledge_incident",
     "ago",

@@ -27,6 +27,7 @@ from sync.health import (
     split_error,
     success_rate,
 )
+from sync.runs import RunStatus
 from sync.storage.schema import scheduler_heartbeat, sync_log, sync_requests, sync_state
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.status import scheduler_liveness
@@ -39,7 +40,14 @@ ENTITY_LABELS = {
     "sale_line_items": "Sale line items",
     "inventory": "Inventory",
 }
-RUN_STATUSES = ("success", "partial", "failed", "interrupted", "running")
+#: Every run status, in the order the pages offer and colour them.
+RUN_STATUSES: tuple[RunStatus, ...] = (
+    RunStatus.SUCCESS,
+    RunStatus.PARTIAL,
+    RunStatus.FAILED,
+    RunStatus.INTERRUPTED,
+    RunStatus.RUNNING,
+)
 STREAK_DEPTH = 50  # failures counted per entity; more shows as "50+"
 # Everything the pages show about a run (not the version range or the process).
 _LOG_COLUMNS = tuple(
@@ -107,7 +115,7 @@ def load_facts(engine: Engine, now: datetime, day_start: datetime) -> Facts:
             .group_by(sync_log.c.status)
         ):
             counts[status] = int(n)
-            if ms is not None and status != "running":
+            if ms is not None and status != RunStatus.RUNNING:
                 total_ms += int(ms)
                 finished += int(n)
         records_today = conn.scalar(
@@ -182,7 +190,7 @@ def build_overview(
         limits = thresholds.get(f.entity, Thresholds())
         health = entity_health(f.last_success, f.status, now, limits)
         error = None
-        if f.status == "failed" or (f.error_type and f.status != "success"):
+        if f.status == RunStatus.FAILED or (f.error_type and f.status != RunStatus.SUCCESS):
             error = split_error(f.error_type, f.error_message)
         tiles.append(Tile(f, health.colour, health.reason, limits, error))
     worst = max(facts.entities, key=lambda f: f.failure_streak, default=None)
@@ -203,7 +211,7 @@ def build_overview(
         overall=overall(t.colour for t in tiles),
         tiles=tuple(tiles),
         success_rate_24h=success_rate(counts),
-        runs_24h=sum(n for s, n in counts.items() if s != "running"),
+        runs_24h=sum(n for s, n in counts.items() if s != RunStatus.RUNNING),
         consecutive_failures=worst.failure_streak if worst else 0,
         failing_entity=worst.entity if worst and worst.failure_streak else None,
         avg_duration_s_24h=(

@@ -8,6 +8,7 @@ import streamlit as st
 
 from sync.dashboard import queries as dq
 from sync.dashboard.formatting import ago, exact, local, md, run_time
+from sync.runs import RunStatus
 
 # Constant CSS (no data): tint each tile by the colour in its container key.
 _TILE_CSS = """<style>
@@ -65,7 +66,7 @@ def tile(t: dq.Tile, now: datetime) -> None:
         st.caption(f"Last run: **{md(status)}**{when}{took}")
         st.caption(
             f"**{f.records_total:,}** records in table · **{changed:,}** changed in last run"
-            + (" (so far)" if status == "running" else "")
+            + (" (so far)" if status == RunStatus.RUNNING else "")
         )
         if t.error:
             # Error text comes from the API and the database: shown with st.text, so no
