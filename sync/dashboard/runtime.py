@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 from sqlalchemy import Engine
 
 from sync.config import Settings, load_settings
 from sync.errors import SyncError
+from sync.runs import utcnow
 from sync.storage.sql.db import create_db_engine
 
 
 def clock() -> datetime:
     """Now, in UTC. Tests replace `sync.dashboard.runtime.clock` to pin the time."""
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def settings() -> Settings:
