@@ -11,11 +11,11 @@ import streamlit as st
 from sync import dashboard
 
 STATUS_COLOURS = {
-    "success": "#1F9D55",
-    "partial": "#D69E00",
-    "failed": "#D64545",
-    "interrupted": "#8A94A6",
-    "running": "#2F6FEB",
+    dashboard.RunStatus.SUCCESS: "#1F9D55",
+    dashboard.RunStatus.PARTIAL: "#D69E00",
+    dashboard.RunStatus.FAILED: "#D64545",
+    dashboard.RunStatus.INTERRUPTED: "#8A94A6",
+    dashboard.RunStatus.RUNNING: "#2F6FEB",
 }
 LEGEND = {"orient": "top", "title": None, "columns": 6, "symbolSize": 60, "labelFontSize": 11}
 

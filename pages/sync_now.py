@@ -19,11 +19,11 @@ REQUEST_COLOURS = {
     "cancelled": "#D69E00",
 }
 RUN_COLOURS = {
-    "running": "#2F6FEB",
-    "success": "#1F9D55",
-    "partial": "#D69E00",
-    "failed": "#D64545",
-    "interrupted": "#8A94A6",
+    dashboard.RunStatus.RUNNING: "#2F6FEB",
+    dashboard.RunStatus.SUCCESS: "#1F9D55",
+    dashboard.RunStatus.PARTIAL: "#D69E00",
+    dashboard.RunStatus.FAILED: "#D64545",
+    dashboard.RunStatus.INTERRUPTED: "#8A94A6",
 }
 
 

@@ -58,9 +58,9 @@ def fresh_dashboard_state() -> Iterator[None]:
     """Caches and the login throttle are process-wide: start every test clean."""
     st.cache_data.clear()
     dashboard.login_throttle().reset()
-    saved, dashboard.LOGIN_SLEEP_SECONDS = dashboard.LOGIN_SLEEP_SECONDS, 0.0
+    saved, dashboard.login.LOGIN_SLEEP_SECONDS = dashboard.login.LOGIN_SLEEP_SECONDS, 0.0
     yield
-    dashboard.LOGIN_SLEEP_SECONDS = saved
+    dashboard.login.LOGIN_SLEEP_SECONDS = saved
     st.cache_data.clear()
     dashboard.login_throttle().reset()
 

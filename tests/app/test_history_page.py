@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def history(app_db, framed_app, monkeypatch):
-    monkeypatch.setattr(dashboard, "clock", lambda: NOW)
+    monkeypatch.setattr(dashboard.runtime, "clock", lambda: NOW)
     for day in range(10):  # 10 days x 2 entities; every third day failed
         for entity in ("sales", "products"):
             failed = day % 3 == 0

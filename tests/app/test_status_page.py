@@ -15,7 +15,7 @@ BADGE = {"green": ":green-badge[", "yellow": ":orange-badge[", "red": ":red-badg
 
 @pytest.fixture
 def pinned(monkeypatch):
-    monkeypatch.setattr(dashboard, "clock", lambda: NOW)
+    monkeypatch.setattr(dashboard.runtime, "clock", lambda: NOW)
     return NOW
 
 

@@ -1,0 +1,130 @@
+"""The pages' reads and actions on runs and the run-now queue, cached where it is safe.
+
+Reads go through `load`, so a database failure draws the friendly panel and stops the page.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import streamlit as st
+
+from sync.dashboard import queries as dq
+from sync.dashboard import runtime
+from sync.dashboard.formatting import viewer_tz
+from sync.dashboard.panels import load
+from sync.dashboard.queries import HistoryFilter
+from sync.errors import SyncError
+from sync.storage.sql.queue import Enqueued, request_sync
+from sync.storage.sql.status import thresholds_for
+
+CACHE_TTL_SECONDS = 30
+STATUS_REFRESH_SECONDS = 60
+LIVE_REFRESH_SECONDS = 2
+CSV_LIMIT = 100_000
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _facts(url: str, day_start: datetime) -> dq.Facts:
+    return dq.load_facts(runtime.engine_for(url), runtime.clock(), day_start)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
+    f = HistoryFilter(*flt)
+    eng = runtime.engine_for(url)
+    return (
+        dq.history_rows(eng, f),
+        dq.runs_per_bucket(eng, f, unit, offset),
+        dq.duration_per_bucket(eng, f, unit, offset),
+        runtime.clock(),
+    )
+
+
+def overview() -> dq.Overview:
+    """The Status page's numbers (facts cached 30 s, colours computed now)."""
+    cfg = runtime.settings()
+    today = runtime.clock().astimezone(viewer_tz())
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    facts = load(_facts, cfg.reader_database_url, midnight.astimezone(UTC))
+    limits = {e.entity: thresholds_for(cfg, e.entity) for e in facts.entities}
+    return dq.build_overview(facts, runtime.clock(), limits, cfg.heartbeat_seconds)
+
+
+def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
+    """(rows, runs per bucket, durations per bucket, fetched_at) for `flt`."""
+    utc_offset = runtime.clock().astimezone(viewer_tz()).utcoffset() or timedelta()
+    offset = int(utc_offset.total_seconds() // 60)
+    key = (flt.start, flt.end, flt.entities, flt.statuses)
+    return load(_history, runtime.settings().reader_database_url, key, unit, offset)
+
+
+def history_csv(flt: HistoryFilter) -> bytes:
+    """All runs matching `flt` (up to CSV_LIMIT) as CSV; built when the button is pressed."""
+    try:
+        rows = dq.history_rows(runtime.engine(), flt, limit=CSV_LIMIT)
+    except SyncError as exc:
+        return f"The database could not be read: {exc.message}\n".encode()
+    return rows.to_csv(index=False).encode()
+
+
+def requests_table() -> Any:
+    """Open and recent run-now requests (not cached: the page follows them live)."""
+    return load(dq.recent_requests, runtime.engine())
+
+
+def request_info(request_id: int) -> dict[str, Any] | None:
+    """One run-now request as a dict, or None when it no longer exists."""
+    return load(dq.request_info, runtime.engine(), request_id)
+
+
+def run_progress(run_id: str) -> list[dict[str, Any]]:
+    """The sync_log rows of one run, as the runner updates them."""
+    return load(dq.run_progress, runtime.engine(), run_id)
+
+
+def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
+    """Queue a run-now request as the logged-in user."""
+    return load(
+        request_sync,
+        runtime.engine(),
+        entity,
+        requested_by=username,
+        reason=reason,
+        now=runtime.clock(),
+    )
+
+
+def backfill_problem(date_from: date, date_to: date) -> str | None:
+    """One sentence when the range is inverted or longer than the dashboard allows."""
+    from sync.engine.backfill import MAX_DASHBOARD_DAYS, check_range
+
+    try:
+        check_range(date_from, date_to, max_days=MAX_DASHBOARD_DAYS)
+    except SyncError as exc:
+        return exc.message
+    return None
+
+
+def backfill_estimate(entity: str, date_from: date, date_to: date) -> str:
+    """What a backfill would cost, from the copy and past runs (never calls Lightspeed)."""
+    from sync.engine.backfill import estimate
+
+    cfg = runtime.settings()
+    return load(estimate, cfg, runtime.engine(), entity, date_from, date_to).describe()
+
+
+def enqueue_backfill(entity: str, username: str, date_from: date, date_to: date) -> Enqueued:
+    """Queue a backfill of one entity's date range as the logged-in user."""
+    return load(
+        request_sync,
+        runtime.engine(),
+        entity,
+        requested_by=username,
+        reason=None,
+        now=runtime.clock(),
+        action="backfill",
+        date_from=date_from,
+        date_to=date_to,
+    )
