@@ -16,7 +16,7 @@ from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 
 from sync.config import Settings
-from sync.storage.rest.base import RestBase, parse_time
+from sync.storage.rest.db import RestBase, parse_time
 from sync.storage.sql.leases import (
     HOST,
     INTERRUPTED_DETAILS,

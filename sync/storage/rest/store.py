@@ -15,7 +15,7 @@ from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
 from sync.errors import SyncError
-from sync.storage.rest.base import MISSING_CODES
+from sync.storage.rest.db import MISSING_CODES
 from sync.storage.rest.coordination import RestCoordination
 from sync.storage.schema import ENTITY_TABLES
 from sync.storage.sql.db import dumps_json, migration_scripts
