@@ -18,7 +18,7 @@ from sync.storage.schema import (
     sync_state,
 )
 from sync.storage.sql.db import database_errors
-from sync.storage.sql.status import thresholds_for
+from sync.storage.status_report import thresholds_for
 
 RECENT_RUNS = 50  # enough for any failure streak worth reporting
 BASELINE_RUNS = 20

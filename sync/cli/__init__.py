@@ -24,6 +24,8 @@ from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
 from sync.runs import utcnow
 from sync.storage.backend import SyncStore, open_store, uses_supabase_rest
+from sync.storage.queueing import REQUESTABLE
+from sync.storage.runlog import Progress
 from sync.storage.sql.db import (
     create_db_engine,
     migrate,
@@ -31,8 +33,7 @@ from sync.storage.sql.db import (
     schema_version,
     supabase_setup_sql,
 )
-from sync.storage.sql.queue import REQUESTABLE
-from sync.storage.sql.store import Progress, Store
+from sync.storage.sql.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("sync")

@@ -26,9 +26,10 @@ from sync.dashboard import queries as dq
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.errors import ErrorKind, SyncError, redact
 from sync.health import format_age
+from sync.storage.queueing import REQUESTABLE, Enqueued
 from sync.storage.sql.db import create_db_engine, safe_url
-from sync.storage.sql.queue import REQUESTABLE, Enqueued, request_sync
-from sync.storage.sql.status import thresholds_for
+from sync.storage.sql.queue import request_sync
+from sync.storage.status_report import thresholds_for
 
 __all__ = [
     "ENTITY_LABELS",

@@ -27,8 +27,8 @@ from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import utcnow
 from sync.service.heartbeat import Heartbeat
-from sync.storage.sql.leases import PROCESS_HOLDER
-from sync.storage.sql.queue import Claim
+from sync.storage.leasing import PROCESS_HOLDER
+from sync.storage.queueing import Claim
 
 if TYPE_CHECKING:
     from sync.storage.backend import SyncStore

@@ -16,8 +16,7 @@ from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 
 from sync.config import Settings
-from sync.storage.rest.db import RestBase, parse_time
-from sync.storage.sql.leases import (
+from sync.storage.leasing import (
     HOST,
     INTERRUPTED_DETAILS,
     PROCESS_HOLDER,
@@ -25,7 +24,7 @@ from sync.storage.sql.leases import (
     lease_entity,
     lease_is_dead,
 )
-from sync.storage.sql.queue import (
+from sync.storage.queueing import (
     ALL,
     ORPHAN_REQUEST_ERROR,
     Claim,
@@ -33,7 +32,8 @@ from sync.storage.sql.queue import (
     holder_alive,
     validate_request,
 )
-from sync.storage.sql.status import StatusReport, build_status_report
+from sync.storage.rest.db import RestBase, parse_time
+from sync.storage.status_report import StatusReport, build_status_report
 
 _REQUEST_COLUMNS = "id,entity_type,requested_by,reason,action,date_from,date_to,requested_at"
 

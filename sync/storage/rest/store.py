@@ -15,11 +15,11 @@ from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
 from sync.errors import SyncError
-from sync.storage.rest.db import MISSING_CODES
+from sync.storage.jsoncodec import dumps_json
+from sync.storage.migrations import migration_scripts
 from sync.storage.rest.coordination import RestCoordination
-from sync.storage.schema import ENTITY_TABLES
-from sync.storage.sql.db import dumps_json, migration_scripts
-from sync.storage.sql.store import (
+from sync.storage.rest.db import MISSING_CODES
+from sync.storage.runlog import (
     Outcome,
     Progress,
     RunInfo,
@@ -27,6 +27,7 @@ from sync.storage.sql.store import (
     run_log_row,
     state_end_values,
 )
+from sync.storage.schema import ENTITY_TABLES
 
 
 class RestStore(RestCoordination):

@@ -12,10 +12,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 
 from sync.config import Settings
+from sync.storage.queueing import Claim, Enqueued
 from sync.storage.sql import leases as entity_leases
 from sync.storage.sql import queue as run_queue
 from sync.storage.sql import status as status_reads
 from sync.storage.sql.db import pending_migrations
+from sync.storage.status_report import StatusReport
 
 
 class SqlCoordination:
@@ -37,7 +39,7 @@ class SqlCoordination:
         action: str = "incremental",
         date_from: date | None = None,
         date_to: date | None = None,
-    ) -> run_queue.Enqueued:
+    ) -> Enqueued:
         """Queue a run-now request (merged into an equivalent one)."""
         return run_queue.request_sync(
             self.engine,
@@ -50,7 +52,7 @@ class SqlCoordination:
             date_to=date_to,
         )
 
-    def claim_request(self, holder: str, now: datetime) -> run_queue.Claim | None:
+    def claim_request(self, holder: str, now: datetime) -> Claim | None:
         """Take the oldest queued request for `holder`."""
         return run_queue.claim_next(self.engine, holder, now)
 
@@ -78,7 +80,7 @@ class SqlCoordination:
         """Mark runs left `running` by a dead process as interrupted."""
         return entity_leases.mark_orphans(self.engine, now)
 
-    def status_report(self, now: datetime, settings: Settings) -> status_reads.StatusReport:
+    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
         """Per entity health, the overall verdict and scheduler liveness."""
         return status_reads.status_report(self.engine, now, settings)
 
