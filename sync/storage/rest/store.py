@@ -14,11 +14,8 @@ from typing import Any
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
-from sync.errors import SyncError
 from sync.storage.jsoncodec import dumps_json
-from sync.storage.migrations import migration_scripts
 from sync.storage.rest.coordination import RestCoordination
-from sync.storage.rest.db import MISSING_CODES
 from sync.storage.runlog import (
     Outcome,
     Progress,
@@ -42,18 +39,6 @@ class RestStore(RestCoordination):
         return int(response.count or 0)
 
     # -- state and log -------------------------------------------------------------------
-
-    def pending_migrations(self) -> list[int]:
-        """Shipped Postgres migrations the project has not applied."""
-        shipped = [version for version, _, _ in migration_scripts("postgres")]
-        try:
-            rows = self.execute(self.table("schema_migrations").select("version")).data
-        except SyncError as exc:
-            if any(code in exc.message for code in MISSING_CODES):
-                return shipped
-            raise
-        done = {int(r["version"]) for r in rows}
-        return [v for v in shipped if v not in done]
 
     def ensure_state_rows(self) -> None:
         """Create the sync_state row of every entity that has none."""

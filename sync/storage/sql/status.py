@@ -1,15 +1,28 @@
-"""Status reads over SQL: the sync_state rows and latest heartbeat behind the status report."""
+"""Status over SQL: the scheduler's heartbeat row, and the reads behind the status report."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 
 from sync.config import Settings
 from sync.storage.schema import scheduler_heartbeat, sync_state
 from sync.storage.sql.db import database_errors
 from sync.storage.status_report import StatusReport, build_status_report
+
+
+def write_heartbeat(engine: Engine, instance_id: str, values: dict[str, Any]) -> None:
+    """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        updated = conn.execute(
+            update(scheduler_heartbeat)
+            .where(scheduler_heartbeat.c.instance_id == instance_id)
+            .values(**values)
+        ).rowcount
+        if not updated:
+            conn.execute(insert(scheduler_heartbeat).values(instance_id=instance_id, **values))
 
 
 def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusReport:

@@ -22,7 +22,6 @@ from sync.storage.runlog import (
 )
 from sync.storage.schema import (
     ENTITY_TABLES,
-    scheduler_heartbeat,
     sync_log,
     sync_rejects,
     sync_state,
@@ -42,8 +41,8 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 class Store(SqlCoordination):
     """The sync's view of a SQL database. `pg_method` picks the Postgres bulk path.
 
-    The Supabase REST backend (sync.storage.rest.store) offers the same methods; the scheduler's
-    queue, leases and status reads come from `SqlCoordination`.
+    The Supabase REST store (sync.storage.rest.store) offers the same methods; the scheduler's
+    queue, leases, heartbeat and status reads come from `SqlCoordination`.
     """
 
     supports_sql = True
@@ -143,17 +142,6 @@ class Store(SqlCoordination):
                     rejected_at=now,
                 )
             )
-
-    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
-        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
-        with database_errors(self.url), self.engine.begin() as conn:
-            updated = conn.execute(
-                update(scheduler_heartbeat)
-                .where(scheduler_heartbeat.c.instance_id == instance_id)
-                .values(**values)
-            ).rowcount
-            if not updated:
-                conn.execute(insert(scheduler_heartbeat).values(instance_id=instance_id, **values))
 
     # -- page writes ---------------------------------------------------------------------
 
