@@ -23,7 +23,8 @@ from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
 from sync.runs import utcnow
-from sync.storage.backend import SyncStore, open_store, uses_supabase_rest
+from sync.storage.backend import open_store, uses_supabase_rest
+from sync.storage.protocols import SyncStore
 from sync.storage.queueing import REQUESTABLE
 from sync.storage.runlog import Progress
 from sync.storage.sql.db import (

@@ -20,7 +20,7 @@ from sync.storage.leasing import LeaseHolder
 from sync.storage.runlog import Outcome, Progress, RunInfo
 
 if TYPE_CHECKING:
-    from sync.storage.backend import LeaseManager, SyncStore
+    from sync.storage.protocols import LeaseManager, SyncStore
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.queueing import Claim
 
 if TYPE_CHECKING:
-    from sync.storage.backend import SyncStore
+    from sync.storage.protocols import SyncStore
 
 log = logging.getLogger(__name__)
 
