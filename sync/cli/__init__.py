@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from sync.config import Settings, load_settings
 from sync.engine.runner import EntityResult, Runner
@@ -178,14 +178,14 @@ def _writer_store(settings: Settings) -> SyncStore:
 
 def _require_sql(settings: Settings, what: str) -> Store:
     store = _require_schema(settings)
-    if not isinstance(store, Store):
+    if store.sql is None:
         raise SyncError(
             ErrorKind.CONFIG,
             f"{what} needs a direct database connection; the Supabase REST backend cannot run it.",
             recovery="Set DATABASE_URL to the project's Postgres connection string (it wins "
             "over SUPABASE_URL) and run the command again.",
         )
-    return store
+    return cast(Store, store)  # the one store with SQL access
 
 
 class ProgressDisplay:

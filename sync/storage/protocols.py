@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from sync.config import Settings
     from sync.entities import EntitySpec, MappedPage
     from sync.storage.leasing import LeaseHolder
@@ -150,11 +152,24 @@ class StatusBoard(Protocol):
         ...
 
 
-class SyncStore(PageWriter, RunQueue, Leasing, StatusBoard, Protocol):
+class SqlAccess(Protocol):
+    """The SQL engine behind a store, for the features that need SQL.
+
+    The SQL/REST decision is made here and only here: `sql` is the store's engine on the
+    SQL store and None on the Supabase REST store, so reconciliation, pruning, alerts and
+    command-line backfills check `store.sql is None` and say they need a database URL.
+    """
+
+    @property
+    def sql(self) -> Engine | None:
+        """The SQLAlchemy engine, or None when the store has no SQL access (REST)."""
+        ...
+
+
+class SyncStore(PageWriter, RunQueue, Leasing, StatusBoard, SqlAccess, Protocol):
     """Everything the runner and the scheduler do to the copy, over SQL or REST."""
 
     url: str
-    supports_sql: bool
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations the database has not applied."""

@@ -30,7 +30,8 @@ from sync.storage.schema import ENTITY_TABLES
 class RestStore(RestCoordination):
     """The sync's view of a Supabase project, through its REST API."""
 
-    supports_sql = False
+    #: No SQL over REST (see SqlAccess): reconciliation, pruning, alerts, backfills are off.
+    sql: None = None
 
     def count_rows(self, table: str) -> int:
         """The exact row count of `table`."""

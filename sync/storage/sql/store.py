@@ -45,13 +45,16 @@ class Store(SqlCoordination):
     queue, leases, heartbeat and status reads come from `SqlCoordination`.
     """
 
-    supports_sql = True
-
     def __init__(self, engine: Engine, *, pg_method: str = "copy") -> None:
         self.engine = engine
         self.url = str(engine.url)
         self.is_postgres = engine.dialect.name == "postgresql"
         self.pg_method = pg_method
+
+    @property
+    def sql(self) -> Engine:
+        """The engine: the SQL store runs everything that needs SQL (see SqlAccess)."""
+        return self.engine
 
     # -- state and log -------------------------------------------------------------------
 
