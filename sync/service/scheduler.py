@@ -25,7 +25,7 @@ from sync.config import Settings
 from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
-from sync.runs import utcnow
+from sync.runs import SUCCEEDED, utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.queueing import Claim
@@ -281,7 +281,7 @@ class SchedulerService:
                 run_id=run_id,
                 lock_wait_seconds=self.settings.lock_ttl_seconds,
             )
-        failed = [r for r in results if r.status in ("failed", "interrupted", "skipped")]
+        failed = [r for r in results if r.status not in SUCCEEDED]
         error = None
         if not results:
             error = "The run could not start; see the scheduler log."

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync.runs import SUCCEEDED, RunStatus
+
 
 @dataclass
 class Progress:
@@ -51,7 +53,7 @@ class RunInfo:
 class Outcome:
     """How a run of one entity ended."""
 
-    status: str  # success / partial / failed / interrupted
+    status: str  # a RunStatus: success / partial / failed / interrupted
     error_type: str | None = None
     error_details: str | None = None
 
@@ -64,7 +66,7 @@ def run_log_row(info: RunInfo, entity: str, version_from: int, now: datetime) ->
         "action": info.action,
         "trigger": info.trigger,
         "triggered_by": info.triggered_by,
-        "status": "running",
+        "status": RunStatus.RUNNING,
         "started_at": now,
         "version_from": version_from,
         "host": socket.gethostname(),
@@ -97,6 +99,6 @@ def state_end_values(
             error_type=outcome.error_type,
             error_message=outcome.error_details,
         )
-    if is_sync and outcome.status in ("success", "partial"):
+    if is_sync and outcome.status in SUCCEEDED:
         values["last_sync_time"] = now
     return values

@@ -14,6 +14,7 @@ from typing import Any
 from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 
+from sync.runs import RunStatus
 from sync.storage.leasing import (
     HOST,
     INTERRUPTED_DETAILS,
@@ -119,7 +120,7 @@ def mark_orphans(rest: RestBase, now: datetime) -> int:
             .eq("holder", leases[entity].holder)
         )
     running = rest.execute(
-        rest.table("sync_log").select("id,entity_type,started_at").eq("status", "running")
+        rest.table("sync_log").select("id,entity_type,started_at").eq("status", RunStatus.RUNNING)
     ).data
     orphans = [r for r in running if lease_entity(r["entity_type"]) not in live]
     for row in orphans:
@@ -128,7 +129,7 @@ def mark_orphans(rest: RestBase, now: datetime) -> int:
             rest.table("sync_log")
             .update(
                 {
-                    "status": "interrupted",
+                    "status": RunStatus.INTERRUPTED,
                     "finished_at": now.isoformat(),
                     "duration_ms": int((now - started).total_seconds() * 1000),
                     "error_details": INTERRUPTED_DETAILS,
@@ -136,7 +137,7 @@ def mark_orphans(rest: RestBase, now: datetime) -> int:
                 returning=ReturnMethod.minimal,
             )
             .eq("id", row["id"])
-            .eq("status", "running")
+            .eq("status", RunStatus.RUNNING)
         )
     entities = sorted({r["entity_type"] for r in orphans})
     if entities:
@@ -144,13 +145,13 @@ def mark_orphans(rest: RestBase, now: datetime) -> int:
             rest.table("sync_state")
             .update(
                 {
-                    "status": "interrupted",
+                    "status": RunStatus.INTERRUPTED,
                     "error_message": INTERRUPTED_DETAILS,
                     "updated_at": now.isoformat(),
                 },
                 returning=ReturnMethod.minimal,
             )
             .in_("entity_type", entities)
-            .eq("status", "running")
+            .eq("status", RunStatus.RUNNING)
         )
     return len(orphans)

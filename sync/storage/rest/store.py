@@ -14,6 +14,7 @@ from typing import Any
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.runs import RunStatus
 from sync.storage.jsoncodec import dumps_json
 from sync.storage.rest.coordination import RestCoordination
 from sync.storage.runlog import (
@@ -73,7 +74,7 @@ class RestStore(RestCoordination):
             self.table("sync_state")
             .update(
                 {
-                    "status": "running",
+                    "status": RunStatus.RUNNING,
                     "last_attempt_at": now,
                     "last_run_id": info.run_id,
                     "updated_at": now,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sync.runs import RunStatus
 from sync.storage.leasing import (
     HOST,
     INTERRUPTED_DETAILS,
@@ -122,7 +123,7 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
             conn.execute(delete(sync_locks).where(sync_locks.c.entity_type.in_(dead_leases)))
         running = conn.execute(
             select(sync_log.c.id, sync_log.c.entity_type, sync_log.c.started_at).where(
-                sync_log.c.status == "running"
+                sync_log.c.status == RunStatus.RUNNING
             )
         ).all()
         # Line items run under the sales lease.
@@ -132,7 +133,7 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
                 update(sync_log)
                 .where(sync_log.c.id == row.id)
                 .values(
-                    status="interrupted",
+                    status=RunStatus.INTERRUPTED,
                     finished_at=now,
                     duration_ms=int((now - row.started_at).total_seconds() * 1000),
                     error_details=INTERRUPTED_DETAILS,
@@ -143,7 +144,11 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
             conn.execute(
                 update(sync_state)
                 .where(sync_state.c.entity_type.in_(entities))
-                .where(sync_state.c.status == "running")
-                .values(status="interrupted", error_message=INTERRUPTED_DETAILS, updated_at=now)
+                .where(sync_state.c.status == RunStatus.RUNNING)
+                .values(
+                    status=RunStatus.INTERRUPTED,
+                    error_message=INTERRUPTED_DETAILS,
+                    updated_at=now,
+                )
             )
         return len(orphans)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.runs import RunStatus
 from sync.storage.jsoncodec import dumps_json
 from sync.storage.runlog import (
     Outcome,
@@ -93,7 +94,7 @@ class Store(SqlCoordination):
                     update(sync_state)
                     .where(sync_state.c.entity_type == entity)
                     .values(
-                        status="running",
+                        status=RunStatus.RUNNING,
                         last_attempt_at=now,
                         last_run_id=info.run_id,
                         updated_at=now,
