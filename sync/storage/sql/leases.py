@@ -101,7 +101,7 @@ class Leases:
 def mark_orphans(engine: Engine, now: datetime) -> int:
     """Mark `running` sync_log rows with no live lease as `interrupted`; returns how many.
 
-    Also resets their sync_state rows and fails run-now requests left `running`.
+    Also drops dead leases and resets the orphans' sync_state rows.
     """
     with database_errors(str(engine.url)), engine.begin() as conn:
         leases = {
