@@ -20,8 +20,9 @@ from sync.engine.runner import next_cursor  # noqa: E402
 from sync.entities import ENTITIES, STATE_ENTITIES, map_page  # noqa: E402
 from sync.lightspeed.client import LightspeedClient, Page  # noqa: E402
 from sync.runs import utcnow  # noqa: E402
+from sync.storage.runlog import RunInfo  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
-from sync.storage.sql.store import RunInfo, Store  # noqa: E402
+from sync.storage.sql.store import Store  # noqa: E402
 
 
 def pages_of(client: LightspeedClient, spec, keep: bool) -> tuple[list[tuple[Page, int]], int]:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sync.errors import ErrorKind, SyncError
+from sync.runs import FINISHED, SUCCEEDED, RunStatus
 
 
 class Colour(StrEnum):
@@ -44,7 +45,7 @@ def entity_health(
 ) -> EntityHealth:
     """Colour of one entity per the SPEC: age of the last success, red on failure."""
     thresholds = thresholds or Thresholds()
-    if last_status == "failed":
+    if last_status == RunStatus.FAILED:
         return EntityHealth(Colour.RED, "the latest run failed")
     if last_success is None:
         return EntityHealth(Colour.RED, "never synced")
@@ -83,9 +84,6 @@ def format_age(age: timedelta) -> str:
 
 # -- Run statistics for the dashboard ----------------------------------------------------
 
-SUCCEEDED = frozenset({"success", "partial"})
-FINISHED = frozenset({"success", "partial", "failed", "interrupted"})
-
 
 def success_rate(counts: Mapping[str, int]) -> float | None:
     """Share of finished runs that succeeded ('partial' counts: the run completed).
@@ -102,9 +100,9 @@ def consecutive_failures(statuses_newest_first: Iterable[str]) -> int:
     """How many of the latest finished runs failed in a row (running rows are skipped)."""
     streak = 0
     for status in statuses_newest_first:
-        if status == "running":
+        if status == RunStatus.RUNNING:
             continue
-        if status != "failed":
+        if status != RunStatus.FAILED:
             break
         streak += 1
     return streak

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, Row, and_, func, select
 
 from sync.alerts.rules import Beat, CheckFacts, EntityFacts, Limits, RunFacts, SalesWindow
 from sync.config import SYNCED_ENTITIES, Settings
+from sync.runs import COMPLETED, SUCCEEDED, RunStatus
 from sync.storage.schema import (
     ENTITY_TABLES,
     reconciliations,
@@ -18,12 +19,11 @@ from sync.storage.schema import (
     sync_state,
 )
 from sync.storage.sql.db import database_errors
-from sync.storage.sql.status import thresholds_for
+from sync.storage.status_report import thresholds_for
 
 RECENT_RUNS = 50  # enough for any failure streak worth reporting
 BASELINE_RUNS = 20
 HISTORY_WEEKS = 4
-_SUCCEEDED = ("success", "partial")
 
 
 def limits_for(settings: Settings, entity: str) -> Limits:
@@ -67,7 +67,7 @@ def _baseline(conn: Connection, entity: str, latest: RunFacts) -> tuple[int, ...
         .where(
             sync_log.c.entity_type == entity,
             sync_log.c.action == latest.action,
-            sync_log.c.status.in_(_SUCCEEDED),
+            sync_log.c.status.in_(sorted(SUCCEEDED)),
             sync_log.c.duration_ms.is_not(None),
             sync_log.c.started_at < latest.started_at,
         )
@@ -120,19 +120,17 @@ def entity_facts(
                 .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
                 .limit(RECENT_RUNS)
             ).all()
-            runs = tuple(_run(r) for r in rows if r.status != "running")
+            runs = tuple(_run(r) for r in rows if r.status != RunStatus.RUNNING)
             facts = EntityFacts(
                 entity=entity,
                 runs=runs,
                 last_success=last_success.get(entity),
-                running=any(r.status == "running" for r in rows),
-                finished_24h=sum(
-                    n for e, s, n in day if e == entity and s in ("success", "partial", "failed")
-                ),
-                failed_24h=sum(n for e, s, n in day if e == entity and s == "failed"),
+                running=any(r.status == RunStatus.RUNNING for r in rows),
+                finished_24h=sum(n for e, s, n in day if e == entity and s in COMPLETED),
+                failed_24h=sum(n for e, s, n in day if e == entity and s == RunStatus.FAILED),
             )
             latest = facts.latest
-            if latest is not None and latest.status != "failed":
+            if latest is not None and latest.status != RunStatus.FAILED:
                 baseline = _baseline(conn, entity, latest)
                 window = None
                 if entity == "sales" and latest.action != "backfill":

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sync.errors import ErrorKind, Severity, SyncError
 from sync.health import Colour, Thresholds, entity_health, format_age
+from sync.runs import COMPLETED, RunStatus
 
 
 class Rule(StrEnum):
@@ -32,7 +33,6 @@ RULE_TEXT = {
     Rule.RECONCILIATION_MISMATCH: "copy differs from Lightspeed",
 }
 SEVERITY_RANK = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
-COMPLETED = ("success", "partial", "failed")  # interrupted runs say nothing about health
 
 RECOVERY = {
     Rule.STALE: "Check that the scheduler runs (`python -m sync status`, `systemctl status "
@@ -144,7 +144,7 @@ def failure_streak(runs: Sequence[RunFacts]) -> int:
     for run in runs:
         if run.status not in COMPLETED:
             continue
-        if run.status != "failed":
+        if run.status != RunStatus.FAILED:
             break
         streak += 1
     return streak
@@ -153,7 +153,7 @@ def failure_streak(runs: Sequence[RunFacts]) -> int:
 def sync_failed(facts: EntityFacts, limits: Limits) -> Finding | None:
     """The latest run failed; N failures in a row make it critical."""
     latest = facts.latest
-    if latest is None or latest.status != "failed":
+    if latest is None or latest.status != RunStatus.FAILED:
         return None
     streak = failure_streak(facts.runs)
     failed = [r for r in facts.runs if r.status in COMPLETED][:streak]
@@ -177,7 +177,7 @@ def sync_failed(facts: EntityFacts, limits: Limits) -> Finding | None:
 def stale(facts: EntityFacts, limits: Limits, now: datetime) -> Finding | None:
     """Yellow (warning) or red (critical) by age although the latest run did not fail."""
     latest = facts.latest
-    if latest is not None and latest.status == "failed":
+    if latest is not None and latest.status == RunStatus.FAILED:
         return None  # sync_failed speaks for it
     if facts.last_success is None and facts.running:
         return None  # the first import is still going
@@ -208,7 +208,7 @@ def slow_limit(baseline_ms: Sequence[int], limits: Limits) -> timedelta:
 def slow_run(facts: EntityFacts, limits: Limits) -> Finding | None:
     """The latest successful run took longer than its limit (the first import is exempt)."""
     latest = facts.latest
-    if latest is None or latest.status == "failed" or latest.duration_ms is None:
+    if latest is None or latest.status == RunStatus.FAILED or latest.duration_ms is None:
         return None
     if latest.action == "incremental" and not latest.version_from:
         return None
@@ -231,7 +231,7 @@ def slow_run(facts: EntityFacts, limits: Limits) -> Finding | None:
 def success_rate(facts: EntityFacts, limits: Limits) -> Finding | None:
     """Share of successful runs over 24 h below the limit (flapping, not a current failure)."""
     latest = facts.latest
-    if latest is None or latest.status == "failed" or facts.finished_24h < limits.min_runs:
+    if latest is None or latest.status == RunStatus.FAILED or facts.finished_24h < limits.min_runs:
         return None
     rate = (facts.finished_24h - facts.failed_24h) / facts.finished_24h
     if rate >= limits.success_rate:
@@ -251,7 +251,7 @@ def success_rate(facts: EntityFacts, limits: Limits) -> Finding | None:
 def empty_success(facts: EntityFacts, limits: Limits) -> Finding | None:
     """A successful sales run found nothing in an hour that usually has sales."""
     latest, window = facts.latest, facts.sales_window
-    if latest is None or window is None or latest.status == "failed":
+    if latest is None or window is None or latest.status == RunStatus.FAILED:
         return None
     if latest.records_upserted or window.sales_in_window or not window.in_trading_hours:
         return None

@@ -8,7 +8,7 @@ import secrets as secrets_module
 import sys
 from pathlib import Path
 
-from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _require_sql
+from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, require_sql
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.storage.backend import uses_supabase_rest
@@ -76,7 +76,7 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     """`alerts test` messages every channel; `alerts check` evaluates the rules once."""
     from sync.alerts import AlertService, open_incidents
 
-    store = _require_sql(settings, "Alert evaluation")
+    store = require_sql(settings, "Alert evaluation")
     service = AlertService(settings, store.engine)
     if args.alerts_command == "test":
         if not settings.all_alert_urls:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sync.cli.common import EXIT_FAILED, EXIT_OK, _require_sql, _whoami
+from sync.cli.common import EXIT_FAILED, EXIT_OK, require_sql, whoami
 from sync.cli.output import ProgressDisplay, print_reconciliation, print_results
 from sync.config import Settings
 from sync.runs import utcnow
@@ -15,7 +15,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     from sync.engine.backfill import backfill, check_range, estimate
     from sync.lightspeed.client import LightspeedClient
 
-    store = _require_sql(settings, "A backfill from the command line")
+    store = require_sql(settings, "A backfill from the command line")
     check_range(args.date_from, args.date_to)
     client = LightspeedClient(settings) if args.entity == "sales" else None
     try:
@@ -35,7 +35,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
         args.date_from,
         args.date_to,
         trigger="cli",
-        triggered_by=_whoami(),
+        triggered_by=whoami(),
         on_page=display,
     )
     display.done()
@@ -48,14 +48,14 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from sync.engine.backfill import backfill
     from sync.engine.reconcile import Reconciler
 
-    store = _require_sql(settings, "Reconciliation")
+    store = require_sql(settings, "Reconciliation")
     report = Reconciler(settings, store).run(args.date)
     print_reconciliation(report)
     if args.repair and report.mismatches:
         entities = {c.entity for c in report.mismatches}
         for entity in sorted(entities):
             print(f"Repairing {entity} ...")
-            backfill(settings, store, entity, report.day, report.day, triggered_by=_whoami())
+            backfill(settings, store, entity, report.day, report.day, triggered_by=whoami())
         report = Reconciler(settings, store).run(report.day)
         print_reconciliation(report)
     return EXIT_FAILED if report.mismatches or report.errors else EXIT_OK
@@ -65,7 +65,7 @@ def cmd_prune(settings: Settings, _args: argparse.Namespace) -> int:
     """Delete history rows older than RETENTION_MONTHS."""
     from sync.storage.sql.retention import prune
 
-    store = _require_sql(settings, "Pruning")
+    store = require_sql(settings, "Pruning")
     result = prune(store.engine, utcnow(), settings.retention_months)
     removed = ", ".join(f"{k}: {v}" for k, v in result.removed.items())
     print(f"Removed {result.total} row(s) older than {result.horizon:%Y-%m-%d} ({removed}).")

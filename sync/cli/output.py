@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from sync.cli.common import log
 from sync.engine.runner import EntityResult
 from sync.errors import SyncError
-from sync.storage.sql.store import Progress
+from sync.storage.runlog import Progress
 
 if TYPE_CHECKING:
     from sync.engine.reconcile import Report

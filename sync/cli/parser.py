@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 
 from sync.entities import ENTITY_BY_NAME
-from sync.storage.sql.queue import REQUESTABLE
+from sync.storage.queueing import REQUESTABLE
 
 
 def build_parser() -> argparse.ArgumentParser:

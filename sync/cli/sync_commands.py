@@ -12,10 +12,10 @@ from types import FrameType
 from sync.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    _require_schema,
-    _whoami,
-    _writer_store,
     log,
+    require_schema,
+    whoami,
+    writer_store,
 )
 from sync.cli.output import COLOUR_CODES, ProgressDisplay, print_results
 from sync.config import Settings
@@ -36,7 +36,7 @@ def _install_stop_handler(stop: threading.Event) -> None:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Sync now (`--entity` to pick, `--full` to ignore the cursor); Ctrl-C stops cleanly."""
-    store = _writer_store(settings)
+    store = writer_store(settings)
     settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before any work
     settings.token  # noqa: B018
     display = ProgressDisplay()
@@ -45,7 +45,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     runner = Runner(
         settings, store, on_page=display, stop=stop, lock_wait_seconds=settings.lock_ttl_seconds
     )
-    results = runner.run(args.entity, full=args.full, trigger="cli", triggered_by=_whoami())
+    results = runner.run(args.entity, full=args.full, trigger="cli", triggered_by=whoami())
     display.done()
     print_results(results)
     return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
@@ -53,7 +53,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print health per entity, as a table or (`--json`) as JSON."""
-    store = _require_schema(settings)
+    store = require_schema(settings)
     report = store.status_report(utcnow(), settings)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
@@ -82,7 +82,7 @@ def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     """Run the long-running service (scheduled syncs and run-now requests) until stopped."""
     from sync.service.scheduler import SchedulerService
 
-    store = _writer_store(settings)
+    store = writer_store(settings)
     settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before serving
     settings.token  # noqa: B018
     service = SchedulerService(settings, store)
@@ -92,9 +92,9 @@ def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
     """Queue a run-now request for the scheduler; warn when no scheduler is alive."""
-    store = _require_schema(settings)
+    store = require_schema(settings)
     result = store.request_sync(
-        args.entity, requested_by=_whoami(), reason=args.reason, now=utcnow()
+        args.entity, requested_by=whoami(), reason=args.reason, now=utcnow()
     )
     if result.merged:
         print(f"Merged into request #{result.id} ({result.status}) for the same entity.")

@@ -66,7 +66,7 @@ from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, settings
 from sync.dashboard.status_tiles import tile, tiles
 from sync.runs import RunStatus
-from sync.storage.sql.queue import REQUESTABLE
+from sync.storage.queueing import REQUESTABLE
 
 __all__ = [
     "CSV_LIMIT",

@@ -16,8 +16,9 @@ from sync.dashboard.formatting import viewer_tz
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.errors import SyncError
-from sync.storage.sql.queue import Enqueued, request_sync
-from sync.storage.sql.status import thresholds_for
+from sync.storage.queueing import Enqueued
+from sync.storage.sql.queue import request_sync
+from sync.storage.status_report import thresholds_for
 
 CACHE_TTL_SECONDS = 30
 STATUS_REFRESH_SECONDS = 60

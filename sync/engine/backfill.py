@@ -21,9 +21,10 @@ from sync.engine.runner import EntityResult, PageCallback, Runner
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
+from sync.storage.runlog import Outcome, RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
-from sync.storage.sql.store import Outcome, RunInfo, Store
+from sync.storage.sql.store import Store
 
 log = logging.getLogger(__name__)
 

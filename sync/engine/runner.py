@@ -16,11 +16,11 @@ from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.client import LightspeedClient, MalformedResponse, Page
 from sync.runs import utcnow
-from sync.storage.sql.leases import LeaseHolder
-from sync.storage.sql.store import Outcome, Progress, RunInfo
+from sync.storage.leasing import LeaseHolder
+from sync.storage.runlog import Outcome, Progress, RunInfo
 
 if TYPE_CHECKING:
-    from sync.storage.backend import LeaseManager, SyncStore
+    from sync.storage.protocols import LeaseManager, SyncStore
 
 log = logging.getLogger(__name__)
 

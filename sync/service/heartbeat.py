@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sync.errors import SyncError
-from sync.storage.sql.leases import HOST, PROCESS_HOLDER
-from sync.storage.sql.store import Progress
+from sync.storage.leasing import HOST, PROCESS_HOLDER
+from sync.storage.runlog import Progress
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,13 @@ from sync.config import Settings
 from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
-from sync.runs import utcnow
+from sync.runs import SUCCEEDED, utcnow
 from sync.service.heartbeat import Heartbeat
-from sync.storage.sql.leases import PROCESS_HOLDER
-from sync.storage.sql.queue import Claim
+from sync.storage.leasing import PROCESS_HOLDER
+from sync.storage.queueing import Claim
 
 if TYPE_CHECKING:
-    from sync.storage.backend import SyncStore
+    from sync.storage.protocols import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,8 @@ class SchedulerService:
         from sync.engine.reconcile import Reconciler
         from sync.storage.sql.retention import prune
 
-        if not self.store.supports_sql:
+        engine = self.store.sql
+        if engine is None:
             self._sql_only("Nightly reconciliation and pruning")
             return
         self.heartbeat.set_activity(state="reconciling")
@@ -188,7 +189,7 @@ class SchedulerService:
                     len(report.mismatches),
                     " ; ".join(report.repairs()),
                 )
-            prune(self.store.engine, self.clock(), self.settings.retention_months)
+            prune(engine, self.clock(), self.settings.retention_months)
         except SyncError as exc:
             log.error("Nightly maintenance failed: %s", exc)
         except Exception:  # never let maintenance end the service
@@ -226,12 +227,13 @@ class SchedulerService:
     def evaluate_alerts(self, results: list[EntityResult] | None = None) -> None:
         """Alert rules after a run and once a minute; never raises (alerts must not stop us)."""
         self._next_alerts = time.monotonic() + ALERTS_EVERY_SECONDS
-        if not self.store.supports_sql:
+        engine = self.store.sql
+        if engine is None:
             self._sql_only("Alert evaluation")
             return
         try:
             if self._alerts is None:
-                self._alerts = AlertService(self.settings, self.store.engine, clock=self.clock)
+                self._alerts = AlertService(self.settings, engine, clock=self.clock)
             if results is None:
                 self._alerts.evaluate()
             else:
@@ -279,7 +281,7 @@ class SchedulerService:
                 run_id=run_id,
                 lock_wait_seconds=self.settings.lock_ttl_seconds,
             )
-        failed = [r for r in results if r.status in ("failed", "interrupted", "skipped")]
+        failed = [r for r in results if r.status not in SUCCEEDED]
         error = None
         if not results:
             error = "The run could not start; see the scheduler log."

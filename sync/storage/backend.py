@@ -1,96 +1,14 @@
 """Which store the sync writes to: a SQL database, or a Supabase project over REST.
 
-`SyncStore` is what the runner and the scheduler need from either; `open_store` picks
-one from the settings and checks that its schema is current.
+`open_store` picks one from the settings and checks that its schema is current; what
+either offers is `sync.storage.protocols.SyncStore`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
-
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
-
-if TYPE_CHECKING:
-    from sync.entities import EntitySpec, MappedPage
-    from sync.storage.sql.leases import LeaseHolder
-    from sync.storage.sql.queue import Claim, Enqueued
-    from sync.storage.sql.status import StatusReport
-    from sync.storage.sql.store import Outcome, Progress, RunInfo
-
-
-class LeaseManager(Protocol):
-    """Per-entity leases of one process."""
-
-    def acquire(self, entity: str, now: datetime) -> LeaseHolder | None: ...
-    def renew(self, entity: str, now: datetime) -> None: ...
-    def release(self, entity: str) -> None: ...
-
-
-class SyncStore(Protocol):
-    """Everything the runner and the scheduler do to the copy."""
-
-    url: str
-    supports_sql: bool
-
-    def ensure_state_rows(self) -> None: ...
-    def cursor(self, entity: str) -> int: ...
-    def start_run(
-        self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
-    ) -> list[Progress]: ...
-    def write_page(
-        self,
-        spec: EntitySpec,
-        page: MappedPage,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None: ...
-    def finish_run(
-        self,
-        spec: EntitySpec,
-        trackers: Sequence[Progress],
-        outcome: Outcome,
-        *,
-        started_at: datetime,
-        now: datetime,
-        is_sync: bool = True,
-    ) -> None: ...
-    def record_reject(
-        self, run_id: str, entity: str, reason: str, raw: Any, now: datetime
-    ) -> None: ...
-    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None: ...
-    def leases(self, ttl_seconds: float) -> LeaseManager: ...
-    def request_sync(
-        self,
-        entity: str,
-        *,
-        requested_by: str | None,
-        reason: str | None,
-        now: datetime,
-        action: str = "incremental",
-        date_from: date | None = None,
-        date_to: date | None = None,
-    ) -> Enqueued: ...
-    def claim_request(self, holder: str, now: datetime) -> Claim | None: ...
-    def set_request_run(self, ids: Sequence[int], run_id: str) -> None: ...
-    def finish_requests(
-        self,
-        ids: Sequence[int],
-        *,
-        run_id: str | None,
-        failed: bool,
-        error: str | None,
-        now: datetime,
-    ) -> None: ...
-    def fail_orphan_requests(self, now: datetime, stale_after: timedelta) -> int: ...
-    def mark_orphans(self, now: datetime) -> int: ...
-    def status_report(self, now: datetime, settings: Settings) -> StatusReport: ...
-    def pending_migrations(self) -> list[int]: ...
+from sync.storage.protocols import SyncStore
 
 
 def uses_supabase_rest(settings: Settings) -> bool:

@@ -17,8 +17,8 @@ from sync.health import Colour, Overall
 from sync.storage.schema import sync_log
 from sync.storage.sql.db import create_db_engine, database_errors, migrate
 from sync.storage.sql.queue import request_sync, set_run_id
-from sync.storage.sql.status import thresholds_for
 from sync.storage.sql.store import Store
+from sync.storage.status_report import thresholds_for
 from tests.conftest import PG_ADMIN
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, select
 
+from sync.storage.migrations import migration_scripts
 from sync.storage.schema import metadata, schema_migrations
-from sync.storage.sql.db import create_db_engine, migrate, migration_scripts, schema_version
+from sync.storage.sql.db import create_db_engine, migrate, schema_version
 
 
 def test_migrations_apply_once_and_match_the_schema(db_url):

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from sync.entities import PRODUCTS, SALES, map_page
+from sync.storage.runlog import Outcome, RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Outcome, RunInfo, Store
+from sync.storage.sql.store import Store
 from tests.conftest import open_rest_store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from postgrest.exceptions import APIError
 
 from sync.errors import SyncError
-from sync.storage.rest.base import rest_error
+from sync.storage.rest.db import rest_error
 from sync.storage.rest.store import RestStore
 from tests.conftest import SERVICE_KEY, SIM_TOKEN
 from tests.support.processes import sync_env

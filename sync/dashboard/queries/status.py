@@ -24,7 +24,7 @@ from sync.health import (
 from sync.runs import RunStatus
 from sync.storage.schema import scheduler_heartbeat, sync_log, sync_state
 from sync.storage.sql.db import database_errors
-from sync.storage.sql.status import scheduler_liveness
+from sync.storage.status_report import scheduler_liveness
 
 ENTITY_LABELS = {
     "customers": "Customers",

@@ -14,12 +14,10 @@ from typing import Any
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
-from sync.errors import SyncError
-from sync.storage.rest.base import MISSING_CODES
+from sync.runs import RunStatus
+from sync.storage.jsoncodec import dumps_json
 from sync.storage.rest.coordination import RestCoordination
-from sync.storage.schema import ENTITY_TABLES
-from sync.storage.sql.db import dumps_json, migration_scripts
-from sync.storage.sql.store import (
+from sync.storage.runlog import (
     Outcome,
     Progress,
     RunInfo,
@@ -27,12 +25,14 @@ from sync.storage.sql.store import (
     run_log_row,
     state_end_values,
 )
+from sync.storage.schema import ENTITY_TABLES
 
 
 class RestStore(RestCoordination):
     """The sync's view of a Supabase project, through its REST API."""
 
-    supports_sql = False
+    #: No SQL over REST (see SqlAccess): reconciliation, pruning, alerts, backfills are off.
+    sql: None = None
 
     def count_rows(self, table: str) -> int:
         """The exact row count of `table`."""
@@ -41,18 +41,6 @@ class RestStore(RestCoordination):
         return int(response.count or 0)
 
     # -- state and log -------------------------------------------------------------------
-
-    def pending_migrations(self) -> list[int]:
-        """Shipped Postgres migrations the project has not applied."""
-        shipped = [version for version, _, _ in migration_scripts("postgres")]
-        try:
-            rows = self.execute(self.table("schema_migrations").select("version")).data
-        except SyncError as exc:
-            if any(code in exc.message for code in MISSING_CODES):
-                return shipped
-            raise
-        done = {int(r["version"]) for r in rows}
-        return [v for v in shipped if v not in done]
 
     def ensure_state_rows(self) -> None:
         """Create the sync_state row of every entity that has none."""
@@ -86,7 +74,7 @@ class RestStore(RestCoordination):
             self.table("sync_state")
             .update(
                 {
-                    "status": "running",
+                    "status": RunStatus.RUNNING,
                     "last_attempt_at": now,
                     "last_run_id": info.run_id,
                     "updated_at": now,

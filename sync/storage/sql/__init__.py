@@ -1,4 +1,6 @@
 """The SQL store (SQLite and Postgres through SQLAlchemy Core).
 
-Engines and migrations, page writes, run-now queue, leases, status reads, retention.
+`db` engines, migrations and error mapping; `store` the Store (pages, run log);
+`coordination` its run-now queue (`queue`), leases (`leases`) and status (`status`);
+`retention` pruning of old history. Mirrored over REST by sync.storage.rest.
 """

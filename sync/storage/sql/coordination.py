@@ -1,21 +1,24 @@
-"""The scheduler's side of a SQL store: run-now queue, leases, orphans, status reads.
+"""The scheduler's side of a SQL store: run-now queue, leases, orphans, status.
 
-Mixed into `sync.storage.sql.store.Store`, so the SQL store and the Supabase REST store
-(sync.storage.rest.store) offer the scheduler the same methods.
+Mixed into `sync.storage.sql.store.Store`; mirrors sync.storage.rest.coordination
+method for method, over the functions in this package's queue, leases and status modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from sync.config import Settings
+from sync.storage.queueing import Claim, Enqueued
 from sync.storage.sql import leases as entity_leases
 from sync.storage.sql import queue as run_queue
-from sync.storage.sql import status as status_reads
+from sync.storage.sql import status as status_board
 from sync.storage.sql.db import pending_migrations
+from sync.storage.status_report import StatusReport
 
 
 class SqlCoordination:
@@ -37,7 +40,7 @@ class SqlCoordination:
         action: str = "incremental",
         date_from: date | None = None,
         date_to: date | None = None,
-    ) -> run_queue.Enqueued:
+    ) -> Enqueued:
         """Queue a run-now request (merged into an equivalent one)."""
         return run_queue.request_sync(
             self.engine,
@@ -50,7 +53,7 @@ class SqlCoordination:
             date_to=date_to,
         )
 
-    def claim_request(self, holder: str, now: datetime) -> run_queue.Claim | None:
+    def claim_request(self, holder: str, now: datetime) -> Claim | None:
         """Take the oldest queued request for `holder`."""
         return run_queue.claim_next(self.engine, holder, now)
 
@@ -78,9 +81,13 @@ class SqlCoordination:
         """Mark runs left `running` by a dead process as interrupted."""
         return entity_leases.mark_orphans(self.engine, now)
 
-    def status_report(self, now: datetime, settings: Settings) -> status_reads.StatusReport:
+    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
+        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+        status_board.write_heartbeat(self.engine, instance_id, values)
+
+    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
         """Per entity health, the overall verdict and scheduler liveness."""
-        return status_reads.status_report(self.engine, now, settings)
+        return status_board.status_report(self.engine, now, settings)
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations this database has not applied."""

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
-import simplejson
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects.postgresql import dialect as pg_dialect
 from sqlalchemy.engine import make_url
@@ -22,30 +16,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.schema import CreateTable
 
 from sync.errors import ErrorKind, SyncError, redact
+from sync.storage.jsoncodec import dumps_json, loads_json
+from sync.storage.migrations import migration_scripts
 from sync.storage.schema import schema_migrations
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "sql" / "migrations"
-_MIGRATION_RE = re.compile(r"^(\d{4})_(\w+)\.(postgres|sqlite)\.sql$")
 # Any fixed number works: it only has to be the same for every process migrating this DB.
 _MIGRATE_LOCK_KEY = 7_357_001
-
-_dumps_slow = functools.partial(simplejson.dumps, use_decimal=True, separators=(",", ":"))
-loads_json = functools.partial(json.loads, parse_float=Decimal)
-
-
-def _decimal_literal(value: Any) -> orjson.Fragment:
-    if type(value) is Decimal:
-        return orjson.Fragment(str(value))
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def dumps_json(value: Any) -> str:
-    """JSON text with Decimals written as exact number literals (never via float)."""
-    try:
-        return orjson.dumps(value, default=_decimal_literal).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        # orjson refuses integers beyond 64 bits and non-string keys; simplejson does not.
-        return _dumps_slow(value)
 
 
 def normalize_url(url: str) -> str:
@@ -138,16 +114,6 @@ def database_errors(url: str | None = None) -> Iterator[None]:
         if isinstance(exc, SyncError):
             raise
         raise database_error(exc, url) from None
-
-
-def migration_scripts(dialect: str) -> list[tuple[int, str, Path]]:
-    """The migration files for `dialect` ('postgres' or 'sqlite'), in version order."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob(f"*.{dialect}.sql")):
-        match = _MIGRATION_RE.match(path.name)
-        if match:
-            found.append((int(match.group(1)), match.group(2).replace("_", " "), path))
-    return found
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -1,58 +1,28 @@
-"""Per-entity leases in `sync_locks`: one sync of an entity at a time, across processes.
+"""Per-entity leases in `sync_locks` over SQL: one sync of an entity at a time, across processes.
 
-A lease is a row with an expiry, renewed after every page. A holder that dies leaves a
-lease that is recovered at once when it ran on this host (its pid is gone), otherwise
-when it expires. Works the same on SQLite (writes serialise) and Postgres (row locks).
+The rules (who holds a lease, when it is dead) are in sync.storage.leasing. Works the same
+on SQLite (writes serialise) and Postgres (row locks).
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sync.runs import RunStatus
+from sync.storage.leasing import (
+    HOST,
+    INTERRUPTED_DETAILS,
+    PROCESS_HOLDER,
+    LeaseHolder,
+    lease_entity,
+    lease_is_dead,
+)
 from sync.storage.schema import sync_locks, sync_log, sync_state
 from sync.storage.sql.db import database_errors
-
-HOST = socket.gethostname()
-# One identity per process: a lease taken by this process is recognised as its own.
-PROCESS_HOLDER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def pid_alive(pid: int) -> bool:
-    """True if a process with `pid` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@dataclass(frozen=True)
-class LeaseHolder:
-    """Who holds a lease, for messages ('held by host pid 123 since ...')."""
-
-    holder: str
-    host: str
-    pid: int
-    acquired_at: datetime
-    expires_at: datetime
-
-    def describe(self) -> str:
-        return f"{self.host} pid {self.pid} since {self.acquired_at:%H:%M:%S} UTC"
-
-
-def lease_is_dead(row: LeaseHolder, now: datetime) -> bool:
-    if row.expires_at <= now:
-        return True
-    return row.host == HOST and not pid_alive(row.pid)
 
 
 class Leases:
@@ -128,16 +98,10 @@ class Leases:
         return LeaseHolder(*row) if row else None
 
 
-INTERRUPTED_DETAILS = (
-    "The process running this sync stopped (killed, crashed or shut down) before it "
-    "finished. Every committed page is kept; the next run resumes from there."
-)
-
-
 def mark_orphans(engine: Engine, now: datetime) -> int:
     """Mark `running` sync_log rows with no live lease as `interrupted`; returns how many.
 
-    Also resets their sync_state rows and fails run-now requests left `running`.
+    Also drops dead leases and resets the orphans' sync_state rows.
     """
     with database_errors(str(engine.url)), engine.begin() as conn:
         leases = {
@@ -159,7 +123,7 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
             conn.execute(delete(sync_locks).where(sync_locks.c.entity_type.in_(dead_leases)))
         running = conn.execute(
             select(sync_log.c.id, sync_log.c.entity_type, sync_log.c.started_at).where(
-                sync_log.c.status == "running"
+                sync_log.c.status == RunStatus.RUNNING
             )
         ).all()
         # Line items run under the sales lease.
@@ -169,7 +133,7 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
                 update(sync_log)
                 .where(sync_log.c.id == row.id)
                 .values(
-                    status="interrupted",
+                    status=RunStatus.INTERRUPTED,
                     finished_at=now,
                     duration_ms=int((now - row.started_at).total_seconds() * 1000),
                     error_details=INTERRUPTED_DETAILS,
@@ -180,11 +144,11 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
             conn.execute(
                 update(sync_state)
                 .where(sync_state.c.entity_type.in_(entities))
-                .where(sync_state.c.status == "running")
-                .values(status="interrupted", error_message=INTERRUPTED_DETAILS, updated_at=now)
+                .where(sync_state.c.status == RunStatus.RUNNING)
+                .values(
+                    status=RunStatus.INTERRUPTED,
+                    error_message=INTERRUPTED_DETAILS,
+                    updated_at=now,
+                )
             )
         return len(orphans)
-
-
-def lease_entity(entity: str) -> str:
-    return "sales" if entity == "sale_line_items" else entity

@@ -39,11 +39,14 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 @dataclass(frozen=True)
 class PruneResult:
+    """What a prune removed: rows older than `horizon`, by table."""
+
     horizon: datetime
     removed: dict[str, int]
 
     @property
     def total(self) -> int:
+        """Rows removed from all tables."""
         return sum(self.removed.values())
 
 

@@ -1,74 +1,28 @@
-"""Read-only queries over the sync tables (status today; the dashboard adds more)."""
+"""Status over SQL: the scheduler's heartbeat row, and the reads behind the status report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 
 from sync.config import Settings
-from sync.entities import STATE_ENTITIES
-from sync.health import Colour, Overall, Thresholds, entity_health, format_age, overall
 from sync.storage.schema import scheduler_heartbeat, sync_state
 from sync.storage.sql.db import database_errors
+from sync.storage.status_report import StatusReport, build_status_report
 
 
-@dataclass(frozen=True)
-class EntityStatus:
-    entity: str
-    colour: Colour
-    reason: str
-    last_success: datetime | None
-    status: str
-    error_type: str | None
-    error_message: str | None
-    cursor_version: int
-    records_total: int
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    overall: Overall
-    entities: list[EntityStatus]
-    scheduler: str
-    next_run_at: datetime | None
-    checked_at: datetime
-
-    def as_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (datetimes as ISO strings)."""
-
-        def convert(value: Any) -> Any:
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, list):
-                return [convert(v) for v in value]
-            if isinstance(value, dict):
-                return {k: convert(v) for k, v in value.items()}
-            return value
-
-        return convert(asdict(self))
-
-
-def scheduler_liveness(
-    last_beat: datetime | None, now: datetime, stale_after: timedelta, stopped: bool = False
-) -> str:
-    """'alive', 'stopped at <time>', 'stale since <time>' or 'never seen'."""
-    if last_beat is None:
-        return "never seen"
-    if stopped:
-        return f"stopped at {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
-    if now - last_beat <= stale_after:
-        return "alive"
-    return f"stale since {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
-
-
-def thresholds_for(settings: Settings, entity: str) -> Thresholds:
-    """The configured health thresholds of `entity`."""
-    green, yellow = settings.health_hours(entity)
-    return Thresholds(green=timedelta(hours=green), yellow=timedelta(hours=yellow))
+def write_heartbeat(engine: Engine, instance_id: str, values: dict[str, Any]) -> None:
+    """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+    with database_errors(str(engine.url)), engine.begin() as conn:
+        updated = conn.execute(
+            update(scheduler_heartbeat)
+            .where(scheduler_heartbeat.c.instance_id == instance_id)
+            .values(**values)
+        ).rowcount
+        if not updated:
+            conn.execute(insert(scheduler_heartbeat).values(instance_id=instance_id, **values))
 
 
 def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusReport:
@@ -85,44 +39,3 @@ def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusRe
             .limit(1)
         ).first()
     return build_status_report(rows, dict(beat._mapping) if beat else None, now, settings)
-
-
-def build_status_report(
-    states: Mapping[str, Mapping[str, Any]],
-    beat: Mapping[str, Any] | None,
-    now: datetime,
-    settings: Settings,
-) -> StatusReport:
-    """The report from sync_state rows (by entity) and the latest heartbeat row."""
-    entities = []
-    for name in STATE_ENTITIES:
-        row = states.get(name) or {}
-        last_success = row.get("last_sync_time")
-        status = row.get("status") or "never"
-        health = entity_health(last_success, status, now, thresholds_for(settings, name))
-        entities.append(
-            EntityStatus(
-                entity=name,
-                colour=health.colour,
-                reason=health.reason,
-                last_success=last_success,
-                status=status,
-                error_type=row.get("error_type"),
-                error_message=row.get("error_message"),
-                cursor_version=int(row.get("cursor_version") or 0),
-                records_total=int(row.get("records_total") or 0),
-            )
-        )
-    last_beat = beat["last_beat_at"] if beat else None
-    return StatusReport(
-        overall=overall(e.colour for e in entities),
-        entities=entities,
-        scheduler=scheduler_liveness(
-            last_beat,
-            now,
-            timedelta(seconds=3 * settings.heartbeat_seconds),
-            stopped=bool(beat and (beat.get("activity") or {}).get("state") == "stopped"),
-        ),
-        next_run_at=beat.get("next_run_at") if beat else None,
-        checked_at=now,
-    )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,15 +11,24 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.runs import RunStatus
+from sync.storage.jsoncodec import dumps_json
+from sync.storage.runlog import (
+    Outcome,
+    Progress,
+    RunInfo,
+    run_end_values,
+    run_log_row,
+    state_end_values,
+)
 from sync.storage.schema import (
     ENTITY_TABLES,
-    scheduler_heartbeat,
     sync_log,
     sync_rejects,
     sync_state,
 )
 from sync.storage.sql.coordination import SqlCoordination
-from sync.storage.sql.db import database_errors, dumps_json
+from sync.storage.sql.db import database_errors
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -33,106 +39,23 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-@dataclass
-class Progress:
-    """Running totals of one entity's run, written to its sync_log row with every page."""
-
-    log_id: int
-    upserted: int = 0
-    deleted: int = 0
-    rejected: int = 0
-    pages: int = 0
-    api_calls: int = 0
-    version_to: int | None = None
-
-    def values(self) -> dict[str, Any]:
-        return {
-            "records_upserted": self.upserted,
-            "records_deleted": self.deleted,
-            "records_rejected": self.rejected,
-            "pages": self.pages,
-            "api_calls": self.api_calls,
-            "version_to": self.version_to,
-        }
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What a run is, as recorded in every sync_log row it writes."""
-
-    run_id: str
-    action: str  # incremental / full / backfill
-    trigger: str  # schedule / manual / cli
-    triggered_by: str | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run of one entity ended."""
-
-    status: str  # success / partial / failed / interrupted
-    error_type: str | None = None
-    error_details: str | None = None
-
-
-def run_log_row(info: RunInfo, entity: str, version_from: int, now: datetime) -> dict[str, Any]:
-    """The `running` sync_log row a run of `entity` starts with (both stores)."""
-    return {
-        "run_id": info.run_id,
-        "entity_type": entity,
-        "action": info.action,
-        "trigger": info.trigger,
-        "triggered_by": info.triggered_by,
-        "status": "running",
-        "started_at": now,
-        "version_from": version_from,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-    }
-
-
-def run_end_values(outcome: Outcome, tracker: Progress, duration_ms: int, now: datetime) -> dict:
-    """The sync_log values that close a run (both stores)."""
-    return {
-        "status": outcome.status,
-        "finished_at": now,
-        "duration_ms": duration_ms,
-        "error_type": outcome.error_type,
-        "error_details": outcome.error_details,
-        **tracker.values(),
-    }
-
-
-def state_end_values(
-    outcome: Outcome, records_total: int, now: datetime, *, is_sync: bool
-) -> dict[str, Any]:
-    """The sync_state values after a run; a backfill only refreshes the row count."""
-    values: dict[str, Any] = {"records_total": records_total, "updated_at": now}
-    if is_sync:
-        values.update(
-            status=outcome.status,
-            error_type=outcome.error_type,
-            error_message=outcome.error_details,
-        )
-    if is_sync and outcome.status in ("success", "partial"):
-        values["last_sync_time"] = now
-    return values
-
-
 class Store(SqlCoordination):
     """The sync's view of a SQL database. `pg_method` picks the Postgres bulk path.
 
-    The Supabase REST backend (sync.storage.rest.store) offers the same methods; the scheduler's
-    queue, leases and status reads come from `SqlCoordination`.
+    The Supabase REST store (sync.storage.rest.store) offers the same methods; the scheduler's
+    queue, leases, heartbeat and status reads come from `SqlCoordination`.
     """
-
-    supports_sql = True
 
     def __init__(self, engine: Engine, *, pg_method: str = "copy") -> None:
         self.engine = engine
         self.url = str(engine.url)
         self.is_postgres = engine.dialect.name == "postgresql"
         self.pg_method = pg_method
+
+    @property
+    def sql(self) -> Engine:
+        """The engine: the SQL store runs everything that needs SQL (see SqlAccess)."""
+        return self.engine
 
     # -- state and log -------------------------------------------------------------------
 
@@ -171,7 +94,7 @@ class Store(SqlCoordination):
                     update(sync_state)
                     .where(sync_state.c.entity_type == entity)
                     .values(
-                        status="running",
+                        status=RunStatus.RUNNING,
                         last_attempt_at=now,
                         last_run_id=info.run_id,
                         updated_at=now,
@@ -223,17 +146,6 @@ class Store(SqlCoordination):
                     rejected_at=now,
                 )
             )
-
-    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
-        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
-        with database_errors(self.url), self.engine.begin() as conn:
-            updated = conn.execute(
-                update(scheduler_heartbeat)
-                .where(scheduler_heartbeat.c.instance_id == instance_id)
-                .values(**values)
-            ).rowcount
-            if not updated:
-                conn.execute(insert(scheduler_heartbeat).values(instance_id=instance_id, **values))
 
     # -- page writes ---------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""The connection to a Supabase project's REST API, shared by the REST store's parts.
+"""The connection to a Supabase project's REST API, error mapping, schema version.
 
-Every failure becomes one DATABASE SyncError sentence with the key masked.
+The REST counterpart of sync.storage.sql.db. Every failure becomes one DATABASE
+SyncError sentence with the key masked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from postgrest.exceptions import APIError
 from supabase import ClientOptions, create_client
 
 from sync.errors import ErrorKind, SyncError, redact
+from sync.storage.migrations import migration_scripts
 
 # PostgREST / Postgres codes that mean "the schema is not there (yet)".
 MISSING_CODES = {"PGRST202", "PGRST205", "42P01", "42883"}
@@ -107,3 +109,16 @@ class RestBase:
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
+
+
+def pending_migrations(rest: RestBase) -> list[int]:
+    """Shipped Postgres migrations the project has not applied (all when it has no schema)."""
+    shipped = [version for version, _, _ in migration_scripts("postgres")]
+    try:
+        rows = rest.execute(rest.table("schema_migrations").select("version")).data
+    except SyncError as exc:
+        if any(code in exc.message for code in MISSING_CODES):
+            return shipped
+        raise
+    done = {int(r["version"]) for r in rows}
+    return [v for v in shipped if v not in done]

@@ -1,0 +1,176 @@
+"""What the engine and the scheduler need from a store, one Protocol per role.
+
+`SyncStore` combines the roles; the SQL store (sync.storage.sql.store.Store) and the
+Supabase REST store (sync.storage.rest.store.RestStore) are both one. A caller that needs
+only one role can ask for just that role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from sync.config import Settings
+    from sync.entities import EntitySpec, MappedPage
+    from sync.storage.leasing import LeaseHolder
+    from sync.storage.queueing import Claim, Enqueued
+    from sync.storage.runlog import Outcome, Progress, RunInfo
+    from sync.storage.status_report import StatusReport
+
+
+class PageWriter(Protocol):
+    """Writes the copy page by page, and the run log around it (sync_log, sync_state)."""
+
+    def ensure_state_rows(self) -> None:
+        """Create the sync_state row of every entity that has none."""
+        ...
+
+    def cursor(self, entity: str) -> int:
+        """The stored version cursor of `entity` (0 when never synced)."""
+        ...
+
+    def start_run(
+        self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
+    ) -> list[Progress]:
+        """Open a `running` sync_log row per entity; returns their progress trackers."""
+        ...
+
+    def write_page(
+        self,
+        spec: EntitySpec,
+        page: MappedPage,
+        *,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        """Write one page (rows, line items, rejects, cursor, progress) atomically."""
+        ...
+
+    def finish_run(
+        self,
+        spec: EntitySpec,
+        trackers: Sequence[Progress],
+        outcome: Outcome,
+        *,
+        started_at: datetime,
+        now: datetime,
+        is_sync: bool = True,
+    ) -> None:
+        """Close the run's sync_log rows and update sync_state."""
+        ...
+
+    def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
+        """Record one rejected record (or page) in sync_rejects."""
+        ...
+
+
+class RunQueue(Protocol):
+    """The run-now queue (sync_requests): enqueue, claim once, finish."""
+
+    def request_sync(
+        self,
+        entity: str,
+        *,
+        requested_by: str | None,
+        reason: str | None,
+        now: datetime,
+        action: str = "incremental",
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> Enqueued:
+        """Queue a run-now request (merged into an equivalent one)."""
+        ...
+
+    def claim_request(self, holder: str, now: datetime) -> Claim | None:
+        """Take the oldest queued request (and those it satisfies) for `holder`."""
+        ...
+
+    def set_request_run(self, ids: Sequence[int], run_id: str) -> None:
+        """Attach a run to its requests."""
+        ...
+
+    def finish_requests(
+        self,
+        ids: Sequence[int],
+        *,
+        run_id: str | None,
+        failed: bool,
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        """Close claimed requests as done or failed."""
+        ...
+
+    def fail_orphan_requests(self, now: datetime, stale_after: timedelta) -> int:
+        """Fail requests left running by a scheduler that is gone; returns how many."""
+        ...
+
+
+class LeaseManager(Protocol):
+    """Per-entity leases of one process."""
+
+    def acquire(self, entity: str, now: datetime) -> LeaseHolder | None:
+        """Take the lease of `entity`; None on success, else who holds it."""
+        ...
+
+    def renew(self, entity: str, now: datetime) -> None:
+        """Push the expiry of a lease this process holds."""
+        ...
+
+    def release(self, entity: str) -> None:
+        """Drop a lease this process holds (no-op otherwise)."""
+        ...
+
+
+class Leasing(Protocol):
+    """Entity leases (sync_locks), and the runs whose holder died."""
+
+    def leases(self, ttl_seconds: float) -> LeaseManager:
+        """This process's entity leases."""
+        ...
+
+    def mark_orphans(self, now: datetime) -> int:
+        """Mark runs left `running` by a dead process as interrupted; returns how many."""
+        ...
+
+
+class StatusBoard(Protocol):
+    """The scheduler's heartbeat in, the status report out."""
+
+    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
+        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+        ...
+
+    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
+        """Per entity health, the overall verdict and scheduler liveness."""
+        ...
+
+
+class SqlAccess(Protocol):
+    """The SQL engine behind a store, for the features that need SQL.
+
+    The SQL/REST decision is made here and only here: `sql` is the store's engine on the
+    SQL store and None on the Supabase REST store, so reconciliation, pruning, alerts and
+    command-line backfills check `store.sql is None` and say they need a database URL.
+    """
+
+    @property
+    def sql(self) -> Engine | None:
+        """The SQLAlchemy engine, or None when the store has no SQL access (REST)."""
+        ...
+
+
+class SyncStore(PageWriter, RunQueue, Leasing, StatusBoard, SqlAccess, Protocol):
+    """Everything the runner and the scheduler do to the copy, over SQL or REST."""
+
+    url: str
+
+    def pending_migrations(self) -> list[int]:
+        """Shipped migrations the database has not applied."""
+        ...

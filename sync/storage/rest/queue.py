@@ -1,0 +1,222 @@
+"""The run-now queue in `sync_requests` over REST: enqueue (merged), claim once, finish.
+
+The rules (what may be asked, claims, orphans) are in sync.storage.queueing. Where the
+SQL store relies on a transaction, these rely on conditional updates ("only if still
+queued"), which PostgREST runs atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from postgrest.types import ReturnMethod
+
+from sync.storage.queueing import (
+    ALL,
+    ORPHAN_REQUEST_ERROR,
+    Claim,
+    Enqueued,
+    holder_alive,
+    validate_request,
+)
+from sync.storage.rest.db import RestBase, parse_time
+
+_REQUEST_COLUMNS = "id,entity_type,requested_by,reason,action,date_from,date_to,requested_at"
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def request_sync(
+    rest: RestBase,
+    entity: str,
+    *,
+    requested_by: str | None,
+    reason: str | None,
+    now: datetime,
+    action: str = "incremental",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Enqueued:
+    """Queue a sync of `entity` (or 'all'), merged into an equivalent queued/running one.
+
+    `action="backfill"` with a date range queues a backfill instead (merged only with the
+    same entity and range).
+    """
+    reason = validate_request(entity, action, date_from, date_to, reason)
+
+    def alike(query: Any) -> Any:
+        query = query.eq("action", action)
+        for column, value in (("date_from", date_from), ("date_to", date_to)):
+            query = query.eq(column, value.isoformat()) if value else query.is_(column, None)
+        return query
+
+    requests = rest.table("sync_requests")
+    candidates = rest.execute(
+        alike(
+            requests.select("id,status,requested_at")
+            .eq("entity_type", entity)
+            .in_("status", ["queued", "running"])
+        )
+        .order("requested_at")
+        .limit(1)
+    ).data
+    if action == "incremental":
+        # A queued 'all' sync covers a sync of any one entity, never a backfill.
+        candidates += rest.execute(
+            rest.table("sync_requests")
+            .select("id,status,requested_at")
+            .eq("entity_type", ALL)
+            .eq("status", "queued")
+            .eq("action", "incremental")
+            .order("requested_at")
+            .limit(1)
+        ).data
+    if candidates:
+        first = min(candidates, key=lambda r: parse_time(r["requested_at"]) or now)
+        return Enqueued(id=int(first["id"]), merged=True, status=first["status"])
+    inserted = rest.execute(
+        rest.table("sync_requests").insert(
+            {
+                "entity_type": entity,
+                "requested_by": requested_by,
+                "reason": reason,
+                "requested_at": now.isoformat(),
+                "status": "queued",
+                "action": action,
+                "date_from": date_from.isoformat() if date_from else None,
+                "date_to": date_to.isoformat() if date_to else None,
+            }
+        )
+    ).data
+    return Enqueued(id=int(inserted[0]["id"]), merged=False, status="queued")
+
+
+def _take(rest: RestBase, request_id: int, holder: str, now: datetime) -> bool:
+    taken = rest.execute(
+        rest.table("sync_requests")
+        .update({"status": "running", "started_at": now.isoformat(), "claimed_by": holder})
+        .eq("id", request_id)
+        .eq("status", "queued")
+    ).data
+    return len(taken) == 1
+
+
+def claim_next(rest: RestBase, holder: str, now: datetime) -> Claim | None:
+    """Take the oldest queued request (and the queued ones it satisfies) for `holder`.
+
+    The conditional update ("only if still queued") makes a request go to exactly one
+    scheduler even when several poll the same project.
+    """
+    for _ in range(5):
+        rows = rest.execute(
+            rest.table("sync_requests")
+            .select(_REQUEST_COLUMNS)
+            .eq("status", "queued")
+            .order("requested_at")
+            .order("id")
+            .limit(1)
+        ).data
+        if not rows:
+            return None
+        oldest = rows[0]
+        if not _take(rest, int(oldest["id"]), holder, now):
+            continue  # another scheduler won this one; look again
+        ids = [int(oldest["id"])]
+        satisfied = (
+            rest.table("sync_requests")
+            .select("id")
+            .eq("status", "queued")
+            .eq("action", oldest["action"])
+        )
+        if oldest["action"] != "incremental":
+            satisfied = (
+                satisfied.eq("entity_type", oldest["entity_type"])
+                .eq("date_from", oldest["date_from"])
+                .eq("date_to", oldest["date_to"])
+            )
+        elif oldest["entity_type"] != ALL:
+            satisfied = satisfied.eq("entity_type", oldest["entity_type"])
+        for row in rest.execute(satisfied.order("id")).data:
+            if _take(rest, int(row["id"]), holder, now):
+                ids.append(int(row["id"]))
+        return Claim(
+            ids=tuple(ids),
+            entity=oldest["entity_type"],
+            requested_by=oldest["requested_by"],
+            reason=oldest["reason"],
+            action=oldest["action"],
+            date_from=_date(oldest["date_from"]),
+            date_to=_date(oldest["date_to"]),
+        )
+    return None
+
+
+def set_run_id(rest: RestBase, ids: Sequence[int], run_id: str) -> None:
+    """Attach the run to its requests as soon as it starts (the dashboard follows it)."""
+    rest.execute(
+        rest.table("sync_requests")
+        .update({"run_id": run_id}, returning=ReturnMethod.minimal)
+        .in_("id", list(ids))
+    )
+
+
+def finish(
+    rest: RestBase,
+    ids: Sequence[int],
+    *,
+    run_id: str | None,
+    failed: bool,
+    error: str | None,
+    now: datetime,
+) -> None:
+    """Close claimed requests as done or failed."""
+    rest.execute(
+        rest.table("sync_requests")
+        .update(
+            {
+                "status": "failed" if failed else "done",
+                "finished_at": now.isoformat(),
+                "run_id": run_id,
+                "error": error,
+            },
+            returning=ReturnMethod.minimal,
+        )
+        .in_("id", list(ids))
+    )
+
+
+def fail_orphan_requests(rest: RestBase, now: datetime, stale_after: timedelta) -> int:
+    """Requests left `running` by a scheduler that is gone are marked failed."""
+    running = rest.execute(
+        rest.table("sync_requests").select("id,claimed_by").eq("status", "running")
+    ).data
+    if not running:
+        return 0
+    fresh = {
+        r["instance_id"]
+        for r in rest.execute(
+            rest.table("scheduler_heartbeat")
+            .select("instance_id")
+            .gte("last_beat_at", (now - stale_after).isoformat())
+        ).data
+    }
+    orphans = [int(r["id"]) for r in running if not holder_alive(r["claimed_by"], fresh)]
+    if orphans:
+        rest.execute(
+            rest.table("sync_requests")
+            .update(
+                {
+                    "status": "failed",
+                    "finished_at": now.isoformat(),
+                    "error": ORPHAN_REQUEST_ERROR,
+                },
+                returning=ReturnMethod.minimal,
+            )
+            .in_("id", orphans)
+            .eq("status", "running")
+        )
+    return len(orphans)
