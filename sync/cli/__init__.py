@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from sync.cli.settings_command import add_settings_parser, cmd_settings
 from sync.config import Settings, load_settings
 from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITY_BY_NAME
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="evaluate the alert rules once (cron) and print the open incidents"
     )
     sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
+    add_settings_parser(sub)
     return parser
 
 
@@ -119,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(args_list[index + 1 :])
     args = parser.parse_args(args_list)
+    if args.command == "settings":  # reads the settings itself, to show the bad ones
+        return cmd_settings(args)
     try:
         settings = load_settings(env_file=args.env_file)
         setup_logging(
