@@ -115,3 +115,9 @@ def test_json_output_and_the_env_file_option(tmp_path):
         "HEALTH_GREEN_HOURS='x' is not valid: put a positive number of seconds there."
     )
     assert "sr-secret-77" not in result.stdout
+
+
+def test_example_prints_the_shipped_env_example(tmp_path):
+    result = settings_cli("--example", env={}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == (REPO / ".env.example").read_text()

@@ -1,9 +1,10 @@
-"""The settings table: each variable declared once, read in order, secrets kept out."""
+"""The settings table: each variable declared once, listed in .env.example, secrets kept out."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -18,12 +19,35 @@ from sync.config import (
     load_settings,
     read_settings,
 )
+from sync.config.example import render_env_example
 from sync.errors import ErrorKind, SyncError
 
+REPO = Path(__file__).resolve().parents[2]
 SETTINGS = [item for item in TABLE if isinstance(item, Setting)]
 FAMILIES = [item for item in TABLE if isinstance(item, Family)]
 MEMBER_NAMES = {name for f in FAMILIES for member in f.members for name in f.names(member)}
 DERIVED = {"database_url_set", "alert_secrets"}  # filled by the loader from other variables
+
+
+def env_example_names() -> list[str]:
+    text = (REPO / ".env.example").read_text()
+    return re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE)
+
+
+def test_env_example_lists_every_declared_setting_and_no_unknown_one():
+    listed = env_example_names()
+    assert len(listed) == len(set(listed)), "a variable is listed twice"
+    assert {s.name for s in SETTINGS} <= set(listed)
+    for family in FAMILIES:
+        assert set(listed) & {n for m in family.members for n in family.names(m)}, family
+    assert set(listed) <= {s.name for s in SETTINGS} | MEMBER_NAMES
+
+
+def test_env_example_is_generated_from_the_table():
+    shipped = (REPO / ".env.example").read_text()
+    assert shipped == render_env_example(), (
+        "regenerate: python -m sync settings --example > .env.example"
+    )
 
 
 def test_every_settings_field_is_declared_once_or_derived():
