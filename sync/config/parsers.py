@@ -50,15 +50,20 @@ def whole(upper: int) -> Parser:
     return parse
 
 
-def positive(name: str, raw: str) -> float:
-    """A number above zero (seconds, hours)."""
-    try:
-        value = float(raw)
-    except ValueError:
-        raise bad(name, raw, "a positive number of seconds") from None
-    if value <= 0:
-        raise bad(name, raw, "a positive number of seconds")
-    return value
+def positive(unit: str) -> Parser:
+    """A number of `unit` (seconds, hours) above zero."""
+    expected = f"a positive number of {unit}"
+
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise bad(name, raw, expected) from None
+        if value <= 0:
+            raise bad(name, raw, expected)
+        return value
+
+    return parse
 
 
 def boolean(name: str, raw: str) -> bool:

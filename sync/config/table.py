@@ -105,7 +105,7 @@ SUPABASE = (
 REQUESTS = (
     Setting(
         "LIGHTSPEED_TIMEOUT_SECONDS",
-        p.positive,
+        p.positive("seconds"),
         "Seconds to wait for one Lightspeed response.",
         field="http_timeout_seconds",
     ),
@@ -117,13 +117,13 @@ REQUESTS = (
     ),
     Setting(
         "LIGHTSPEED_RETRY_AFTER_MAX_SECONDS",
-        p.positive,
+        p.positive("seconds"),
         "The longest Retry-After honoured, in seconds.",
         field="retry_after_max_seconds",
     ),
     Setting(
         "LIGHTSPEED_RATE_WINDOW_SECONDS",
-        p.positive,
+        p.positive("seconds"),
         "The rate-limit window Lightspeed uses, in seconds; requests are paced within it.",
         field="rate_window_seconds",
     ),
@@ -159,36 +159,36 @@ SCHEDULER = (
     ),
     Setting(
         "SCHEDULER_POLL_SECONDS",
-        p.positive,
+        p.positive("seconds"),
         "How often the scheduler looks at the run-now queue, in seconds.",
     ),
     Setting(
         "HEARTBEAT_SECONDS",
-        p.positive,
+        p.positive("seconds"),
         "Seconds between scheduler heartbeats; three missed beats count as down.",
     ),
     Setting(
         "LOCK_TTL_SECONDS",
-        p.positive,
+        p.positive("seconds"),
         "Seconds after which a sync lease left by a process on another host is taken over.",
     ),
 )
 HEALTH = (
     Setting(
         "HEALTH_GREEN_HOURS",
-        p.positive,
+        p.positive("hours"),
         "An entity is green while its last success is younger than this many hours.",
     ),
     Setting(
         "HEALTH_YELLOW_HOURS",
-        p.positive,
+        p.positive("hours"),
         "Then yellow up to this many hours (not less than HEALTH_GREEN_HOURS), then red.",
         check=_yellow_not_below_green,
     ),
     Family(
         ("HEALTH_GREEN_HOURS", "HEALTH_YELLOW_HOURS"),
         HEALTH_ENTITIES,
-        p.positive,
+        p.positive("hours"),
         "health_overrides",
         ("HEALTH_GREEN_HOURS_INVENTORY=24", "HEALTH_YELLOW_HOURS_INVENTORY=48"),
         check=_yellow_not_below_green,

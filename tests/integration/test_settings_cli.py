@@ -112,7 +112,7 @@ def test_json_output_and_the_env_file_option(tmp_path):
     }
     assert rows["SUPABASE_SERVICE_ROLE_KEY"]["value"] == "***"
     assert rows["HEALTH_GREEN_HOURS"]["error"] == (
-        "HEALTH_GREEN_HOURS='x' is not valid: put a positive number of seconds there."
+        "HEALTH_GREEN_HOURS='x' is not valid: put a positive number of hours there."
     )
     assert "sr-secret-77" not in result.stdout
 
