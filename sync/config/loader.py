@@ -38,7 +38,7 @@ def read_settings(
     """Every variable in table order, each parsed and checked; errors are kept, not raised."""
     from_file: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
-        from dotenv import dotenv_values
+        from dotenv import dotenv_values  # here: without a file, start-up skips its import
 
         from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
     env = os.environ if environ is None else environ
@@ -60,15 +60,13 @@ def read_settings(
 
 
 def _read(item: Item, name: str, raw: str | None, source: str, seen: dict[str, Any]) -> Reading:
-    value = item.default if isinstance(item, Setting) else None
+    default = item.default if isinstance(item, Setting) else None
     try:
-        if raw is not None:
-            value = item.parse(name, raw)
+        value = default if raw is None else item.parse(name, raw)
         if item.check:
             item.check(name, raw, value, seen.get)
     except SyncError as exc:
-        fallback = item.default if isinstance(item, Setting) else None
-        return Reading(name, item, raw, source, fallback, exc)
+        return Reading(name, item, raw, source, default, exc)
     return Reading(name, item, raw, source, value)
 
 
