@@ -1,17 +1,19 @@
 """The command registry: command name → handler, and which commands log to LOG_DIR.
 
-To add a command: import its handler below and give it one line in COMMANDS, then add its
-subparser in sync/cli/parser.py (`build_parser`). For example, for `settings`:
-
-    from sync.cli.settings_command import cmd_settings
-    "settings": cmd_settings,
+To add a command: import its handler below and give it one line in COMMANDS (or in
+SETTINGS_READERS when it must run even with invalid settings), then add its subparser in
+sync/cli/parser.py (`build_parser`).
 """
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+
 from sync.cli.admin_commands import cmd_alerts, cmd_migrate, cmd_set_password
 from sync.cli.common import CommandHandler
 from sync.cli.data_commands import cmd_backfill, cmd_prune, cmd_reconcile
+from sync.cli.settings_command import cmd_settings
 from sync.cli.sync_commands import cmd_demo, cmd_request, cmd_run, cmd_scheduler, cmd_status
 
 COMMANDS: dict[str, CommandHandler] = {
@@ -28,6 +30,11 @@ COMMANDS: dict[str, CommandHandler] = {
     "alerts": cmd_alerts,
 }
 """Every command but `simulator` (which `main` hands its own arguments before parsing)."""
+
+# Commands that read the settings themselves: they must work when a setting is invalid.
+SETTINGS_READERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "settings": cmd_settings,
+}
 
 # Commands that write to LOG_DIR/sync.log; the others log to the console only.
 LOGGED_COMMANDS = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from sync.cli.commands import COMMANDS, LOGGED_COMMANDS
+from sync.cli.commands import COMMANDS, LOGGED_COMMANDS, SETTINGS_READERS
 from sync.cli.common import EXIT_FAILED, EXIT_USAGE
 from sync.cli.output import print_error
 from sync.cli.parser import build_parser
@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(simulator_args)
     args = parser.parse_args(args_list)
+    if args.command in SETTINGS_READERS:
+        return SETTINGS_READERS[args.command](args)
     try:
         settings = load_settings(env_file=args.env_file)
         setup_logging(

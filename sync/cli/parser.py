@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from sync.cli.settings_command import add_settings_parser
 from sync.entities import ENTITY_BY_NAME
 from sync.storage.queueing import REQUESTABLE
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="evaluate the alert rules once (cron) and print the open incidents"
     )
     sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
+    add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.
     return parser

@@ -1,0 +1,163 @@
+"""The `Settings` value object: every field with its type and default, secrets out of repr."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from sync.errors import ErrorKind, SyncError, redact
+
+DEFAULT_DATABASE_URL = "sqlite:///data/lightspeed.db"
+# Lightspeed does not document the 2.0 maximum; the client falls back to smaller sizes
+# when a store rejects this one.
+DEFAULT_PAGE_SIZE = 1000
+
+SYNCED_ENTITIES = ("customers", "outlets", "products", "sales", "inventory")
+HEALTH_ENTITIES = (*SYNCED_ENTITIES, "sale_line_items")
+ALERT_SEVERITIES = ("warning", "error", "critical")
+ALERT_RULES = (
+    "sync_failed",
+    "stale",
+    "scheduler_down",
+    "slow_run",
+    "empty_success",
+    "success_rate",
+    "reconciliation_mismatch",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the SPEC's defaults. Secrets are left out of repr.
+
+    Which variable fills which field, and how it is parsed, is declared in
+    `sync.config.table`; fields without a variable there are derived by the loader.
+    """
+
+    lightspeed_domain_prefix: str | None = None
+    lightspeed_token: str | None = field(default=None, repr=False)
+    lightspeed_base_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
+    dashboard_database_url: str | None = None
+    sync_interval_minutes: int = 60
+    sync_page_size: int = DEFAULT_PAGE_SIZE
+    alert_urls: tuple[str, ...] = field(default=(), repr=False)
+    dashboard_password_hash: str | None = field(default=None, repr=False)
+    dashboard_cookie_key: str | None = field(default=None, repr=False)
+    supabase_url: str | None = None
+    supabase_service_role_key: str | None = field(default=None, repr=False)
+    log_dir: Path = Path("logs")
+    http_timeout_seconds: float = 30.0
+    http_max_retries: int = 6
+    retry_after_max_seconds: float = 300.0
+    rate_window_seconds: float = 300.0
+    # Scheduler
+    sync_interval_overrides: tuple[tuple[str, int], ...] = ()
+    nightly_full_time: str | None = "02:00"
+    nightly_full_entities: tuple[str, ...] = ("inventory",)
+    scheduler_poll_seconds: float = 2.0
+    heartbeat_seconds: float = 30.0
+    lock_ttl_seconds: float = 300.0
+    sync_on_start: bool = True
+    retention_months: int = 13
+    # Health and dashboard
+    health_green_hours: float = 2.0
+    health_yellow_hours: float = 12.0
+    health_overrides: tuple[tuple[str, float, float], ...] = ()
+    dashboard_username: str = "cfo"
+    store_name: str | None = None
+    # Alerts: per-severity routes (empty tuple = that severity is not sent), rule limits
+    alert_routes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
+    alert_secrets: tuple[str, ...] = field(default=(), repr=False)
+    alert_cooldown_minutes: int = 60
+    alert_digest_time: str | None = None
+    alert_consecutive_failures: int = 3
+    alert_slow_run_minutes: float = 30.0
+    alert_success_rate_percent: float = 95.0
+    alert_trading_hours: tuple[str, str] | None = None
+    alert_disabled: tuple[str, ...] = ()
+    alert_overrides: tuple[tuple[str, str, float], ...] = ()
+
+    def __repr__(self) -> str:
+        # Secret fields are left out; a password inside a database URL is masked.
+        shown = (f"{f.name}={redact(repr(getattr(self, f.name)))}" for f in fields(self) if f.repr)
+        return f"Settings({', '.join(shown)})"
+
+    @property
+    def api_base_url(self) -> str:
+        """The API 2.0 root, from LIGHTSPEED_BASE_URL or the domain prefix."""
+        if self.lightspeed_base_url:
+            return self.lightspeed_base_url.rstrip("/")
+        if self.lightspeed_domain_prefix:
+            return f"https://{self.lightspeed_domain_prefix}.retail.lightspeed.app/api/2.0"
+        raise SyncError(
+            ErrorKind.CONFIG,
+            "LIGHTSPEED_DOMAIN_PREFIX is not set: put your store prefix there (the 'mystore' "
+            "in mystore.retail.lightspeed.app), or LIGHTSPEED_BASE_URL for the simulator.",
+        )
+
+    @property
+    def token(self) -> str:
+        """The bearer token, or a CONFIG error naming the variable."""
+        if not self.lightspeed_token:
+            raise SyncError(
+                ErrorKind.CONFIG,
+                "LIGHTSPEED_TOKEN is not set: create a personal token in Lightspeed "
+                "(Setup > Personal tokens) and put it in .env.",
+            )
+        return self.lightspeed_token
+
+    @property
+    def display_name(self) -> str:
+        """The store's name for screens: STORE_NAME, else the domain prefix."""
+        return self.store_name or self.lightspeed_domain_prefix or "Lightspeed store"
+
+    def interval_minutes(self, entity: str) -> int:
+        """The incremental period of `entity` (SYNC_INTERVAL_MINUTES_<ENTITY> overrides)."""
+        return dict(self.sync_interval_overrides).get(entity, self.sync_interval_minutes)
+
+    def health_hours(self, entity: str) -> tuple[float, float]:
+        """(green, yellow) thresholds in hours for `entity`."""
+        for name, green, yellow in self.health_overrides:
+            if name == entity:
+                return green, yellow
+        return self.health_green_hours, self.health_yellow_hours
+
+    def alert_urls_for(self, severity: str) -> tuple[str, ...]:
+        """The apprise URLs a message of `severity` goes to (ALERT_URLS_<SEVERITY>)."""
+        return dict(self.alert_routes).get(severity, self.alert_urls)
+
+    def alert_limit(self, name: str, entity: str) -> float:
+        """A rule limit for `entity`: ALERT_<NAME>_<ENTITY> if set, else ALERT_<NAME>."""
+        for key, who, value in self.alert_overrides:
+            if key == name and who == entity:
+                return value
+        return float(getattr(self, f"alert_{name}"))
+
+    def alert_enabled(self, rule: str, entity: str) -> bool:
+        """False when ALERT_DISABLED lists `rule` or `rule:entity`."""
+        return rule not in self.alert_disabled and f"{rule}:{entity}" not in self.alert_disabled
+
+    @property
+    def all_alert_urls(self) -> tuple[str, ...]:
+        """Every configured channel once, in configuration order."""
+        urls = [*self.alert_urls, *(u for _, route in self.alert_routes for u in route)]
+        return tuple(dict.fromkeys(urls))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, for masking in logs and messages."""
+        values = [
+            self.lightspeed_token,
+            self.dashboard_cookie_key,
+            self.supabase_service_role_key,
+            self.dashboard_password_hash,
+            *self.alert_secrets,
+        ]
+        return tuple(v for v in values if v)
+
+    @property
+    def reader_database_url(self) -> str:
+        """The URL the dashboard reads through."""
+        return self.dashboard_database_url or self.database_url
