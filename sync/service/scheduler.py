@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -23,10 +22,10 @@ import schedule
 from sync.alerts import AlertService
 from sync.config import Settings
 from sync.engine.runner import EntityResult, Runner
-from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import SUCCEEDED, utcnow
 from sync.service.heartbeat import Heartbeat
+from sync.service.plan import JobSpec, plan_jobs
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.queueing import Claim
 
@@ -38,51 +37,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 RECOVERY_EVERY_SECONDS = 60.0
 ALERTS_EVERY_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One scheduled job: every `minutes`, or daily `at` local time."""
-
-    name: str
-    entities: tuple[str, ...]
-    full: bool = False
-    minutes: int | None = None
-    at: str | None = None
-    maintenance: bool = False  # reconcile yesterday + prune old history, not a sync
-
-
-def plan_jobs(settings: Settings) -> list[JobSpec]:
-    """The jobs the settings ask for (pure: tested without a clock)."""
-    all_names = [spec.name for spec in ENTITIES]
-    overridden = dict(settings.sync_interval_overrides)
-    jobs = []
-    default = tuple(n for n in all_names if n not in overridden)
-    if default:
-        label = "all" if len(default) == len(all_names) else ", ".join(default)
-        jobs.append(
-            JobSpec(f"incremental: {label}", default, minutes=settings.sync_interval_minutes)
-        )
-    for entity, minutes in settings.sync_interval_overrides:
-        jobs.append(JobSpec(f"incremental: {entity}", (entity,), minutes=minutes))
-    if settings.nightly_full_time and settings.nightly_full_entities:
-        names = ", ".join(settings.nightly_full_entities)
-        jobs.append(
-            JobSpec(
-                f"nightly full: {names}",
-                settings.nightly_full_entities,
-                full=True,
-                at=settings.nightly_full_time,
-            )
-        )
-    if settings.nightly_full_time:
-        # Registered after the full pass: schedule runs jobs due together in order.
-        jobs.append(
-            JobSpec(
-                "nightly reconcile + prune", (), at=settings.nightly_full_time, maintenance=True
-            )
-        )
-    return jobs
 
 
 def _aware(naive_local: datetime | None) -> datetime | None:

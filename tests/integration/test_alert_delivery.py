@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sync.alerts import open_incidents
 from sync.config import SYNCED_ENTITIES
 from sync.runs import utcnow
-from sync.service.scheduler import JobSpec, SchedulerService
+from sync.service.plan import JobSpec
+from sync.service.scheduler import SchedulerService
 from sync.storage.schema import alert_incidents, alert_notifications
 from sync.storage.sql.queue import request_sync
 from tests.support.processes import wait_for

@@ -4,7 +4,7 @@ import configparser
 from pathlib import Path
 
 from sync.config import load_settings
-from sync.service.scheduler import JobSpec, plan_jobs
+from sync.service.plan import JobSpec, plan_jobs
 
 ALL = ("outlets", "customers", "products", "inventory", "sales")
 
