@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from sync.config import Settings
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError, redact
-from sync.lightspeed.client import LightspeedClient, MalformedResponse, Page
+from sync.lightspeed.client import LightspeedClient, MalformedResponse
+from sync.lightspeed.paging import Page
 from sync.runs import utcnow
 from sync.storage.sql.leases import LeaseHolder
 from sync.storage.sql.store import Outcome, Progress, RunInfo
