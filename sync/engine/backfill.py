@@ -21,6 +21,7 @@ from sync.engine.runner import EntityResult, PageCallback, Runner
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
+from sync.lightspeed.paging import SearchOffsets
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.store import Outcome, RunInfo, Store
@@ -208,17 +209,13 @@ def _backfill_sales(
     trackers = store.start_run(info, entities=spec.state_names, version_from=cursor, now=started)
     start, end = _bounds(date_from, date_to)
     calls_before = client.api_calls
-    seen: set[str] = set()
-    offset, status, error = 0, "success", None
+    offsets = SearchOffsets()
+    status, error = "success", None
     try:
         while not runner.stop.is_set():
-            page = client.search_sales_page(start, end, offset)
-            if not page.rows:
+            fresh = offsets.advance(client.search_sales_page(start, end, offsets.offset))
+            if offsets.finished:
                 break
-            offset += len(page.rows)
-            # Offset paging shifts while sales are written: keep the first copy of an id.
-            fresh = [r for r in page.rows if not (isinstance(r, dict) and r.get("id") in seen)]
-            seen.update(r["id"] for r in fresh if isinstance(r, dict) and "id" in r)
             mapped = map_page(spec, fresh, runner.clock())
             store.write_page(
                 spec,

@@ -15,7 +15,7 @@ from sync.config import Settings
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.client import LightspeedClient, MalformedResponse
-from sync.lightspeed.paging import Page
+from sync.lightspeed.paging import Page, VersionFeed
 from sync.runs import utcnow
 from sync.storage.sql.leases import LeaseHolder
 from sync.storage.sql.store import Outcome, Progress, RunInfo
@@ -50,40 +50,6 @@ class EntityResult:
 
 
 PageCallback = Callable[[str, Progress, float], None]
-
-
-def _row_versions(rows: Sequence[object]) -> list[int]:
-    versions = []
-    for row in rows:
-        value = row.get("version") if isinstance(row, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            versions.append(value)
-    return versions
-
-
-def next_cursor(page: Page, cursor: int, path: str) -> int | None:
-    """The cursor after `page`, or None when the walk is over.
-
-    An API whose `after` is inclusive repeats the last row: a page holding only the
-    cursor's own version is the end. Anything else that does not advance is a loop.
-    """
-    if not page.rows:
-        return None
-    new = page.version_max
-    if new is None:
-        raise SyncError(
-            ErrorKind.API,
-            f"Lightspeed's page of {path} after version {cursor} carries no version numbers.",
-        )
-    if new > cursor:
-        return new
-    if all(v == cursor for v in _row_versions(page.rows)):
-        return None
-    raise SyncError(
-        ErrorKind.API,
-        f"Lightspeed returned {path} rows at or below version {cursor} for after={cursor}: "
-        "paging made no progress, stopped to avoid a loop.",
-    )
 
 
 class _Prefetch:
@@ -328,20 +294,21 @@ class Runner:
         def fetch(after: int) -> Page:
             return client.list_page(spec.path, after, deleted=spec.send_deleted)
 
+        feed = VersionFeed(spec.path, cursor)
         pending: _Prefetch | None = None
-        page = fetch(cursor)
+        page = fetch(feed.cursor)
         while not self.stop.is_set():
-            new_cursor = next_cursor(page, cursor, spec.path)
-            if new_cursor is None:
+            feed.advance(page)
+            if feed.finished:
                 break
             if self.prefetch:
-                pending = _Prefetch(fetch, new_cursor)
+                pending = _Prefetch(fetch, feed.cursor)
             try:
                 mapped = map_page(spec, page.rows, self.clock())
                 self.store.write_page(
                     spec,
                     mapped,
-                    cursor=new_cursor,
+                    cursor=feed.cursor,
                     run_id=run_id,
                     trackers=trackers,
                     now=self.clock(),
@@ -350,16 +317,15 @@ class Runner:
                 if pending is not None:
                     pending.settle()  # the client is shared with the next entity
                 raise
-            cursor = new_cursor
             self.renew_lease(spec.name)
             trackers[0].api_calls = client.api_calls - calls_before
             if self.on_page:
                 self.on_page(spec.name, trackers[0], time.monotonic() - t0)
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick
-            page = pending.result() if pending is not None else fetch(cursor)
+            page = pending.result() if pending is not None else fetch(feed.cursor)
             pending = None
-        return cursor
+        return feed.cursor
 
     def _record_malformed(
         self, spec: EntitySpec, run_id: str, cursor: int, exc: MalformedResponse

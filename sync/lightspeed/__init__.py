@@ -6,7 +6,7 @@ the rate quota, and `paging` holds the paging rules of the version feed and of /
 
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient, MalformedResponse
 from sync.lightspeed.pacing import RatePacer
-from sync.lightspeed.paging import Page, page_cursor
+from sync.lightspeed.paging import Page, SearchOffsets, VersionFeed, next_cursor, page_cursor
 
 __all__ = [
     "SEARCH_PAGE_SIZE",
@@ -14,5 +14,8 @@ __all__ = [
     "MalformedResponse",
     "Page",
     "RatePacer",
+    "SearchOffsets",
+    "VersionFeed",
+    "next_cursor",
     "page_cursor",
 ]
