@@ -21,6 +21,7 @@ from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
 from sync.lightspeed.paging import SearchOffsets
+from sync.runs import Action, RunStatus, Trigger
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.store import RunInfo, Store
@@ -76,7 +77,7 @@ def _seconds_per_call(engine: Engine, entity: str) -> float:
         row = conn.execute(
             select(func.sum(sync_log.c.duration_ms), func.sum(sync_log.c.api_calls)).where(
                 sync_log.c.entity_type == entity,
-                sync_log.c.status == "success",
+                sync_log.c.status == RunStatus.SUCCESS,
                 sync_log.c.api_calls > 0,
             )
         ).one()
@@ -165,7 +166,7 @@ def backfill(
     date_from: date,
     date_to: date,
     *,
-    trigger: str = "cli",
+    trigger: Trigger = Trigger.CLI,
     triggered_by: str | None = None,
     run_id: str | None = None,
     stop: threading.Event | None = None,
@@ -187,7 +188,7 @@ def backfill(
         return runner.run(
             [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
         )[0]
-    info = RunInfo(run_id, "backfill", trigger, triggered_by)
+    info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
     client = runner.client_factory()
     try:
         return run_skeleton(
@@ -219,7 +220,7 @@ def _search_walk(date_from: str, date_to: str) -> Walk:
                 map_page(SALES, fresh, runner.clock()),
                 cursor=None,
                 run_id=run.info.run_id,
-                trackers=run.trackers,
+                trackers=run.trackers.all,
                 now=runner.clock(),
             )
             run.page_written()

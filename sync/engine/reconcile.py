@@ -24,7 +24,7 @@ from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import SearchOffsets, VersionFeed
-from sync.runs import utcnow
+from sync.runs import Trigger, utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.store import Store
@@ -207,11 +207,11 @@ class Reconciler:
         report = Report(run_id=str(uuid.uuid4()), day=day)
         client = self.runner.client_factory()
         try:
-            self.runner.run(trigger="schedule", triggered_by="reconciliation")
+            self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
             checks = self._measure(client, day)
             if any(not c.matched for c in checks):
                 # A record changed while we counted looks like a difference: look again.
-                self.runner.run(trigger="schedule", triggered_by="reconciliation")
+                self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
                 checks = self._measure(client, day)
             report.checks = checks
         except SyncError as exc:

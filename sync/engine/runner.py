@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sync.config import Settings
-from sync.engine.skeleton import EntityResult, EntityRun, not_started, run_skeleton
+from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import Page, VersionFeed
-from sync.runs import utcnow
+from sync.runs import Action, RunStatus, Trigger, utcnow
 from sync.storage.sql.leases import LeaseHolder
 from sync.storage.sql.store import Outcome, Progress, RunInfo
 
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("incremental", "full", "backfill")
-TRIGGERS = ("schedule", "manual", "cli")
-
+__all__ = ["EntityResult", "PageCallback", "Runner"]
 
 PageCallback = Callable[[str, Progress, float], None]
 
@@ -96,7 +94,7 @@ class Runner:
         entities: Sequence[str] | None = None,
         *,
         full: bool = False,
-        trigger: str = "cli",
+        trigger: Trigger = Trigger.CLI,
         triggered_by: str | None = None,
         run_id: str | None = None,
     ) -> list[EntityResult]:
@@ -104,7 +102,7 @@ class Runner:
         specs = [ENTITY_BY_NAME[name] for name in entities] if entities else list(ENTITIES)
         info = RunInfo(
             run_id=run_id or str(uuid.uuid4()),
-            action="full" if full else "incremental",
+            action=Action.FULL if full else Action.INCREMENTAL,
             trigger=trigger,
             triggered_by=triggered_by,
         )
@@ -144,7 +142,7 @@ class Runner:
             client,
             info,
             self._walk,
-            version_from=0 if info.action == "full" else None,
+            version_from=0 if info.action == Action.FULL else None,
         )
 
     def with_lease(
@@ -159,7 +157,7 @@ class Runner:
         if holder is not None:
             note = f"already being synced by {holder.describe()}"
             log.info("%s: skipped, %s", spec.name, note)
-            return EntityResult(entity=spec.name, run_id=info.run_id, status="skipped", note=note)
+            return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note)
         try:
             return work()
         finally:
@@ -214,7 +212,7 @@ class Runner:
                     mapped,
                     cursor=feed.cursor,
                     run_id=run.info.run_id,
-                    trackers=run.trackers,
+                    trackers=run.trackers.all,
                     now=self.clock(),
                 )
             except BaseException:
@@ -235,8 +233,10 @@ class Runner:
             trackers = self.store.start_run(
                 info, entities=spec.state_names, version_from=cursor, now=now
             )
-            outcome = Outcome("failed", cause.kind.value, skipped.details())
+            outcome = Outcome(RunStatus.FAILED, cause.kind.value, skipped.details())
             self.store.finish_run(spec, trackers, outcome, started_at=now, now=self.clock())
         except SyncError as exc:
             log.error("%s: could not record the skip: %s", spec.name, exc)
-        return EntityResult(entity=spec.name, run_id=info.run_id, status="failed", error=skipped)
+        return EntityResult(
+            entity=spec.name, run_id=info.run_id, status=RunStatus.FAILED, error=skipped
+        )

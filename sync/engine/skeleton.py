@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Literal
 
 from sync.entities import EntitySpec
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.client import LightspeedClient, MalformedResponse
+from sync.runs import RunStatus
 from sync.storage.sql.store import Outcome, Progress, RunInfo
 
 if TYPE_CHECKING:
     from sync.engine.runner import Runner
 
 log = logging.getLogger(__name__)
+
+#: The result status of an entity whose lease another process held (no sync_log row).
+SKIPPED: Final = "skipped"
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class EntityResult:
 
     entity: str
     run_id: str
-    status: str
+    status: RunStatus | Literal["skipped"]
     upserted: int = 0
     deleted: int = 0
     rejected: int = 0
@@ -43,6 +47,30 @@ class EntityResult:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class RunTrackers:
+    """The progress trackers of one entity's run: its own, and its line items' (sales)."""
+
+    parent: Progress
+    lines: Progress | None = None
+
+    @classmethod
+    def of(cls, trackers: Sequence[Progress]) -> RunTrackers:
+        """Name the trackers `start_run` returned (in `spec.state_names` order)."""
+        parent, *children = trackers
+        return cls(parent, children[0] if children else None)
+
+    @property
+    def all(self) -> list[Progress]:
+        """The trackers in the order the store takes them."""
+        return [self.parent] if self.lines is None else [self.parent, self.lines]
+
+    @property
+    def lines_upserted(self) -> int:
+        """Line items written so far (0 for entities without any)."""
+        return self.lines.upserted if self.lines is not None else 0
+
+
 @dataclass
 class EntityRun:
     """One entity's run as its walk sees it; `at` names the page being fetched."""
@@ -51,7 +79,7 @@ class EntityRun:
     spec: EntitySpec
     client: LightspeedClient
     info: RunInfo
-    trackers: list[Progress]
+    trackers: RunTrackers
     version_from: int
     t0: float
     calls_before: int
@@ -60,9 +88,9 @@ class EntityRun:
     def page_written(self) -> None:
         """After each page: keep the lease, count the API calls, report progress."""
         self.runner.renew_lease(self.spec.name)
-        self.trackers[0].api_calls = self.client.api_calls - self.calls_before
+        self.trackers.parent.api_calls = self.client.api_calls - self.calls_before
         if self.runner.on_page:
-            self.runner.on_page(self.spec.name, self.trackers[0], time.monotonic() - self.t0)
+            self.runner.on_page(self.spec.name, self.trackers.parent, time.monotonic() - self.t0)
 
 
 Walk = Callable[[EntityRun], None]
@@ -94,7 +122,7 @@ def run_skeleton(
 
 def not_started(spec: EntitySpec, run_id: str, exc: SyncError) -> EntityResult:
     """The result of a run that failed before it had a sync_log row."""
-    return EntityResult(entity=spec.name, run_id=run_id, status="failed", error=exc)
+    return EntityResult(entity=spec.name, run_id=run_id, status=RunStatus.FAILED, error=exc)
 
 
 def _run(
@@ -111,30 +139,29 @@ def _run(
     started, t0 = runner.clock(), time.monotonic()
     try:
         cursor = store.cursor(spec.name) if version_from is None else version_from
-        trackers = store.start_run(
-            info, entities=spec.state_names, version_from=cursor, now=started
+        trackers = RunTrackers.of(
+            store.start_run(info, entities=spec.state_names, version_from=cursor, now=started)
         )
     except SyncError as exc:
         log.error("%s: could not start: %s", label, exc)
         return not_started(spec, info.run_id, exc)
     run = EntityRun(runner, spec, client, info, trackers, cursor, t0, client.api_calls)
     status, error = _walk_classified(run, walk)
-    main = trackers[0]
+    main = trackers.parent
     main.api_calls = client.api_calls - run.calls_before
-    if status == "success" and main.rejected:
-        status = "partial"
+    if status == RunStatus.SUCCESS and main.rejected:
+        status = RunStatus.PARTIAL
     outcome = _outcome(status, error, main)
     try:
         store.finish_run(
-            spec, trackers, outcome, started_at=started, now=runner.clock(), is_sync=is_sync
+            spec, trackers.all, outcome, started_at=started, now=runner.clock(), is_sync=is_sync
         )
     except SyncError as exc:
         log.error("%s: could not record the outcome: %s", label, exc)
         error = error or exc
-        status = "failed"
+        status = RunStatus.FAILED
     seconds = time.monotonic() - t0
-    children = trackers[1].upserted if len(trackers) > 1 else 0
-    _log_result(label, spec, status, main, children, seconds, error)
+    _log_result(label, status, trackers, seconds, error)
     return EntityResult(
         entity=spec.name,
         run_id=info.run_id,
@@ -142,7 +169,7 @@ def _run(
         upserted=main.upserted,
         deleted=main.deleted,
         rejected=main.rejected,
-        children_upserted=children,
+        children_upserted=trackers.lines_upserted,
         api_calls=main.api_calls,
         pages=main.pages,
         version_from=cursor,
@@ -152,29 +179,29 @@ def _run(
     )
 
 
-def _walk_classified(run: EntityRun, walk: Walk) -> tuple[str, SyncError | None]:
+def _walk_classified(run: EntityRun, walk: Walk) -> tuple[RunStatus, SyncError | None]:
     """Run the walk; any exception becomes a classified failure."""
     try:
         walk(run)
     except SyncError as exc:
         if isinstance(exc, MalformedResponse):
             _record_malformed(run, exc)
-        return "failed", exc
+        return RunStatus.FAILED, exc
     except Exception as exc:  # a bug must not stop the other entities
         log.exception("%s: unexpected failure", run.spec.name)
         secrets = run.runner.settings.secrets
-        return "failed", SyncError(
+        return RunStatus.FAILED, SyncError(
             ErrorKind.API,
             f"Unexpected {type(exc).__name__} while syncing {run.spec.name}: "
             f"{redact(str(exc)[:200], *secrets)}",
         )
-    return ("interrupted" if run.runner.stop.is_set() else "success"), None
+    return (RunStatus.INTERRUPTED if run.runner.stop.is_set() else RunStatus.SUCCESS), None
 
 
-def _outcome(status: str, error: SyncError | None, main: Progress) -> Outcome:
+def _outcome(status: RunStatus, error: SyncError | None, main: Progress) -> Outcome:
     if error is not None:
         return Outcome(status, error.kind.value, error.details())
-    if status == "partial":
+    if status == RunStatus.PARTIAL:
         return Outcome(
             status,
             ErrorKind.VALIDATION.value,
@@ -198,15 +225,14 @@ def _record_malformed(run: EntityRun, exc: MalformedResponse) -> None:
 
 def _log_result(
     label: str,
-    spec: EntitySpec,
-    status: str,
-    main: Progress,
-    children: int,
+    status: RunStatus,
+    trackers: RunTrackers,
     seconds: float,
     error: SyncError | None,
 ) -> None:
+    main = trackers.parent
     rate = main.upserted / seconds if seconds > 0 else 0.0
-    more = f" (+{children} {spec.child.name})" if spec.child and children else ""
+    more = f" (+{trackers.lines_upserted} line items)" if trackers.lines_upserted else ""
     message = (
         f"{label}: {status} — {main.upserted} upserted{more}, {main.deleted} deleted, "
         f"{main.rejected} rejected, {main.pages} pages, {main.api_calls} API calls, "
