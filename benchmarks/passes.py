@@ -16,9 +16,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sync.config import load_settings  # noqa: E402
-from sync.engine.runner import next_cursor  # noqa: E402
 from sync.entities import ENTITIES, STATE_ENTITIES, map_page  # noqa: E402
-from sync.lightspeed.client import LightspeedClient, Page  # noqa: E402
+from sync.lightspeed.client import LightspeedClient  # noqa: E402
+from sync.lightspeed.paging import Page, next_cursor  # noqa: E402
 from sync.runs import utcnow  # noqa: E402
 from sync.storage.runlog import RunInfo  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402

@@ -5,10 +5,8 @@ Other entities have no date filter in the API: their backfill is a full pass.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,16 +15,17 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func, select
 
 from sync.config import Settings
-from sync.engine.runner import EntityResult, PageCallback, Runner
+from sync.engine.runner import PageCallback, Runner
+from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
-from sync.storage.runlog import Outcome, RunInfo
+from sync.lightspeed.paging import SearchOffsets
+from sync.runs import Action, RunStatus, Trigger
+from sync.storage.runlog import RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.store import Store
-
-log = logging.getLogger(__name__)
 
 MAX_DASHBOARD_DAYS = 90
 # The documented minimum quota (one register): 300 x 1 + 50 requests per 300 s.
@@ -79,7 +78,7 @@ def _seconds_per_call(engine: Engine, entity: str) -> float:
         row = conn.execute(
             select(func.sum(sync_log.c.duration_ms), func.sum(sync_log.c.api_calls)).where(
                 sync_log.c.entity_type == entity,
-                sync_log.c.status == "success",
+                sync_log.c.status == RunStatus.SUCCESS,
                 sync_log.c.api_calls > 0,
             )
         ).one()
@@ -168,7 +167,7 @@ def backfill(
     date_from: date,
     date_to: date,
     *,
-    trigger: str = "cli",
+    trigger: Trigger = Trigger.CLI,
     triggered_by: str | None = None,
     run_id: str | None = None,
     stop: threading.Event | None = None,
@@ -190,92 +189,41 @@ def backfill(
         return runner.run(
             [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
         )[0]
-    info = RunInfo(run_id, "backfill", trigger, triggered_by)
+    info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
     client = runner.client_factory()
     try:
-        return runner.with_lease(
-            SALES, info, lambda: _backfill_sales(runner, client, info, date_from, date_to)
+        return run_skeleton(
+            runner,
+            SALES,
+            client,
+            info,
+            _search_walk(*_bounds(date_from, date_to)),
+            is_sync=False,
+            label=f"sales backfill {date_from}..{date_to}",
         )
     finally:
         client.close()
 
 
-def _backfill_sales(
-    runner: Runner, client: LightspeedClient, info: RunInfo, date_from: date, date_to: date
-) -> EntityResult:
-    store, spec = runner.store, SALES
-    started, t0 = runner.clock(), time.monotonic()
-    cursor = store.cursor(spec.name)
-    trackers = store.start_run(info, entities=spec.state_names, version_from=cursor, now=started)
-    start, end = _bounds(date_from, date_to)
-    calls_before = client.api_calls
-    seen: set[str] = set()
-    offset, status, error = 0, "success", None
-    try:
+def _search_walk(date_from: str, date_to: str) -> Walk:
+    """The walk of a sales backfill: /search offsets, pages written without the cursor."""
+
+    def walk(run: EntityRun) -> None:
+        runner, offsets = run.runner, SearchOffsets()
         while not runner.stop.is_set():
-            page = client.search_sales_page(start, end, offset)
-            if not page.rows:
+            run.at = f"search page at offset {offsets.offset}"
+            page = run.client.search_sales_page(date_from, date_to, offsets.offset)
+            fresh = offsets.advance(page)
+            if offsets.finished:
                 break
-            offset += len(page.rows)
-            # Offset paging shifts while sales are written: keep the first copy of an id.
-            fresh = [r for r in page.rows if not (isinstance(r, dict) and r.get("id") in seen)]
-            seen.update(r["id"] for r in fresh if isinstance(r, dict) and "id" in r)
-            mapped = map_page(spec, fresh, runner.clock())
-            store.write_page(
-                spec,
-                mapped,
+            runner.store.write_page(
+                SALES,
+                map_page(SALES, fresh, runner.clock()),
                 cursor=None,
-                run_id=info.run_id,
-                trackers=trackers,
+                run_id=run.info.run_id,
+                trackers=run.trackers.all,
                 now=runner.clock(),
             )
-            runner.renew_lease(spec.name)
-            trackers[0].api_calls = client.api_calls - calls_before
-            if runner.on_page:
-                runner.on_page(spec.name, trackers[0], time.monotonic() - t0)
-        if runner.stop.is_set():
-            status = "interrupted"
-    except SyncError as exc:
-        status, error = "failed", exc
-    main = trackers[0]
-    main.api_calls = client.api_calls - calls_before
-    if status == "success" and main.rejected:
-        status = "partial"
-    outcome = Outcome(
-        status,
-        error.kind.value if error else None,
-        error.details() if error else None,
-    )
-    try:
-        store.finish_run(
-            spec, trackers, outcome, started_at=started, now=runner.clock(), is_sync=False
-        )
-    except SyncError as exc:
-        log.error("sales backfill: could not record the outcome: %s", exc)
-        status, error = "failed", error or exc
-    seconds = time.monotonic() - t0
-    log.info(
-        "sales backfill %s..%s: %s — %d upserted (+%d line items), %d API calls, %.1f s",
-        date_from,
-        date_to,
-        status,
-        main.upserted,
-        trackers[1].upserted,
-        main.api_calls,
-        seconds,
-    )
-    return EntityResult(
-        entity=spec.name,
-        run_id=info.run_id,
-        status=status,
-        upserted=main.upserted,
-        deleted=main.deleted,
-        rejected=main.rejected,
-        children_upserted=trackers[1].upserted,
-        api_calls=main.api_calls,
-        pages=main.pages,
-        version_from=cursor,
-        version_to=cursor,
-        seconds=seconds,
-        error=error,
-    )
+            run.page_written()
+
+    return walk

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from sync.config import Settings
-from sync.engine.runner import Runner, next_cursor
+from sync.engine.runner import Runner
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
 from sync.lightspeed.client import LightspeedClient
-from sync.runs import utcnow
+from sync.lightspeed.paging import SearchOffsets, VersionFeed
+from sync.runs import Trigger, utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.store import Store
@@ -145,14 +146,13 @@ def _compare(source: dict[Key, Decimal], copy: dict[Key, Decimal], day: date) ->
 def count_source(client: LightspeedClient, entity: str) -> int:
     """Live (not deleted) records of `entity` in Lightspeed, by paging the list."""
     spec = ENTITY_BY_NAME[entity]
-    cursor, count = 0, 0
+    feed, count = VersionFeed(spec.path), 0
     while True:
-        page = client.list_page(spec.path, cursor)
-        new = next_cursor(page, cursor, spec.path)
-        if new is None:
+        page = client.list_page(spec.path, feed.cursor)
+        feed.advance(page)
+        if feed.finished:
             return count
         count += sum(1 for r in page.rows if isinstance(r, dict) and not r.get("deleted_at"))
-        cursor = new
 
 
 def count_copy(engine: Engine, entity: str) -> int:
@@ -167,16 +167,13 @@ def count_copy(engine: Engine, entity: str) -> int:
 def search_day(client: LightspeedClient, day: date) -> list[dict[str, Any]]:
     """Every sale of `day` (UTC) from the search endpoint, de-duplicated by id."""
     start, end = f"{day}T00:00:00Z", f"{day}T23:59:59Z"
-    found: dict[str, dict[str, Any]] = {}
-    offset = 0
+    offsets = SearchOffsets()
+    found: list[dict[str, Any]] = []
     while True:
-        page = client.search_sales_page(start, end, offset)
-        if not page.rows:
-            return list(found.values())
-        offset += len(page.rows)
-        for row in page.rows:
-            if isinstance(row, dict) and isinstance(row.get("id"), str):
-                found.setdefault(row["id"], row)
+        fresh = offsets.advance(client.search_sales_page(start, end, offsets.offset))
+        if offsets.finished:
+            return found
+        found += [r for r in fresh if isinstance(r, dict) and isinstance(r.get("id"), str)]
 
 
 class Reconciler:
@@ -210,11 +207,11 @@ class Reconciler:
         report = Report(run_id=str(uuid.uuid4()), day=day)
         client = self.runner.client_factory()
         try:
-            self.runner.run(trigger="schedule", triggered_by="reconciliation")
+            self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
             checks = self._measure(client, day)
             if any(not c.matched for c in checks):
                 # A record changed while we counted looks like a difference: look again.
-                self.runner.run(trigger="schedule", triggered_by="reconciliation")
+                self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
                 checks = self._measure(client, day)
             report.checks = checks
         except SyncError as exc:

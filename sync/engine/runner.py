@@ -7,15 +7,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sync.config import Settings
+from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
-from sync.errors import ErrorKind, SyncError, redact
-from sync.lightspeed.client import LightspeedClient, MalformedResponse, Page
-from sync.runs import utcnow
+from sync.errors import ErrorKind, SyncError
+from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.paging import Page, VersionFeed
+from sync.runs import Action, RunStatus, Trigger, utcnow
 from sync.storage.leasing import LeaseHolder
 from sync.storage.runlog import Outcome, Progress, RunInfo
 
@@ -24,65 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("incremental", "full", "backfill")
-TRIGGERS = ("schedule", "manual", "cli")
-
-
-@dataclass(frozen=True)
-class EntityResult:
-    """What one entity's run did; `error` is set when it failed."""
-
-    entity: str
-    run_id: str
-    status: str
-    upserted: int = 0
-    deleted: int = 0
-    rejected: int = 0
-    children_upserted: int = 0
-    api_calls: int = 0
-    pages: int = 0
-    version_from: int = 0
-    version_to: int | None = None
-    seconds: float = 0.0
-    error: SyncError | None = None
-    note: str | None = None
-
+__all__ = ["EntityResult", "PageCallback", "Runner"]
 
 PageCallback = Callable[[str, Progress, float], None]
-
-
-def _row_versions(rows: Sequence[object]) -> list[int]:
-    versions = []
-    for row in rows:
-        value = row.get("version") if isinstance(row, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            versions.append(value)
-    return versions
-
-
-def next_cursor(page: Page, cursor: int, path: str) -> int | None:
-    """The cursor after `page`, or None when the walk is over.
-
-    An API whose `after` is inclusive repeats the last row: a page holding only the
-    cursor's own version is the end. Anything else that does not advance is a loop.
-    """
-    if not page.rows:
-        return None
-    new = page.version_max
-    if new is None:
-        raise SyncError(
-            ErrorKind.API,
-            f"Lightspeed's page of {path} after version {cursor} carries no version numbers.",
-        )
-    if new > cursor:
-        return new
-    if all(v == cursor for v in _row_versions(page.rows)):
-        return None
-    raise SyncError(
-        ErrorKind.API,
-        f"Lightspeed returned {path} rows at or below version {cursor} for after={cursor}: "
-        "paging made no progress, stopped to avoid a loop.",
-    )
 
 
 class _Prefetch:
@@ -149,7 +94,7 @@ class Runner:
         entities: Sequence[str] | None = None,
         *,
         full: bool = False,
-        trigger: str = "cli",
+        trigger: Trigger = Trigger.CLI,
         triggered_by: str | None = None,
         run_id: str | None = None,
     ) -> list[EntityResult]:
@@ -157,7 +102,7 @@ class Runner:
         specs = [ENTITY_BY_NAME[name] for name in entities] if entities else list(ENTITIES)
         info = RunInfo(
             run_id=run_id or str(uuid.uuid4()),
-            action="full" if full else "incremental",
+            action=Action.FULL if full else Action.INCREMENTAL,
             trigger=trigger,
             triggered_by=triggered_by,
         )
@@ -165,7 +110,7 @@ class Runner:
         try:
             client = self.client_factory()
         except SyncError as exc:
-            return [self._not_started(spec, info.run_id, exc) for spec in specs]
+            return [not_started(spec, info.run_id, exc) for spec in specs]
         fatal: SyncError | None = None
         try:
             for spec in specs:
@@ -191,7 +136,14 @@ class Runner:
         info: RunInfo,
     ) -> EntityResult:
         """One entity under its lease: skipped (with a note) while another process syncs it."""
-        return self.with_lease(spec, info, lambda: self._run_entity(spec, client, info))
+        return run_skeleton(
+            self,
+            spec,
+            client,
+            info,
+            self._walk,
+            version_from=0 if info.action == Action.FULL else None,
+        )
 
     def with_lease(
         self, spec: EntitySpec, info: RunInfo, work: Callable[[], EntityResult]
@@ -201,11 +153,11 @@ class Runner:
             holder = self._acquire(spec.name)
         except SyncError as exc:
             log.error("%s: could not take the lease: %s", spec.name, exc)
-            return self._not_started(spec, info.run_id, exc)
+            return not_started(spec, info.run_id, exc)
         if holder is not None:
             note = f"already being synced by {holder.describe()}"
             log.info("%s: skipped, %s", spec.name, note)
-            return EntityResult(entity=spec.name, run_id=info.run_id, status="skipped", note=note)
+            return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note)
         try:
             return work()
         finally:
@@ -235,144 +187,43 @@ class Runner:
             self.leases.renew(entity, self.clock())
             self._renewed_at = time.monotonic()
 
-    def _run_entity(
-        self,
-        spec: EntitySpec,
-        client: LightspeedClient,
-        info: RunInfo,
-    ) -> EntityResult:
-        """One entity: read the cursor, page until empty, record the outcome."""
-        run_id = info.run_id
-        started = self.clock()
-        t0 = time.monotonic()
-        try:
-            cursor = 0 if info.action == "full" else self.store.cursor(spec.name)
-            trackers = self.store.start_run(
-                info, entities=spec.state_names, version_from=cursor, now=started
-            )
-        except SyncError as exc:
-            log.error("%s: could not start: %s", spec.name, exc)
-            return self._not_started(spec, run_id, exc)
-        calls_before = client.api_calls
-        version_from = cursor
-        error: SyncError | None = None
-        status = "success"
-        try:
-            cursor = self._walk(spec, client, cursor, run_id, trackers, calls_before, t0)
-            if self.stop.is_set():
-                status = "interrupted"
-        except SyncError as exc:
-            error, status = exc, "failed"
-            if isinstance(exc, MalformedResponse):
-                self._record_malformed(spec, run_id, trackers[0].version_to or cursor, exc)
-        except Exception as exc:  # a bug must not stop the other entities
-            log.exception("%s: unexpected failure", spec.name)
-            error = SyncError(
-                ErrorKind.API,
-                f"Unexpected {type(exc).__name__} while syncing {spec.name}: "
-                f"{redact(str(exc)[:200], *self.settings.secrets)}",
-            )
-            status = "failed"
-        main = trackers[0]
-        main.api_calls = client.api_calls - calls_before
-        if status == "success" and main.rejected:
-            status = "partial"
-        outcome = Outcome(
-            status=status,
-            error_type=error.kind.value
-            if error
-            else (ErrorKind.VALIDATION.value if status == "partial" else None),
-            error_details=error.details()
-            if error
-            else (
-                f"{main.rejected} record(s) did not match the expected shape; see sync_rejects."
-                if status == "partial"
-                else None
-            ),
-        )
-        try:
-            self.store.finish_run(spec, trackers, outcome, started_at=started, now=self.clock())
-        except SyncError as exc:
-            log.error("%s: could not record the outcome: %s", spec.name, exc)
-            error = error or exc
-            status = "failed"
-        seconds = time.monotonic() - t0
-        self._log_result(spec.name, status, main, seconds, error)
-        return EntityResult(
-            entity=spec.name,
-            run_id=run_id,
-            status=status,
-            upserted=main.upserted,
-            deleted=main.deleted,
-            rejected=main.rejected,
-            children_upserted=trackers[1].upserted if len(trackers) > 1 else 0,
-            api_calls=main.api_calls,
-            pages=main.pages,
-            version_from=version_from,
-            version_to=main.version_to,
-            seconds=seconds,
-            error=error,
-        )
+    def _walk(self, run: EntityRun) -> None:
+        """Follow the version feed from the run's cursor, one transaction per page."""
+        spec, client = run.spec, run.client
 
-    def _walk(
-        self,
-        spec: EntitySpec,
-        client: LightspeedClient,
-        cursor: int,
-        run_id: str,
-        trackers: list[Progress],
-        calls_before: int,
-        t0: float,
-    ) -> int:
         def fetch(after: int) -> Page:
             return client.list_page(spec.path, after, deleted=spec.send_deleted)
 
+        feed = VersionFeed(spec.path, run.version_from)
         pending: _Prefetch | None = None
-        page = fetch(cursor)
+        run.at = f"page after version {feed.cursor}"
+        page = fetch(feed.cursor)
         while not self.stop.is_set():
-            new_cursor = next_cursor(page, cursor, spec.path)
-            if new_cursor is None:
+            feed.advance(page)
+            if feed.finished:
                 break
+            run.at = f"page after version {feed.cursor}"
             if self.prefetch:
-                pending = _Prefetch(fetch, new_cursor)
+                pending = _Prefetch(fetch, feed.cursor)
             try:
                 mapped = map_page(spec, page.rows, self.clock())
                 self.store.write_page(
                     spec,
                     mapped,
-                    cursor=new_cursor,
-                    run_id=run_id,
-                    trackers=trackers,
+                    cursor=feed.cursor,
+                    run_id=run.info.run_id,
+                    trackers=run.trackers.all,
                     now=self.clock(),
                 )
             except BaseException:
                 if pending is not None:
                     pending.settle()  # the client is shared with the next entity
                 raise
-            cursor = new_cursor
-            self.renew_lease(spec.name)
-            trackers[0].api_calls = client.api_calls - calls_before
-            if self.on_page:
-                self.on_page(spec.name, trackers[0], time.monotonic() - t0)
+            run.page_written()
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick
-            page = pending.result() if pending is not None else fetch(cursor)
+            page = pending.result() if pending is not None else fetch(feed.cursor)
             pending = None
-        return cursor
-
-    def _record_malformed(
-        self, spec: EntitySpec, run_id: str, cursor: int, exc: MalformedResponse
-    ) -> None:
-        try:
-            self.store.record_reject(
-                run_id,
-                spec.name,
-                f"{exc.message} (page after version {cursor})",
-                {"excerpt": exc.excerpt},
-                self.clock(),
-            )
-        except SyncError as db_exc:
-            log.error("%s: could not record the malformed page: %s", spec.name, db_exc)
 
     def _record_skip(self, spec: EntitySpec, info: RunInfo, cause: SyncError) -> EntityResult:
         now = self.clock()
@@ -382,27 +233,10 @@ class Runner:
             trackers = self.store.start_run(
                 info, entities=spec.state_names, version_from=cursor, now=now
             )
-            outcome = Outcome("failed", cause.kind.value, skipped.details())
+            outcome = Outcome(RunStatus.FAILED, cause.kind.value, skipped.details())
             self.store.finish_run(spec, trackers, outcome, started_at=now, now=self.clock())
         except SyncError as exc:
             log.error("%s: could not record the skip: %s", spec.name, exc)
-        return EntityResult(entity=spec.name, run_id=info.run_id, status="failed", error=skipped)
-
-    @staticmethod
-    def _not_started(spec: EntitySpec, run_id: str, exc: SyncError) -> EntityResult:
-        return EntityResult(entity=spec.name, run_id=run_id, status="failed", error=exc)
-
-    @staticmethod
-    def _log_result(
-        name: str, status: str, main: Progress, seconds: float, error: SyncError | None
-    ) -> None:
-        rate = main.upserted / seconds if seconds > 0 else 0.0
-        message = (
-            f"{name}: {status} — {main.upserted} upserted, {main.deleted} deleted, "
-            f"{main.rejected} rejected, {main.pages} pages, {main.api_calls} API calls, "
-            f"{seconds:.1f} s ({rate:,.0f} records/s)"
+        return EntityResult(
+            entity=spec.name, run_id=info.run_id, status=RunStatus.FAILED, error=skipped
         )
-        if error:
-            log.error("%s; %s", message, error.details())
-        else:
-            log.info(message)

@@ -8,7 +8,9 @@ import pytest
 
 from sync.config import load_settings
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient, RatePacer, page_cursor
+from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.pacing import RatePacer
+from sync.lightspeed.paging import page_cursor
 from tests.support.scripted_server import Reply, ScriptedServer
 
 TOKEN = "tok-SECRET-123456"
