@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-after-seconds", type=float, default=1.0)
     p.add_argument("--auth-fail", action="store_true")
     p.add_argument("--forbidden", action="store_true")
+    p.add_argument(
+        "--forbidden-path",
+        action="append",
+        default=[],
+        dest="forbidden_paths",
+        metavar="PATH",
+        help="answer 403 on this endpoint only, e.g. /inventory (a missing scope); repeatable",
+    )
     p.add_argument("--malformed-rate", type=float, default=0.0)
     p.add_argument("--max-page-size", type=int, default=1000)
     p.add_argument("--page-size-policy", choices=("clamp", "reject"), default="clamp")
@@ -50,8 +58,9 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         for name in (
             "seed", "scale", "anchor", "live_interval", "error_rate", "timeout_rate",
             "timeout_delay", "burst_429_every", "burst_429_length", "retry_after_seconds",
-            "auth_fail", "forbidden", "malformed_rate", "max_page_size", "page_size_policy",
-            "empty_version", "rate_limit", "rate_window", "rate_limit_reset_header", "fault_seed",
+            "auth_fail", "forbidden", "forbidden_paths", "malformed_rate", "max_page_size",
+            "page_size_policy", "empty_version", "rate_limit", "rate_window",
+            "rate_limit_reset_header", "fault_seed",
         )
     }  # fmt: skip
     values["token"] = args.token or None

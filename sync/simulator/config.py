@@ -25,6 +25,7 @@ RUNTIME_FIELDS = (
     "retry_after_seconds",
     "auth_fail",
     "forbidden",
+    "forbidden_paths",
     "malformed_rate",
     "max_page_size",
     "page_size_policy",
@@ -63,6 +64,7 @@ class SimulatorConfig:
     retry_after_seconds: float = 1.0
     auth_fail: bool = False
     forbidden: bool = False
+    forbidden_paths: list[str] = field(default_factory=list)  # e.g. ["/inventory"]: 403 there
     malformed_rate: float = 0.0
     max_page_size: int = 1000
     page_size_policy: str = "clamp"
@@ -79,6 +81,7 @@ class SimulatorConfig:
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
         self.fail_next = list(self.fail_next)
+        self.forbidden_paths = list(self.forbidden_paths)
         self.update(faults or {})
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -96,6 +99,7 @@ class SimulatorConfig:
         """Every field as a JSON-ready dict."""
         out = dataclasses.asdict(self)
         out["fail_next"] = list(self.fail_next)
+        out["forbidden_paths"] = list(self.forbidden_paths)
         return out
 
     def counts(self) -> dict[str, int]:
@@ -153,4 +157,10 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     ):
         raise ValueError("fail_next must be a list of HTTP status codes")
     out["fail_next"] = list(fail_next)
+    paths = values["forbidden_paths"]
+    if not isinstance(paths, list | tuple) or not all(
+        isinstance(path, str) and path.startswith("/") for path in paths
+    ):
+        raise ValueError('forbidden_paths must be a list of API paths like "/inventory"')
+    out["forbidden_paths"] = list(paths)
     return out

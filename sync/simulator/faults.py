@@ -75,8 +75,8 @@ class FaultEngine:
         self.window_start: float | None = None
         self.window_count = 0
 
-    def decide(self, authorization: str | None) -> Decision:
-        """Account for one /api/2.0 request and return how to answer it."""
+    def decide(self, authorization: str | None, path: str = "/") -> Decision:
+        """Account for one /api/2.0 request (`path` below /api/2.0) and return how to answer it."""
         cfg = self.config
         with self.lock:
             now = time.time()
@@ -85,7 +85,7 @@ class FaultEngine:
             if self.window_start is None or now >= self.window_start + cfg.rate_window:
                 self.window_start, self.window_count = now, 0
             window_end = self.window_start + cfg.rate_window
-            decision = self._gate(cfg, authorization, now, window_end)
+            decision = self._gate(cfg, authorization, path, now, window_end)
             if decision.status is None:
                 if u_error < cfg.error_rate:
                     decision.status = (500, 502, 503)[int(u_pick * 3)]
@@ -104,7 +104,12 @@ class FaultEngine:
         return decision
 
     def _gate(
-        self, cfg: SimulatorConfig, authorization: str | None, now: float, window_end: float
+        self,
+        cfg: SimulatorConfig,
+        authorization: str | None,
+        path: str,
+        now: float,
+        window_end: float,
     ) -> Decision:
         """Deterministic refusals, in order: fail_next, auth, forbidden, quota, 429 burst."""
         if cfg.fail_next:
@@ -115,7 +120,8 @@ class FaultEngine:
             return Decision(status=status, headers=headers)
         if cfg.auth_fail or not _token_ok(cfg.token, authorization):
             return Decision(status=401)
-        if cfg.forbidden:
+        if cfg.forbidden or path.rstrip("/") in cfg.forbidden_paths:
+            # A token without the scope of this endpoint (e.g. no inventory:read).
             return Decision(status=403)
         if self.window_count >= cfg.rate_limit:
             return Decision(status=429, headers=[("Retry-After", http_date(window_end))])

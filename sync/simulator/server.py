@@ -122,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, msg)
 
     def _api(self, sim: SimulatorServer, method: str, sub: str, query: str) -> None:
-        decision = sim.fault_engine.decide(self.headers.get("Authorization"))
+        decision = sim.fault_engine.decide(self.headers.get("Authorization"), sub)
         if decision.delay:
             sim.stopping.wait(decision.delay)
         status, body = decision.status, decision.body

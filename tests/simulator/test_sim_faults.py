@@ -143,6 +143,15 @@ def test_faults_over_http(sim: SimulatorServer, http: requests.Session) -> None:
     assert bad.status_code == 400
 
 
+def test_it_answers_403_on_one_endpoint_only(sim: SimulatorServer, http: requests.Session) -> None:
+    sim.set_faults(forbidden_paths=["/inventory"])
+    resp = http.get(f"{sim.api_url}/inventory", params={"page_size": 1})
+    assert resp.status_code == 403 and resp.json() == {"error": "permission denied"}
+    assert http.get(f"{sim.api_url}/outlets").status_code == 200
+    bad = requests.post(f"{sim.url}/_sim/faults", json={"forbidden_paths": ["inventory"]})
+    assert bad.status_code == 400
+
+
 def test_faults_dict_in_config(make_sim: MakeSim, http: requests.Session) -> None:
     sim = make_sim(faults={"forbidden": True})
     assert http.get(f"{sim.api_url}/outlets").status_code == 403
