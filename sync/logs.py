@@ -22,6 +22,17 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), *self.secrets)
 
 
+def _not_from(logger: str) -> logging.Filter:
+    """A filter that drops the records of `logger` and its children."""
+    prefix = logger + "."
+
+    class _Drop(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return not (record.name == logger or record.name.startswith(prefix))
+
+    return _Drop()
+
+
 def setup_logging(
     log_dir: Path | None, secrets: tuple[str, ...] = (), *, verbose: bool = False
 ) -> Path | None:
@@ -33,9 +44,14 @@ def setup_logging(
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     console = logging.StreamHandler()
     console.setFormatter(RedactingFormatter("%(levelname)s %(message)s", secrets))
+    if not verbose:
+        # urllib3's retry lines (its Retry repr, the raw exception) go to the file only; the
+        # client says the same in one plain line (sync.lightspeed.retries).
+        console.addFilter(_not_from("urllib3"))
     root.addHandler(console)
-    for noisy in ("urllib3", "sqlalchemy", "httpx", "httpcore", "hpack"):
+    for noisy in ("sqlalchemy", "httpx", "httpcore", "hpack"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.WARNING)
     # apprise reports every send at INFO; its debug lines (URLs masked) help with -v.
     logging.getLogger("apprise").setLevel(logging.DEBUG if verbose else logging.WARNING)
     if log_dir is None:

@@ -14,6 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
+    NameResolutionError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
@@ -23,8 +24,10 @@ from urllib3.util.retry import Retry
 from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed.diagnosis import unresolved_host_error
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
+from sync.lightspeed.retries import QuietRetry
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ MALFORMED_ATTEMPTS = 3
 SEARCH_PAGE_SIZE = 1000  # the documented cap of /search
 
 
-class _CountingRetry(Retry):
+class _CountingRetry(QuietRetry):
     """urllib3 Retry that counts every failed attempt and caps a long Retry-After."""
 
     attempts: list[int]
@@ -265,6 +268,8 @@ class LightspeedClient:
         if exc.args and isinstance(exc.args[0], MaxRetryError):
             reason = exc.args[0].reason
         host = self._safe_base()
+        if isinstance(reason, NameResolutionError):
+            return unresolved_host_error(self.base_url)
         # urllib3's NewConnectionError subclasses ConnectTimeoutError: test it first.
         if isinstance(reason, NewConnectionError):
             return SyncError(
