@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable
 
 from sync.cli.admin_commands import cmd_alerts, cmd_migrate, cmd_set_password
+from sync.cli.check_command import cmd_check
 from sync.cli.common import CommandHandler
 from sync.cli.data_commands import cmd_backfill, cmd_prune, cmd_reconcile
 from sync.cli.settings_command import cmd_settings
@@ -34,6 +35,7 @@ COMMANDS: dict[str, CommandHandler] = {
 # Commands that read the settings themselves: they must work when a setting is invalid.
 SETTINGS_READERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "settings": cmd_settings,
+    "check": cmd_check,
 }
 
 # Commands that write to LOG_DIR/sync.log; the others log to the console only.

@@ -1,0 +1,156 @@
+"""`python -m sync check`: is this installation ready? One line per check, ✓ / ✗ / a dash.
+
+It reads the settings itself (like `settings`), so that invalid values are shown as ✗ lines
+while everything they do not touch is still checked. It never writes data and makes at
+most one request per Lightspeed endpoint. `--service` is what the systemd unit runs before
+starting the scheduler: only what the scheduler needs, and only a broken setting fails it
+(an outage of the network, Lightspeed or the database does not: the scheduler retries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from sync.cli import checks
+from sync.config import Reading, alert_url_secrets, read_settings
+from sync.config.loader import build_settings
+from sync.errors import redact
+from sync.lightspeed.probe import Finding, probe_store
+from sync.logs import setup_logging
+from sync.runs import utcnow
+
+EXIT_OK, EXIT_FAILED = 0, 1
+DASH = "\u2013"  # an en dash: information, or not checked
+MARKS = {"pass": "✓", "fail": "✗", "info": DASH, "skip": DASH}
+ASCII_MARKS = {"pass": "ok", "fail": "FAIL", "info": "-", "skip": "-"}
+# Which checks read which variables: a check is skipped while one of them does not parse.
+LIGHTSPEED_VARIABLES = ("LIGHTSPEED_", "SYNC_PAGE_SIZE")
+DATABASE_VARIABLES = ("DATABASE_URL", "SUPABASE_")
+
+
+def add_check_parser(sub: Any) -> None:
+    """Register `check` on the subcommand parser `sub`."""
+    cmd = sub.add_parser(
+        "check", help="is everything ready? settings, database, store, dashboard, alerts"
+    )
+    cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    cmd.add_argument("--send", action="store_true", help="also send a test alert to each channel")
+    cmd.add_argument(
+        "--service",
+        action="store_true",
+        help="before starting the scheduler: fail only on what the scheduler cannot retry",
+    )
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run every check, print one line each; exit 0 only when everything needed passes."""
+    out = out or sys.stdout
+    readings = read_settings(env_file=args.env_file)
+    secrets = secrets_of(readings)
+    setup_logging(None, secrets, verbose=args.verbose)
+    findings = run_checks(readings, secrets, send=args.send, service=args.service)
+    failed = [f for f in findings if f.status == "fail" and (f.blocking or not args.service)]
+    if args.json:
+        rows = [asdict(f) for f in findings]
+        text = json.dumps({"ok": not failed, "checks": rows}, indent=2) + "\n"
+    else:
+        text = render(findings, marks_for(out)) + summary(findings, failed, args.service) + "\n"
+    out.write(redact(text, *secrets))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_checks(
+    readings: list[Reading], secrets: tuple[str, ...], *, send: bool, service: bool
+) -> list[Finding]:
+    """Every check in the order they are shown; `service` keeps the scheduler's only."""
+    bad = {r.name for r in readings if r.error}
+    settings = build_settings([r for r in readings if not r.error])
+    found = checks.settings_findings(readings)
+    store = None
+    if _touches(bad, DATABASE_VARIABLES):
+        found.append(_skipped("database", bad, DATABASE_VARIABLES))
+    else:
+        database, store = checks.database_findings(settings)
+        found += database
+    if _touches(bad, LIGHTSPEED_VARIABLES):
+        found.append(_skipped("Lightspeed", bad, LIGHTSPEED_VARIABLES))
+    else:
+        found += probe_store(settings)
+    if service:
+        return found
+    found += checks.dashboard_login_findings(settings)
+    if _touches(bad, ("DASHBOARD_DATABASE_URL", *DATABASE_VARIABLES)):
+        found.append(_skipped("dashboard database", bad, ("DASHBOARD_DATABASE_URL",)))
+    else:
+        found.append(checks.dashboard_database_finding(settings))
+    found += checks.alert_findings(readings, secrets, send=send, store_name=settings.display_name)
+    if store is None:
+        found.append(Finding("scheduler", "skip", "not checked: the database is not ready"))
+        return found
+    report = store.status_report(utcnow(), settings)
+    found.append(checks.scheduler_finding(report))
+    found += checks.last_run_findings(report)
+    return found
+
+
+def secrets_of(readings: list[Reading]) -> tuple[str, ...]:
+    """Every secret value read (masked in every line printed), alert URL parts included."""
+    values = []
+    for r in readings:
+        if r.raw and r.item.secret and not checks.is_alert_setting(r.name):
+            values.append(r.raw)
+        elif checks.is_alert_setting(r.name) and r.raw:  # only the secret parts of the URLs
+            values += [part for url in r.raw.split() for part in alert_url_secrets(url) or ()]
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def render(findings: list[Finding], marks: dict[str, str]) -> str:
+    """One line per finding: mark, name, what was found and, unless it passed, what to do."""
+    lines = []
+    for f in findings:
+        line = f"{marks[f.status]} {f.name}: {f.summary}"
+        if f.fix and f.status != "pass":
+            line += f" {f.fix}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def summary(findings: list[Finding], failed: list[Finding], service: bool) -> str:
+    """The last line: all clear, or how many problems and what then."""
+    if service:
+        if failed:
+            return (
+                f"The scheduler was not started: {len(failed)} problem(s) above need a fix in "
+                ".env; then run `systemctl restart lightspeed-sync`."
+            )
+        if any(f.status == "fail" for f in findings):
+            return "Starting the scheduler: it retries the failures above by itself."
+        return "Ready: starting the scheduler."
+    if failed:
+        return (
+            f"{len(failed)} problem(s): fix the ✗ lines above, then run "
+            "`python -m sync check` again."
+        )
+    return "Everything needed is ready."
+
+
+def marks_for(out: TextIO) -> dict[str, str]:
+    """✓ ✗ and the dash, or ASCII on a stream that cannot encode them."""
+    try:
+        "".join(MARKS.values()).encode(getattr(out, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return ASCII_MARKS
+    return MARKS
+
+
+def _touches(bad: set[str], prefixes: tuple[str, ...]) -> bool:
+    return any(name.startswith(prefixes) for name in bad)
+
+
+def _skipped(name: str, bad: set[str], prefixes: tuple[str, ...]) -> Finding:
+    names = ", ".join(sorted(n for n in bad if n.startswith(prefixes)))
+    return Finding(name, "skip", f"not checked: {names} does not parse (see above)")
