@@ -227,3 +227,27 @@ def test_before_the_scheduler_starts_only_a_broken_setting_stops_it(ready, check
     code, lines = check({**ready, "LIGHTSPEED_TOKEN": "not-the-token-42"}, "--service")
     assert code == 1
     assert lines[-1].startswith("The scheduler was not started: 1 problem(s)")
+
+
+@pytest.mark.postgres
+def test_on_postgres_it_tells_a_writer_login_from_a_read_only_one(ready, check, pg_url):
+    import psycopg
+
+    migrate(create_db_engine(pg_url))
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lsync_check_dash') "
+            "THEN CREATE ROLE lsync_check_dash LOGIN IN ROLE dashboard_reader; END IF; END $$"
+        )
+    env = {**ready, "DATABASE_URL": pg_url, "DASHBOARD_DATABASE_URL": pg_url}
+    code, lines = check(env)
+    assert code == 1
+    writer = line(lines, "✗ dashboard database:")
+    assert "The dashboard's login 'postgres' can change the copy (lightspeed_" in writer
+    assert "IN ROLE dashboard_reader" in writer and "DASHBOARD_DATABASE_URL" in writer
+    reader = pg_url.replace("postgres@", "lsync_check_dash@")
+    code, lines = check({**env, "DASHBOARD_DATABASE_URL": reader})
+    assert line(lines, "✓ dashboard database:") == (
+        "✓ dashboard database: login 'lsync_check_dash' can read the copy but not change it"
+    )
