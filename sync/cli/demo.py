@@ -166,5 +166,8 @@ def _print_status_after_first_sync(settings: Settings, store: Store, stop: threa
             print(f"\nFirst sync done. Overall: {report.overall.value}")
             for e in report.entities:
                 print(f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>8} rows  {e.status}")
-            print()
+            print(
+                "\nWith your own store: fill in .env (README, 'Use it with your store'), then run "
+                "`python -m sync check` first: it says what is missing or wrong, line by line.\n"
+            )
             return
