@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from sync.auth import is_bcrypt_hash
 from sync.config import Reading, Settings, alert_url_secrets
@@ -56,7 +57,10 @@ def settings_findings(readings: Sequence[Reading]) -> list[Finding]:
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (None for Postgres or an in-memory database)."""
-    parsed = make_url(normalize_url(url))
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     return None if parsed.database in (":memory:",) else Path(parsed.database)

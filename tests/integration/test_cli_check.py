@@ -11,6 +11,7 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+from sqlalchemy import func, select
 
 from sync.cli.entry import main
 from sync.config import load_settings
@@ -18,6 +19,7 @@ from sync.engine.runner import Runner
 from sync.lightspeed import diagnosis
 from sync.runs import utcnow
 from sync.service.heartbeat import Heartbeat
+from sync.storage.schema import alert_notifications
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
 from tests.conftest import SIM_TOKEN
@@ -251,3 +253,22 @@ def test_on_postgres_it_tells_a_writer_login_from_a_read_only_one(ready, check, 
     assert line(lines, "✓ dashboard database:") == (
         "✓ dashboard database: login 'lsync_check_dash' can read the copy but not change it"
     )
+
+
+def test_send_delivers_a_test_message_to_each_channel_and_writes_nothing(ready, check, webhook):
+    import json
+
+    code, lines = check({**ready, "ALERT_URLS": webhook.url()}, "--send")
+    assert code == 0, "\n".join(lines)
+    line(lines, f"✓ alert channel json://127.0.0.1:{webhook.port}/hooks/alerts: test message sent")
+    assert len(webhook.posts) == 1 and "Test alert" in webhook.posts[0][1]["title"]
+    engine = create_db_engine(ready["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(alert_notifications)).scalar() == 0
+    engine.dispose()
+    code, lines = check({**ready, "ALERT_URLS": "json://127.0.0.1:9/closed"}, "--send", "--json")
+    report = json.loads("\n".join(lines[: lines.index("}") + 1]))  # stdout; then stderr
+    assert code == 1 and report["ok"] is False
+    channel = next(c for c in report["checks"] if c["name"].startswith("alert channel"))
+    assert channel["status"] == "fail"
+    assert channel["summary"].startswith("the test message could not be sent")
