@@ -95,16 +95,20 @@ def test_it_names_the_prefix_when_the_store_name_does_not_resolve(dns):
 
 
 def test_urllib3_retry_lines_stay_out_of_the_console_but_reach_the_file(tmp_path, capsys):
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     path = setup_logging(tmp_path, (TOKEN,))
     try:
         with ScriptedServer([Reply(503, {"error": "x"}), Reply(body=PAGE)]).running() as server:
             client(server.url).list_page("/outlets", 0)
         logging.getLogger("urllib3.connectionpool").warning("Retrying (_CountingRetry(total=5))")
     finally:
-        for handler in logging.getLogger().handlers:
+        for handler in root.handlers:
             handler.flush()
     console = capsys.readouterr().err
     assert "outlets: Lightspeed did not answer (503)" in console
     assert "urllib3" not in console and "_CountingRetry" not in console
     assert "_CountingRetry" in path.read_text()
-    setup_logging(None)
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:], root.level = handlers, level
