@@ -24,7 +24,7 @@ from urllib3.util.retry import Retry
 from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
-from sync.lightspeed.diagnosis import unresolved_host_error
+from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
 from sync.lightspeed.retries import QuietRetry
@@ -236,9 +236,11 @@ class LightspeedClient:
         if status == 403:
             return SyncError(
                 ErrorKind.AUTH,
-                f"The access token may not read {path} (403{reason}).",
-                recovery="Give the token the read scopes customers:read outlets:read "
-                "products:read sales:read inventory:read, then put it in LIGHTSPEED_TOKEN.",
+                f"The access token may not read {path} (403{reason}): it lacks the scope "
+                f"{scope_for_path(path)}.",
+                recovery=f"Give the token the scope {scope_for_path(path)} (with customers:read "
+                "outlets:read products:read sales:read inventory:read), then put it in "
+                "LIGHTSPEED_TOKEN.",
                 status=status,
             )
         if status == 404:

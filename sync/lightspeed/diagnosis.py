@@ -48,6 +48,12 @@ def store_prefix(host: str) -> str | None:
     return prefix if dot and domain == STORE_DOMAIN and prefix != "secure" else None
 
 
+def scope_for_path(path: str) -> str:
+    """The read scope an API path needs: `/inventory` → `inventory:read` (`/search`: sales)."""
+    resource = path.strip("/").split("/", 1)[0].split("?", 1)[0] or "?"
+    return f"{'sales' if resource == 'search' else resource}:read"
+
+
 def unresolved_host_error(base_url: str) -> SyncError:
     """The error for an API host whose name did not resolve, with the likely cause."""
     host = host_of(base_url)

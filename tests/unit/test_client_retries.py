@@ -112,3 +112,15 @@ def test_urllib3_retry_lines_stay_out_of_the_console_but_reach_the_file(tmp_path
     for handler in root.handlers:
         handler.close()
     root.handlers[:], root.level = handlers, level
+
+
+def test_a_403_names_the_missing_scope():
+    with ScriptedServer([Reply(403, {"error": "permission denied"})]).running() as server:
+        with pytest.raises(SyncError) as caught:
+            client(server.url).list_page("/inventory", 0)
+    assert caught.value.kind is ErrorKind.AUTH
+    assert caught.value.message == (
+        "The access token may not read /inventory (403 permission denied): it lacks the scope "
+        "inventory:read."
+    )
+    assert caught.value.recovery.startswith("Give the token the scope inventory:read")
