@@ -238,9 +238,9 @@ class LightspeedClient:
                 ErrorKind.AUTH,
                 f"The access token may not read {path} (403{reason}): it lacks the scope "
                 f"{scope_for_path(path)}.",
-                recovery=f"Give the token the scope {scope_for_path(path)} (with customers:read "
-                "outlets:read products:read sales:read inventory:read), then put it in "
-                "LIGHTSPEED_TOKEN.",
+                recovery=f"Give the token the scope {scope_for_path(path)} (the sync needs all "
+                "five: customers:read outlets:read products:read sales:read inventory:read), "
+                "then put it in LIGHTSPEED_TOKEN.",
                 status=status,
             )
         if status == 404:
