@@ -80,6 +80,10 @@ def run_checks(
         found.append(_skipped("Lightspeed", bad, LIGHTSPEED_VARIABLES))
     else:
         found += probe_store(settings)
+    # Alert URLs are settings too: one apprise cannot read stops the scheduler at start-up.
+    found += checks.alert_findings(
+        readings, secrets, send=send and not service, store_name=settings.display_name
+    )
     if service:
         return found
     found += checks.dashboard_login_findings(settings)
@@ -87,7 +91,6 @@ def run_checks(
         found.append(_skipped("dashboard database", bad, ("DASHBOARD_DATABASE_URL",)))
     else:
         found.append(checks.dashboard_database_finding(settings))
-    found += checks.alert_findings(readings, secrets, send=send, store_name=settings.display_name)
     if store is None:
         found.append(Finding("scheduler", "skip", "not checked: the database is not ready"))
         return found

@@ -229,6 +229,9 @@ def test_before_the_scheduler_starts_only_a_broken_setting_stops_it(ready, check
     code, lines = check({**ready, "LIGHTSPEED_TOKEN": "not-the-token-42"}, "--service")
     assert code == 1
     assert lines[-1].startswith("The scheduler was not started: 1 problem(s)")
+    code, lines = check({**ready, "ALERT_URLS": "bogus://x"}, "--service")
+    assert code == 1
+    line(lines, "✗ alert channel ALERT_URLS #1:")
 
 
 @pytest.mark.postgres
