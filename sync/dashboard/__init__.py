@@ -58,7 +58,6 @@ from sync.dashboard.login import (
     current_user,
     leave_legacy_pages_mode,
     login_gate,
-    login_throttle,
     sidebar,
 )
 from sync.dashboard.panels import database_problem, load, page_header, safe
@@ -102,7 +101,6 @@ __all__ = [
     "load",
     "local",
     "login_gate",
-    "login_throttle",
     "md",
     "open_incident_count",
     "open_incidents",
