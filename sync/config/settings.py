@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from sync.errors import ErrorKind, SyncError, redact
 
@@ -154,6 +155,7 @@ class Settings:
             self.supabase_service_role_key,
             self.dashboard_password_hash,
             *self.alert_secrets,
+            *_url_passwords(self.database_url, self.dashboard_database_url),
         ]
         return tuple(v for v in values if v)
 
@@ -161,3 +163,16 @@ class Settings:
     def reader_database_url(self) -> str:
         """The URL the dashboard reads through."""
         return self.dashboard_database_url or self.database_url
+
+
+def _url_passwords(*urls: str | None) -> list[str]:
+    """The passwords inside database URLs (as written and decoded), for masking."""
+    found: list[str] = []
+    for url in urls:
+        try:
+            password = urlsplit(url).password if url else None
+        except ValueError:
+            password = None
+        if password:
+            found += [password, unquote(password)]
+    return found

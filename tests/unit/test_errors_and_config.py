@@ -37,6 +37,33 @@ def test_redact_masks_given_secrets_and_token_shapes():
     assert "pw123" not in masked
 
 
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Authorization: Token abc123def456", "abc123def456"),
+        ('{"apikey": "sb_secret_Qw3rty", "other": 1}', "sb_secret_Qw3rty"),
+        ("connect(password='hunter2 with spaces')", "hunter2 with spaces"),
+        ('dsn: password="p@ss;word"', "p@ss;word"),
+    ],
+)
+def test_redact_masks_token_headers_json_keys_and_quoted_passwords(text, secret):
+    assert secret not in redact(text)
+    assert "token expired" in redact("the token expired")  # plain words stay readable
+
+
+def test_database_passwords_are_masked_everywhere():
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql://writer:Wr1ter%40pw@db.example.com/lsync",
+            "DASHBOARD_DATABASE_URL": "postgresql://dashboard:R3aderPw@db.example.com/lsync",
+        },
+        env_file=None,
+    )
+    assert {"Wr1ter@pw", "Wr1ter%40pw", "R3aderPw"} <= set(settings.secrets)
+    assert "Wr1ter" not in repr(settings) and "R3aderPw" not in repr(settings)
+    assert redact("login failed for Wr1ter@pw", *settings.secrets) == "login failed for ***"
+
+
 def test_settings_defaults():
     settings = load_settings({}, env_file=None)
     assert settings.database_url == "sqlite:///data/lightspeed.db"
