@@ -17,6 +17,9 @@ import bcrypt
 from sync.config import Settings
 
 MAX_FAILURES = 5
+MIN_COOKIE_KEY_LENGTH = 32
+# bcrypt reads no more than this many bytes of a password.
+BCRYPT_MAX_BYTES = 72
 WINDOW = timedelta(minutes=15)
 # Per client address (every username): a sprayer of usernames is stopped too.
 MAX_PER_ADDRESS = 20
@@ -55,6 +58,26 @@ def setup_problem(settings: Settings) -> str | None:
         return (
             "DASHBOARD_COOKIE_KEY is not set: put a long random string there "
             f"(or run {command}, which creates one), then reload this page."
+        )
+    if len(settings.dashboard_cookie_key) < MIN_COOKIE_KEY_LENGTH:
+        return (
+            f"DASHBOARD_COOKIE_KEY is too short to protect the login cookie (at least "
+            f"{MIN_COOKIE_KEY_LENGTH} characters): run {command} (it writes a strong one), "
+            "then reload this page."
+        )
+    return None
+
+
+def password_problem(password: str) -> str | None:
+    """One sentence when `password` cannot be the dashboard password, else None."""
+    if len(password) < 10:
+        return "Use at least 10 characters; nothing was changed."
+    size = len(password.encode())
+    if size > BCRYPT_MAX_BYTES:
+        return (
+            f"That passphrase is {size} bytes long and bcrypt uses at most "
+            f"{BCRYPT_MAX_BYTES}: choose a shorter one (accented letters and symbols count "
+            "as 2-4 bytes); nothing was changed."
         )
     return None
 

@@ -67,6 +67,8 @@ class Settings:
     health_yellow_hours: float = 12.0
     health_overrides: tuple[tuple[str, float, float], ...] = ()
     dashboard_username: str = "cfo"
+    dashboard_cookie_days: float = 1.0
+    dashboard_address: str = "127.0.0.1"
     store_name: str | None = None
     # Alerts: per-severity routes (empty tuple = that severity is not sent), rule limits
     alert_routes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)

@@ -50,7 +50,7 @@ def login_gate() -> Session | None:
         auth.credentials(cfg),
         COOKIE_NAME,
         str(cfg.dashboard_cookie_key),
-        7.0,
+        cfg.dashboard_cookie_days,
         auto_hash=False,
         login_sleep_time=LOGIN_SLEEP_SECONDS,
     )
@@ -121,6 +121,8 @@ def _guard_password_checks(authenticator: Any, attempt: dict[str, Any]) -> None:
         ok = False
         try:
             ok = bool(check(username, password, *args, **kwargs))
+        except ValueError:  # bcrypt refuses a password over 72 bytes: a wrong one here
+            st.session_state["authentication_status"] = False
         finally:
             load(login_attempts.close_slot, engine, slot, ok=ok, now=runtime.clock())
         return ok

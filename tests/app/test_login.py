@@ -18,6 +18,7 @@ from tests.app.conftest import PASSWORD, SUBMIT, log_in, texts
         ("DASHBOARD_PASSWORD_HASH", "", "python -m sync set-password"),
         ("DASHBOARD_PASSWORD_HASH", "hunter2", "not a bcrypt hash"),
         ("DASHBOARD_COOKIE_KEY", "", "DASHBOARD_COOKIE_KEY is not set"),
+        ("DASHBOARD_COOKIE_KEY", "short-key-31-characters-long-xx", "DASHBOARD_COOKIE_KEY is too"),
     ],
 )
 def test_it_shows_one_setup_instruction_instead_of_a_login_box(
@@ -84,6 +85,13 @@ def test_the_pause_ends_after_fifteen_minutes(app_db, framed_app, monkeypatch):
     now[0] = start + timedelta(minutes=15)
     log_in(at)
     assert at.session_state["authentication_status"] is True
+
+
+def test_a_passphrase_over_bcrypts_limit_is_a_wrong_password_not_a_traceback(app_db, framed_app):
+    at = log_in(framed_app().run(), password="x" * 100)
+    assert not at.exception
+    assert at.session_state["authentication_status"] is False
+    assert "Wrong username or password" in at.error[0].value
 
 
 def test_logout_returns_to_the_login_form(app_db, framed_app):
