@@ -162,6 +162,21 @@ class Settings:
         return tuple(v for v in values if v)
 
     @property
+    def reader_login_problem(self) -> str | None:
+        """One sentence when, on Postgres, the dashboard would use the writer's login."""
+        url = self.reader_database_url
+        if not url.startswith(("postgres://", "postgresql")):
+            return None
+        if self.dashboard_database_url and _url_user(url) != _url_user(self.database_url):
+            return None
+        return (
+            "The dashboard reads Postgres with the writer's login (DASHBOARD_DATABASE_URL is "
+            "unset or uses the DATABASE_URL user): create a read-only login with CREATE ROLE "
+            "dashboard LOGIN PASSWORD '...' IN ROLE dashboard_reader and point "
+            "DASHBOARD_DATABASE_URL at it."
+        )
+
+    @property
     def reader_database_url(self) -> str:
         """The URL the dashboard reads through."""
         return self.dashboard_database_url or self.database_url
@@ -178,3 +193,10 @@ def _url_passwords(*urls: str | None) -> list[str]:
         if password:
             found += [password, unquote(password)]
     return found
+
+
+def _url_user(url: str) -> str | None:
+    try:
+        return urlsplit(url).username
+    except ValueError:
+        return None

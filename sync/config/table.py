@@ -291,7 +291,7 @@ DASHBOARD = (
     Setting(
         "DASHBOARD_ADDRESS",
         p.text,
-        "The address `make dashboard` / `python -m sync dashboard` listens on. Keep 127.0.0.1 "
+        "The address `python -m sync dashboard` listens on. Keep 127.0.0.1 "
         "and put a TLS reverse proxy in front (docs/tls.md); 0.0.0.0 listens on every "
         "interface.",
     ),

@@ -62,7 +62,7 @@ from sync.dashboard.login import (
 )
 from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
-from sync.dashboard.runtime import clear_caches, engine, settings
+from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
 from sync.dashboard.status_tiles import tile, tiles
 from sync.runs import RunStatus
 from sync.storage.queueing import REQUESTABLE
@@ -106,6 +106,7 @@ __all__ = [
     "open_incidents",
     "overview",
     "page_header",
+    "reader_login_problem",
     "reconciliation_rows",
     "request_info",
     "requests_table",

@@ -184,3 +184,18 @@ def test_set_password_refuses_a_passphrase_bcrypt_would_cut_with_a_sentence(tmp_
     assert "bcrypt uses at most 72" in result.stderr and "nothing was changed" in result.stderr
     assert "Traceback" not in result.stderr
     assert not env_file.exists() or "DASHBOARD_PASSWORD_HASH" not in env_file.read_text()
+
+
+def test_status_tells_the_admin_when_the_dashboard_uses_the_writers_login(
+    pg_url, postgres_server, tmp_path
+):
+    from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+
+    env = {"DATABASE_URL": pg_url, "LOG_DIR": str(tmp_path / "logs")}
+    assert cli("migrate", env=env, cwd=tmp_path).returncode == 0
+    shared = cli("status", env=env, cwd=tmp_path)
+    assert shared.returncode == 0, shared.stderr
+    assert "Note: The dashboard reads Postgres with the writer's login" in shared.stdout
+    ensure_dashboard_login(postgres_server)
+    own = cli("status", env={**env, "DASHBOARD_DATABASE_URL": dashboard_url(pg_url)}, cwd=tmp_path)
+    assert own.returncode == 0 and "writer's login" not in own.stdout
