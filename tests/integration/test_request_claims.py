@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from sync.runs import utcnow
@@ -45,7 +46,8 @@ def test_a_request_refused_at_claim_time_ends_failed_with_the_reason(
     engine.dispose()
 
 
-def test_only_one_backfill_runs_at_a_time(store):
+def test_only_one_backfill_runs_at_a_time(every_store):
+    store = every_store
     today = utcnow().date()
     store.request_sync(
         "sales", requested_by="cfo", reason=None, now=utcnow(), action="backfill",
@@ -64,6 +66,16 @@ def test_only_one_backfill_runs_at_a_time(store):
     store.finish_requests(first.ids, run_id=None, failed=False, error=None, now=utcnow())
     nxt = store.claim_request("scheduler-b", utcnow())
     assert nxt is not None and nxt.entity == "products" and nxt.action == "backfill"
+
+
+def test_a_second_open_backfill_of_one_entity_is_refused_with_a_sentence(every_store):
+    from sync.errors import SyncError
+
+    today = utcnow().date()
+    ask = dict(requested_by="cfo", reason=None, action="backfill", date_to=today)
+    every_store.request_sync("sales", now=utcnow(), date_from=today - timedelta(days=9), **ask)
+    with pytest.raises(SyncError, match="already queued or running"):
+        every_store.request_sync("sales", now=utcnow(), date_from=today, **ask)
 
 
 def test_scheduled_syncs_keep_their_rhythm_between_requests(store, settings_for, db_url, simulator):
