@@ -69,6 +69,36 @@ def test_settings_defaults():
     assert settings.database_url == "sqlite:///data/lightspeed.db"
     assert settings.sync_interval_minutes == 60
     assert settings.sync_page_size == DEFAULT_PAGE_SIZE
+    assert settings.dashboard_cookie_days == 1.0  # a login lasts a day
+    assert settings.dashboard_address == "127.0.0.1"
+    assert settings.reader_login_problem is None  # SQLite has no roles
+
+
+@pytest.mark.parametrize(
+    ("env", "warned"),
+    [
+        ({"DATABASE_URL": "postgresql://sync:pw@db/lsync"}, True),
+        (
+            {
+                "DATABASE_URL": "postgresql://sync:pw@db/lsync",
+                "DASHBOARD_DATABASE_URL": "postgresql://sync:pw@db/lsync",
+            },
+            True,
+        ),
+        (
+            {
+                "DATABASE_URL": "postgresql://sync:pw@db/lsync",
+                "DASHBOARD_DATABASE_URL": "postgresql://dashboard:pw2@db/lsync",
+            },
+            False,
+        ),
+    ],
+)
+def test_it_warns_when_the_dashboard_reads_with_the_writers_login(env, warned):
+    problem = load_settings(env, env_file=None).reader_login_problem
+    assert (problem is not None) is warned
+    if problem:
+        assert "DASHBOARD_DATABASE_URL" in problem and "pw" not in problem.replace("PASSWORD", "")
 
 
 def test_api_url_is_built_from_the_prefix():
