@@ -1,24 +1,46 @@
-# Every target runs inside the virtualenv at .venv (created on first use).
-VENV   := .venv
-PYTHON := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
+# Every target runs inside the virtualenv at .venv (created on first use). Packages come
+# from the lock files, with their hashes: requirements.lock (runtime) for `install`,
+# requirements-dev.lock (runtime + tests and tooling) for everything else.
+VENV      := .venv
+PYTHON    := $(VENV)/bin/python
+PIP       := $(PYTHON) -m pip install --quiet --require-hashes --no-deps
+STAMP     := $(VENV)/.installed-runtime-$(shell cat requirements.lock | md5sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.lock | md5sum | cut -c1-12)
+LOCK      := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+             --no-emit-index-url --no-emit-find-links
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install install-dev lock test lint format demo bench clean
 
-$(STAMP): requirements.txt
-	test -x $(PYTHON) || python3 -m venv $(VENV)
+$(PYTHON):
+	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements.txt
-	rm -f $(VENV)/.installed-*
+
+$(STAMP): requirements.lock | $(PYTHON)
+	$(PIP) -r requirements.lock
+	rm -f $(VENV)/.installed-runtime-*
 	touch $(STAMP)
 
+$(DEV_STAMP): requirements-dev.lock | $(PYTHON)
+	$(PIP) -r requirements-dev.lock
+	rm -f $(VENV)/.installed-dev-*
+	touch $(DEV_STAMP)
+
+# Production: the runtime only (what the scheduler and the dashboard need).
 install: $(STAMP)
 
-lint: install
+# Development and CI: runtime + pytest, ruff, playwright, aiosmtpd, pip-tools.
+install-dev: $(DEV_STAMP)
+
+# After editing requirements.txt or requirements-dev.txt: pin the whole transitive set again.
+lock: install-dev
+	$(LOCK) --output-file requirements.lock requirements.txt
+	$(LOCK) --output-file requirements-dev.lock requirements-dev.txt
+
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
@@ -33,7 +55,7 @@ demo: install
 # Sync throughput on SQLite, Postgres and the Supabase REST backend (through the PostgREST
 # stand-in) at small and medium scale (add large with BENCH_ARGS="--scales small,medium,large"),
 # kill -9 trials, retention of 1M log rows, and 5 minutes of an idle scheduler.
-bench: install
+bench: install-dev
 	$(PYTHON) benchmarks/bench.py --backends sqlite,postgres,supabase-rest --crash-trials 20 $(BENCH_ARGS)
 	$(PYTHON) benchmarks/retention_bench.py
 	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)

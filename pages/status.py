@@ -27,6 +27,9 @@ def summary(view: dashboard.dq.Overview, open_alerts: int = 0) -> None:
             "(or `systemctl start lightspeed-sync`).",
             icon=":material/power_off:",
         )
+    login_problem = dashboard.reader_login_problem()
+    if login_problem:
+        st.warning(dashboard.md(login_problem), icon=":material/admin_panel_settings:")
     rate = view.success_rate_24h
     cols = st.columns(6)
     cols[0].metric(

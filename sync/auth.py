@@ -1,26 +1,28 @@
-"""Dashboard login rules: the setup check, the bcrypt check and a time-windowed throttle.
+"""Dashboard login rules: the setup check, the bcrypt check and the throttle's limits.
 
 streamlit-authenticator draws the form and keeps the login cookie; it has no real
-throttle (its `max_login_attempts` never expires), so failures are counted here, per
-username, in one store shared by every browser session of the process.
+throttle (its `max_login_attempts` never expires). Attempts are kept in the database
+(sync.storage.sql.login_attempts takes a slot before each check); the limits are here.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import bcrypt
 
 from sync.config import Settings
 
 MAX_FAILURES = 5
+MIN_COOKIE_KEY_LENGTH = 32
+# bcrypt reads no more than this many bytes of a password.
+BCRYPT_MAX_BYTES = 72
 WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
+# Per client address (every username): a sprayer of usernames is stopped too.
+MAX_PER_ADDRESS = 20
 _BCRYPT_RE = re.compile(r"^\$2[aby]?\$\d{2}\$[./A-Za-z0-9]{53}$")
 
 
@@ -57,10 +59,30 @@ def setup_problem(settings: Settings) -> str | None:
             "DASHBOARD_COOKIE_KEY is not set: put a long random string there "
             f"(or run {command}, which creates one), then reload this page."
         )
+    if len(settings.dashboard_cookie_key) < MIN_COOKIE_KEY_LENGTH:
+        return (
+            f"DASHBOARD_COOKIE_KEY is too short to protect the login cookie (at least "
+            f"{MIN_COOKIE_KEY_LENGTH} characters): run {command} (it writes a strong one), "
+            "then reload this page."
+        )
     return None
 
 
-def credentials(settings: Settings, *, failed_attempts: int = 0) -> dict[str, dict]:
+def password_problem(password: str) -> str | None:
+    """One sentence when `password` cannot be the dashboard password, else None."""
+    if len(password) < 10:
+        return "Use at least 10 characters; nothing was changed."
+    size = len(password.encode())
+    if size > BCRYPT_MAX_BYTES:
+        return (
+            f"That passphrase is {size} bytes long and bcrypt uses at most "
+            f"{BCRYPT_MAX_BYTES}: choose a shorter one (accented letters and symbols count "
+            "as 2-4 bytes); nothing was changed."
+        )
+    return None
+
+
+def credentials(settings: Settings) -> dict[str, dict]:
     """The single-user credentials dict streamlit-authenticator expects."""
     username = settings.dashboard_username.strip().lower()
     return {
@@ -69,105 +91,54 @@ def credentials(settings: Settings, *, failed_attempts: int = 0) -> dict[str, di
                 "name": settings.dashboard_username,
                 "email": f"{username}@localhost",
                 "password": settings.dashboard_password_hash,
-                "failed_login_attempts": failed_attempts,
             }
         }
     }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Lockout:
-    """A refused username and when it may try again."""
+    """A refused login (this user, or this client address) and when it may try again."""
 
     username: str
     until: datetime
+    by_address: bool = False
 
     def message(self, local: Callable[[datetime], str]) -> str:
         """The sentence shown on the login screen; `local` formats the time."""
+        if self.by_address:
+            return (
+                "Too many login attempts from this address: logins from it are paused until "
+                f"{local(self.until)}."
+            )
         return (
             f"Too many wrong passwords: login for this user is paused until {local(self.until)}. "
-            "Wait, or ask the admin to restart the dashboard."
+            "Wait until then; the pause holds for every browser and across restarts."
         )
 
 
-class LoginThrottle:
-    """After `max_failures` failures within `window`, refuse a username for `lockout`.
+def lockout_for(
+    username: str,
+    user_attempts: Sequence[datetime],
+    client_attempts: Sequence[datetime],
+    now: datetime,
+) -> Lockout | None:
+    """Whether one more password check is allowed now.
 
-    Thread-safe: Streamlit runs each browser session in its own thread.
+    `*_attempts` are the checks inside the window (failed or still running) of this user
+    and of this client address. No more than MAX_FAILURES checks per user (and
+    MAX_PER_ADDRESS per address) ever happen in any WINDOW; a refusal lasts until the
+    oldest counted attempt leaves the window.
     """
+    recent = sorted(t for t in user_attempts if now - t < WINDOW)
+    if len(recent) >= MAX_FAILURES:
+        return Lockout(username, recent[len(recent) - MAX_FAILURES] + WINDOW)
+    by_client = sorted(t for t in client_attempts if now - t < WINDOW)
+    if len(by_client) >= MAX_PER_ADDRESS:
+        return Lockout(username, by_client[len(by_client) - MAX_PER_ADDRESS] + WINDOW, True)
+    return None
 
-    def __init__(
-        self,
-        *,
-        max_failures: int = MAX_FAILURES,
-        window: timedelta = WINDOW,
-        lockout: timedelta = LOCKOUT,
-        clock: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.lockout = lockout
-        self.clock = clock
-        self._failures: dict[str, deque[datetime]] = {}
-        self._locked_until: dict[str, datetime] = {}
-        self._lock = threading.Lock()
 
-    @staticmethod
-    def _key(username: str) -> str:
-        return username.strip().lower()
-
-    def locked(self, username: str) -> Lockout | None:
-        """The active lockout of `username`, if any."""
-        key = self._key(username)
-        with self._lock:
-            until = self._locked_until.get(key)
-            if until is None:
-                return None
-            if self.clock() >= until:
-                del self._locked_until[key]
-                self._failures.pop(key, None)
-                return None
-            return Lockout(key, until)
-
-    def failures(self, username: str) -> int:
-        """Failures of `username` inside the current window."""
-        key = self._key(username)
-        with self._lock:
-            return len(self._prune(key, self.clock()))
-
-    def record_failure(self, username: str) -> Lockout | None:
-        """Count one wrong password; returns the lockout it triggered, if any."""
-        key = self._key(username)
-        now = self.clock()
-        with self._lock:
-            recent = self._prune(key, now)
-            recent.append(now)
-            if len(recent) >= self.max_failures:
-                until = now + self.lockout
-                self._locked_until[key] = until
-                recent.clear()
-                return Lockout(key, until)
-        return None
-
-    def record_success(self, username: str) -> None:
-        """A correct password clears the count."""
-        key = self._key(username)
-        with self._lock:
-            self._failures.pop(key, None)
-            self._locked_until.pop(key, None)
-
-    def reset(self) -> None:
-        """Forget everything (tests, or an admin restart)."""
-        with self._lock:
-            self._failures.clear()
-            self._locked_until.clear()
-
-    def _prune(self, key: str, now: datetime) -> deque[datetime]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and now - recent[0] >= self.window:
-            recent.popleft()
-        return recent
+def throttle_key(username: str) -> str:
+    """How a submitted username is counted: case and spaces ignored, length capped."""
+    return username.strip().lower()[:64]

@@ -111,20 +111,26 @@ class SyncError(Exception):
         return f"{self.message} — {self.recovery}"
 
 
+_NAMES = r"access_token|refresh_token|client_secret|token|apikey|api_key|key|password|secret"
+# (pattern, replacement): the name stays readable, the value becomes ***.
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
-    re.compile(r"(?i)((?:access_token|token|apikey|api_key|key|password|secret)=)[^&\s'\"]+"),
-    re.compile(r"(?i)(://[^:/@\s]+:)[^@\s]+(@)"),
+    (re.compile(r"(?i)(bearer\s+)[^\s'\"]+"), r"\1***"),
+    # "Authorization: Token abc123": only a value that looks like one (a digit, or long),
+    # so that "token expired" stays readable.
+    (re.compile(r"(?i)(\btoken\s+)(?:(?=[^\s'\"]*\d)[^\s'\",;]{6,}|[^\s'\",;]{20,})"), r"\1***"),
+    # JSON: "apikey": "...", "password": "..."
+    (re.compile(rf'(?i)("(?:{_NAMES})"\s*:\s*")(?:[^"\\]|\\.)*(")'), r"\1***\2"),
+    # password='...', token = "..."
+    (re.compile(rf"(?i)((?:{_NAMES})\s*=\s*)(['\"])(?:(?!\2).)*\2"), r"\1\2***\2"),
+    (re.compile(rf"(?i)((?:{_NAMES})=)[^&\s'\"]+"), r"\1***"),
+    (re.compile(r"(?i)(://[^:/@\s]+:)[^@\s]+(@)"), r"\1***\2"),
 ]
 
 
 def redact(text: str, *secrets: str | None) -> str:
     """Return `text` with the given secrets and anything token-shaped masked."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(
-            lambda m: m.group(1) + "***" + (m.group(2) if m.lastindex == 2 else ""), text
-        )
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
     return text

@@ -39,15 +39,29 @@ class Delivery:
 
 
 def mask_url(url: str, secrets: Sequence[str] = ()) -> str:
-    """The URL as apprise shows it privately (secrets as ****), without its options."""
+    """Scheme and host as apprise shows them privately, each path segment as ***.
+
+    A webhook's path often is its token (json://host/<token>), and apprise shows paths
+    in clear: no segment of it is ever part of a label.
+    """
     import apprise
 
     service = apprise.Apprise.instantiate(url)
     if service is None:
         scheme = url.split("://", 1)[0] if "://" in url else "unknown"
         return f"{scheme}://(unreadable URL)"
-    shown = unquote(service.url(privacy=True)).split("?", 1)[0].rstrip("/")
-    return redact(shown, *secrets)
+    return redact(hide_path(unquote(service.url(privacy=True))), *secrets)
+
+
+def hide_path(label: str) -> str:
+    """`scheme://host/a/b?x` as `scheme://host/***/***` (also for labels stored earlier)."""
+    if "://" not in label:
+        return label
+    scheme, rest = label.split("://", 1)
+    rest, _, suffix = rest.partition(" #")  # the duplicate marker added by channels()
+    host, _, path = rest.split("?", 1)[0].partition("/")
+    hidden = "/***" * len([part for part in path.split("/") if part])
+    return f"{scheme}://{host}{hidden}" + (f" #{suffix}" if suffix else "")
 
 
 def channels(urls: Iterable[str], secrets: Sequence[str] = ()) -> list[Channel]:

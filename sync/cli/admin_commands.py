@@ -45,10 +45,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
-    """Prompt twice (or read stdin) and write the bcrypt hash of the dashboard password."""
+def cmd_set_password(_settings: Settings, args: argparse.Namespace) -> int:
+    """Prompt twice (or read stdin); write the password's bcrypt hash and a new cookie key."""
     import bcrypt
     from dotenv import set_key
+
+    from sync.auth import password_problem
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -59,16 +61,21 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
     if password != confirm:
         print("The two passwords differ; nothing was changed.", file=sys.stderr)
         return EXIT_USAGE
-    if len(password) < 10:
-        print("Use at least 10 characters; nothing was changed.", file=sys.stderr)
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_USAGE
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     env_path = Path(args.env_file)
     env_path.touch(mode=0o600, exist_ok=True)
     set_key(str(env_path), "DASHBOARD_PASSWORD_HASH", hashed)
-    if not settings.dashboard_cookie_key:
-        set_key(str(env_path), "DASHBOARD_COOKIE_KEY", secrets_module.token_urlsafe(32))
-    print(f"Dashboard password set (bcrypt hash written to {env_path}).")
+    # A new key makes every existing login cookie invalid: a stolen cookie dies with the
+    # old password.
+    set_key(str(env_path), "DASHBOARD_COOKIE_KEY", secrets_module.token_urlsafe(48))
+    print(
+        f"Dashboard password set (bcrypt hash and a new cookie key written to {env_path}); "
+        "restart the dashboard: every browser has to log in again."
+    )
     return EXIT_OK
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from sync.auth import is_bcrypt_hash
+from sync.auth import MIN_COOKIE_KEY_LENGTH, is_bcrypt_hash
 from sync.config import Reading, Settings, alert_url_secrets
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.probe import Finding
@@ -23,8 +23,6 @@ from sync.storage.protocols import SyncStore
 from sync.storage.sql.db import create_db_engine, database_errors, normalize_url, safe_url
 from sync.storage.status_report import StatusReport
 
-# The dashboard refuses a shorter DASHBOARD_COOKIE_KEY too: keep the two rules equal.
-MIN_COOKIE_KEY_LENGTH = 32
 SET_PASSWORD = "`python -m sync set-password`"  # noqa: S105 - a command, not a password
 READER_ROLE_HINT = (
     "Give the dashboard a read-only login: CREATE ROLE dashboard LOGIN PASSWORD '...' IN ROLE "

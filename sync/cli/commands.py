@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sync.cli.admin_commands import cmd_alerts, cmd_migrate, cmd_set_password
 from sync.cli.check_command import cmd_check
 from sync.cli.common import CommandHandler
+from sync.cli.dashboard_command import cmd_dashboard
 from sync.cli.data_commands import cmd_backfill, cmd_prune, cmd_reconcile
 from sync.cli.settings_command import cmd_settings
 from sync.cli.sync_commands import cmd_demo, cmd_request, cmd_run, cmd_scheduler, cmd_status
@@ -29,6 +30,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "scheduler": cmd_scheduler,
     "request": cmd_request,
     "alerts": cmd_alerts,
+    "dashboard": cmd_dashboard,
 }
 """Every command but `simulator` (which `main` hands its own arguments before parsing)."""
 

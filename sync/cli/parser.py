@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="evaluate the alert rules once (cron) and print the open incidents"
     )
     sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
+    dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
+    dash.add_argument("--port", type=int, default=8501)
     add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.

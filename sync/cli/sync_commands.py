@@ -75,6 +75,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         )
         if e.error_type:
             print(f"{'':<16} {e.error_type}: {e.error_message}")
+    if settings.reader_login_problem:
+        print(f"Note: {settings.reader_login_problem}")
     return EXIT_OK
 
 

@@ -184,10 +184,12 @@ def alert_url_secrets(url: str) -> tuple[str, ...] | None:
         password = None
     if password:
         found += [password, unquote(password)]
+    path = urlsplit(url).path
     for part in re.findall(r"[^/:@?&=#\s]+", unquote(url)):
         # Random-looking parts only: masking a plain word would garble every log line.
         token_like = len(part) >= 12 or (len(part) >= 6 and re.search(r"\d", part))
-        if token_like and part not in shown:
+        # A token-like path segment is secret even where apprise shows it (json://host/<token>).
+        if token_like and (part not in shown or f"/{part}" in unquote(path)):
             found.append(part)
     return tuple(dict.fromkeys(found))
 

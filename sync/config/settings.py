@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from sync.errors import ErrorKind, SyncError, redact
 
@@ -66,6 +67,8 @@ class Settings:
     health_yellow_hours: float = 12.0
     health_overrides: tuple[tuple[str, float, float], ...] = ()
     dashboard_username: str = "cfo"
+    dashboard_cookie_days: float = 1.0
+    dashboard_address: str = "127.0.0.1"
     store_name: str | None = None
     # Alerts: per-severity routes (empty tuple = that severity is not sent), rule limits
     alert_routes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
@@ -154,10 +157,46 @@ class Settings:
             self.supabase_service_role_key,
             self.dashboard_password_hash,
             *self.alert_secrets,
+            *_url_passwords(self.database_url, self.dashboard_database_url),
         ]
         return tuple(v for v in values if v)
+
+    @property
+    def reader_login_problem(self) -> str | None:
+        """One sentence when, on Postgres, the dashboard would use the writer's login."""
+        url = self.reader_database_url
+        if not url.startswith(("postgres://", "postgresql")):
+            return None
+        if self.dashboard_database_url and _url_user(url) != _url_user(self.database_url):
+            return None
+        return (
+            "The dashboard reads Postgres with the writer's login (DASHBOARD_DATABASE_URL is "
+            "unset or uses the DATABASE_URL user): create a read-only login with CREATE ROLE "
+            "dashboard LOGIN PASSWORD '...' IN ROLE dashboard_reader and point "
+            "DASHBOARD_DATABASE_URL at it."
+        )
 
     @property
     def reader_database_url(self) -> str:
         """The URL the dashboard reads through."""
         return self.dashboard_database_url or self.database_url
+
+
+def _url_passwords(*urls: str | None) -> list[str]:
+    """The passwords inside database URLs (as written and decoded), for masking."""
+    found: list[str] = []
+    for url in urls:
+        try:
+            password = urlsplit(url).password if url else None
+        except ValueError:
+            password = None
+        if password:
+            found += [password, unquote(password)]
+    return found
+
+
+def _url_user(url: str) -> str | None:
+    try:
+        return urlsplit(url).username
+    except ValueError:
+        return None

@@ -279,8 +279,21 @@ DASHBOARD = (
     Setting(
         "DASHBOARD_COOKIE_KEY",
         p.text,
-        "Secret that signs the login cookie (any long random string; set-password makes one).",
+        "Secret that signs the login cookie: a random string of at least 32 characters. "
+        "set-password writes a new one each time (which signs everyone out).",
         secret=True,
+    ),
+    Setting(
+        "DASHBOARD_COOKIE_DAYS",
+        p.positive("days"),
+        "How long the login cookie keeps a browser signed in, in days (0.5 = 12 hours).",
+    ),
+    Setting(
+        "DASHBOARD_ADDRESS",
+        p.text,
+        "The address `python -m sync dashboard` listens on. Keep 127.0.0.1 "
+        "and put a TLS reverse proxy in front (docs/tls.md); 0.0.0.0 listens on every "
+        "interface.",
     ),
     Setting("DASHBOARD_USERNAME", p.text, "The login name."),
     Setting(

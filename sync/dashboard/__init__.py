@@ -58,12 +58,11 @@ from sync.dashboard.login import (
     current_user,
     leave_legacy_pages_mode,
     login_gate,
-    login_throttle,
     sidebar,
 )
 from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
-from sync.dashboard.runtime import clear_caches, engine, settings
+from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
 from sync.dashboard.status_tiles import tile, tiles
 from sync.runs import RunStatus
 from sync.storage.queueing import REQUESTABLE
@@ -102,12 +101,12 @@ __all__ = [
     "load",
     "local",
     "login_gate",
-    "login_throttle",
     "md",
     "open_incident_count",
     "open_incidents",
     "overview",
     "page_header",
+    "reader_login_problem",
     "reconciliation_rows",
     "request_info",
     "requests_table",

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from sync.alerts.notify import hide_path
 from sync.storage.schema import alert_incidents, alert_notifications, reconciliations
 from sync.storage.sql.db import database_errors
 
@@ -88,7 +89,11 @@ def incident_history(
 def notifications(
     engine: Engine, start: datetime, end: datetime, limit: int = HISTORY_LIMIT
 ) -> pd.DataFrame:
-    """Messages attempted in [start, end), newest first (channels are stored masked)."""
+    """Messages attempted in [start, end), newest first.
+
+    Channels are stored masked; paths are hidden again for rows written before labels
+    dropped them.
+    """
     c = alert_notifications.c
     query = (
         select(*(c[name] for name in _NOTIFICATION_COLUMNS))
@@ -98,7 +103,8 @@ def notifications(
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = conn.execute(query).all()
-    return pd.DataFrame([dict(r._mapping) for r in rows], columns=_NOTIFICATION_COLUMNS)
+    records = [{**r._mapping, "channel": hide_path(str(r.channel))} for r in rows]
+    return pd.DataFrame(records, columns=_NOTIFICATION_COLUMNS)
 
 
 # -- Reconciliations (data trust) ----------------------------------------------------------

@@ -12,7 +12,7 @@ import streamlit as st
 
 from sync.dashboard import queries as dq
 from sync.dashboard import runtime
-from sync.dashboard.formatting import viewer_tz
+from sync.dashboard.formatting import spreadsheet_safe, viewer_tz
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.errors import SyncError
@@ -67,6 +67,8 @@ def history_csv(flt: HistoryFilter) -> bytes:
         rows = dq.history_rows(runtime.engine(), flt, limit=CSV_LIMIT)
     except SyncError as exc:
         return f"The database could not be read: {exc.message}\n".encode()
+    text_columns = rows.select_dtypes(include=["object", "string"]).columns
+    rows[text_columns] = rows[text_columns].map(spreadsheet_safe)
     return rows.to_csv(index=False).encode()
 
 

@@ -10,6 +10,9 @@ import streamlit as st
 from sync.dashboard import runtime
 from sync.health import format_age
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 
 def viewer_tz() -> tzinfo:
     """The browser's time zone when known, else this server's."""
@@ -59,3 +62,10 @@ def md(text: object) -> str:
     for ch in "\\`*_{}[]()#+-.!|<>~:$":
         out = out.replace(ch, "\\" + ch)
     return out
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, prefixed with ' (shown as text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

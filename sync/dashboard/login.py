@@ -1,35 +1,31 @@
-"""The login gate: the form, the time-windowed throttle, the sidebar, and the pages/ guard.
+"""The login gate: the form, the throttle, the sidebar, and the pages/ guard.
 
-streamlit-authenticator has no real throttling (STACK-NOTES), so failures are counted in
-one process-wide `auth.LoginThrottle`, and a locked user reaches the authenticator as a
-user with no attempts left.
+streamlit-authenticator has no real throttling (STACK-NOTES). Its password check is
+wrapped so that an attempt slot is taken in the database before every check
+(sync.storage.sql.login_attempts): a refused slot means the password is never checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit_authenticator.utilities import LoginError
 
 from sync import auth
 from sync.config import Settings
 from sync.dashboard import runtime
 from sync.dashboard.formatting import local, md
+from sync.dashboard.panels import load
+from sync.storage.sql import login_attempts
 
 COOKIE_NAME = "lightspeed_dashboard"
 _FRAMED = "_dashboard_framed"
 # streamlit-authenticator waits this long on every logged-out run (slows guessing down).
 LOGIN_SLEEP_SECONDS = 0.7
-
-
-@st.cache_resource(show_spinner=False)
-def login_throttle() -> auth.LoginThrottle:
-    """One throttle for every session of this process."""
-    return auth.LoginThrottle()
 
 
 @dataclass(frozen=True)
@@ -50,54 +46,88 @@ def login_gate() -> Session | None:
         st.warning(problem, icon=":material/key:")
         return None
     username = cfg.dashboard_username.strip().lower()
-    throttle = login_throttle()
-    locked = throttle.locked(username)
-    creds = auth.credentials(cfg, failed_attempts=auth.MAX_FAILURES if locked else 0)
     authenticator = stauth.Authenticate(
-        creds,
+        auth.credentials(cfg),
         COOKIE_NAME,
         str(cfg.dashboard_cookie_key),
-        7.0,
+        cfg.dashboard_cookie_days,
         auto_hash=False,
         login_sleep_time=LOGIN_SLEEP_SECONDS,
     )
     if st.session_state.get("authentication_status") is True:
         return Session(username, str(st.session_state.get("name") or username), authenticator)
     by_form: list[dict] = []
+    attempt: dict[str, Any] = {}
+    _guard_password_checks(authenticator, attempt)
     gate = st.empty()
     with gate.container():
         _login_title(cfg)
         _, middle, _ = st.columns([1, 1.3, 1])
     with middle:
-        try:
-            authenticator.login(
-                location="main",
-                max_login_attempts=auth.MAX_FAILURES,
-                fields={"Form name": "Sign in", "Login": "Log in"},
-                callback=by_form.append,
-            )
-        except LoginError:
-            locked = throttle.locked(username)
-        failed = creds["usernames"][username].get("failed_login_attempts", 0)
-        if not locked and failed > 0:
-            locked = throttle.record_failure(username)
+        authenticator.login(
+            location="main",
+            fields={"Form name": "Sign in", "Login": "Log in"},
+            callback=by_form.append,
+        )
         status = st.session_state.get("authentication_status")
         if status is True and not by_form:  # the login cookie let them in
             gate.empty()
             return Session(username, str(st.session_state.get("name") or username), authenticator)
         if status is True:
             # The cookie is written by a browser component that reruns the app when done.
-            throttle.record_success(username)
             st.success("Signed in. Opening the dashboard…", icon=":material/check:")
-        elif locked:
-            st.error(locked.message(lambda t: local(t, "%H:%M")), icon=":material/lock_clock:")
-        elif status is False:
-            left = auth.MAX_FAILURES - throttle.failures(username)
-            st.error(
-                f"Wrong username or password ({left} more tries before a 15-minute pause).",
-                icon=":material/error:",
+            return None
+        locked: auth.Lockout | None = attempt.get("locked")
+        if locked is None and status is False:
+            who = attempt.get("username", username)
+            checks, locked = load(
+                login_attempts.standing, runtime.engine(), who, client_address(), runtime.clock()
             )
+            if locked is None:
+                left = auth.MAX_FAILURES - checks
+                st.error(
+                    f"Wrong username or password ({left} more tries before a pause).",
+                    icon=":material/error:",
+                )
+        if locked is not None:
+            st.error(locked.message(lambda t: local(t, "%H:%M")), icon=":material/lock_clock:")
     return None
+
+
+def client_address() -> str:
+    """The browser's address as Streamlit sees it ('local' on loopback)."""
+    address = st.context.ip_address  # AppTest hands out a mock here
+    return address if isinstance(address, str) and address else "local"
+
+
+def _guard_password_checks(authenticator: Any, attempt: dict[str, Any]) -> None:
+    """Take a throttle slot before streamlit-authenticator checks a password.
+
+    A refused slot answers "wrong" without checking anything and leaves the Lockout in
+    `attempt`; otherwise the slot is closed with the result of the check.
+    """
+    controller = authenticator.authentication_controller
+    check: Callable[..., Any] = controller.login
+
+    def guarded(username: str | None = None, password: str | None = None, *args, **kwargs):
+        if not username or kwargs.get("token"):  # the login cookie: no password to check
+            return check(username, password, *args, **kwargs)
+        engine = runtime.engine()
+        slot = load(login_attempts.take_slot, engine, username, client_address(), runtime.clock())
+        if isinstance(slot, auth.Lockout):
+            attempt["locked"] = slot
+            return False
+        attempt["username"] = slot.username
+        ok = False
+        try:
+            ok = bool(check(username, password, *args, **kwargs))
+        except ValueError:  # bcrypt refuses a password over 72 bytes: a wrong one here
+            st.session_state["authentication_status"] = False
+        finally:
+            load(login_attempts.close_slot, engine, slot, ok=ok, now=runtime.clock())
+        return ok
+
+    controller.login = guarded
 
 
 def _login_title(cfg: Settings) -> None:

@@ -39,6 +39,11 @@ def engine() -> Engine:
     return engine_for(settings().reader_database_url)
 
 
+def reader_login_problem() -> str | None:
+    """The sentence for the admin when the dashboard reads Postgres with the writer's login."""
+    return settings().reader_login_problem
+
+
 def clear_caches() -> None:
     """The refresh control: forget cached query results."""
     st.cache_data.clear()

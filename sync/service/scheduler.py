@@ -27,7 +27,7 @@ from sync.runs import SUCCEEDED, utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.service.plan import JobSpec, plan_jobs
 from sync.storage.leasing import PROCESS_HOLDER
-from sync.storage.queueing import Claim
+from sync.storage.queueing import Claim, request_problem
 
 if TYPE_CHECKING:
     from sync.storage.protocols import SyncStore
@@ -216,6 +216,16 @@ class SchedulerService:
         return True
 
     def _run_claim(self, claim: Claim) -> None:
+        # The database refuses such rows too; this also covers SQLite and older rows.
+        problem = request_problem(
+            claim.entity, claim.action, claim.date_from, claim.date_to, self.clock().date()
+        )
+        if problem:
+            log.warning("Run-now request %s refused: %s", ",".join(map(str, claim.ids)), problem)
+            self.store.finish_requests(
+                claim.ids, run_id=None, failed=True, error=problem, now=self.clock()
+            )
+            return
         run_id = str(uuid.uuid4())
         log.info(
             "Run-now request %s for %s by %s",
@@ -295,12 +305,14 @@ class SchedulerService:
     # -- the loop -------------------------------------------------------------------------
 
     def step(self) -> bool:
-        """One unit of work: a queued request, else due jobs. True if a request ran."""
-        if self.process_request():
-            return True
+        """One unit of work: due jobs first, then one queued request. True if a request ran.
+
+        Due scheduled syncs run before each request, so a long queue (of backfills, say)
+        never stops the schedule's rhythm.
+        """
         self.jobs.run_pending()
         self._publish_plan()
-        return False
+        return self.process_request()
 
     def run_forever(self) -> int:
         """Serve until stopped; returns the exit code (0 after a clean shutdown)."""

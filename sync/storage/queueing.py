@@ -7,7 +7,7 @@ sync.storage.rest.queue enqueue, claim and finish requests with these rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
@@ -15,6 +15,10 @@ from sync.storage.leasing import HOST, pid_alive
 
 ALL = "all"
 REQUESTABLE = (ALL, *ENTITY_BY_NAME)
+ACTIONS = ("incremental", "backfill")
+# The longest backfill anyone may queue (the CLI's own `backfill` has no limit). The same
+# limits are enforced by the database (migration 0007) and at claim time.
+MAX_BACKFILL_DAYS = 90
 
 ORPHAN_REQUEST_ERROR = (
     "The scheduler running this request stopped before it finished; press Sync now again."
@@ -48,22 +52,54 @@ class Claim:
         return None if self.entity == ALL else [self.entity]
 
 
-def validate_request(
-    entity: str, action: str, date_from: date | None, date_to: date | None, reason: str | None
+def request_problem(
+    entity: str, action: str, date_from: date | None, date_to: date | None, today: date
 ) -> str | None:
-    """Refuse an impossible request with one sentence; returns the tidied reason."""
+    """One sentence when a request asks for something not allowed, else None.
+
+    `today` is the UTC date; a range may end one day later (it is already tomorrow east
+    of UTC).
+    """
     if entity not in REQUESTABLE:
-        raise SyncError(
-            ErrorKind.CONFIG,
-            f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}.",
-        )
-    if action not in ("incremental", "backfill") or (action == "backfill") != bool(
-        date_from and date_to
-    ):
-        raise SyncError(ErrorKind.CONFIG, "A backfill request needs a date range; a sync none.")
-    if action == "backfill" and entity == ALL:
-        raise SyncError(ErrorKind.CONFIG, "Backfill one entity at a time.")
+        return f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}."
+    if action not in ACTIONS:
+        return f"Unknown action {action!r}: use {' or '.join(ACTIONS)}."
+    if action == "incremental":
+        return "Only a backfill has a date range." if date_from or date_to else None
+    if entity == ALL:
+        return "Backfill one entity at a time."
+    if not date_from or not date_to or date_to < date_from:
+        return "A backfill needs a date range (from on or before to)."
+    days = (date_to - date_from).days + 1
+    if days > MAX_BACKFILL_DAYS:
+        return f"A queued backfill covers at most {MAX_BACKFILL_DAYS} days; this one covers {days}."
+    if date_to > today + timedelta(days=1):
+        return f"A backfill cannot reach into the future (it ends {date_to})."
+    return None
+
+
+def validate_request(
+    entity: str,
+    action: str,
+    date_from: date | None,
+    date_to: date | None,
+    reason: str | None,
+    today: date,
+) -> str | None:
+    """Refuse a request that is not allowed with one sentence; returns the tidied reason."""
+    problem = request_problem(entity, action, date_from, date_to, today)
+    if problem:
+        raise SyncError(ErrorKind.CONFIG, problem)
     return (reason or "").strip()[:500] or None
+
+
+def open_backfill_refusal(entity: str) -> SyncError:
+    """The sentence for a second open backfill of one entity."""
+    return SyncError(
+        ErrorKind.CONFIG,
+        f"A backfill of {entity} is already queued or running: wait until it ends, then "
+        "queue the next range.",
+    )
 
 
 def holder_alive(holder: str | None, fresh_instances: set[str]) -> bool:

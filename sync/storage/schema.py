@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -196,6 +197,15 @@ sync_requests = Table(
     Column("date_to", Date),
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
+_OPEN_BACKFILL = text("action = 'backfill' AND status IN ('queued', 'running')")
+# At most one open backfill per entity (migration 0007).
+Index(
+    "ux_sync_requests_open_backfill",
+    sync_requests.c.entity_type,
+    unique=True,
+    postgresql_where=_OPEN_BACKFILL,
+    sqlite_where=_OPEN_BACKFILL,
+)
 
 scheduler_heartbeat = Table(
     "scheduler_heartbeat",
@@ -311,6 +321,20 @@ Index(
     alert_notifications.c.attempted_at,
 )
 
+# Dashboard password checks: a row is taken before the check (outcome 'checking') and
+# closed after it, so attempts in flight count against the limit (sync.auth).
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("client", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("attempted_at", UtcDateTime(), nullable=False),
+)
+Index("ix_login_attempts_username", login_attempts.c.username, login_attempts.c.attempted_at)
+Index("ix_login_attempts_client", login_attempts.c.client, login_attempts.c.attempted_at)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -326,6 +350,7 @@ __all__ = [
     "UtcDateTime",
     "alert_incidents",
     "alert_notifications",
+    "login_attempts",
     "metadata",
     "reconciliations",
     "scheduler_heartbeat",

@@ -55,14 +55,12 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
 
 @pytest.fixture(autouse=True)
 def fresh_dashboard_state() -> Iterator[None]:
-    """Caches and the login throttle are process-wide: start every test clean."""
+    """Caches are process-wide: start every test clean (login attempts live in app_db)."""
     st.cache_data.clear()
-    dashboard.login_throttle().reset()
     saved, dashboard.login.LOGIN_SLEEP_SECONDS = dashboard.login.LOGIN_SLEEP_SECONDS, 0.0
     yield
     dashboard.login.LOGIN_SLEEP_SECONDS = saved
     st.cache_data.clear()
-    dashboard.login_throttle().reset()
 
 
 @pytest.fixture

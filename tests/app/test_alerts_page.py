@@ -108,7 +108,7 @@ def test_history_filters_and_notifications(app_db, framed_app):
                 incident_id=old,
                 kind="open",
                 severity="warning",
-                channel="json://127.0.0.1:8766/****",
+                channel="json://127.0.0.1:8766/wh0okT0ken9876543",  # stored before 0007
                 status="failed",
                 error="connection refused",
                 title="Products: data is stale",
@@ -120,7 +120,7 @@ def test_history_filters_and_notifications(app_db, framed_app):
     assert old in list(history["#"]) and ancient not in list(history["#"])
     assert "<b>not html</b> products are 3 h old" in list(history["Message"])
     sent = at.dataframe[1].value
-    assert list(sent["Channel"]) == ["json://127.0.0.1:8766/****"]
+    assert list(sent["Channel"]) == ["json://127.0.0.1:8766/***"]
     assert list(sent["Error"]) == ["connection refused"]
 
     at.multiselect(key="alerts-status").select("resolved").run()

@@ -11,11 +11,23 @@ from tests.app.conftest import log_in, texts
 PAGES = ("pages/status.py", "pages/history.py", "pages/sync_now.py")
 
 
+def app_db_url(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
+
+
 def test_an_unreachable_database_shows_what_failed_and_what_to_check(
     app_db, framed_app, monkeypatch
 ):
     monkeypatch.setenv("DASHBOARD_DATABASE_URL", "postgresql://dash:pw-s3cret@127.0.0.1:1/copy")
+    # The login throttle lives in the database: no password is checked while it is down.
     at = log_in(framed_app().run())
+    assert at.session_state["authentication_status"] is not True
+    shown = texts(at) + "\n".join(t.value for t in at.text)
+    assert "The sync database cannot be read right now." in shown
+    assert "pw-s3cret" not in shown and not at.exception
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", app_db_url(app_db))
+    at = log_in(framed_app().run())
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", "postgresql://dash:pw-s3cret@127.0.0.1:1/copy")
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, page
@@ -30,8 +42,9 @@ def test_an_unmigrated_database_says_to_migrate_and_recovers_by_itself(
     app_db, framed_app, monkeypatch, tmp_path
 ):
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("DASHBOARD_DATABASE_URL", empty)
     at = log_in(framed_app().run())
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", empty)
+    at.run()
     assert not at.exception
     assert "The database has no sync tables yet." in texts(at)
     assert "python -m sync migrate" in texts(at)

@@ -86,6 +86,21 @@ def test_the_csv_holds_every_filtered_row(history):
     assert at_least_one_button(history, "Download CSV")
 
 
+def test_csv_cells_a_spreadsheet_would_run_are_prefixed(app_db, history):
+    for evil in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"):
+        add_run(app_db, "sales", "failed", NOW - timedelta(minutes=5), error_details=evil)
+    flt = dashboard.HistoryFilter(NOW - timedelta(hours=1), NOW, ("sales",), ("failed",))
+    text = dashboard.history_csv(flt).decode()
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    cells = {row["error_details"] for row in rows}
+    assert {'\'=HYPERLINK("http://x")', "'+1+1", "'-2+3", "'@SUM(A1)"} <= cells
+    assert "429 from the API <b>twice</b> — Wait." in cells  # other text is untouched
+    assert all(not row["id"].startswith("'") for row in rows)
+
+
 def test_an_empty_range_says_so(history):
     at = history
     at.multiselect(key="hist-status").select("interrupted").run()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from sync import dashboard
+from sync.dashboard import runtime
+from sync.storage.schema import login_attempts
 from tests.app.conftest import PASSWORD, SUBMIT, log_in, texts
 
 
@@ -16,6 +18,7 @@ from tests.app.conftest import PASSWORD, SUBMIT, log_in, texts
         ("DASHBOARD_PASSWORD_HASH", "", "python -m sync set-password"),
         ("DASHBOARD_PASSWORD_HASH", "hunter2", "not a bcrypt hash"),
         ("DASHBOARD_COOKIE_KEY", "", "DASHBOARD_COOKIE_KEY is not set"),
+        ("DASHBOARD_COOKIE_KEY", "short-key-31-characters-long-xx", "DASHBOARD_COOKIE_KEY is too"),
     ],
 )
 def test_it_shows_one_setup_instruction_instead_of_a_login_box(
@@ -45,6 +48,9 @@ def test_a_wrong_password_is_refused_with_a_message(app_db, framed_app):
     at = log_in(framed_app().run(), password="not the password")
     assert at.session_state["authentication_status"] is False
     assert "Wrong username or password (4 more tries" in at.error[0].value
+    with app_db.engine.connect() as conn:
+        rows = conn.execute(select(login_attempts.c.username, login_attempts.c.outcome)).all()
+    assert [tuple(r) for r in rows] == [("cfo", "failed")]
     assert not at.metric
 
 
@@ -56,29 +62,36 @@ def test_five_failures_pause_logins_even_with_the_right_password(app_db, framed_
     log_in(at)  # the right password is refused while paused
     assert at.session_state["authentication_status"] is not True
     assert "Too many wrong passwords" in at.error[0].value
-    # A new browser session is paused too: the throttle is process-wide.
+    # A new browser session is paused too: the attempts are in the database.
     other = log_in(framed_app().run())
     assert other.session_state["authentication_status"] is not True
     assert "Too many wrong passwords" in other.error[0].value
+    assert "ask the admin" not in other.error[0].value
+    with app_db.engine.connect() as conn:
+        outcomes = conn.execute(select(login_attempts.c.outcome)).scalars().all()
+    assert outcomes.count("failed") == 5 and outcomes.count("refused") == 2
 
 
-def test_the_pause_ends_after_fifteen_minutes(app_db, framed_app):
-    throttle = dashboard.login_throttle()
-    start = throttle.clock()
+def test_the_pause_ends_after_fifteen_minutes(app_db, framed_app, monkeypatch):
+    start = runtime.clock()
     now = [start]
-    throttle.clock = lambda: now[0]
-    try:
-        at = framed_app().run()
-        for _ in range(5):
-            log_in(at, password="wrong password")
-        now[0] = start + timedelta(minutes=14, seconds=59)
-        log_in(at)
-        assert at.session_state["authentication_status"] is not True
-        now[0] = start + timedelta(minutes=15)
-        log_in(at)
-        assert at.session_state["authentication_status"] is True
-    finally:
-        throttle.clock = type(throttle)().clock
+    monkeypatch.setattr(runtime, "clock", lambda: now[0])
+    at = framed_app().run()
+    for _ in range(5):
+        log_in(at, password="wrong password")
+    now[0] = start + timedelta(minutes=14, seconds=59)
+    log_in(at)
+    assert at.session_state["authentication_status"] is not True
+    now[0] = start + timedelta(minutes=15)
+    log_in(at)
+    assert at.session_state["authentication_status"] is True
+
+
+def test_a_passphrase_over_bcrypts_limit_is_a_wrong_password_not_a_traceback(app_db, framed_app):
+    at = log_in(framed_app().run(), password="x" * 100)
+    assert not at.exception
+    assert at.session_state["authentication_status"] is False
+    assert "Wrong username or password" in at.error[0].value
 
 
 def test_logout_returns_to_the_login_form(app_db, framed_app):

@@ -119,3 +119,27 @@ def test_a_missing_or_stale_scheduler_shows_a_red_banner(
     banner = [e.value for e in at.main.error if "scheduler is not running" in e.value]
     assert banner and words in banner[0]
     assert "python -m sync scheduler" in banner[0]
+
+
+@pytest.mark.postgres
+def test_it_tells_the_admin_when_the_dashboard_reads_with_the_writers_login(
+    app_db, framed_app, pg_url, monkeypatch
+):
+    from sync.storage.sql.db import create_db_engine, migrate
+
+    engine = create_db_engine(pg_url)
+    migrate(engine)
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    at = log_in(framed_app().run())
+    assert not at.exception
+    warnings = [w.value.replace("\\", "") for w in at.warning]  # Markdown-escaped
+    assert any("writer's login" in w and "dashboard_reader" in w for w in warnings), warnings
+
+    from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+
+    ensure_dashboard_login("postgresql://postgres@127.0.0.1:5432/postgres")
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", dashboard_url(pg_url))
+    at = log_in(framed_app().run())
+    assert not at.exception and "Status" in [t.value for t in at.title]
+    assert not any("writer's login" in w.value for w in at.warning)

@@ -1,7 +1,7 @@
 """The dashboard in Debian's chromium, against a real `streamlit run`: the CFO's path.
 
 The tests share one server and run in file order: the throttle test comes last because
-it pauses logins for this user in the server process for 15 minutes.
+it pauses logins for this user (in the database) for 15 minutes.
 """
 
 from __future__ import annotations

@@ -15,7 +15,15 @@ from tests.support.processes import REPO, start, stop_process, wait_for
 MAIL_PASSWORD = "s3cretMailPw"
 HOOK_PASSWORD = "hookPw4242"
 SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#alerts"
-SECRETS = (MAIL_PASSWORD, HOOK_PASSWORD, "TIiajkdnlazkcOXrIdevi7FQ", "A1BRTD4JD", SIM_TOKEN)
+HOOK_PATH_TOKEN = "wh0okT0ken9876543"
+SECRETS = (
+    MAIL_PASSWORD,
+    HOOK_PASSWORD,
+    HOOK_PATH_TOKEN,
+    "TIiajkdnlazkcOXrIdevi7FQ",
+    "A1BRTD4JD",
+    SIM_TOKEN,
+)
 
 
 def test_a_stopped_scheduler_is_reported_by_an_independent_check(
@@ -59,8 +67,8 @@ def test_alerts_test_reports_each_channel_and_exits_1_when_one_fails(store, db_u
     result = cli("alerts", "test", env=env, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"sent    mailto://alerts:***@127.0.0.1:{smtp.port}/cfo@example.com"
-    assert lines[1].startswith("FAILED  json://hook:***@127.0.0.1:1/down: ")
+    assert lines[0] == f"sent    mailto://alerts:***@127.0.0.1:{smtp.port}/***"
+    assert lines[1].startswith("FAILED  json://hook:***@127.0.0.1:1/***: ")
     assert len(smtp.messages) == 1 and "Test alert" in smtp.texts()[0][0]
     ok = cli("alerts", "test", env={**env, "ALERT_URLS": good}, cwd=tmp_path)
     assert ok.returncode == 0 and len(smtp.messages) == 2
@@ -79,7 +87,7 @@ def test_no_secret_from_alert_urls_reaches_logs_tables_or_output(
     env = {
         **base_env(db_url, simulator.api_url, tmp_path),
         "ALERT_URLS": f"{smtp.url(f'alerts:{MAIL_PASSWORD}')} "
-        f"{webhook.url(userinfo=f'hook:{HOOK_PASSWORD}')}",
+        f"{webhook.url(f'/hooks/{HOOK_PATH_TOKEN}', userinfo=f'hook:{HOOK_PASSWORD}')}",
         "ALERT_URLS_ERROR": SLACK,  # configured, never sent to (no error-severity incident)
     }
     simulator.set_faults(auth_fail=True)
@@ -89,6 +97,7 @@ def test_no_secret_from_alert_urls_reaches_logs_tables_or_output(
     assert "[critical] customers: sync failed (AUTH)" in check.stdout
     assert len(smtp.messages) == 1 and len(webhook.posts) == 1
     assert webhook.posts[0][2].startswith("Basic ")  # the password was used, not shown
+    assert webhook.posts[0][0] == f"/hooks/{HOOK_PATH_TOKEN}"  # the token was used, not shown
     texts = [run.stdout, run.stderr, check.stdout, check.stderr]
     texts.append((tmp_path / "logs" / "sync.log").read_text())
     texts += [body for _, body in smtp.texts()] + [str(body) for _, body, _ in webhook.posts]

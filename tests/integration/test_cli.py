@@ -151,3 +151,51 @@ def test_set_password_writes_a_bcrypt_hash_and_a_cookie_key(tmp_path):
 
     hashed = dotenv_values(env_file)["DASHBOARD_PASSWORD_HASH"]
     assert bcrypt.checkpw(b"correct horse battery", hashed.encode())
+
+
+def set_password(env_file: Path, password: str) -> subprocess.CompletedProcess[str]:
+    command = ("set-password", "--password-stdin")
+    return subprocess.run(
+        [sys.executable, "-m", "sync", "--env-file", str(env_file), *command],
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        cwd=env_file.parent,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_set_password_rotates_the_cookie_key(tmp_path):
+    from dotenv import dotenv_values
+
+    env_file = tmp_path / ".env"
+    assert set_password(env_file, "correct horse battery").returncode == 0
+    first = dotenv_values(env_file)["DASHBOARD_COOKIE_KEY"]
+    assert set_password(env_file, "another staple horse").returncode == 0
+    second = dotenv_values(env_file)["DASHBOARD_COOKIE_KEY"]
+    assert first != second and len(second) >= 32
+    assert "log in again" in set_password(env_file, "a third long passphrase").stdout
+
+
+def test_set_password_refuses_a_passphrase_bcrypt_would_cut_with_a_sentence(tmp_path):
+    env_file = tmp_path / ".env"
+    result = set_password(env_file, "grüße " * 20)
+    assert result.returncode == 2
+    assert "bcrypt uses at most 72" in result.stderr and "nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not env_file.exists() or "DASHBOARD_PASSWORD_HASH" not in env_file.read_text()
+
+
+def test_status_tells_the_admin_when_the_dashboard_uses_the_writers_login(
+    pg_url, postgres_server, tmp_path
+):
+    from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+
+    env = {"DATABASE_URL": pg_url, "LOG_DIR": str(tmp_path / "logs")}
+    assert cli("migrate", env=env, cwd=tmp_path).returncode == 0
+    shared = cli("status", env=env, cwd=tmp_path)
+    assert shared.returncode == 0, shared.stderr
+    assert "Note: The dashboard reads Postgres with the writer's login" in shared.stdout
+    ensure_dashboard_login(postgres_server)
+    own = cli("status", env={**env, "DASHBOARD_DATABASE_URL": dashboard_url(pg_url)}, cwd=tmp_path)
+    assert own.returncode == 0 and "writer's login" not in own.stdout

@@ -146,7 +146,7 @@ def test_the_dashboard_reader_role_reads_everything_and_only_queues_requests(pg_
     login = f"dash_{uuid.uuid4().hex[:10]}"
     with owner.begin() as conn:
         conn.execute(text(f'CREATE ROLE "{login}" LOGIN IN ROLE dashboard_reader'))
-        conn.execute(text("CREATE TABLE later_table (id int)"))  # a later migration's table
+        conn.execute(text("CREATE TABLE later_table (id int)"))  # not one of ours
 
     def drop_login() -> None:
         owner.dispose()
@@ -159,9 +159,8 @@ def test_the_dashboard_reader_role_reads_everything_and_only_queues_requests(pg_
         assert len(dq.load_facts(reader, NOW, NOW).entities) == 6
         dq.history_rows(reader, dq.HistoryFilter(NOW - timedelta(days=7), NOW))
         assert request_sync(reader, "all", requested_by="cfo", reason=None, now=NOW).id
-        with reader.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM later_table")).scalar() == 0
         for statement in (
+            "SELECT count(*) FROM later_table",  # SELECT is granted table by table
             "UPDATE sync_state SET status = 'failed'",
             "DELETE FROM sync_requests",
             "INSERT INTO sync_log (run_id, entity_type, action, trigger, status, started_at) "

@@ -85,8 +85,8 @@ def test_a_queued_backfill_runs_as_a_backfill_and_keeps_the_cursor(service, stor
         reason="repair",
         now=utcnow(),
         action="backfill",
-        date_from=date(2024, 1, 1),
-        date_to=date(2025, 12, 31),
+        date_from=date(2025, 9, 1),
+        date_to=date(2025, 11, 25),
     )
     again = store.request_sync(
         "sales",
@@ -94,8 +94,8 @@ def test_a_queued_backfill_runs_as_a_backfill_and_keeps_the_cursor(service, stor
         reason=None,
         now=utcnow(),
         action="backfill",
-        date_from=date(2024, 1, 1),
-        date_to=date(2025, 12, 31),
+        date_from=date(2025, 9, 1),
+        date_to=date(2025, 11, 25),
     )
     assert again.merged and again.id == queued.id
     wait_for(lambda: requests_by_status(store.engine) == {"done": 1}, 20, "the backfill")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync.alerts.notify import channels, mask_url
+from sync.alerts.notify import channels, hide_path, mask_url
 from sync.config import load_settings
 from sync.errors import ErrorKind, SyncError
 
@@ -88,11 +88,21 @@ def test_url_secrets_are_masked_everywhere():
         assert secret not in repr(settings)
     labels = [c.label for c in channels(settings.all_alert_urls, settings.secrets)]
     assert labels == [
-        "mailto://user:***@smtp.example.com:587/cfo@example.com",
-        "slack://T...2/A...D/T...Q/#alerts",
-        "json://hooks.example.com/lightspeed",
+        "mailto://user:***@smtp.example.com:587/***",
+        "slack://T...2/***/***/***",
+        "json://hooks.example.com/***",
     ]
     assert "lightspeed" not in settings.secrets  # plain words stay readable in logs
+
+
+def test_a_token_in_a_webhook_path_is_secret_and_never_in_a_label():
+    url = "json://hooks.example.com/v1/Xk29fjQ0aPz7Lm3Q/alerts"
+    settings = load_settings({"ALERT_URLS": url}, env_file=None)
+    assert "Xk29fjQ0aPz7Lm3Q" in settings.secrets
+    assert [c.label for c in channels([url], settings.secrets)] == [
+        "json://hooks.example.com/***/***/***"
+    ]
+    assert hide_path("json://host/old-stored-token #2") == "json://host/*** #2"
 
 
 def test_an_unreadable_url_gets_a_label_without_its_text():

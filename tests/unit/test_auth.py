@@ -7,22 +7,19 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import pytest
 
-from sync.auth import LoginThrottle, check_password, credentials, is_bcrypt_hash, setup_problem
+from sync.auth import (
+    MAX_PER_ADDRESS,
+    check_password,
+    credentials,
+    is_bcrypt_hash,
+    lockout_for,
+    setup_problem,
+    throttle_key,
+)
 from sync.config import load_settings
-from tests.support.clock import Clock
 
 HASH = bcrypt.hashpw(b"a long passphrase", bcrypt.gensalt(4)).decode()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def throttle(clock: Clock) -> LoginThrottle:
-    return LoginThrottle(clock=clock)
 
 
 def test_it_checks_passwords_against_the_bcrypt_hash():
@@ -58,40 +55,29 @@ def test_a_complete_setup_has_no_problem_and_no_default_password():
     assert creds["usernames"]["cfo"]["password"] == HASH
 
 
-def test_five_failures_within_the_window_lock_for_fifteen_minutes(throttle, clock):
-    for _ in range(4):
-        assert throttle.record_failure("cfo") is None
-        clock.advance(minutes=3)
-    lock = throttle.record_failure("CFO ")  # usernames are compared case-insensitively
-    assert lock is not None and lock.until == clock.now + timedelta(minutes=15)
-    assert throttle.locked("cfo") == lock
-    clock.advance(minutes=14, seconds=59)
-    assert throttle.locked("cfo") is not None
-    clock.advance(seconds=1)
-    assert throttle.locked("cfo") is None
-    assert throttle.failures("cfo") == 0
+def test_five_checks_within_the_window_lock_until_the_oldest_leaves_it():
+    attempts = [T0 + timedelta(minutes=3 * i) for i in range(4)]
+    now = T0 + timedelta(minutes=12)
+    assert lockout_for("cfo", attempts, attempts, now) is None
+    lock = lockout_for("cfo", [*attempts, now], [], now)
+    assert lock is not None and lock.until == T0 + timedelta(minutes=15)
+    assert lockout_for("cfo", [*attempts, now], [], T0 + timedelta(minutes=15)) is None
 
 
-def test_failures_older_than_the_window_do_not_count(throttle, clock):
-    for _ in range(4):
-        throttle.record_failure("cfo")
-    clock.advance(minutes=15)
-    assert throttle.failures("cfo") == 0
-    assert throttle.record_failure("cfo") is None
+def test_attempts_older_than_the_window_do_not_count():
+    old = [T0 - timedelta(minutes=15)] * 10
+    assert lockout_for("cfo", old, old, T0) is None
 
 
-def test_a_success_clears_the_count_and_users_are_separate(throttle):
-    for _ in range(4):
-        throttle.record_failure("cfo")
-    throttle.record_success("cfo")
-    assert throttle.failures("cfo") == 0
-    for _ in range(5):
-        throttle.record_failure("mallory")
-    assert throttle.locked("mallory") is not None
-    assert throttle.locked("cfo") is None
+def test_one_address_is_limited_across_usernames():
+    sprayed = [T0] * MAX_PER_ADDRESS
+    lock = lockout_for("someone", [], sprayed, T0 + timedelta(minutes=1))
+    assert lock is not None and lock.by_address
+    assert "from this address" in lock.message(lambda t: f"{t:%H:%M}")
 
 
-def test_the_lock_message_names_the_time(throttle):
-    for _ in range(5):
-        lock = throttle.record_failure("cfo")
-    assert "paused until 09:15" in lock.message(lambda t: f"{t:%H:%M}")
+def test_the_lock_message_names_the_time_and_no_restart_advice():
+    lock = lockout_for("cfo", [T0] * 5, [], T0)
+    text = lock.message(lambda t: f"{t:%H:%M}")
+    assert "paused until 09:15" in text and "ask the admin" not in text
+    assert throttle_key("  CFO ") == "cfo"

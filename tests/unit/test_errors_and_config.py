@@ -37,11 +37,68 @@ def test_redact_masks_given_secrets_and_token_shapes():
     assert "pw123" not in masked
 
 
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Authorization: Token abc123def456", "abc123def456"),
+        ('{"apikey": "sb_secret_Qw3rty", "other": 1}', "sb_secret_Qw3rty"),
+        ("connect(password='hunter2 with spaces')", "hunter2 with spaces"),
+        ('dsn: password="p@ss;word"', "p@ss;word"),
+    ],
+)
+def test_redact_masks_token_headers_json_keys_and_quoted_passwords(text, secret):
+    assert secret not in redact(text)
+    assert "token expired" in redact("the token expired")  # plain words stay readable
+
+
+def test_database_passwords_are_masked_everywhere():
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql://writer:Wr1ter%40pw@db.example.com/lsync",
+            "DASHBOARD_DATABASE_URL": "postgresql://dashboard:R3aderPw@db.example.com/lsync",
+        },
+        env_file=None,
+    )
+    assert {"Wr1ter@pw", "Wr1ter%40pw", "R3aderPw"} <= set(settings.secrets)
+    assert "Wr1ter" not in repr(settings) and "R3aderPw" not in repr(settings)
+    assert redact("login failed for Wr1ter@pw", *settings.secrets) == "login failed for ***"
+
+
 def test_settings_defaults():
     settings = load_settings({}, env_file=None)
     assert settings.database_url == "sqlite:///data/lightspeed.db"
     assert settings.sync_interval_minutes == 60
     assert settings.sync_page_size == DEFAULT_PAGE_SIZE
+    assert settings.dashboard_cookie_days == 1.0  # a login lasts a day
+    assert settings.dashboard_address == "127.0.0.1"
+    assert settings.reader_login_problem is None  # SQLite has no roles
+
+
+@pytest.mark.parametrize(
+    ("env", "warned"),
+    [
+        ({"DATABASE_URL": "postgresql://sync:pw@db/lsync"}, True),
+        (
+            {
+                "DATABASE_URL": "postgresql://sync:pw@db/lsync",
+                "DASHBOARD_DATABASE_URL": "postgresql://sync:pw@db/lsync",
+            },
+            True,
+        ),
+        (
+            {
+                "DATABASE_URL": "postgresql://sync:pw@db/lsync",
+                "DASHBOARD_DATABASE_URL": "postgresql://dashboard:pw2@db/lsync",
+            },
+            False,
+        ),
+    ],
+)
+def test_it_warns_when_the_dashboard_reads_with_the_writers_login(env, warned):
+    problem = load_settings(env, env_file=None).reader_login_problem
+    assert (problem is not None) is warned
+    if problem:
+        assert "DASHBOARD_DATABASE_URL" in problem and "pw" not in problem.replace("PASSWORD", "")
 
 
 def test_api_url_is_built_from_the_prefix():

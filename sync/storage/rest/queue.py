@@ -19,6 +19,7 @@ from sync.storage.queueing import (
     Claim,
     Enqueued,
     holder_alive,
+    open_backfill_refusal,
     validate_request,
 )
 from sync.storage.rest.db import RestBase, parse_time
@@ -46,7 +47,7 @@ def request_sync(
     `action="backfill"` with a date range queues a backfill instead (merged only with the
     same entity and range).
     """
-    reason = validate_request(entity, action, date_from, date_to, reason)
+    reason = validate_request(entity, action, date_from, date_to, reason, now.date())
 
     def alike(query: Any) -> Any:
         query = query.eq("action", action)
@@ -78,6 +79,8 @@ def request_sync(
     if candidates:
         first = min(candidates, key=lambda r: parse_time(r["requested_at"]) or now)
         return Enqueued(id=int(first["id"]), merged=True, status=first["status"])
+    if action == "backfill" and _open_backfills(rest, ["queued", "running"], entity):
+        raise open_backfill_refusal(entity)
     inserted = rest.execute(
         rest.table("sync_requests").insert(
             {
@@ -93,6 +96,22 @@ def request_sync(
         )
     ).data
     return Enqueued(id=int(inserted[0]["id"]), merged=False, status="queued")
+
+
+def _open_backfills(rest: RestBase, statuses: list[str], entity: str | None = None) -> bool:
+    query = (
+        rest.table("sync_requests").select("id").eq("action", "backfill").in_("status", statuses)
+    )
+    if entity is not None:
+        query = query.eq("entity_type", entity)
+    return bool(rest.execute(query.limit(1)).data)
+
+
+def _oldest_queued(rest: RestBase, *, backfills: bool = True) -> list[dict[str, Any]]:
+    query = rest.table("sync_requests").select(_REQUEST_COLUMNS).eq("status", "queued")
+    if not backfills:
+        query = query.neq("action", "backfill")
+    return rest.execute(query.order("requested_at").order("id").limit(1)).data
 
 
 def _take(rest: RestBase, request_id: int, holder: str, now: datetime) -> bool:
@@ -112,14 +131,9 @@ def claim_next(rest: RestBase, holder: str, now: datetime) -> Claim | None:
     scheduler even when several poll the same project.
     """
     for _ in range(5):
-        rows = rest.execute(
-            rest.table("sync_requests")
-            .select(_REQUEST_COLUMNS)
-            .eq("status", "queued")
-            .order("requested_at")
-            .order("id")
-            .limit(1)
-        ).data
+        rows = _oldest_queued(rest)
+        if rows and rows[0]["action"] == "backfill" and _open_backfills(rest, ["running"]):
+            rows = _oldest_queued(rest, backfills=False)  # one backfill at a time
         if not rows:
             return None
         oldest = rows[0]

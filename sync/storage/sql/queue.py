@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.expression import Exists
 
 from sync.storage.queueing import (
     ALL,
@@ -16,6 +18,7 @@ from sync.storage.queueing import (
     Claim,
     Enqueued,
     holder_alive,
+    open_backfill_refusal,
     validate_request,
 )
 from sync.storage.schema import scheduler_heartbeat, sync_requests
@@ -38,8 +41,25 @@ def request_sync(
     `action="backfill"` with a date range queues a backfill instead (merged only with the
     same entity and range).
     """
-    reason = validate_request(entity, action, date_from, date_to, reason)
-    with database_errors(str(engine.url)), engine.begin() as conn:
+    reason = validate_request(entity, action, date_from, date_to, reason, now.date())
+    with database_errors(str(engine.url)):
+        try:
+            return _enqueue(engine, entity, requested_by, reason, now, action, date_from, date_to)
+        except IntegrityError:  # another backfill of the entity was queued at the same moment
+            raise open_backfill_refusal(entity) from None
+
+
+def _enqueue(
+    engine: Engine,
+    entity: str,
+    requested_by: str | None,
+    reason: str | None,
+    now: datetime,
+    action: str,
+    date_from: date | None,
+    date_to: date | None,
+) -> Enqueued:
+    with engine.begin() as conn:
         alike = (
             (sync_requests.c.action == action)
             & (
@@ -69,21 +89,33 @@ def request_sync(
         ).first()
         if existing is not None:
             return Enqueued(id=int(existing.id), merged=True, status=existing.status)
-        new_id = conn.scalar(
-            insert(sync_requests)
-            .values(
-                entity_type=entity,
-                requested_by=requested_by,
-                reason=reason,
-                requested_at=now,
-                status="queued",
-                action=action,
-                date_from=date_from,
-                date_to=date_to,
-            )
-            .returning(sync_requests.c.id)
-        )
+        if action == "backfill" and conn.scalar(select(_open_backfill(entity))):
+            raise open_backfill_refusal(entity)
+        values = {
+            "entity_type": entity,
+            "requested_by": requested_by,
+            "reason": reason,
+            "action": action,
+            "date_from": date_from,
+            "date_to": date_to,
+        }
+        if engine.dialect.name == "sqlite":
+            values.update(requested_at=now, status="queued")
+        # On Postgres id, requested_at (now()) and status come from the database: the
+        # dashboard's role may insert nothing else (migration 0007).
+        new_id = conn.scalar(insert(sync_requests).values(values).returning(sync_requests.c.id))
     return Enqueued(id=int(new_id), merged=False, status="queued")
+
+
+def _open_backfill(
+    entity: str | None = None, statuses: tuple[str, ...] = ("queued", "running")
+) -> Exists:
+    """EXISTS: an open backfill (of `entity`, when given)."""
+    other = sync_requests.alias("other_backfill")  # not correlated with an outer query
+    query = select(other.c.id).where(other.c.action == "backfill", other.c.status.in_(statuses))
+    if entity is not None:
+        query = query.where(other.c.entity_type == entity)
+    return exists(query)
 
 
 def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
@@ -105,6 +137,10 @@ def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
                     sync_requests.c.date_to,
                 )
                 .where(sync_requests.c.status == "queued")
+                # One backfill at a time: the next waits until the running one ends.
+                .where(
+                    (sync_requests.c.action != "backfill") | ~_open_backfill(statuses=("running",))
+                )
                 .order_by(sync_requests.c.requested_at, sync_requests.c.id)
                 .limit(1)
             ).first()

@@ -25,6 +25,7 @@ PRUNED_TABLES: dict[str, str] = {
     "sync_rejects": "rejected_at",
     "alert_notifications": "attempted_at",
     "reconciliations": "checked_at",
+    "login_attempts": "attempted_at",
 }
 BATCH_ROWS = 5000
 
