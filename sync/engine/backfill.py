@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func, select
 
 from sync.config import Settings
+from sync.engine.isolation import write_isolated
 from sync.engine.runner import PageCallback, Runner
 from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
@@ -216,7 +217,8 @@ def _search_walk(date_from: str, date_to: str) -> Walk:
             fresh = offsets.advance(page)
             if offsets.finished:
                 break
-            runner.store.write_page(
+            write_isolated(
+                runner.store,
                 SALES,
                 map_page(SALES, fresh, runner.clock()),
                 cursor=None,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sync.config import Settings
+from sync.engine.isolation import write_isolated
 from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError
@@ -207,7 +208,8 @@ class Runner:
                 pending = _Prefetch(fetch, feed.cursor)
             try:
                 mapped = map_page(spec, page.rows, self.clock())
-                self.store.write_page(
+                write_isolated(
+                    self.store,
                     spec,
                     mapped,
                     cursor=feed.cursor,

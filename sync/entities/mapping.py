@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sync.entities.screen import check_bigint, screen_record, storable_reject
 from sync.entities.specs import ChildSpec, EntitySpec, Field, Kind
 from sync.entities.values import CONVERTERS, InvalidValue, to_int, to_timestamp
 
@@ -76,15 +77,22 @@ def _identity(record: Any) -> tuple[str, int]:
     if record.get("version") is None:
         raise InvalidValue("missing 'version'")
     try:
-        version = to_int(record["version"])
+        version = check_bigint(to_int(record["version"]), "field 'version'")
     except InvalidValue as exc:
-        raise InvalidValue(f"field 'version': {exc}") from None
+        message = str(exc)
+        raise InvalidValue(
+            message if message.startswith("field") else f"field 'version': {message}"
+        ) from None
     return source_id, version
 
 
 def map_record(spec: EntitySpec, record: Any, synced_at: datetime) -> tuple[dict, list[dict]]:
-    """Map one source record to its row (and child rows); raises InvalidValue."""
+    """Map one source record to its row (and child rows); raises InvalidValue.
+
+    The row's `raw` is the record as screened (NULs removed, see `screen_record`).
+    """
     source_id, version = _identity(record)
+    record = screen_record(record)
     deleted_at = record.get("deleted_at")
     row: dict[str, Any] = {
         "id": source_id,
@@ -142,11 +150,11 @@ def map_page(spec: EntitySpec, records: Iterable[Any], synced_at: datetime) -> M
     for record in records:
         try:
             row, children = map_record(spec, record, synced_at)
-        except InvalidValue as exc:
+        except Exception as exc:  # noqa: BLE001 - any record-level defect rejects only it
+            reason = str(exc) if isinstance(exc, InvalidValue) else f"{type(exc).__name__}: {exc}"
             source_id = record.get("id") if isinstance(record, dict) else None
-            page.rejects.append(
-                Reject(source_id if isinstance(source_id, str) else None, str(exc), record)
-            )
+            stored_id, raw = storable_reject(source_id, record)
+            page.rejects.append(Reject(stored_id, reason, raw))
             continue
         previous = by_id.get(row["id"])
         if previous is None or previous[0]["version"] <= row["version"]:

@@ -37,12 +37,21 @@ def page_cursor(body: Mapping[str, Any], rows: list[Any]) -> int | None:
     return best
 
 
+# A version beyond bigint belongs to a broken row (rejected), never to the cursor.
+_MAX_VERSION = 2**63 - 1
+
+
 def _as_int(value: Any) -> int | None:
+    number = _whole(value)
+    return number if number is not None and 0 <= number <= _MAX_VERSION else None
+
+
+def _whole(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
     if isinstance(value, str) and value.isdigit():
         return int(value)

@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from postgrest.exceptions import APIError
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.errors import SyncError
 from sync.runs import RunStatus
 from sync.storage.jsoncodec import dumps_json
+from sync.storage.refusal import RecordRefused, is_refusal_code
 from sync.storage.rest.coordination import RestCoordination
 from sync.storage.runlog import (
     Outcome,
@@ -169,7 +172,13 @@ class RestStore(RestCoordination):
             "p_api_calls": trackers[0].api_calls,
             "p_now": now.isoformat(),
         }
-        result = self.execute(self.rest.rpc("sync_apply_page", params)).data
+        try:
+            result = self.execute(self.rest.rpc("sync_apply_page", params)).data
+        except SyncError as exc:
+            cause = exc.__context__
+            if isinstance(cause, APIError) and is_refusal_code(cause.code):
+                raise RecordRefused(exc.message) from None
+            raise
         main = trackers[0]
         main.upserted += int(result["written"])
         main.deleted += int(result["deleted"])

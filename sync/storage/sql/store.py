@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.errors import SyncError
 from sync.runs import RunStatus
 from sync.storage.jsoncodec import dumps_json
+from sync.storage.refusal import RecordRefused
 from sync.storage.runlog import (
     Outcome,
     Progress,
@@ -28,7 +31,7 @@ from sync.storage.schema import (
     sync_state,
 )
 from sync.storage.sql.coordination import SqlCoordination
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.db import database_error, database_errors, is_data_refusal
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -165,52 +168,77 @@ class Store(SqlCoordination):
         (a backfill) leaves it alone.
         """
         table = ENTITY_TABLES[spec.name]
-        with database_errors(self.url), self.engine.begin() as conn:
-            rows = self._newer_rows(conn, table, page.rows)
-            self._upsert(conn, table, rows)
-            written_children = 0
-            if spec.child is not None:
-                written_children = self._replace_children(conn, spec, rows, page.children)
-            if page.rejects:
-                conn.execute(
-                    insert(sync_rejects),
-                    [
-                        {
-                            "run_id": run_id,
-                            "entity_type": spec.name,
-                            "source_id": r.source_id,
-                            "reason": r.reason,
-                            "raw": r.raw,
-                            "rejected_at": now,
-                        }
-                        for r in page.rejects
-                    ],
+        # The totals are worked out on copies and handed to the trackers only after COMMIT:
+        # a page that is rolled back must not be counted.
+        after = [dataclasses.replace(t) for t in trackers]
+        try:
+            with database_errors(self.url), self.engine.begin() as conn:
+                self._write(conn, spec, table, page, cursor, run_id, after, now)
+        except SyncError as exc:
+            cause = exc.__context__
+            if cause is not None and is_data_refusal(cause):
+                raise RecordRefused(exc.message) from None
+            raise
+        except (ValueError, OverflowError, TypeError) as exc:
+            # Raised by the driver while binding a value (SQLite: an integer beyond 64 bits).
+            raise RecordRefused(database_error(exc, self.url).message) from None
+        for tracker, done in zip(trackers, after, strict=True):
+            tracker.__dict__.update(done.__dict__)
+
+    def _write(
+        self,
+        conn: Connection,
+        spec: EntitySpec,
+        table: Table,
+        page: MappedPage,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        rows = self._newer_rows(conn, table, page.rows)
+        self._upsert(conn, table, rows)
+        written_children = 0
+        if spec.child is not None:
+            written_children = self._replace_children(conn, spec, rows, page.children)
+        if page.rejects:
+            conn.execute(
+                insert(sync_rejects),
+                [
+                    {
+                        "run_id": run_id,
+                        "entity_type": spec.name,
+                        "source_id": r.source_id,
+                        "reason": r.reason,
+                        "raw": r.raw,
+                        "rejected_at": now,
+                    }
+                    for r in page.rejects
+                ],
+            )
+        main = trackers[0]
+        main.upserted += len(rows)
+        main.deleted += sum(1 for r in rows if r["deleted_at"] is not None)
+        main.rejected += len(page.rejects)
+        if len(trackers) > 1:
+            trackers[1].upserted += written_children
+        if cursor is not None:
+            current = sync_state.c.cursor_version
+            conn.execute(
+                update(sync_state)
+                .where(sync_state.c.entity_type.in_(spec.state_names))
+                .values(
+                    cursor_version=case((current < cursor, cursor), else_=current),
+                    updated_at=now,
                 )
-            main = trackers[0]
-            main.upserted += len(rows)
-            main.deleted += sum(1 for r in rows if r["deleted_at"] is not None)
-            main.rejected += len(page.rejects)
-            if len(trackers) > 1:
-                trackers[1].upserted += written_children
+            )
+        for tracker in trackers:
+            tracker.pages += 1
             if cursor is not None:
-                current = sync_state.c.cursor_version
-                conn.execute(
-                    update(sync_state)
-                    .where(sync_state.c.entity_type.in_(spec.state_names))
-                    .values(
-                        cursor_version=case((current < cursor, cursor), else_=current),
-                        updated_at=now,
-                    )
-                )
-            for tracker in trackers:
-                tracker.pages += 1
-                if cursor is not None:
-                    tracker.version_to = cursor
-                conn.execute(
-                    update(sync_log)
-                    .where(sync_log.c.id == tracker.log_id)
-                    .values(**tracker.values())
-                )
+                tracker.version_to = cursor
+            conn.execute(
+                update(sync_log).where(sync_log.c.id == tracker.log_id).values(**tracker.values())
+            )
 
     def _newer_rows(
         self, conn: Connection, table: Table, rows: list[dict[str, Any]]
