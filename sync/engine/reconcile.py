@@ -184,36 +184,34 @@ class Reconciler:
         self.store = store
         self.runner = runner or Runner(settings, store, lock_wait_seconds=settings.lock_ttl_seconds)
 
-    def _measure(self, client: LightspeedClient, day: date) -> list[Check]:
+    def _measure(self, client: LightspeedClient, day: date, checks: list[Check]) -> None:
+        """Append each check to `checks` as soon as it is measured (an error keeps them)."""
         engine = self.store.engine
-        checks = [
-            Check(
-                e,
-                "all",
-                "records",
-                Decimal(count_source(client, e)),
-                Decimal(count_copy(engine, e)),
+        for entity in COUNTED:
+            source = Decimal(count_source(client, entity))
+            checks.append(
+                Check(entity, "all", "records", source, Decimal(count_copy(engine, entity)))
             )
-            for e in COUNTED
-        ]
         checks += _compare(
             source_day_totals(search_day(client, day)), db_day_totals(engine, day), day
         )
-        return checks
 
     def run(self, day: date | None = None) -> Report:
-        """Sync, measure, and re-sync + re-measure once when something differs."""
+        """Sync, measure, and re-sync + re-measure once when something differs.
+
+        A failure part-way keeps what was measured, with the error beside it.
+        """
         day = day or (utcnow() - timedelta(days=1)).date()
         report = Report(run_id=str(uuid.uuid4()), day=day)
         client = self.runner.client_factory()
         try:
             self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
-            checks = self._measure(client, day)
-            if any(not c.matched for c in checks):
+            self._measure(client, day, report.checks)
+            if any(not c.matched for c in report.checks):
                 # A record changed while we counted looks like a difference: look again.
                 self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
-                checks = self._measure(client, day)
-            report.checks = checks
+                report.checks = []
+                self._measure(client, day, report.checks)
         except SyncError as exc:
             report.errors.append(str(exc))
         finally:
@@ -244,6 +242,9 @@ class Reconciler:
                 "entity_type": "all",
                 "scope": str(report.day),
                 "measure": "error",
+                "source_value": None,
+                "db_value": None,
+                "difference": None,
                 "status": "error",
                 "details": text,
                 "checked_at": now,

@@ -30,6 +30,9 @@ __all__ = ["EntityResult", "PageCallback", "Runner"]
 
 PageCallback = Callable[[str, Progress, float], None]
 
+# How long a shutdown waits for a page still being fetched (then the process may exit).
+STOP_WAIT_SECONDS = 5.0
+
 
 class _Prefetch:
     """Fetches the next page in a daemon thread while the current one is written.
@@ -37,11 +40,14 @@ class _Prefetch:
     A daemon thread (not an executor) so that a shutdown never waits for a slow request.
     """
 
-    def __init__(self, fetch: Callable[[int], Page], after: int) -> None:
+    def __init__(self, fetch: Callable[[int], Page], after: int, name: str) -> None:
         self._page: Page | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
-        threading.Thread(target=self._run, args=(fetch, after), daemon=True).start()
+        self.thread = threading.Thread(
+            target=self._run, args=(fetch, after), name=f"prefetch {name}", daemon=True
+        )
+        self.thread.start()
 
     def _run(self, fetch: Callable[[int], Page], after: int) -> None:
         try:
@@ -58,9 +64,10 @@ class _Prefetch:
         assert self._page is not None
         return self._page
 
-    def settle(self) -> None:
-        """Wait for the request to finish, ignoring its outcome."""
-        self._done.wait()
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait for the request to finish, ignoring its outcome; False if it still runs."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
 
 
 class Runner:
@@ -115,6 +122,10 @@ class Runner:
         fatal: SyncError | None = None
         try:
             for spec in specs:
+                if self.stop.is_set():
+                    # Shutting down: no further lease, `running` row or API call.
+                    log.info("Stopping: %s and any later entity not started.", spec.name)
+                    break
                 if fatal is not None:
                     # The token or settings are wrong: every further call would fail the same way.
                     results.append(self._record_skip(spec, info, fatal))
@@ -196,8 +207,27 @@ class Runner:
             return client.list_page(spec.path, after, deleted=spec.send_deleted)
 
         feed = VersionFeed(spec.path, run.version_from)
-        pending: _Prefetch | None = None
+        if self.stop.is_set():
+            return
         run.at = f"page after version {feed.cursor}"
+        pending: list[_Prefetch] = []
+        try:
+            self._pages(run, feed, fetch, pending)
+        finally:
+            # The prefetch must not outlive its entity: the client (and its HTTP session)
+            # goes on to the next entity. On shutdown wait a little only.
+            for prefetch in pending:
+                if not prefetch.settle(STOP_WAIT_SECONDS if self.stop.is_set() else None):
+                    log.warning("%s: a prefetched page is still in flight", spec.name)
+
+    def _pages(
+        self,
+        run: EntityRun,
+        feed: VersionFeed,
+        fetch: Callable[[int], Page],
+        pending: list[_Prefetch],
+    ) -> None:
+        spec = run.spec
         page = fetch(feed.cursor)
         while not self.stop.is_set():
             feed.advance(page)
@@ -205,27 +235,21 @@ class Runner:
                 break
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
-                pending = _Prefetch(fetch, feed.cursor)
-            try:
-                mapped = map_page(spec, page.rows, self.clock())
-                write_isolated(
-                    self.store,
-                    spec,
-                    mapped,
-                    cursor=feed.cursor,
-                    run_id=run.info.run_id,
-                    trackers=run.trackers.all,
-                    now=self.clock(),
-                )
-            except BaseException:
-                if pending is not None:
-                    pending.settle()  # the client is shared with the next entity
-                raise
+                pending.append(_Prefetch(fetch, feed.cursor, spec.name))
+            mapped = map_page(spec, page.rows, self.clock())
+            write_isolated(
+                self.store,
+                spec,
+                mapped,
+                cursor=feed.cursor,
+                run_id=run.info.run_id,
+                trackers=run.trackers.all,
+                now=self.clock(),
+            )
             run.page_written()
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick
-            page = pending.result() if pending is not None else fetch(feed.cursor)
-            pending = None
+            page = pending.pop().result() if pending else fetch(feed.cursor)
 
     def _record_skip(self, spec: EntitySpec, info: RunInfo, cause: SyncError) -> EntityResult:
         now = self.clock()

@@ -108,9 +108,7 @@ def _suspect(record: dict[str, Any]) -> bool:
     except (TypeError, orjson.JSONEncodeError):
         return True  # a lone surrogate, an integer beyond 64 bits, ...
     return (
-        len(text) > _SUSPECT_SIZE
-        or b"\\u0000" in text
-        or _HUGE_EXPONENT.search(text) is not None
+        len(text) > _SUSPECT_SIZE or b"\\u0000" in text or _HUGE_EXPONENT.search(text) is not None
     )
 
 

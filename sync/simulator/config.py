@@ -34,6 +34,7 @@ RUNTIME_FIELDS = (
     "rate_limit_reset_header",
     "fail_next",
     "fault_seed",
+    "down_paths",
 )
 
 DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the public token of the local stand-in
@@ -71,6 +72,7 @@ class SimulatorConfig:
     rate_window: float = 300.0
     rate_limit_reset_header: bool = False
     fail_next: list[int] = field(default_factory=list)
+    down_paths: list[str] = field(default_factory=list)  # e.g. ["/search"]: always 503
     fault_seed: int = 0
     faults: InitVar[dict[str, Any] | None] = None
 
@@ -153,4 +155,10 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     ):
         raise ValueError("fail_next must be a list of HTTP status codes")
     out["fail_next"] = list(fail_next)
+    down = values["down_paths"]
+    if not isinstance(down, list | tuple) or not all(
+        isinstance(p, str) and p.startswith("/") for p in down
+    ):
+        raise ValueError('down_paths must be a list of API paths such as ["/search"]')
+    out["down_paths"] = list(down)
     return out

@@ -24,6 +24,7 @@ HOSTILE_KINDS = (
     "version_object",
     "oversize_id",
     "timestamp_overflow",
+    "id_object",
 )
 BAD_KINDS = ("missing_id", "bad_number", "bad_timestamp", "missing_version", *HOSTILE_KINDS)
 #: Kinds that are valid source data: listed, dumped and expected in the copy (sanitised).
@@ -66,6 +67,8 @@ def make_hostile(rec: dict[str, Any], entity: str, kind: str) -> None:
         rec["version"] = {"value": rec["version"]}
     elif kind == "oversize_id":
         rec["id"] = "x" * 9000
+    elif kind == "id_object":
+        rec["id"] = {"value": rec["id"]}
     elif kind == "timestamp_overflow":
         rec["deleted_at"] = "0001-01-01T00:00:00+05:00"
 
@@ -123,7 +126,7 @@ def bad_record(
                 rec[key] = "not-a-date"
     elif kind in HOSTILE_KINDS:
         make_hostile(rec, entity, kind)
-        rid = rec["id"]
+        rid = rec["id"] if isinstance(rec["id"], str) else None
     else:
         del rec["version"]
     kept = kind in KEPT_KINDS

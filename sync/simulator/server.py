@@ -17,7 +17,7 @@ import simplejson
 from . import api, control, mutations
 from .config import SimulatorConfig
 from .data import ENTITIES
-from .faults import FaultEngine
+from .faults import FaultEngine, error_body
 from .formats import LABEL, SIM_HEADER
 from .store import Store
 
@@ -126,6 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
         if decision.delay:
             sim.stopping.wait(decision.delay)
         status, body = decision.status, decision.body
+        if status is None and any(sub.startswith(p) for p in sim.config.down_paths):
+            status, body = 503, error_body(503)
         if status is None:
             if method != "GET":
                 status, body = 405, b'{"error":"Method not allowed"}'
