@@ -209,6 +209,20 @@ class Reconciler:
             self._measure(client, day, report.checks)
             if any(not c.matched for c in report.checks):
                 # A record changed while we counted looks like a difference: look again.
+                # More live rows in the copy than listed at the source: records the source
+                # stopped listing (API 2.0 /inventory has no `deleted` flag), which only a
+                # full pass finds. Fewer is a gap in the copy, reported with its repair.
+                counted = sorted(
+                    {
+                        c.entity
+                        for c in report.checks
+                        if c.measure == "records" and c.db_value > c.source_value
+                    }
+                )
+                if counted:
+                    self.runner.run(
+                        counted, full=True, trigger=Trigger.SCHEDULE, triggered_by="reconciliation"
+                    )
                 self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
                 report.checks = []
                 self._measure(client, day, report.checks)

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
 from sync.engine.isolation import write_isolated
@@ -32,6 +32,11 @@ PageCallback = Callable[[str, Progress, float], None]
 
 # How long a shutdown waits for a page still being fetched (then the process may exit).
 STOP_WAIT_SECONDS = 5.0
+
+
+def _ids(rows: list[Any]) -> list[str]:
+    """The text ids of a page (rejected records included: they are still listed)."""
+    return [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str)]
 
 
 class _Prefetch:
@@ -211,8 +216,17 @@ class Runner:
             return
         run.at = f"page after version {feed.cursor}"
         pending: list[_Prefetch] = []
+        # A full pass lists every record the source still has: ids it no longer returns
+        # (inventory of a deleted product, a removed outlet) are marked deleted at the end.
+        seen: set[str] | None = set() if run.info.action == Action.FULL else None
         try:
-            self._pages(run, feed, fetch, pending)
+            self._pages(run, feed, fetch, pending, seen)
+            if seen is not None and feed.finished and not self.stop.is_set():
+                gone = self.store.mark_missing_deleted(
+                    spec, seen, trackers=run.trackers.all, now=self.clock()
+                )
+                if gone:
+                    log.info("%s: %d record(s) no longer listed, marked deleted", spec.name, gone)
         finally:
             # The prefetch must not outlive its entity: the client (and its HTTP session)
             # goes on to the next entity. On shutdown wait a little only.
@@ -226,6 +240,7 @@ class Runner:
         feed: VersionFeed,
         fetch: Callable[[int], Page],
         pending: list[_Prefetch],
+        seen: set[str] | None,
     ) -> None:
         spec = run.spec
         page = fetch(feed.cursor)
@@ -233,6 +248,8 @@ class Runner:
             feed.advance(page)
             if feed.finished:
                 break
+            if seen is not None:
+                seen.update(_ids(page.rows))
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
                 pending.append(_Prefetch(fetch, feed.cursor, spec.name))

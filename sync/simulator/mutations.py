@@ -28,6 +28,7 @@ from .hostile import BAD_KINDS, bad_record
 from .records import customer, inventory, new_family, product
 from .sales import SaleMeta, sale
 from .store import Store
+from .vanish import remove_outlets, vanish_inventory
 
 COUNT_KEYS = (
     "new_customers",
@@ -41,6 +42,8 @@ COUNT_KEYS = (
     "update_sales",
     "remove_line_items",
     "delete_sales",
+    "vanish_inventory",
+    "remove_outlets",
 )
 MAX_COUNT = 100_000
 # status -> (new status, state, attributes) when a pending sale is completed
@@ -359,4 +362,6 @@ HANDLERS: dict[str, Callable[[Store, int, Changed], None]] = {
     "update_sales": update_sales,
     "remove_line_items": remove_line_items,
     "delete_sales": delete_sales,
+    "vanish_inventory": vanish_inventory,
+    "remove_outlets": remove_outlets,
 }

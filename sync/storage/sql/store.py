@@ -150,6 +150,33 @@ class Store(SqlCoordination):
                 )
             )
 
+    def mark_missing_deleted(
+        self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
+    ) -> int:
+        """After a complete full pass: mark live rows whose id was not `seen` deleted."""
+        table = ENTITY_TABLES[spec.name]
+        child = ENTITY_TABLES[spec.child.name] if spec.child else None
+        after = [dataclasses.replace(t) for t in trackers]
+        with database_errors(self.url), self.engine.begin() as conn:
+            live = conn.scalars(select(table.c.id).where(table.c.deleted_at.is_(None))).all()
+            gone = [source_id for source_id in live if source_id not in seen]
+            for chunk in _chunks(gone):
+                conn.execute(
+                    update(table).where(table.c.id.in_(chunk)).values(deleted_at=now, synced_at=now)
+                )
+                if child is not None and spec.child is not None:
+                    parent = child.c[spec.child.parent_column]
+                    conn.execute(
+                        update(child).where(parent.in_(chunk)).values(deleted_at=now, synced_at=now)
+                    )
+            after[0].deleted += len(gone)
+            conn.execute(
+                update(sync_log).where(sync_log.c.id == after[0].log_id).values(**after[0].values())
+            )
+        for tracker, done in zip(trackers, after, strict=True):
+            tracker.__dict__.update(done.__dict__)
+        return len(gone)
+
     # -- page writes ---------------------------------------------------------------------
 
     def write_page(
