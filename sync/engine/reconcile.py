@@ -20,10 +20,11 @@ from sqlalchemy import Engine, func, insert, select
 
 from sync.config import Settings
 from sync.engine.runner import Runner
+from sync.engine.search import search_sales
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
 from sync.lightspeed.client import LightspeedClient
-from sync.lightspeed.paging import SearchOffsets, VersionFeed
+from sync.lightspeed.paging import VersionFeed
 from sync.runs import Trigger, utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
@@ -166,14 +167,12 @@ def count_copy(engine: Engine, entity: str) -> int:
 
 def search_day(client: LightspeedClient, day: date) -> list[dict[str, Any]]:
     """Every sale of `day` (UTC) from the search endpoint, de-duplicated by id."""
-    start, end = f"{day}T00:00:00Z", f"{day}T23:59:59Z"
-    offsets = SearchOffsets()
-    found: list[dict[str, Any]] = []
-    while True:
-        fresh = offsets.advance(client.search_sales_page(start, end, offsets.offset))
-        if offsets.finished:
-            return found
-        found += [r for r in fresh if isinstance(r, dict) and isinstance(r.get("id"), str)]
+    return [
+        r
+        for page in search_sales(client, day, day)
+        for r in page.rows
+        if isinstance(r, dict) and isinstance(r.get("id"), str)
+    ]
 
 
 class Reconciler:

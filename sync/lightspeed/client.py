@@ -183,6 +183,9 @@ class LightspeedClient:
             "offset": offset,
             "page_size": page_size or self.search_page_size,
             "deleted": "true",
+            # The default order is undocumented: offsets need a fixed one.
+            "order_by": "sale_date",
+            "order_direction": "asc",
         }
         body = self.get_json("/search", params)
         rows = body.get("data") or []

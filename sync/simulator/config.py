@@ -35,12 +35,21 @@ RUNTIME_FIELDS = (
     "fail_next",
     "fault_seed",
     "down_paths",
+    "search_max_offset",
+    "search_ignore_offset",
+    "search_without_version",
 )
 
 DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the public token of the local stand-in
 
 _RATES = ("error_rate", "timeout_rate", "malformed_rate")
-_BOOLS = ("auth_fail", "forbidden", "rate_limit_reset_header")
+_BOOLS = (
+    "auth_fail",
+    "forbidden",
+    "rate_limit_reset_header",
+    "search_ignore_offset",
+    "search_without_version",
+)
 _CHOICES = {"page_size_policy": ("clamp", "reject"), "empty_version": ("null", "absent")}
 
 
@@ -73,6 +82,9 @@ class SimulatorConfig:
     rate_limit_reset_header: bool = False
     fail_next: list[int] = field(default_factory=list)
     down_paths: list[str] = field(default_factory=list)  # e.g. ["/search"]: always 503
+    search_max_offset: int = 0  # 0: any offset; else a deeper one is refused (400)
+    search_ignore_offset: bool = False
+    search_without_version: bool = False
     fault_seed: int = 0
     faults: InitVar[dict[str, Any] | None] = None
 
@@ -161,4 +173,7 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     ):
         raise ValueError('down_paths must be a list of API paths such as ["/search"]')
     out["down_paths"] = list(down)
+    deepest = values["search_max_offset"]
+    if isinstance(deepest, bool) or not isinstance(deepest, int) or deepest < 0:
+        raise ValueError("search_max_offset must be a whole number, 0 for no limit")
     return out
