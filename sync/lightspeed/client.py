@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from urllib3.util.retry import Retry
 from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed.deadline import TooSlow, read_within
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
 
@@ -33,6 +35,8 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 PAGE_SIZE_FALLBACKS = (200, 100)
 MALFORMED_ATTEMPTS = 3
 SEARCH_PAGE_SIZE = 1000  # the documented cap of /search
+# Total time for one request, as a multiple of the per-read timeout (see deadline.py).
+DEADLINE_FACTOR = 4
 
 
 class _CountingRetry(Retry):
@@ -206,9 +210,23 @@ class LightspeedClient:
 
     def _get(self, path: str, url: str, params: Mapping[str, Any]) -> requests.Response:
         self.pacer.wait()
+        started = time.monotonic()
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
-        except requests.RequestException as exc:
+            response = self.session.get(url, params=params, timeout=self.timeout, stream=True)
+            read_within(response, started + self.timeout * DEADLINE_FACTOR)
+        except TooSlow:
+            raise SyncError(
+                ErrorKind.TIMEOUT,
+                f"Lightspeed sent {path} too slowly: not complete within "
+                f"{self.timeout * DEADLINE_FACTOR:g} s.",
+                recovery="The sync retries on its next run; if it persists, check the network "
+                "between this host and Lightspeed.",
+            ) from None
+        except (requests.RequestException, ReadTimeoutError, ProtocolError) as exc:
+            if isinstance(exc, ReadTimeoutError):
+                exc = requests.ReadTimeout(exc)
+            elif not isinstance(exc, requests.RequestException):
+                exc = requests.ConnectionError(exc)
             raise self._classify_exception(path, exc) from None
         # An exhausted retryable status was already counted by _CountingRetry.increment.
         if response.status_code not in RETRY_STATUSES:

@@ -38,11 +38,13 @@ RUNTIME_FIELDS = (
     "search_max_offset",
     "search_ignore_offset",
     "search_without_version",
+    "trickle_rate",
+    "trickle_delay",
 )
 
 DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the public token of the local stand-in
 
-_RATES = ("error_rate", "timeout_rate", "malformed_rate")
+_RATES = ("error_rate", "timeout_rate", "malformed_rate", "trickle_rate")
 _BOOLS = (
     "auth_fail",
     "forbidden",
@@ -85,6 +87,8 @@ class SimulatorConfig:
     search_max_offset: int = 0  # 0: any offset; else a deeper one is refused (400)
     search_ignore_offset: bool = False
     search_without_version: bool = False
+    trickle_rate: float = 0.0  # share of answers sent a few bytes at a time
+    trickle_delay: float = 0.2  # seconds between those few bytes
     fault_seed: int = 0
     faults: InitVar[dict[str, Any] | None] = None
 
@@ -140,6 +144,7 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
         if values[name] not in allowed:
             raise ValueError(f"{name} must be one of {', '.join(allowed)}")
     out["timeout_delay"] = _number("timeout_delay", values["timeout_delay"], minimum=0.0)
+    out["trickle_delay"] = _number("trickle_delay", values["trickle_delay"], minimum=0.0)
     out["retry_after_seconds"] = _number(
         "retry_after_seconds", values["retry_after_seconds"], minimum=0.0
     )

@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
             if decision.malformed and status == 200:
                 body = body[: max(1, len(body) // 2)]
         sim.count_request(sub, status)
-        self._send(status, body, decision.headers)
+        self._send(status, body, decision.headers, trickle=decision.trickle)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -150,7 +150,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self.rfile.read(MAX_BODY)
         return self.rfile.read(length)
 
-    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: list[tuple[str, str]] | None = None,
+        trickle: float = 0.0,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -158,7 +164,21 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers or ():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not trickle:
+            self.wfile.write(body)
+            return
+        sim: SimulatorServer = self.server.sim  # type: ignore[attr-defined]
+        try:
+            for start in range(0, len(body), TRICKLE_BYTES):
+                self.wfile.write(body[start : start + TRICKLE_BYTES])
+                self.wfile.flush()
+                if sim.stopping.wait(trickle):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up on the slow answer
+
+
+TRICKLE_BYTES = 16
 
 
 class SimulatorServer:
