@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
 from sync.errors import SyncError
 from sync.runs import RunStatus
-from sync.storage.jsoncodec import dumps_json
 from sync.storage.refusal import RecordRefused
 from sync.storage.runlog import (
     Outcome,
@@ -30,6 +29,7 @@ from sync.storage.schema import (
     sync_rejects,
     sync_state,
 )
+from sync.storage.sql.bulk import copy_rows, copy_upsert
 from sync.storage.sql.coordination import SqlCoordination
 from sync.storage.sql.db import database_error, database_errors, is_data_refusal
 
@@ -299,7 +299,7 @@ class Store(SqlCoordination):
         if not rows:
             return
         if self.is_postgres and self.pg_method == "copy":
-            _copy_upsert(conn, table, rows)
+            copy_upsert(conn, table, rows)
             return
         make = pg_insert if self.is_postgres else sqlite_insert
         statement = make(table)
@@ -314,42 +314,6 @@ class Store(SqlCoordination):
         if not rows:
             return
         if self.is_postgres and self.pg_method == "copy":
-            _copy_rows(conn, table.name, table, rows)
+            copy_rows(conn, table.name, table, rows)
             return
         conn.execute(insert(table), rows)
-
-
-def _copy_values(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-    names = [c.name for c in table.columns]
-    for row in rows:
-        yield tuple(dumps_json(row[n]) if n == "raw" else row.get(n) for n in names)
-
-
-def _copy_rows(conn: Connection, target: str, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY rows into `target` (a table shaped like `table`) through psycopg."""
-    columns = ", ".join(f'"{c.name}"' for c in table.columns)
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-        for values in _copy_values(table, rows):
-            copy.write_row(values)
-
-
-def _copy_upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY into a per-connection staging table, then one INSERT ... ON CONFLICT."""
-    stage = f"_stage_{table.name}"
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name} INCLUDING DEFAULTS) "
-        "ON COMMIT DELETE ROWS"
-    )
-    _copy_rows(conn, stage, table, rows)
-    names = [f'"{c.name}"' for c in table.columns]
-    keys = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
-    updates = ", ".join(
-        f'"{c.name}" = EXCLUDED."{c.name}"' for c in table.columns if not c.primary_key
-    )
-    column_list = ", ".join(names)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-    )
