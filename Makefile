@@ -59,6 +59,7 @@ bench: install-dev
 	$(PYTHON) benchmarks/bench.py --backends sqlite,postgres,supabase-rest --crash-trials 20 $(BENCH_ARGS)
 	$(PYTHON) benchmarks/retention_bench.py
 	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)
+	$(PYTHON) benchmarks/soak.py --backends sqlite,postgres --seconds $(or $(SOAK_SECONDS),300)
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache benchmarks/results

@@ -8,19 +8,22 @@ from __future__ import annotations
 import math
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from sync.config import Settings
+from sync.engine.isolation import write_isolated
 from sync.engine.runner import PageCallback, Runner
+from sync.engine.search import search_sales
 from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
-from sync.lightspeed.paging import SearchOffsets
 from sync.runs import Action, RunStatus, Trigger
 from sync.storage.queueing import MAX_BACKFILL_DAYS
 from sync.storage.runlog import RunInfo
@@ -129,15 +132,15 @@ def estimate(
         if spec is SALES:
             table = ENTITY_TABLES["sales"]
             start, end = _bounds(date_from, date_to)
-            records = conn.scalar(
-                select(func.count())
-                .select_from(table)
-                .where(
+            dates = conn.scalars(
+                select(table.c.sale_date).where(
                     table.c.sale_date >= datetime.fromisoformat(start),
                     table.c.sale_date <= datetime.fromisoformat(end),
                 )
-            )
+            ).all()
+            records = len(dates)
             page = min(settings.sync_page_size, SEARCH_PAGE_SIZE)
+            search_calls = _search_calls(dates, date_from, date_to, page)
         else:
             records = conn.scalar(
                 select(sync_state.c.records_total).where(sync_state.c.entity_type == entity)
@@ -148,9 +151,10 @@ def estimate(
     records = int(records or 0)
     calls = math.ceil(records / page) + 1  # paging ends on an empty page
     source = "records counted in the copy"
+    if spec is SALES:
+        calls = search_calls
     if client is not None and spec is SALES:
         pages = count_search_pages(client, date_from, date_to)
-        calls = pages + 1
         records = min(max(records, (pages - 1) * page + 1), pages * page) if pages else 0
         source = f"{pages} search page(s) counted at Lightspeed"
     quota, window = ASSUMED_QUOTA
@@ -159,6 +163,16 @@ def estimate(
         f"{source}, {per_call:.2f} s per call measured, quota assumed {quota} per {window:.0f} s"
     )
     return Estimate(entity, records, calls, seconds, basis)
+
+
+def _search_calls(dates: list[datetime], date_from: date, date_to: date, page: int) -> int:
+    """The /search calls of a backfill (see engine.search): one per day, per hour if full."""
+    per_day = Counter(d.astimezone(UTC).date() for d in dates)
+    calls = 0
+    for offset in range((date_to - date_from).days + 1):
+        n = per_day.get(date_from + timedelta(days=offset), 0)
+        calls += 1 if n < page else 1 + 24 + n // page
+    return calls
 
 
 def backfill(
@@ -198,7 +212,7 @@ def backfill(
             SALES,
             client,
             info,
-            _search_walk(*_bounds(date_from, date_to)),
+            _search_walk(date_from, date_to),
             is_sync=False,
             label=f"sales backfill {date_from}..{date_to}",
         )
@@ -206,25 +220,48 @@ def backfill(
         client.close()
 
 
-def _search_walk(date_from: str, date_to: str) -> Walk:
-    """The walk of a sales backfill: /search offsets, pages written without the cursor."""
+def _search_walk(date_from: date, date_to: date) -> Walk:
+    """The walk of a sales backfill: /search by day (then hour), written without the cursor.
+
+    A search row without `version` is kept: it takes the version already stored (0 when
+    new), so it repairs the copy and a later sync with a real version still wins.
+    """
 
     def walk(run: EntityRun) -> None:
-        runner, offsets = run.runner, SearchOffsets()
-        while not runner.stop.is_set():
-            run.at = f"search page at offset {offsets.offset}"
-            page = run.client.search_sales_page(date_from, date_to, offsets.offset)
-            fresh = offsets.advance(page)
-            if offsets.finished:
-                break
-            runner.store.write_page(
+        runner = run.runner
+
+        def fetching(at: str) -> None:
+            run.at = at
+
+        for page in search_sales(run.client, date_from, date_to, runner.stop, fetching):
+            run.at = page.at
+            now = runner.clock()
+            versions = _stored_versions(runner.store, page.rows)
+            write_isolated(
+                runner.store,
                 SALES,
-                map_page(SALES, fresh, runner.clock()),
+                map_page(SALES, page.rows, now, default_versions=versions),
                 cursor=None,
                 run_id=run.info.run_id,
                 trackers=run.trackers.all,
-                now=runner.clock(),
+                now=now,
             )
             run.page_written()
 
     return walk
+
+
+def _stored_versions(store: Store, rows: list[Any]) -> dict[str, int]:
+    """The stored version of each row that came without one (0 when not stored)."""
+    ids = [
+        r["id"]
+        for r in rows
+        if isinstance(r, dict) and isinstance(r.get("id"), str) and r.get("version") is None
+    ]
+    if not ids:
+        return {}
+    table = ENTITY_TABLES["sales"]
+    with database_errors(store.url), store.engine.connect() as conn:
+        query = select(table.c.id, table.c.version).where(table.c.id.in_(ids))
+        stored = {source_id: version for source_id, version in conn.execute(query)}
+    return {source_id: int(stored.get(source_id, 0)) for source_id in ids}

@@ -8,9 +8,10 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
+from sync.engine.isolation import write_isolated
 from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
 from sync.errors import ErrorKind, SyncError
@@ -29,6 +30,14 @@ __all__ = ["EntityResult", "PageCallback", "Runner"]
 
 PageCallback = Callable[[str, Progress, float], None]
 
+# How long a shutdown waits for a page still being fetched (then the process may exit).
+STOP_WAIT_SECONDS = 5.0
+
+
+def _ids(rows: list[Any]) -> list[str]:
+    """The text ids of a page (rejected records included: they are still listed)."""
+    return [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str)]
+
 
 class _Prefetch:
     """Fetches the next page in a daemon thread while the current one is written.
@@ -36,11 +45,14 @@ class _Prefetch:
     A daemon thread (not an executor) so that a shutdown never waits for a slow request.
     """
 
-    def __init__(self, fetch: Callable[[int], Page], after: int) -> None:
+    def __init__(self, fetch: Callable[[int], Page], after: int, name: str) -> None:
         self._page: Page | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
-        threading.Thread(target=self._run, args=(fetch, after), daemon=True).start()
+        self.thread = threading.Thread(
+            target=self._run, args=(fetch, after), name=f"prefetch {name}", daemon=True
+        )
+        self.thread.start()
 
     def _run(self, fetch: Callable[[int], Page], after: int) -> None:
         try:
@@ -57,9 +69,10 @@ class _Prefetch:
         assert self._page is not None
         return self._page
 
-    def settle(self) -> None:
-        """Wait for the request to finish, ignoring its outcome."""
-        self._done.wait()
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait for the request to finish, ignoring its outcome; False if it still runs."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
 
 
 class Runner:
@@ -114,6 +127,10 @@ class Runner:
         fatal: SyncError | None = None
         try:
             for spec in specs:
+                if self.stop.is_set():
+                    # Shutting down: no further lease, `running` row or API call.
+                    log.info("Stopping: %s and any later entity not started.", spec.name)
+                    break
                 if fatal is not None:
                     # The token or settings are wrong: every further call would fail the same way.
                     results.append(self._record_skip(spec, info, fatal))
@@ -195,35 +212,61 @@ class Runner:
             return client.list_page(spec.path, after, deleted=spec.send_deleted)
 
         feed = VersionFeed(spec.path, run.version_from)
-        pending: _Prefetch | None = None
+        if self.stop.is_set():
+            return
         run.at = f"page after version {feed.cursor}"
+        pending: list[_Prefetch] = []
+        # A full pass lists every record the source still has: ids it no longer returns
+        # (inventory of a deleted product, a removed outlet) are marked deleted at the end.
+        seen: set[str] | None = set() if run.info.action == Action.FULL else None
+        try:
+            self._pages(run, feed, fetch, pending, seen)
+            if seen is not None and feed.finished and not self.stop.is_set():
+                gone = self.store.mark_missing_deleted(
+                    spec, seen, trackers=run.trackers.all, now=self.clock()
+                )
+                if gone:
+                    log.info("%s: %d record(s) no longer listed, marked deleted", spec.name, gone)
+        finally:
+            # The prefetch must not outlive its entity: the client (and its HTTP session)
+            # goes on to the next entity. On shutdown wait a little only.
+            for prefetch in pending:
+                if not prefetch.settle(STOP_WAIT_SECONDS if self.stop.is_set() else None):
+                    log.warning("%s: a prefetched page is still in flight", spec.name)
+
+    def _pages(
+        self,
+        run: EntityRun,
+        feed: VersionFeed,
+        fetch: Callable[[int], Page],
+        pending: list[_Prefetch],
+        seen: set[str] | None,
+    ) -> None:
+        spec = run.spec
         page = fetch(feed.cursor)
         while not self.stop.is_set():
             feed.advance(page)
             if feed.finished:
                 break
+            if seen is not None:
+                seen.update(_ids(page.rows))
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
-                pending = _Prefetch(fetch, feed.cursor)
-            try:
-                mapped = map_page(spec, page.rows, self.clock())
-                self.store.write_page(
-                    spec,
-                    mapped,
-                    cursor=feed.cursor,
-                    run_id=run.info.run_id,
-                    trackers=run.trackers.all,
-                    now=self.clock(),
-                )
-            except BaseException:
-                if pending is not None:
-                    pending.settle()  # the client is shared with the next entity
-                raise
+                pending.append(_Prefetch(fetch, feed.cursor, spec.name))
+            mapped = map_page(spec, page.rows, self.clock())
+            write_isolated(
+                self.store,
+                spec,
+                mapped,
+                cursor=feed.cursor,
+                run_id=run.info.run_id,
+                trackers=run.trackers.all,
+                now=self.clock(),
+            )
             run.page_written()
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick
-            page = pending.result() if pending is not None else fetch(feed.cursor)
-            pending = None
+            page = pending.pop().result() if pending else fetch(feed.cursor)
 
     def _record_skip(self, spec: EntitySpec, info: RunInfo, cause: SyncError) -> EntityResult:
         now = self.clock()

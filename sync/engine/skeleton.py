@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
 from sync.entities import EntitySpec
+from sync.entities.screen import clean_text
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.client import LightspeedClient, MalformedResponse
 from sync.runs import RunStatus
@@ -216,7 +217,7 @@ def _record_malformed(run: EntityRun, exc: MalformedResponse) -> None:
             run.info.run_id,
             run.spec.name,
             f"{exc.message} ({run.at})",
-            {"excerpt": exc.excerpt},
+            {"excerpt": clean_text(exc.excerpt)},
             run.runner.clock(),
         )
     except SyncError as db_exc:

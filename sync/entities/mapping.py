@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sync.entities.screen import check_bigint, screen_record, storable_reject
 from sync.entities.specs import ChildSpec, EntitySpec, Field, Kind
 from sync.entities.values import CONVERTERS, InvalidValue, to_int, to_timestamp
 
@@ -67,24 +68,39 @@ def _map_fields(
     return out
 
 
-def _identity(record: Any) -> tuple[str, int]:
+def _identity(record: Any, default_versions: Mapping[str, int]) -> tuple[str, int]:
     if not isinstance(record, dict):
         raise InvalidValue(f"expected a JSON object, got {type(record).__name__}")
     source_id = record.get("id")
     if not isinstance(source_id, str) or not source_id.strip():
         raise InvalidValue("missing or empty 'id'")
     if record.get("version") is None:
+        if source_id in default_versions:
+            return source_id, default_versions[source_id]
         raise InvalidValue("missing 'version'")
     try:
-        version = to_int(record["version"])
+        version = check_bigint(to_int(record["version"]), "field 'version'")
     except InvalidValue as exc:
-        raise InvalidValue(f"field 'version': {exc}") from None
+        message = str(exc)
+        raise InvalidValue(
+            message if message.startswith("field") else f"field 'version': {message}"
+        ) from None
     return source_id, version
 
 
-def map_record(spec: EntitySpec, record: Any, synced_at: datetime) -> tuple[dict, list[dict]]:
-    """Map one source record to its row (and child rows); raises InvalidValue."""
-    source_id, version = _identity(record)
+def map_record(
+    spec: EntitySpec,
+    record: Any,
+    synced_at: datetime,
+    default_versions: Mapping[str, int] | None = None,
+) -> tuple[dict, list[dict]]:
+    """Map one source record to its row (and child rows); raises InvalidValue.
+
+    The row's `raw` is the record as screened (NULs removed, see `screen_record`). A
+    record without `version` takes `default_versions[id]` when given (a /search row).
+    """
+    source_id, version = _identity(record, default_versions or {})
+    record = screen_record(record)
     deleted_at = record.get("deleted_at")
     row: dict[str, Any] = {
         "id": source_id,
@@ -135,18 +151,24 @@ def _map_children(child: ChildSpec, record: dict, parent: dict) -> list[dict[str
     return rows
 
 
-def map_page(spec: EntitySpec, records: Iterable[Any], synced_at: datetime) -> MappedPage:
+def map_page(
+    spec: EntitySpec,
+    records: Iterable[Any],
+    synced_at: datetime,
+    *,
+    default_versions: Mapping[str, int] | None = None,
+) -> MappedPage:
     """Map a page; bad records become Rejects, repeats of an id keep the highest version."""
     page = MappedPage()
     by_id: dict[str, tuple[dict, list[dict]]] = {}
     for record in records:
         try:
-            row, children = map_record(spec, record, synced_at)
-        except InvalidValue as exc:
+            row, children = map_record(spec, record, synced_at, default_versions)
+        except Exception as exc:  # noqa: BLE001 - any record-level defect rejects only it
+            reason = str(exc) if isinstance(exc, InvalidValue) else f"{type(exc).__name__}: {exc}"
             source_id = record.get("id") if isinstance(record, dict) else None
-            page.rejects.append(
-                Reject(source_id if isinstance(source_id, str) else None, str(exc), record)
-            )
+            stored_id, raw = storable_reject(source_id, record)
+            page.rejects.append(Reject(stored_id, reason, raw))
             continue
         previous = by_id.get(row["id"])
         if previous is None or previous[0]["version"] <= row["version"]:

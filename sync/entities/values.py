@@ -75,7 +75,10 @@ def to_timestamp(value: Any) -> datetime:
         raise InvalidValue(f"expected an ISO-8601 timestamp, got {value!r:.40}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # Lightspeed timestamps are UTC
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(f"timestamp {value!r:.40} is out of range once in UTC") from None
 
 
 def to_date(value: Any) -> date:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from urllib3.util.retry import Retry
 from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed.deadline import TooSlow, read_within
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
@@ -36,6 +38,8 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 PAGE_SIZE_FALLBACKS = (200, 100)
 MALFORMED_ATTEMPTS = 3
 SEARCH_PAGE_SIZE = 1000  # the documented cap of /search
+# Total time for one request, as a multiple of the per-read timeout (see deadline.py).
+DEADLINE_FACTOR = 4
 
 
 class _CountingRetry(QuietRetry):
@@ -186,6 +190,9 @@ class LightspeedClient:
             "offset": offset,
             "page_size": page_size or self.search_page_size,
             "deleted": "true",
+            # The default order is undocumented: offsets need a fixed one.
+            "order_by": "sale_date",
+            "order_direction": "asc",
         }
         body = self.get_json("/search", params)
         rows = body.get("data") or []
@@ -197,32 +204,61 @@ class LightspeedClient:
 
     def _send(self, path: str, params: Mapping[str, Any]) -> requests.Response:
         url = f"{self.base_url}/{path.lstrip('/')}"
-        while True:
-            self.pacer.wait()
-            try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
-            except requests.RequestException as exc:
-                raise self._classify_exception(path, exc) from None
-            # An exhausted retryable status was already counted by _CountingRetry.increment.
-            if response.status_code not in RETRY_STATUSES:
-                with self._lock:
-                    self._responses += 1
-            self.pacer.observe(response.headers)
-            if response.status_code in (400, 422) and self._step_down_page_size(params):
-                params = {**params, "page_size": self.page_size}
-                continue
-            if response.status_code >= 400:
-                raise self._classify_status(path, response)
-            return response
+        response = self._get(path, url, params)
+        if response.status_code in (400, 422) and "page_size" in params:
+            response = self._after_refusal(path, url, params, response)
+        if response.status_code >= 400:
+            raise self._classify_status(path, response)
+        return response
 
-    def _step_down_page_size(self, params: Mapping[str, Any]) -> bool:
-        size = params.get("page_size")
-        smaller = [s for s in PAGE_SIZE_FALLBACKS if size is not None and s < int(size)]
-        if not smaller:
-            return False
-        log.info("Lightspeed refused page_size=%s; using %s from now on.", size, smaller[0])
-        self.page_size = smaller[0]
-        return True
+    def _get(self, path: str, url: str, params: Mapping[str, Any]) -> requests.Response:
+        self.pacer.wait()
+        started = time.monotonic()
+        try:
+            response = self.session.get(url, params=params, timeout=self.timeout, stream=True)
+            read_within(response, started + self.timeout * DEADLINE_FACTOR)
+        except TooSlow:
+            raise SyncError(
+                ErrorKind.TIMEOUT,
+                f"Lightspeed sent {path} too slowly: not complete within "
+                f"{self.timeout * DEADLINE_FACTOR:g} s.",
+                recovery="The sync retries on its next run; if it persists, check the network "
+                "between this host and Lightspeed.",
+            ) from None
+        except (requests.RequestException, ReadTimeoutError, ProtocolError) as exc:
+            if isinstance(exc, ReadTimeoutError):
+                exc = requests.ReadTimeout(exc)
+            elif not isinstance(exc, requests.RequestException):
+                exc = requests.ConnectionError(exc)
+            raise self._classify_exception(path, exc) from None
+        # An exhausted retryable status was already counted by _CountingRetry.increment.
+        if response.status_code not in RETRY_STATUSES:
+            with self._lock:
+                self._responses += 1
+        self.pacer.observe(response.headers)
+        return response
+
+    def _after_refusal(
+        self, path: str, url: str, params: Mapping[str, Any], refused: requests.Response
+    ) -> requests.Response:
+        """A 400/422: only a refusal of the page size may shrink it, and then for good.
+
+        A reply naming page_size steps down at once. Any other is asked again at the same
+        size (a passing refusal), then with smaller pages: the size shrinks only when a
+        smaller page is what succeeds. Otherwise the first refusal stands, size unchanged.
+        """
+        size = int(params["page_size"])
+        smaller = [s for s in PAGE_SIZE_FALLBACKS if s < size]
+        names_size = "page_size" in refused.text.lower() or "page size" in refused.text.lower()
+        for attempt in smaller if names_size else [size, *smaller]:
+            response = self._get(path, url, {**params, "page_size": attempt})
+            if response.status_code in (400, 422):
+                continue
+            if attempt != size and response.status_code < 400:
+                log.info("Lightspeed refused page_size=%s; using %s from now on.", size, attempt)
+                self.page_size = attempt
+            return response
+        return refused
 
     def _classify_status(self, path: str, response: requests.Response) -> SyncError:
         status = response.status_code

@@ -6,12 +6,15 @@ next, `advance(page)`, `finished`, and a guard that raises instead of looping.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sync.errors import ErrorKind, SyncError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,21 @@ def page_cursor(body: Mapping[str, Any], rows: list[Any]) -> int | None:
     return best
 
 
+# A version beyond bigint belongs to a broken row (rejected), never to the cursor.
+_MAX_VERSION = 2**63 - 1
+
+
 def _as_int(value: Any) -> int | None:
+    number = _whole(value)
+    return number if number is not None and 0 <= number <= _MAX_VERSION else None
+
+
+def _whole(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
     if isinstance(value, str) and value.isdigit():
         return int(value)
@@ -105,38 +117,42 @@ def _row_versions(rows: Sequence[object]) -> list[int]:
 
 
 class SearchOffsets:
-    """Offset paging of /search: ask `offset=n` until a page is empty.
+    """Offset paging of /search: ask `offset=n` until a page is empty or brings no new id.
 
     Offsets shift while sales are written, so a row can come twice: `advance` hands on
-    only the first copy of each id. A page that brings no new id at all means the offset
-    is not moving the answer, and `advance` raises.
+    only the first copy of each id (`seen` may be shared by several windows of one range).
+    A page that brings no new id means the offset is not moving the answer (an API that
+    ignores it, or the end of an unstable listing): the walk ends there instead of looping.
     """
 
-    def __init__(self, path: str = "/search", start: int = 0) -> None:
+    def __init__(self, path: str = "/search", start: int = 0, seen: set[Hashable] | None = None):
         self.path = path
         self.offset = start
         self.finished = False
-        self._seen: set[Hashable] = set()
+        self._seen: set[Hashable] = set() if seen is None else seen
 
     def advance(self, page: Page) -> list[Any]:
         """Move the offset past `page` and return its rows not seen before.
 
-        Rows without an id always count as new, so that they reach the rejects.
+        Rows without an id always count as new, so that they reach the rejects; they do
+        not count as progress.
         """
         if not page.rows:
             self.finished = True
             return []
         fresh = [row for row in page.rows if not self._known(row)]
-        if not fresh:
-            raise SyncError(
-                ErrorKind.API,
-                f"Lightspeed's {self.path} sent {len(page.rows)} rows at offset {self.offset} "
-                "that it had all sent before: paging made no progress, stopped to avoid a loop.",
-            )
-        for row in fresh:
-            key = _row_id(row)
-            if key is not None:
-                self._seen.add(key)
+        new_ids = {key for key in map(_row_id, fresh) if key is not None}
+        if not new_ids:
+            self.finished = True
+            if len(fresh) < len(page.rows):
+                log.warning(
+                    "%s sent %d rows at offset %d that it had all sent before: stopped there.",
+                    self.path,
+                    len(page.rows),
+                    self.offset,
+                )
+            return fresh
+        self._seen.update(new_ids)
         self.offset += len(page.rows)
         return fresh
 

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 RECOVERY_EVERY_SECONDS = 60.0
 ALERTS_EVERY_SECONDS = 60.0
+CLAIM_FAILED = (
+    "The scheduler failed while running this request (see its log); press Sync now again."
+)
 
 
 def _aware(naive_local: datetime | None) -> datetime | None:
@@ -69,6 +72,7 @@ class SchedulerService:
         self._alerts: AlertService | None = None
         self._next_alerts = 0.0
         self._sql_only_logged: set[str] = set()
+        self._unsettled: list[Claim] = []  # claims a failure left `running` (see recover)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -212,7 +216,25 @@ class SchedulerService:
         claim = self.store.claim_request(self.holder, self.clock())
         if claim is None:
             return False
-        self._run_claim(claim)
+        try:
+            self._run_claim(claim)
+        except BaseException:
+            # As healthchecks does: settle the item before re-raising, or the request stays
+            # `running` under this live process and every later Sync now merges into it.
+            self._fail_claim(claim)
+            raise
+        return True
+
+    def _fail_claim(self, claim: Claim) -> bool:
+        try:
+            self.store.finish_requests(
+                claim.ids, run_id=None, failed=True, error=CLAIM_FAILED, now=self.clock()
+            )
+        except Exception:  # the database may be the reason: recover() tries again
+            log.exception("Could not mark run-now request(s) %s failed", claim.ids)
+            if claim not in self._unsettled:
+                self._unsettled.append(claim)
+            return False
         return True
 
     def _run_claim(self, claim: Claim) -> None:
@@ -289,6 +311,7 @@ class SchedulerService:
 
     def recover(self) -> None:
         """Mark runs and requests left behind by a dead process."""
+        self._unsettled = [c for c in self._unsettled if not self._fail_claim(c)]
         now = self.clock()
         orphans = self.store.mark_orphans(now)
         requests = self.store.fail_orphan_requests(

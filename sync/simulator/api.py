@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from .config import SimulatorConfig
-from .formats import parse_epoch
+from .formats import decode, encode, parse_epoch
 from .store import DELETED_FILTER, Store
 
 LIST_PATHS = {
@@ -37,7 +37,7 @@ def handle(store: Store, cfg: SimulatorConfig, path: str, query: str) -> tuple[i
     if entity is not None:
         return 200, list_page(store, cfg, entity, params)
     if path.rstrip("/") == "/search":
-        return 200, search(store, params)
+        return 200, search(store, params, cfg)
     return 404, NOT_FOUND
 
 
@@ -110,8 +110,12 @@ def _when(params: dict[str, list[str]], name: str) -> int | None:
         raise ApiError(400, f"{name} must look like 2026-01-31T23:59:59Z") from None
 
 
-def search(store: Store, params: dict[str, list[str]]) -> bytes:
-    """``/search?type=sales``: sales by sale_date range (inclusive), offset paging."""
+def search(store: Store, params: dict[str, list[str]], cfg: SimulatorConfig) -> bytes:
+    """``/search?type=sales``: sales by sale_date range (inclusive), offset paging.
+
+    Switches: ``search_max_offset`` refuses deeper offsets (400), ``search_ignore_offset``
+    answers every offset with the first page, ``search_without_version`` drops ``version``.
+    """
     kind = _one(params, "type")
     if kind != "sales":
         raise ApiError(400, "type must be sales (the development stand-in searches sales only)")
@@ -119,13 +123,26 @@ def search(store: Store, params: dict[str, list[str]]) -> bytes:
     size = DEFAULT_PAGE_SIZE if not raw_size else (_int(params, "page_size", None) or 0)
     if size < 1:
         raise ApiError(400, f"page_size must be between 1 and {SEARCH_MAX_PAGE_SIZE}")
+    if (_one(params, "order_direction") or "asc") not in ("asc", "desc"):
+        raise ApiError(400, "order_direction must be asc or desc")
+    offset = _int(params, "offset", 0) or 0
+    if cfg.search_max_offset and offset > cfg.search_max_offset:
+        raise ApiError(400, f"offset must be at most {cfg.search_max_offset}")
     rows = store.search_sales(
         date_from=_when(params, "date_from"),
         date_to=_when(params, "date_to"),
         outlet_id=_one(params, "outlet_id") or None,
         statuses=[s for s in params.get("status", []) if s],
         with_deleted=_flag(params, "deleted"),
-        offset=_int(params, "offset", 0) or 0,
+        offset=0 if cfg.search_ignore_offset else offset,
         size=min(size, SEARCH_MAX_PAGE_SIZE),
     )
+    if cfg.search_without_version:
+        rows = [_without_version(row) for row in rows]
     return b'{"data":[' + b",".join(rows) + b"]}"
+
+
+def _without_version(blob: bytes) -> bytes:
+    record = decode(blob)
+    record.pop("version", None)
+    return encode(record)

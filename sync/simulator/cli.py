@@ -48,6 +48,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rate-window", type=float, default=300.0)
     p.add_argument("--rate-limit-reset-header", action="store_true")
     p.add_argument("--fault-seed", type=int, default=0)
+    p.add_argument(
+        "--down-path",
+        action="append",
+        default=[],
+        dest="down_paths",
+        metavar="PATH",
+        help="answer every request under PATH (e.g. /search) with 503; repeatable",
+    )
+    p.add_argument("--search-max-offset", type=int, default=0, help="refuse deeper offsets")
+    p.add_argument("--search-ignore-offset", action="store_true")
+    p.add_argument("--search-without-version", action="store_true")
+    p.add_argument("--trickle-rate", type=float, default=0.0, help="share of slow-drip answers")
+    p.add_argument("--trickle-delay", type=float, default=0.2, metavar="SECONDS")
     return p
 
 
@@ -60,7 +73,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             "timeout_delay", "burst_429_every", "burst_429_length", "retry_after_seconds",
             "auth_fail", "forbidden", "forbidden_paths", "malformed_rate", "max_page_size",
             "page_size_policy", "empty_version", "rate_limit", "rate_window",
-            "rate_limit_reset_header", "fault_seed",
+            "rate_limit_reset_header", "fault_seed", "down_paths", "search_max_offset",
+            "search_ignore_offset", "search_without_version", "trickle_rate", "trickle_delay",
         )
     }  # fmt: skip
     values["token"] = args.token or None

@@ -35,12 +35,24 @@ RUNTIME_FIELDS = (
     "rate_limit_reset_header",
     "fail_next",
     "fault_seed",
+    "down_paths",
+    "search_max_offset",
+    "search_ignore_offset",
+    "search_without_version",
+    "trickle_rate",
+    "trickle_delay",
 )
 
 DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the public token of the local stand-in
 
-_RATES = ("error_rate", "timeout_rate", "malformed_rate")
-_BOOLS = ("auth_fail", "forbidden", "rate_limit_reset_header")
+_RATES = ("error_rate", "timeout_rate", "malformed_rate", "trickle_rate")
+_BOOLS = (
+    "auth_fail",
+    "forbidden",
+    "rate_limit_reset_header",
+    "search_ignore_offset",
+    "search_without_version",
+)
 _CHOICES = {"page_size_policy": ("clamp", "reject"), "empty_version": ("null", "absent")}
 
 
@@ -73,6 +85,12 @@ class SimulatorConfig:
     rate_window: float = 300.0
     rate_limit_reset_header: bool = False
     fail_next: list[int] = field(default_factory=list)
+    down_paths: list[str] = field(default_factory=list)  # e.g. ["/search"]: always 503
+    search_max_offset: int = 0  # 0: any offset; else a deeper one is refused (400)
+    search_ignore_offset: bool = False
+    search_without_version: bool = False
+    trickle_rate: float = 0.0  # share of answers sent a few bytes at a time
+    trickle_delay: float = 0.2  # seconds between those few bytes
     fault_seed: int = 0
     faults: InitVar[dict[str, Any] | None] = None
 
@@ -130,6 +148,7 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
         if values[name] not in allowed:
             raise ValueError(f"{name} must be one of {', '.join(allowed)}")
     out["timeout_delay"] = _number("timeout_delay", values["timeout_delay"], minimum=0.0)
+    out["trickle_delay"] = _number("trickle_delay", values["trickle_delay"], minimum=0.0)
     out["retry_after_seconds"] = _number(
         "retry_after_seconds", values["retry_after_seconds"], minimum=0.0
     )
@@ -157,10 +176,18 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     ):
         raise ValueError("fail_next must be a list of HTTP status codes")
     out["fail_next"] = list(fail_next)
-    paths = values["forbidden_paths"]
+    out["forbidden_paths"] = _api_paths(values, "forbidden_paths", '["/inventory"]')
+    out["down_paths"] = _api_paths(values, "down_paths", '["/search"]')
+    deepest = values["search_max_offset"]
+    if isinstance(deepest, bool) or not isinstance(deepest, int) or deepest < 0:
+        raise ValueError("search_max_offset must be a whole number, 0 for no limit")
+    return out
+
+
+def _api_paths(values: dict[str, Any], name: str, example: str) -> list[str]:
+    paths = values[name]
     if not isinstance(paths, list | tuple) or not all(
         isinstance(path, str) and path.startswith("/") for path in paths
     ):
-        raise ValueError('forbidden_paths must be a list of API paths like "/inventory"')
-    out["forbidden_paths"] = list(paths)
-    return out
+        raise ValueError(f"{name} must be a list of API paths such as {example}")
+    return list(paths)

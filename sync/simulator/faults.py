@@ -45,6 +45,7 @@ class Decision:
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
     malformed: bool = False
+    trickle: float = 0.0  # > 0: send the body a few bytes at a time, this many s apart
 
 
 class FaultEngine:
@@ -92,6 +93,9 @@ class FaultEngine:
                 if u_timeout < cfg.timeout_rate:
                     decision.delay = cfg.timeout_delay
                 decision.malformed = u_malformed < cfg.malformed_rate
+                # Drawn only when on, so other seeded fault sequences stay as they were.
+                if cfg.trickle_rate and self.rng.random() < cfg.trickle_rate:
+                    decision.trickle = cfg.trickle_delay
             remaining = max(0, cfg.rate_limit - self.window_count)
             decision.headers[:0] = [
                 ("X-RateLimit-Limit", str(cfg.rate_limit)),

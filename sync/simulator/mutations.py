@@ -12,23 +12,23 @@ from decimal import Decimal
 from typing import Any
 
 from .catalog import price_parts
-from .data import BAD, DELETED, ENTITIES
+from .data import DELETED, ENTITIES
 from .formats import (
     Money,
     as_decimal,
-    encode,
     fmt5,
     fmt10,
     fmt_short,
     money_short,
     ts_iso,
     ts_z,
-    uuid_random,
     uuid_vend,
 )
+from .hostile import BAD_KINDS, bad_record
 from .records import customer, inventory, new_family, product
 from .sales import SaleMeta, sale
 from .store import Store
+from .vanish import remove_outlets, vanish_inventory
 
 COUNT_KEYS = (
     "new_customers",
@@ -42,16 +42,9 @@ COUNT_KEYS = (
     "update_sales",
     "remove_line_items",
     "delete_sales",
+    "vanish_inventory",
+    "remove_outlets",
 )
-BAD_KINDS = ("missing_id", "bad_number", "bad_timestamp", "missing_version")
-BAD_NUMBER_FIELD = {
-    "customers": "balance",
-    "products": "price_including_tax",
-    "sales": "total_price",
-    "inventory": "inventory_level",
-    "outlets": "version",
-}
-TIMESTAMP_FIELDS = ("sale_date", "created_at", "updated_at", "deleted_at")
 MAX_COUNT = 100_000
 # status -> (new status, state, attributes) when a pending sale is completed
 COMPLETIONS = {
@@ -80,7 +73,15 @@ def apply(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
             if n:
                 HANDLERS[key](store, n, changed)
         for entity, kind in bad_specs:
-            bad.append(_bad_record(store, entity, kind, changed))
+            bad.append(
+                bad_record(
+                    store,
+                    entity,
+                    kind,
+                    lambda e, r: _touch(store, e, r, changed, lambda rec: None),
+                    lambda e, r: _note(changed, e, r),
+                )
+            )
     # a record changed twice in one call (updated, then deleted) is listed once
     out: dict[str, Any] = {"changed": {e: list(dict.fromkeys(ids)) for e, ids in changed.items()}}
     if bad:
@@ -349,38 +350,6 @@ def delete_sales(store: Store, n: int, changed: Changed) -> None:
 # --- bad records --------------------------------------------------------------------------------
 
 
-def _bad_record(store: Store, entity: str, kind: str, changed: Changed) -> dict[str, Any]:
-    """Append a broken copy of a random record with a fresh version and id."""
-    stream = store.streams[entity]
-    picked = store.pick(entity, 1)
-    template = picked[0] if picked else next(iter(stream.index), None)
-    if template is None:
-        raise ValueError(f"no {entity} record to copy for a bad record")
-    rec = store.record(entity, template)
-    rid: str | None = uuid_random(store.rng)
-    rec["id"] = rid
-    version = store.next_version()
-    rec["version"] = version
-    if kind == "missing_id":
-        del rec["id"]
-        rid = None
-    elif kind == "bad_number":
-        rec[BAD_NUMBER_FIELD[entity]] = "12,50abc"
-    elif kind == "bad_timestamp":
-        for key in TIMESTAMP_FIELDS:
-            if key in rec:
-                rec[key] = "not-a-date"
-    else:
-        del rec["version"]
-    stream.append(version, rid, encode(rec), BAD)
-    if kind == "missing_version" or (kind == "bad_number" and entity == "outlets"):
-        # a valid row after it, so the page's version.max moves past the broken one
-        follower = store.pick(entity, 1)
-        if follower:
-            _touch(store, entity, follower[0], changed, lambda rec: None)
-    return {"entity": entity, "kind": kind, "id": rid, "version": version}
-
-
 HANDLERS: dict[str, Callable[[Store, int, Changed], None]] = {
     "new_customers": new_customers,
     "update_customers": update_customers,
@@ -393,4 +362,6 @@ HANDLERS: dict[str, Callable[[Store, int, Changed], None]] = {
     "update_sales": update_sales,
     "remove_line_items": remove_line_items,
     "delete_sales": delete_sales,
+    "vanish_inventory": vanish_inventory,
+    "remove_outlets": remove_outlets,
 }

@@ -17,7 +17,7 @@ import simplejson
 from . import api, control, mutations
 from .config import SimulatorConfig
 from .data import ENTITIES
-from .faults import FaultEngine
+from .faults import FaultEngine, error_body
 from .formats import LABEL, SIM_HEADER
 from .store import Store
 
@@ -126,6 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
         if decision.delay:
             sim.stopping.wait(decision.delay)
         status, body = decision.status, decision.body
+        if status is None and any(sub.startswith(p) for p in sim.config.down_paths):
+            status, body = 503, error_body(503)
         if status is None:
             if method != "GET":
                 status, body = 405, b'{"error":"Method not allowed"}'
@@ -137,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
             if decision.malformed and status == 200:
                 body = body[: max(1, len(body) // 2)]
         sim.count_request(sub, status)
-        self._send(status, body, decision.headers)
+        self._send(status, body, decision.headers, trickle=decision.trickle)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -148,7 +150,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self.rfile.read(MAX_BODY)
         return self.rfile.read(length)
 
-    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: list[tuple[str, str]] | None = None,
+        trickle: float = 0.0,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -156,7 +164,21 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers or ():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not trickle:
+            self.wfile.write(body)
+            return
+        sim: SimulatorServer = self.server.sim  # type: ignore[attr-defined]
+        try:
+            for start in range(0, len(body), TRICKLE_BYTES):
+                self.wfile.write(body[start : start + TRICKLE_BYTES])
+                self.wfile.flush()
+                if sim.stopping.wait(trickle):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up on the slow answer
+
+
+TRICKLE_BYTES = 16
 
 
 class SimulatorServer:

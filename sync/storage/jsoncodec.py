@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
 import simplejson
 
-_dumps_slow = functools.partial(simplejson.dumps, use_decimal=True, separators=(",", ":"))
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()  # as orjson writes them
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+_dumps_slow = functools.partial(
+    simplejson.dumps, use_decimal=True, separators=(",", ":"), default=_iso
+)
 loads_json = functools.partial(json.loads, parse_float=Decimal)
 
 

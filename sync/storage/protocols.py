@@ -69,6 +69,15 @@ class PageWriter(Protocol):
         """Record one rejected record (or page) in sync_rejects."""
         ...
 
+    def mark_missing_deleted(
+        self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
+    ) -> int:
+        """After a complete full pass: mark live rows whose id was not `seen` deleted.
+
+        Their line items too; returns how many, added to the run's `deleted` count.
+        """
+        ...
+
 
 class RunQueue(Protocol):
     """The run-now queue (sync_requests): enqueue, claim once, finish."""

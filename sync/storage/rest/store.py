@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from postgrest.exceptions import APIError
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.errors import SyncError
 from sync.runs import RunStatus
 from sync.storage.jsoncodec import dumps_json
+from sync.storage.refusal import RecordRefused, is_refusal_code
 from sync.storage.rest.coordination import RestCoordination
 from sync.storage.runlog import (
     Outcome,
@@ -130,6 +133,41 @@ class RestStore(RestCoordination):
             )
         )
 
+    def mark_missing_deleted(
+        self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
+    ) -> int:
+        """After a complete full pass: mark live rows whose id was not `seen` deleted."""
+        name = ENTITY_TABLES[spec.name].name
+        live: list[str] = []
+        while True:
+            query = self.table(name).select("id").is_("deleted_at", "null").order("id")
+            batch = self.execute(query.range(len(live), len(live) + 999)).data
+            live += [row["id"] for row in batch]
+            if len(batch) < 1000:
+                break
+        gone = [source_id for source_id in live if source_id not in seen]
+        stamp = {"deleted_at": now.isoformat(), "synced_at": now.isoformat()}
+        for start in range(0, len(gone), 100):
+            chunk = gone[start : start + 100]
+            self.execute(
+                self.table(name).update(stamp, returning=ReturnMethod.minimal).in_("id", chunk)
+            )
+            if spec.child is not None:
+                child = ENTITY_TABLES[spec.child.name].name
+                self.execute(
+                    self.table(child)
+                    .update(stamp, returning=ReturnMethod.minimal)
+                    .in_(spec.child.parent_column, chunk)
+                )
+        if gone:
+            trackers[0].deleted += len(gone)
+            self.execute(
+                self.table("sync_log")
+                .update(trackers[0].values(), returning=ReturnMethod.minimal)
+                .eq("id", trackers[0].log_id)
+            )
+        return len(gone)
+
     # -- page writes ---------------------------------------------------------------------
 
     def write_page(
@@ -169,7 +207,13 @@ class RestStore(RestCoordination):
             "p_api_calls": trackers[0].api_calls,
             "p_now": now.isoformat(),
         }
-        result = self.execute(self.rest.rpc("sync_apply_page", params)).data
+        try:
+            result = self.execute(self.rest.rpc("sync_apply_page", params)).data
+        except SyncError as exc:
+            cause = exc.__context__
+            if isinstance(cause, APIError) and is_refusal_code(cause.code):
+                raise RecordRefused(exc.message) from None
+            raise
         main = trackers[0]
         main.upserted += int(result["written"])
         main.deleted += int(result["deleted"])

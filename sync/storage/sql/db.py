@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects.postgresql import dialect as pg_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateTable
 
 from sync.errors import ErrorKind, SyncError, redact
 from sync.storage.jsoncodec import dumps_json, loads_json
 from sync.storage.migrations import migration_scripts
+from sync.storage.refusal import is_refusal_code
 from sync.storage.schema import schema_migrations
 
 # Any fixed number works: it only has to be the same for every process migrating this DB.
@@ -103,6 +104,14 @@ def database_error(exc: BaseException, url: str | None = None) -> SyncError:
         ErrorKind.DATABASE,
         f"Database error{where}: {redact(text, str(password) if password else None)}",
     )
+
+
+def is_data_refusal(exc: BaseException) -> bool:
+    """True when the database refused the data itself (a bad value), not the connection."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True  # also SQLite's constraint and "too big" errors
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    return is_refusal_code(getattr(original, "sqlstate", None))
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
+from sync.errors import SyncError
 from sync.runs import RunStatus
-from sync.storage.jsoncodec import dumps_json
+from sync.storage.refusal import RecordRefused
 from sync.storage.runlog import (
     Outcome,
     Progress,
@@ -27,8 +29,9 @@ from sync.storage.schema import (
     sync_rejects,
     sync_state,
 )
+from sync.storage.sql.bulk import copy_rows, copy_upsert
 from sync.storage.sql.coordination import SqlCoordination
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.db import database_error, database_errors, is_data_refusal
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -147,6 +150,33 @@ class Store(SqlCoordination):
                 )
             )
 
+    def mark_missing_deleted(
+        self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
+    ) -> int:
+        """After a complete full pass: mark live rows whose id was not `seen` deleted."""
+        table = ENTITY_TABLES[spec.name]
+        child = ENTITY_TABLES[spec.child.name] if spec.child else None
+        after = [dataclasses.replace(t) for t in trackers]
+        with database_errors(self.url), self.engine.begin() as conn:
+            live = conn.scalars(select(table.c.id).where(table.c.deleted_at.is_(None))).all()
+            gone = [source_id for source_id in live if source_id not in seen]
+            for chunk in _chunks(gone):
+                conn.execute(
+                    update(table).where(table.c.id.in_(chunk)).values(deleted_at=now, synced_at=now)
+                )
+                if child is not None and spec.child is not None:
+                    parent = child.c[spec.child.parent_column]
+                    conn.execute(
+                        update(child).where(parent.in_(chunk)).values(deleted_at=now, synced_at=now)
+                    )
+            after[0].deleted += len(gone)
+            conn.execute(
+                update(sync_log).where(sync_log.c.id == after[0].log_id).values(**after[0].values())
+            )
+        for tracker, done in zip(trackers, after, strict=True):
+            tracker.__dict__.update(done.__dict__)
+        return len(gone)
+
     # -- page writes ---------------------------------------------------------------------
 
     def write_page(
@@ -165,52 +195,77 @@ class Store(SqlCoordination):
         (a backfill) leaves it alone.
         """
         table = ENTITY_TABLES[spec.name]
-        with database_errors(self.url), self.engine.begin() as conn:
-            rows = self._newer_rows(conn, table, page.rows)
-            self._upsert(conn, table, rows)
-            written_children = 0
-            if spec.child is not None:
-                written_children = self._replace_children(conn, spec, rows, page.children)
-            if page.rejects:
-                conn.execute(
-                    insert(sync_rejects),
-                    [
-                        {
-                            "run_id": run_id,
-                            "entity_type": spec.name,
-                            "source_id": r.source_id,
-                            "reason": r.reason,
-                            "raw": r.raw,
-                            "rejected_at": now,
-                        }
-                        for r in page.rejects
-                    ],
+        # The totals are worked out on copies and handed to the trackers only after COMMIT:
+        # a page that is rolled back must not be counted.
+        after = [dataclasses.replace(t) for t in trackers]
+        try:
+            with database_errors(self.url), self.engine.begin() as conn:
+                self._write(conn, spec, table, page, cursor, run_id, after, now)
+        except SyncError as exc:
+            cause = exc.__context__
+            if cause is not None and is_data_refusal(cause):
+                raise RecordRefused(exc.message) from None
+            raise
+        except (ValueError, OverflowError, TypeError) as exc:
+            # Raised by the driver while binding a value (SQLite: an integer beyond 64 bits).
+            raise RecordRefused(database_error(exc, self.url).message) from None
+        for tracker, done in zip(trackers, after, strict=True):
+            tracker.__dict__.update(done.__dict__)
+
+    def _write(
+        self,
+        conn: Connection,
+        spec: EntitySpec,
+        table: Table,
+        page: MappedPage,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        rows = self._newer_rows(conn, table, page.rows)
+        self._upsert(conn, table, rows)
+        written_children = 0
+        if spec.child is not None:
+            written_children = self._replace_children(conn, spec, rows, page.children)
+        if page.rejects:
+            conn.execute(
+                insert(sync_rejects),
+                [
+                    {
+                        "run_id": run_id,
+                        "entity_type": spec.name,
+                        "source_id": r.source_id,
+                        "reason": r.reason,
+                        "raw": r.raw,
+                        "rejected_at": now,
+                    }
+                    for r in page.rejects
+                ],
+            )
+        main = trackers[0]
+        main.upserted += len(rows)
+        main.deleted += sum(1 for r in rows if r["deleted_at"] is not None)
+        main.rejected += len(page.rejects)
+        if len(trackers) > 1:
+            trackers[1].upserted += written_children
+        if cursor is not None:
+            current = sync_state.c.cursor_version
+            conn.execute(
+                update(sync_state)
+                .where(sync_state.c.entity_type.in_(spec.state_names))
+                .values(
+                    cursor_version=case((current < cursor, cursor), else_=current),
+                    updated_at=now,
                 )
-            main = trackers[0]
-            main.upserted += len(rows)
-            main.deleted += sum(1 for r in rows if r["deleted_at"] is not None)
-            main.rejected += len(page.rejects)
-            if len(trackers) > 1:
-                trackers[1].upserted += written_children
+            )
+        for tracker in trackers:
+            tracker.pages += 1
             if cursor is not None:
-                current = sync_state.c.cursor_version
-                conn.execute(
-                    update(sync_state)
-                    .where(sync_state.c.entity_type.in_(spec.state_names))
-                    .values(
-                        cursor_version=case((current < cursor, cursor), else_=current),
-                        updated_at=now,
-                    )
-                )
-            for tracker in trackers:
-                tracker.pages += 1
-                if cursor is not None:
-                    tracker.version_to = cursor
-                conn.execute(
-                    update(sync_log)
-                    .where(sync_log.c.id == tracker.log_id)
-                    .values(**tracker.values())
-                )
+                tracker.version_to = cursor
+            conn.execute(
+                update(sync_log).where(sync_log.c.id == tracker.log_id).values(**tracker.values())
+            )
 
     def _newer_rows(
         self, conn: Connection, table: Table, rows: list[dict[str, Any]]
@@ -244,7 +299,7 @@ class Store(SqlCoordination):
         if not rows:
             return
         if self.is_postgres and self.pg_method == "copy":
-            _copy_upsert(conn, table, rows)
+            copy_upsert(conn, table, rows)
             return
         make = pg_insert if self.is_postgres else sqlite_insert
         statement = make(table)
@@ -259,42 +314,6 @@ class Store(SqlCoordination):
         if not rows:
             return
         if self.is_postgres and self.pg_method == "copy":
-            _copy_rows(conn, table.name, table, rows)
+            copy_rows(conn, table.name, table, rows)
             return
         conn.execute(insert(table), rows)
-
-
-def _copy_values(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-    names = [c.name for c in table.columns]
-    for row in rows:
-        yield tuple(dumps_json(row[n]) if n == "raw" else row.get(n) for n in names)
-
-
-def _copy_rows(conn: Connection, target: str, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY rows into `target` (a table shaped like `table`) through psycopg."""
-    columns = ", ".join(f'"{c.name}"' for c in table.columns)
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-        for values in _copy_values(table, rows):
-            copy.write_row(values)
-
-
-def _copy_upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY into a per-connection staging table, then one INSERT ... ON CONFLICT."""
-    stage = f"_stage_{table.name}"
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name} INCLUDING DEFAULTS) "
-        "ON COMMIT DELETE ROWS"
-    )
-    _copy_rows(conn, stage, table, rows)
-    names = [f'"{c.name}"' for c in table.columns]
-    keys = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
-    updates = ", ".join(
-        f'"{c.name}" = EXCLUDED."{c.name}"' for c in table.columns if not c.primary_key
-    )
-    column_list = ", ".join(names)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-    )
