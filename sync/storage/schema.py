@@ -311,6 +311,21 @@ Index(
     alert_notifications.c.attempted_at,
 )
 
+# The app's OAuth tokens: one row (id 1, created by migration 0009), read only by the writer.
+# The dashboard role has no privilege on it (0009 revokes it; RLS on Supabase).
+lightspeed_app_tokens = Table(
+    "lightspeed_app_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("domain_prefix", Text),
+    Column("access_token", Text),
+    Column("refresh_token", Text),
+    Column("expires_at", BigInteger),  # epoch seconds, as Lightspeed's `expires`
+    Column("scope", Text),
+    Column("refreshed_at", BigInteger),  # epoch seconds of the last exchange or refresh
+    Column("connected_at", UtcDateTime()),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -326,6 +341,7 @@ __all__ = [
     "UtcDateTime",
     "alert_incidents",
     "alert_notifications",
+    "lightspeed_app_tokens",
     "metadata",
     "reconciliations",
     "scheduler_heartbeat",
