@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,6 +25,7 @@ from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
+from sync.lightspeed.oauth import RECONNECT
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
 from sync.lightspeed.retries import QuietRetry
@@ -67,18 +68,36 @@ class MalformedResponse(SyncError):
         self.excerpt = excerpt
 
 
+class TokenSource(Protocol):
+    """Access tokens of an OAuth app (sync.lightspeed.tokens.AppTokens)."""
+
+    def current(self) -> str:
+        """A usable access token (refreshed shortly before it expires)."""
+        ...
+
+    def renew(self, rejected: str) -> str:
+        """A new access token after Lightspeed refused `rejected`."""
+        ...
+
+
 class LightspeedClient:
-    """Reads API 2.0 list endpoints. Thread-compatible: one caller at a time."""
+    """Reads API 2.0 list endpoints. Thread-compatible: one caller at a time.
+
+    With `tokens` (an OAuth app) the bearer token comes from it before each request and is
+    renewed once on a 401; without, it is the static LIGHTSPEED_TOKEN.
+    """
 
     def __init__(
         self,
         settings: Settings,
         session: requests.Session | None = None,
         pacer: RatePacer | None = None,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = settings.api_base_url
-        self._token = settings.token
+        self.tokens = tokens
+        self._token = settings.token if tokens is None else ""
         self.timeout = settings.http_timeout_seconds
         self.page_size = settings.sync_page_size
         self.pacer = pacer or RatePacer(window_seconds=settings.rate_window_seconds)
@@ -197,7 +216,10 @@ class LightspeedClient:
 
     def _send(self, path: str, params: Mapping[str, Any]) -> requests.Response:
         url = f"{self.base_url}/{path.lstrip('/')}"
+        renewed = False
         while True:
+            if self.tokens is not None:
+                self._use_token(self.tokens.current())
             self.pacer.wait()
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout)
@@ -208,12 +230,21 @@ class LightspeedClient:
                 with self._lock:
                     self._responses += 1
             self.pacer.observe(response.headers)
+            if response.status_code == 401 and self.tokens is not None and not renewed:
+                renewed = True  # an app's access token may have expired: renew it once
+                self._use_token(self.tokens.renew(self._token))
+                continue
             if response.status_code in (400, 422) and self._step_down_page_size(params):
                 params = {**params, "page_size": self.page_size}
                 continue
             if response.status_code >= 400:
                 raise self._classify_status(path, response)
             return response
+
+    def _use_token(self, token: str) -> None:
+        if token != self._token:
+            self._token = token
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def _step_down_page_size(self, params: Mapping[str, Any]) -> bool:
         size = params.get("page_size")
@@ -231,6 +262,7 @@ class LightspeedClient:
             return SyncError(
                 ErrorKind.AUTH,
                 f"Lightspeed refused the access token (401{reason}) on {path}.",
+                recovery=RECONNECT if self.tokens is not None else None,
                 status=status,
             )
         if status == 403:

@@ -44,7 +44,9 @@ def scope_of(entity: str) -> str:
 
 
 def probe_store(
-    settings: Settings, session_factory: Callable[[], requests.Session] = requests.Session
+    settings: Settings,
+    session_factory: Callable[[], requests.Session] = requests.Session,
+    token: Callable[[], str] | None = None,
 ) -> list[Finding]:
     """Check the configured store: address, token, each read scope, rate-limit headroom."""
     try:
@@ -58,13 +60,13 @@ def probe_store(
         return [Finding("Lightspeed address", "fail", error.message, error.recovery, blocking)]
     found = [Finding("Lightspeed address", "pass", f"{host} resolves")]
     try:
-        token = settings.token
+        bearer = token() if token is not None else settings.token
     except SyncError as exc:
-        return [*found, Finding("Lightspeed token", "fail", exc.message)]
-    answers, failure = _fetch_each(base, token, settings, session_factory)
+        return [*found, Finding("Lightspeed token", "fail", exc.message, exc.recovery)]
+    answers, failure = _fetch_each(base, bearer, settings, session_factory)
     if failure:
         return [*found, failure]
-    return found + _judge(base, token, answers)
+    return found + _judge(base, bearer, answers)
 
 
 def _fetch_each(
