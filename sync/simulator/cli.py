@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rate-window", type=float, default=300.0)
     p.add_argument("--rate-limit-reset-header", action="store_true")
     p.add_argument("--fault-seed", type=int, default=0)
+    p.add_argument(
+        "--oauth-client-id",
+        default=None,
+        help="OAuth mode: /connect (authorize), /api/1.0/token with rotating refresh tokens",
+    )
+    p.add_argument("--oauth-client-secret", default="dev-secret")
+    p.add_argument(
+        "--oauth-token-seconds", type=float, default=3600.0, help="access token lifetime"
+    )
     return p
 
 
@@ -60,7 +69,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             "timeout_delay", "burst_429_every", "burst_429_length", "retry_after_seconds",
             "auth_fail", "forbidden", "forbidden_paths", "malformed_rate", "max_page_size",
             "page_size_policy", "empty_version", "rate_limit", "rate_window",
-            "rate_limit_reset_header", "fault_seed",
+            "rate_limit_reset_header", "fault_seed", "oauth_client_id", "oauth_client_secret",
+            "oauth_token_seconds",
         )
     }  # fmt: skip
     values["token"] = args.token or None

@@ -74,6 +74,11 @@ class SimulatorConfig:
     rate_limit_reset_header: bool = False
     fail_next: list[int] = field(default_factory=list)
     fault_seed: int = 0
+    # OAuth mode (on when oauth_client_id is set): /connect, /api/1.0/token, rotating tokens.
+    oauth_client_id: str | None = None
+    oauth_client_secret: str = "dev-secret"  # noqa: S105 - the public secret of the stand-in
+    oauth_token_seconds: float = 3600.0
+    oauth_rotate: bool = True
     faults: InitVar[dict[str, Any] | None] = None
 
     def __post_init__(self, faults: dict[str, Any] | None) -> None:
