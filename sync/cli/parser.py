@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 
 from sync.cli.check_command import add_check_parser
+from sync.cli.connect_command import add_connect_parser
 from sync.cli.settings_command import add_settings_parser
 from sync.entities import ENTITY_BY_NAME
 from sync.storage.queueing import REQUESTABLE
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     add_check_parser(sub)
+    add_connect_parser(sub)
     migrate_cmd = sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
     migrate_cmd.add_argument(
         "--sql",
