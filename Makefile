@@ -3,7 +3,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install test lint format demo demo-app bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -29,6 +29,9 @@ test: lint
 
 demo: install
 	$(PYTHON) -m sync demo
+
+demo-app: install  # the same, connected as an OAuth app through `connect`
+	$(PYTHON) -m sync demo --app
 
 # Sync throughput on SQLite, Postgres and the Supabase REST backend (through the PostgREST
 # stand-in) at small and medium scale (add large with BENCH_ARGS="--scales small,medium,large"),

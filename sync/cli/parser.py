@@ -70,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_sub.add_parser(
         "check", help="evaluate the alert rules once (cron) and print the open incidents"
     )
-    sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
+    demo = sub.add_parser(
+        "demo", help="simulator + scheduler + dashboard on SQLite, on this machine"
+    )
+    demo.add_argument(
+        "--app", action="store_true", help="connect as an OAuth app (connect) instead of a token"
+    )
     add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.
