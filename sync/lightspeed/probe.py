@@ -16,6 +16,7 @@ from sync import __version__
 from sync.config import SYNCED_ENTITIES, Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import host_of, resolves, unresolved_host_error
+from sync.lightspeed.oauth import RECONNECT
 from sync.lightspeed.retries import what_failed
 
 Status = Literal["pass", "fail", "info", "skip"]
@@ -66,7 +67,7 @@ def probe_store(
     answers, failure = _fetch_each(base, bearer, settings, session_factory)
     if failure:
         return [*found, failure]
-    return found + _judge(base, bearer, answers)
+    return found + _judge(base, bearer, answers, app=token is not None)
 
 
 def _fetch_each(
@@ -113,17 +114,24 @@ def _unreachable(base: str, exc: requests.RequestException, timeout: float, toke
     )
 
 
-def _judge(base: str, token: str, answers: dict[str, requests.Response]) -> list[Finding]:
+def _judge(
+    base: str, token: str, answers: dict[str, requests.Response], *, app: bool = False
+) -> list[Finding]:
     statuses = {entity: r.status_code for entity, r in answers.items()}
     if 401 in statuses.values():
         refused = next(r for r in answers.values() if r.status_code == 401)
+        recovery = (
+            RECONNECT
+            if app
+            else "Create a new personal token (Setup > Personal tokens) with the read scopes "
+            f"{' '.join(map(scope_of, SYNCED_ENTITIES))} and put it in LIGHTSPEED_TOKEN."
+        )
         return [
             Finding(
                 "Lightspeed token",
                 "fail",
                 f"Lightspeed refused the token (401{_reason(refused, token)}).",
-                "Create a new personal token (Setup > Personal tokens) with the read scopes "
-                f"{' '.join(map(scope_of, SYNCED_ENTITIES))} and put it in LIGHTSPEED_TOKEN.",
+                recovery,
             )
         ]
     if set(statuses.values()) == {404}:

@@ -167,3 +167,18 @@ def test_the_dashboard_role_cannot_read_the_tokens(pg_url, oauth_sim):
         conn.execute("SET ROLE dashboard_reader")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM lightspeed_app_tokens")
+
+
+def test_check_reads_with_the_app_tokens_and_names_connect_once_revoked(
+    db_url, oauth_sim, tmp_path
+):
+    connect_directly(db_url, oauth_sim)
+    env = app_env(db_url, oauth_sim, tmp_path / "logs")
+    _, out = finish(sync_cli(env, "check"))
+    assert "Lightspeed token: accepted" in out
+    oauth_sim.oauth.revoke_all()
+    code, out = finish(sync_cli(env, "check"))
+    assert code == 1
+    assert "Lightspeed no longer accepts this app's authorization" in out
+    assert "python -m sync connect" in out
+    assert [s for s in secrets_seen(oauth_sim) if s in out] == []
