@@ -182,3 +182,32 @@ def test_check_reads_with_the_app_tokens_and_names_connect_once_revoked(
     assert "Lightspeed no longer accepts this app's authorization" in out
     assert "python -m sync connect" in out
     assert [s for s in secrets_seen(oauth_sim) if s in out] == []
+
+
+def test_two_processes_renewing_at_once_refresh_only_once(db_url, oauth_sim):
+    import threading
+    import time
+
+    from sync.lightspeed.tokens import AppTokens
+
+    connect_directly(db_url, oauth_sim)
+    time.sleep(1.1)  # the stored access token has expired
+    oauth_sim.oauth.token_seconds = 30.0
+    settings = app_settings(db_url, oauth_sim)
+    engines = [create_db_engine(db_url) for _ in range(2)]  # one per "process"
+    providers = [AppTokens(settings, SqlTokenStore(engine)) for engine in engines]
+    start, got = threading.Barrier(2), []
+
+    def renew(provider: AppTokens) -> None:
+        start.wait()
+        got.append(provider.current())
+
+    threads = [threading.Thread(target=renew, args=(p,)) for p in providers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(got) == 2 and got[0] == got[1]
+    assert oauth_sim.oauth.refreshes == 1, "the second waited for the lock and reused the result"
+    for engine in engines:
+        engine.dispose()
