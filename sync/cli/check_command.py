@@ -1,8 +1,9 @@
 """`python -m sync check`: is this installation ready? One line per check, ✓ / ✗ / a dash.
 
 It reads the settings itself (like `settings`), so that invalid values are shown as ✗ lines
-while everything they do not touch is still checked. It never writes data and makes at
-most one request per Lightspeed endpoint. `--service` is what the systemd unit runs before
+while everything they do not touch is still checked. It never writes data (an app's expired
+access token is renewed, as any run would) and makes at most one request per Lightspeed
+endpoint. `--service` is what the systemd unit runs before
 starting the scheduler: only what the scheduler needs, and only a broken setting fails it
 (an outage of the network, Lightspeed or the database does not: the scheduler retries).
 """

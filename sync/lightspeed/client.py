@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,7 +25,7 @@ from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
-from sync.lightspeed.oauth import RECONNECT
+from sync.lightspeed.oauth import RECONNECT, TokenSource
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
 from sync.lightspeed.retries import QuietRetry
@@ -66,18 +66,6 @@ class MalformedResponse(SyncError):
     def __init__(self, message: str, excerpt: str) -> None:
         super().__init__(ErrorKind.API, message)
         self.excerpt = excerpt
-
-
-class TokenSource(Protocol):
-    """Access tokens of an OAuth app (sync.lightspeed.tokens.AppTokens)."""
-
-    def current(self) -> str:
-        """A usable access token (refreshed shortly before it expires)."""
-        ...
-
-    def renew(self, rejected: str) -> str:
-        """A new access token after Lightspeed refused `rejected`."""
-        ...
 
 
 class LightspeedClient:

@@ -65,6 +65,18 @@ class TokenStore(Protocol):
         ...
 
 
+class TokenSource(Protocol):
+    """What the client asks for bearer tokens (implemented by sync.lightspeed.tokens.AppTokens)."""
+
+    def current(self) -> str:
+        """A usable access token (refreshed shortly before it expires)."""
+        ...
+
+    def renew(self, rejected: str) -> str:
+        """A new access token after Lightspeed refused `rejected`."""
+        ...
+
+
 class InvalidGrant(SyncError):
     """The token endpoint refused the code or refresh token (revoked, used, expired)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import inspect, text
@@ -126,6 +127,7 @@ def test_a_refresh_answer_without_a_refresh_token_keeps_the_old_one(db_url, oaut
     store = connect_directly(db_url, oauth_sim)
     before = store.load().refresh_token
     oauth_sim.oauth.rotate = False
+    time.sleep(1.1)  # the stored access token has expired: the run must refresh
     engine = create_db_engine(db_url)
     results = Runner(app_settings(db_url, oauth_sim), Store(engine)).run(["outlets", "customers"])
     assert [r.status for r in results] == ["success", "success"]
@@ -186,7 +188,6 @@ def test_check_reads_with_the_app_tokens_and_names_connect_once_revoked(
 
 def test_two_processes_renewing_at_once_refresh_only_once(db_url, oauth_sim):
     import threading
-    import time
 
     from sync.lightspeed.tokens import AppTokens
 
