@@ -147,4 +147,6 @@ def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
         f"Connected to store {tokens.domain_prefix or prefix or '(unnamed)'} as an app; the "
         f"access token expires at {expires:%Y-%m-%d %H:%M:%S} UTC and is renewed automatically."
     )
+    if settings.lightspeed_token:
+        print("LIGHTSPEED_TOKEN is set and still wins: remove it from .env to sync as the app.")
     return EXIT_OK

@@ -7,7 +7,7 @@ small protocol it needs, implemented by `sync.storage.sql.tokens`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -184,10 +184,3 @@ def _token_set(body: dict[str, Any], previous: TokenSet | None, now: float) -> T
         scope=body.get("scope") or (previous.scope if previous else None),
     )
     return tokens
-
-
-def secrets_of(tokens: TokenSet | None) -> Iterator[str]:
-    """The secret strings of `tokens`, for redaction."""
-    if tokens is not None:
-        yield tokens.access_token
-        yield tokens.refresh_token

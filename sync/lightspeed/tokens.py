@@ -55,12 +55,6 @@ class AppTokens:
             self._tokens = self._refresh(rejected=rejected)
             return self._tokens.access_token
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The tokens in use, for redaction."""
-        tokens = self._tokens
-        return (tokens.access_token, tokens.refresh_token) if tokens else ()
-
     def _refresh(self, rejected: str | None) -> TokenSet:
         try:
             return self._refresh_locked(rejected, refused=None)
