@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.lock | md5sum |
 LOCK      := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
              --no-emit-index-url --no-emit-find-links
 
-.PHONY: install install-dev lock test lint format demo bench clean
+.PHONY: install install-dev lock test lint format demo demo-app bench clean
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -51,6 +51,9 @@ test: lint
 
 demo: install
 	$(PYTHON) -m sync demo
+
+demo-app: install  # the same, connected as an OAuth app through `connect`
+	$(PYTHON) -m sync demo --app
 
 # Sync throughput on SQLite, Postgres and the Supabase REST backend (through the PostgREST
 # stand-in) at small and medium scale (add large with BENCH_ARGS="--scales small,medium,large"),

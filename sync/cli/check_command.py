@@ -1,8 +1,9 @@
 """`python -m sync check`: is this installation ready? One line per check, ✓ / ✗ / a dash.
 
 It reads the settings itself (like `settings`), so that invalid values are shown as ✗ lines
-while everything they do not touch is still checked. It never writes data and makes at
-most one request per Lightspeed endpoint. `--service` is what the systemd unit runs before
+while everything they do not touch is still checked. It never writes data (an app's expired
+access token is renewed, as any run would) and makes at most one request per Lightspeed
+endpoint. `--service` is what the systemd unit runs before
 starting the scheduler: only what the scheduler needs, and only a broken setting fails it
 (an outage of the network, Lightspeed or the database does not: the scheduler retries).
 """
@@ -12,16 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TextIO
 
 from sync.cli import checks
-from sync.config import Reading, alert_url_secrets, read_settings
+from sync.config import Reading, Settings, alert_url_secrets, read_settings
 from sync.config.loader import build_settings
-from sync.errors import redact
+from sync.engine.connection import app_token_store
+from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.probe import Finding, probe_store
+from sync.lightspeed.tokens import AppTokens
 from sync.logs import setup_logging
 from sync.runs import utcnow
+from sync.storage.protocols import SyncStore
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DASH = "\u2013"  # an en dash: information, or not checked
@@ -79,7 +84,7 @@ def run_checks(
     if _touches(bad, LIGHTSPEED_VARIABLES):
         found.append(_skipped("Lightspeed", bad, LIGHTSPEED_VARIABLES))
     else:
-        found += probe_store(settings)
+        found += probe_store(settings, token=_app_token(settings, store))
     # Alert URLs are settings too: one apprise cannot read stops the scheduler at start-up.
     found += checks.alert_findings(
         readings, secrets, send=send and not service, store_name=settings.display_name
@@ -98,6 +103,21 @@ def run_checks(
     found.append(checks.scheduler_finding(report))
     found += checks.last_run_findings(report)
     return found
+
+
+def _app_token(settings: Settings, store: SyncStore | None) -> Callable[[], str] | None:
+    """An app's access token from the database (it may be refreshed); None: personal token."""
+    if not settings.uses_app:
+        return None
+
+    def current() -> str:
+        if store is None:
+            raise SyncError(
+                ErrorKind.CONFIG, "The app's tokens live in the database, which is not ready."
+            )
+        return AppTokens(settings, app_token_store(settings, store)).current()
+
+    return current
 
 
 def secrets_of(readings: list[Reading]) -> tuple[str, ...]:

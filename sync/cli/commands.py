@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sync.cli.admin_commands import cmd_alerts, cmd_migrate, cmd_set_password
 from sync.cli.check_command import cmd_check
 from sync.cli.common import CommandHandler
+from sync.cli.connect_command import cmd_connect
 from sync.cli.dashboard_command import cmd_dashboard
 from sync.cli.data_commands import cmd_backfill, cmd_prune, cmd_reconcile
 from sync.cli.settings_command import cmd_settings
@@ -20,6 +21,7 @@ from sync.cli.sync_commands import cmd_demo, cmd_request, cmd_run, cmd_scheduler
 
 COMMANDS: dict[str, CommandHandler] = {
     "migrate": cmd_migrate,
+    "connect": cmd_connect,
     "run": cmd_run,
     "status": cmd_status,
     "set-password": cmd_set_password,
@@ -43,6 +45,7 @@ SETTINGS_READERS: dict[str, Callable[[argparse.Namespace], int]] = {
 # Commands that write to LOG_DIR/sync.log; the others log to the console only.
 LOGGED_COMMANDS = (
     "run",
+    "connect",
     "migrate",
     "demo",
     "scheduler",

@@ -13,11 +13,11 @@ from sync.runs import utcnow
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     """Re-fetch a date range (sales) or do a full pass (others); `--dry-run` only estimates."""
     from sync.engine.backfill import backfill, check_range, estimate
-    from sync.lightspeed.client import LightspeedClient
+    from sync.engine.connection import open_client
 
     store = require_sql(settings, "A backfill from the command line")
     check_range(args.date_from, args.date_to)
-    client = LightspeedClient(settings) if args.entity == "sales" else None
+    client = open_client(settings, store) if args.entity == "sales" else None
     try:
         guess = estimate(settings, store.engine, args.entity, args.date_from, args.date_to, client)
     finally:

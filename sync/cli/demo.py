@@ -26,22 +26,41 @@ from sync.storage.sql.store import Store
 
 DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator
+DEMO_APP, DEMO_APP_SECRET = "demo-app", "demo-app-secret"  # the simulator's OAuth app
 CREDENTIALS = DEMO_DIR / "dashboard.env"
 DASHBOARD_PORT = int(os.environ.get("DEMO_DASHBOARD_PORT", "8501"))
 
 
-def demo_settings(settings: Settings, api_url: str) -> Settings:
+def demo_settings(settings: Settings, api_url: str, *, app: bool = False) -> Settings:
     """The user's settings pointed at the demo database and the local simulator."""
     return dataclasses.replace(
         settings,
         database_url=f"sqlite:///{DEMO_DIR / 'lightspeed.db'}",
         dashboard_database_url=None,
         lightspeed_base_url=api_url,
-        lightspeed_token=DEMO_TOKEN,
+        lightspeed_token=None if app else DEMO_TOKEN,
+        lightspeed_client_id=DEMO_APP if app else None,
+        lightspeed_client_secret=DEMO_APP_SECRET if app else None,
+        lightspeed_authorize_url=api_url.removesuffix("/api/2.0") + "/connect",
+        lightspeed_redirect_uri=None,
+        lightspeed_refresh_token=None,
+        lightspeed_token_url=None,
         log_dir=DEMO_DIR / "logs",
         sync_interval_minutes=5,
         store_name="Demo store (simulator)",
     )
+
+
+def connect_demo_app(settings: Settings) -> int:
+    """`connect` against the simulator: open its authorize page (it approves at once)."""
+    from sync.cli.connect_command import cmd_connect
+
+    print(
+        "Connecting as an app: open the URL below in a browser on this machine "
+        "(or `curl -sL '<URL>'`); the simulator approves at once and sends it back."
+    )
+    options = argparse.Namespace(port=0, print_url=False, no_browser=False, timeout=300.0)
+    return cmd_connect(settings, options)
 
 
 def demo_credentials() -> tuple[dict[str, str], str | None]:
@@ -105,20 +124,32 @@ def start_dashboard(settings: Settings, credentials: dict[str, str]) -> subproce
     )
 
 
-def run_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Start everything, print how to log in, serve until Ctrl-C."""
     from sync.simulator import SimulatorConfig, SimulatorServer
 
     scale = os.environ.get("DEMO_SCALE", "small")
     DEMO_DIR.mkdir(exist_ok=True)
     (DEMO_DIR / "logs").mkdir(exist_ok=True)
-    config = SimulatorConfig(seed=42, scale=scale, token=DEMO_TOKEN, live_interval=10.0)
+    app = bool(getattr(args, "app", False))
+    # As an app: access tokens that live 2 minutes, so the refreshes show in the log.
+    oauth = {"oauth_client_id": DEMO_APP, "oauth_client_secret": DEMO_APP_SECRET} if app else {}
+    config = SimulatorConfig(
+        seed=42,
+        scale=scale,
+        token=DEMO_TOKEN,
+        live_interval=10.0,
+        oauth_token_seconds=120.0,
+        **oauth,
+    )
     with SimulatorServer(config) as sim:
-        demo = demo_settings(settings, sim.api_url)
+        demo = demo_settings(settings, sim.api_url, app=app)
         engine = create_db_engine(demo.database_url)
         migrate(engine)
         store = Store(engine)
         store.ensure_state_rows()
+        if app and connect_demo_app(demo) != 0:
+            return 1
         credentials, new_password = demo_credentials()
         dashboard = start_dashboard(demo, credentials)
         print(f"Simulator (development stand-in, not Lightspeed): {sim.api_url} — {scale} store,")

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 
 from sync.cli.check_command import add_check_parser
+from sync.cli.connect_command import add_connect_parser
 from sync.cli.settings_command import add_settings_parser
 from sync.entities import ENTITY_BY_NAME
 from sync.storage.queueing import REQUESTABLE
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     add_check_parser(sub)
+    add_connect_parser(sub)
     migrate_cmd = sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
     migrate_cmd.add_argument(
         "--sql",
@@ -68,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_sub.add_parser(
         "check", help="evaluate the alert rules once (cron) and print the open incidents"
     )
-    sub.add_parser("demo", help="simulator + scheduler + dashboard on SQLite, on this machine")
+    demo = sub.add_parser(
+        "demo", help="simulator + scheduler + dashboard on SQLite, on this machine"
+    )
+    demo.add_argument(
+        "--app", action="store_true", help="connect as an OAuth app (connect) instead of a token"
+    )
     dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
     dash.add_argument("--port", type=int, default=8501)
     add_settings_parser(sub)

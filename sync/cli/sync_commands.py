@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 from sync.cli.common import (
     EXIT_FAILED,
@@ -19,6 +20,7 @@ from sync.cli.common import (
 )
 from sync.cli.output import COLOUR_CODES, ProgressDisplay, print_results
 from sync.config import Settings
+from sync.engine.connection import describe, require_credentials
 from sync.engine.runner import Runner
 from sync.runs import utcnow
 
@@ -37,8 +39,7 @@ def _install_stop_handler(stop: threading.Event) -> None:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Sync now (`--entity` to pick, `--full` to ignore the cursor); Ctrl-C stops cleanly."""
     store = writer_store(settings)
-    settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before any work
-    settings.token  # noqa: B018
+    require_credentials(settings)  # fail on missing Lightspeed settings before any work
     display = ProgressDisplay()
     stop = threading.Event()
     _install_stop_handler(stop)
@@ -55,12 +56,14 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print health per entity, as a table or (`--json`) as JSON."""
     store = require_schema(settings)
     report = store.status_report(utcnow(), settings)
+    connection = describe(settings, store)
     if args.json:
-        print(json.dumps(report.as_json(), indent=2))
+        print(json.dumps({**report.as_json(), "connection": connection}, indent=2))
         return EXIT_OK
     colour = sys.stdout.isatty()
     next_run = f" · next run {report.next_run_at:%H:%M} UTC" if report.next_run_at else ""
     print(f"Overall: {report.overall.value} · scheduler: {report.scheduler}{next_run}")
+    print(f"Lightspeed: {connection_line(connection)}")
     print(
         f"{'entity':<16} {'health':<7} {'last success':<22} {'last run':<12} "
         f"{'cursor':>12} {'rows':>9}"
@@ -80,13 +83,22 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def connection_line(connection: dict[str, Any]) -> str:
+    """How the store is connected, in one line."""
+    if connection["method"] != "app":
+        return str(connection["method"])
+    if not connection.get("connected"):
+        return connection.get("note") or "app, not connected yet: run `python -m sync connect`"
+    expires = connection["access_token_expires_at"].replace("T", " ")[:19]
+    return f"app connected to store {connection['store']} · access token expires {expires} UTC"
+
+
 def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     """Run the long-running service (scheduled syncs and run-now requests) until stopped."""
     from sync.service.scheduler import SchedulerService
 
     store = writer_store(settings)
-    settings.api_base_url  # noqa: B018 - fail on missing Lightspeed settings before serving
-    settings.token  # noqa: B018
+    require_credentials(settings)  # fail on missing Lightspeed settings before serving
     service = SchedulerService(settings, store)
     service.install_signal_handlers()
     return service.run_forever()

@@ -38,6 +38,12 @@ class Settings:
     lightspeed_domain_prefix: str | None = None
     lightspeed_token: str | None = field(default=None, repr=False)
     lightspeed_base_url: str | None = None
+    lightspeed_client_id: str | None = None
+    lightspeed_client_secret: str | None = field(default=None, repr=False)
+    lightspeed_redirect_uri: str | None = None
+    lightspeed_refresh_token: str | None = field(default=None, repr=False)
+    lightspeed_token_url: str | None = None
+    lightspeed_authorize_url: str = "https://secure.retail.lightspeed.app/connect"
     database_url: str = DEFAULT_DATABASE_URL
     database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
     dashboard_database_url: str | None = None
@@ -107,9 +113,26 @@ class Settings:
             raise SyncError(
                 ErrorKind.CONFIG,
                 "LIGHTSPEED_TOKEN is not set: create a personal token in Lightspeed "
-                "(Setup > Personal tokens) and put it in .env.",
+                "(Setup > Personal tokens) and put it in .env, or connect as an app: set "
+                "LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET and run "
+                "`python -m sync connect`.",
             )
         return self.lightspeed_token
+
+    @property
+    def uses_app(self) -> bool:
+        """True when the store is reached as an OAuth app (no personal token, app credentials)."""
+        return not self.lightspeed_token and bool(
+            self.lightspeed_client_id and self.lightspeed_client_secret
+        )
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint: LIGHTSPEED_TOKEN_URL, else the API origin + /api/1.0/token."""
+        if self.lightspeed_token_url:
+            return self.lightspeed_token_url
+        scheme, _, rest = self.api_base_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}/api/1.0/token"
 
     @property
     def display_name(self) -> str:
@@ -153,6 +176,8 @@ class Settings:
         """Every secret value, for masking in logs and messages."""
         values = [
             self.lightspeed_token,
+            self.lightspeed_client_secret,
+            self.lightspeed_refresh_token,
             self.dashboard_cookie_key,
             self.supabase_service_role_key,
             self.dashboard_password_hash,

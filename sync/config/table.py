@@ -66,6 +66,39 @@ LIGHTSPEED = (
         example="http://127.0.0.1:8765/api/2.0",
     ),
 )
+LIGHTSPEED_APP = (
+    Setting("LIGHTSPEED_CLIENT_ID", p.text, "The app's client id (Lightspeed developer portal)."),
+    Setting(
+        "LIGHTSPEED_CLIENT_SECRET",
+        p.text,
+        "The app's client secret. Never logged or shown.",
+        secret=True,
+    ),
+    Setting(
+        "LIGHTSPEED_REDIRECT_URI",
+        p.http_url,
+        "The redirect URI registered for the app. Unset: http://127.0.0.1:PORT/callback "
+        "of `connect --port` (8765).",
+    ),
+    Setting(
+        "LIGHTSPEED_REFRESH_TOKEN",
+        p.text,
+        "Headless bootstrap: a refresh token used once when the database holds none yet "
+        "(it rotates at once; remove it afterwards).",
+        secret=True,
+    ),
+    Setting(
+        "LIGHTSPEED_TOKEN_URL",
+        p.http_url,
+        "Overrides the token endpoint (default: the API's origin + /api/1.0/token).",
+    ),
+    Setting(
+        "LIGHTSPEED_AUTHORIZE_URL",
+        p.http_url,
+        "Overrides the authorize page (the local simulator's is http://127.0.0.1:PORT/connect).",
+        example="https://secure.retail.lightspeed.app/connect",
+    ),
+)
 DATABASE = (
     Setting(
         "DATABASE_URL",
@@ -307,6 +340,11 @@ LOGS = (Setting("LOG_DIR", p.path, "Rotating log files (10 MB x 5) are written h
 # (heading, introduction, items) in checking order.
 SECTIONS: tuple[tuple[str, str, tuple[Item, ...]], ...] = (
     ("Lightspeed", "", LIGHTSPEED),
+    (
+        "Lightspeed app (OAuth) instead of a personal token",
+        "Set both, leave LIGHTSPEED_TOKEN unset and run `python -m sync connect` once.",
+        LIGHTSPEED_APP,
+    ),
     ("Database", "", DATABASE),
     ("Sync", "", SYNC),
     (

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
+from sync.engine.connection import open_client
 from sync.engine.isolation import write_isolated
 from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
@@ -93,7 +94,7 @@ class Runner:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.client_factory = client_factory or (lambda: LightspeedClient(settings))
+        self.client_factory = client_factory or (lambda: open_client(settings, store))
         self.clock = clock
         self.on_page = on_page
         self.stop = stop or threading.Event()

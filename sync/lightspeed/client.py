@@ -27,6 +27,7 @@ from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.deadline import TooSlow, read_within
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
+from sync.lightspeed.oauth import RECONNECT, TokenSource
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
 from sync.lightspeed.retries import QuietRetry
@@ -72,17 +73,23 @@ class MalformedResponse(SyncError):
 
 
 class LightspeedClient:
-    """Reads API 2.0 list endpoints. Thread-compatible: one caller at a time."""
+    """Reads API 2.0 list endpoints. Thread-compatible: one caller at a time.
+
+    With `tokens` (an OAuth app) the bearer token comes from it before each request and is
+    renewed once on a 401; without, it is the static LIGHTSPEED_TOKEN.
+    """
 
     def __init__(
         self,
         settings: Settings,
         session: requests.Session | None = None,
         pacer: RatePacer | None = None,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = settings.api_base_url
-        self._token = settings.token
+        self.tokens = tokens
+        self._token = settings.token if tokens is None else ""
         self.timeout = settings.http_timeout_seconds
         self.page_size = settings.sync_page_size
         self.pacer = pacer or RatePacer(window_seconds=settings.rate_window_seconds)
@@ -205,6 +212,10 @@ class LightspeedClient:
     def _send(self, path: str, params: Mapping[str, Any]) -> requests.Response:
         url = f"{self.base_url}/{path.lstrip('/')}"
         response = self._get(path, url, params)
+        if response.status_code == 401 and self.tokens is not None:
+            # An app's access token may have expired: renew it once and ask again.
+            self._use_token(self.tokens.renew(self._token))
+            response = self._get(path, url, params)
         if response.status_code in (400, 422) and "page_size" in params:
             response = self._after_refusal(path, url, params, response)
         if response.status_code >= 400:
@@ -212,6 +223,8 @@ class LightspeedClient:
         return response
 
     def _get(self, path: str, url: str, params: Mapping[str, Any]) -> requests.Response:
+        if self.tokens is not None:
+            self._use_token(self.tokens.current())
         self.pacer.wait()
         started = time.monotonic()
         try:
@@ -260,6 +273,11 @@ class LightspeedClient:
             return response
         return refused
 
+    def _use_token(self, token: str) -> None:
+        if token != self._token:
+            self._token = token
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
     def _classify_status(self, path: str, response: requests.Response) -> SyncError:
         status = response.status_code
         reason = _error_text(response, self._token)
@@ -267,6 +285,7 @@ class LightspeedClient:
             return SyncError(
                 ErrorKind.AUTH,
                 f"Lightspeed refused the access token (401{reason}) on {path}.",
+                recovery=RECONNECT if self.tokens is not None else None,
                 status=status,
             )
         if status == 403:

@@ -16,6 +16,7 @@ from sync import __version__
 from sync.config import SYNCED_ENTITIES, Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import host_of, resolves, unresolved_host_error
+from sync.lightspeed.oauth import RECONNECT
 from sync.lightspeed.retries import what_failed
 
 Status = Literal["pass", "fail", "info", "skip"]
@@ -44,7 +45,9 @@ def scope_of(entity: str) -> str:
 
 
 def probe_store(
-    settings: Settings, session_factory: Callable[[], requests.Session] = requests.Session
+    settings: Settings,
+    session_factory: Callable[[], requests.Session] = requests.Session,
+    token: Callable[[], str] | None = None,
 ) -> list[Finding]:
     """Check the configured store: address, token, each read scope, rate-limit headroom."""
     try:
@@ -58,13 +61,13 @@ def probe_store(
         return [Finding("Lightspeed address", "fail", error.message, error.recovery, blocking)]
     found = [Finding("Lightspeed address", "pass", f"{host} resolves")]
     try:
-        token = settings.token
+        bearer = token() if token is not None else settings.token
     except SyncError as exc:
-        return [*found, Finding("Lightspeed token", "fail", exc.message)]
-    answers, failure = _fetch_each(base, token, settings, session_factory)
+        return [*found, Finding("Lightspeed token", "fail", exc.message, exc.recovery)]
+    answers, failure = _fetch_each(base, bearer, settings, session_factory)
     if failure:
         return [*found, failure]
-    return found + _judge(base, token, answers)
+    return found + _judge(base, bearer, answers, app=token is not None)
 
 
 def _fetch_each(
@@ -111,17 +114,24 @@ def _unreachable(base: str, exc: requests.RequestException, timeout: float, toke
     )
 
 
-def _judge(base: str, token: str, answers: dict[str, requests.Response]) -> list[Finding]:
+def _judge(
+    base: str, token: str, answers: dict[str, requests.Response], *, app: bool = False
+) -> list[Finding]:
     statuses = {entity: r.status_code for entity, r in answers.items()}
     if 401 in statuses.values():
         refused = next(r for r in answers.values() if r.status_code == 401)
+        recovery = (
+            RECONNECT
+            if app
+            else "Create a new personal token (Setup > Personal tokens) with the read scopes "
+            f"{' '.join(map(scope_of, SYNCED_ENTITIES))} and put it in LIGHTSPEED_TOKEN."
+        )
         return [
             Finding(
                 "Lightspeed token",
                 "fail",
                 f"Lightspeed refused the token (401{_reason(refused, token)}).",
-                "Create a new personal token (Setup > Personal tokens) with the read scopes "
-                f"{' '.join(map(scope_of, SYNCED_ENTITIES))} and put it in LIGHTSPEED_TOKEN.",
+                recovery,
             )
         ]
     if set(statuses.values()) == {404}:

@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--search-without-version", action="store_true")
     p.add_argument("--trickle-rate", type=float, default=0.0, help="share of slow-drip answers")
     p.add_argument("--trickle-delay", type=float, default=0.2, metavar="SECONDS")
+    p.add_argument(
+        "--oauth-client-id",
+        default=None,
+        help="OAuth mode: /connect (authorize), /api/1.0/token with rotating refresh tokens",
+    )
+    p.add_argument("--oauth-client-secret", default="dev-secret")
+    p.add_argument(
+        "--oauth-token-seconds", type=float, default=3600.0, help="access token lifetime"
+    )
     return p
 
 
@@ -75,6 +84,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             "page_size_policy", "empty_version", "rate_limit", "rate_window",
             "rate_limit_reset_header", "fault_seed", "down_paths", "search_max_offset",
             "search_ignore_offset", "search_without_version", "trickle_rate", "trickle_delay",
+            "oauth_client_id", "oauth_client_secret", "oauth_token_seconds",
         )
     }  # fmt: skip
     values["token"] = args.token or None

@@ -92,6 +92,11 @@ class SimulatorConfig:
     trickle_rate: float = 0.0  # share of answers sent a few bytes at a time
     trickle_delay: float = 0.2  # seconds between those few bytes
     fault_seed: int = 0
+    # OAuth mode (on when oauth_client_id is set): /connect, /api/1.0/token, rotating tokens.
+    oauth_client_id: str | None = None
+    oauth_client_secret: str = "dev-secret"  # noqa: S105 - the public secret of the stand-in
+    oauth_token_seconds: float = 3600.0
+    oauth_rotate: bool = True
     faults: InitVar[dict[str, Any] | None] = None
 
     def __post_init__(self, faults: dict[str, Any] | None) -> None:

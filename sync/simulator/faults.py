@@ -7,6 +7,7 @@ import math
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Any
@@ -55,6 +56,7 @@ class FaultEngine:
         """Start with a fresh window and an RNG seeded from ``config.fault_seed``."""
         self.config = config
         self.lock = threading.Lock()
+        self.accept_token: Callable[[str], bool] | None = None  # OAuth mode's access tokens
         self.reset()
 
     def reset(self) -> None:
@@ -107,6 +109,12 @@ class FaultEngine:
             decision.body = error_body(decision.status)
         return decision
 
+    def _app_token_ok(self, authorization: str | None) -> bool:
+        if self.accept_token is None or not authorization:
+            return False
+        scheme, _, token = authorization.strip().partition(" ")
+        return scheme.lower() == "bearer" and self.accept_token(token.strip())
+
     def _gate(
         self,
         cfg: SimulatorConfig,
@@ -122,7 +130,9 @@ class FaultEngine:
                 [("Retry-After", http_date(now + cfg.retry_after_seconds))] if status == 429 else []
             )
             return Decision(status=status, headers=headers)
-        if cfg.auth_fail or not _token_ok(cfg.token, authorization):
+        if cfg.auth_fail or not (
+            _token_ok(cfg.token, authorization) or self._app_token_ok(authorization)
+        ):
             return Decision(status=401)
         if cfg.forbidden or path.rstrip("/") in cfg.forbidden_paths:
             # A token without the scope of this endpoint (e.g. no inventory:read).

@@ -19,11 +19,14 @@ from .config import SimulatorConfig
 from .data import ENTITIES
 from .faults import FaultEngine, error_body
 from .formats import LABEL, SIM_HEADER
+from .oauth import OAuthApp
 from .store import Store
 
 API_PREFIX = "/api/2.0"
 LOOPBACK = ("127.0.0.1", "localhost")
 MAX_BODY = 1 << 20
+TOKEN_PATH = "/api/1.0/token"  # noqa: S105 - a path, not a secret
+OAUTH_PATHS = ("/connect", TOKEN_PATH, "/_sim/oauth/revoke")
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -107,7 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         body = self._read_body()
         try:
-            if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            if sim.oauth is not None and path in OAUTH_PATHS:
+                self._oauth(sim.oauth, method, path, parts.query, body)
+            elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
                 self._api(sim, method, path[len(API_PREFIX) :] or "/", parts.query)
             elif path.startswith("/_sim/"):
                 status, payload = control.handle(sim, method, path, body)
@@ -120,6 +125,24 @@ class _Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             msg = simplejson.dumps({"error": f"stand-in internal error: {exc}"}).encode()
             self._send(500, msg)
+
+    def _oauth(self, app: OAuthApp, method: str, path: str, query: str, body: bytes) -> None:
+        if path == "/connect" and method == "GET":
+            status, where = app.authorize(query)
+            if status != 302:
+                self._send(status, simplejson.dumps({"error": where}).encode())
+                return
+            self.send_response(302)
+            self.send_header("Location", where)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == TOKEN_PATH and method == "POST":
+            self._send(*app.token(query, self.headers.get("Content-Type", ""), body))
+        elif path == "/_sim/oauth/revoke" and method == "POST":
+            app.revoke_all()
+            self._send(200, b'{"revoked":true}')
+        else:
+            self._send(405, b'{"error":"Method not allowed"}')
 
     def _api(self, sim: SimulatorServer, method: str, sub: str, query: str) -> None:
         decision = sim.fault_engine.decide(self.headers.get("Authorization"), sub)
@@ -195,6 +218,15 @@ class SimulatorServer:
         self.port = port
         self.store: Store | None = None
         self.fault_engine = FaultEngine(self.config)
+        self.oauth: OAuthApp | None = None
+        if self.config.oauth_client_id:
+            self.oauth = OAuthApp(
+                self.config.oauth_client_id,
+                self.config.oauth_client_secret,
+                token_seconds=self.config.oauth_token_seconds,
+                rotate=self.config.oauth_rotate,
+            )
+            self.fault_engine.accept_token = self.oauth.accepts
         self.stopping = threading.Event()
         self._stats = control.Stats()
         self._httpd: _HTTPServer | None = None
@@ -288,6 +320,11 @@ class SimulatorServer:
             f"{LABEL} (not Lightspeed) listening on {self.api_url} "
             f"(scale {self.config.scale}, seed {self.config.seed}: {counts}) "
             "- development stand-in, not Lightspeed"
+            + (
+                f"; OAuth app {self.oauth.client_id!r}: authorize at {self.url}/connect"
+                if self.oauth is not None
+                else ""
+            )
         )
 
     # --- control (same as the /_sim/ endpoints) ----------------------------------------------

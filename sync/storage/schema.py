@@ -335,6 +335,21 @@ login_attempts = Table(
 Index("ix_login_attempts_username", login_attempts.c.username, login_attempts.c.attempted_at)
 Index("ix_login_attempts_client", login_attempts.c.client, login_attempts.c.attempted_at)
 
+# The app's OAuth tokens: one row (id 1, created by migration 0008), read only by the writer.
+# The dashboard role has no privilege on it (0008 revokes it; RLS on Supabase).
+lightspeed_app_tokens = Table(
+    "lightspeed_app_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("domain_prefix", Text),
+    Column("access_token", Text),
+    Column("refresh_token", Text),
+    Column("expires_at", BigInteger),  # epoch seconds, as Lightspeed's `expires`
+    Column("scope", Text),
+    Column("refreshed_at", BigInteger),  # epoch seconds of the last exchange or refresh
+    Column("connected_at", UtcDateTime()),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -350,6 +365,7 @@ __all__ = [
     "UtcDateTime",
     "alert_incidents",
     "alert_notifications",
+    "lightspeed_app_tokens",
     "login_attempts",
     "metadata",
     "reconciliations",

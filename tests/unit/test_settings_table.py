@@ -62,7 +62,9 @@ def test_secret_fields_stay_out_of_the_generated_repr():
     secret = {s.attr for s in SETTINGS if s.secret} | {f.field for f in FAMILIES if f.secret}
     assert secret <= hidden
     for item in SETTINGS:
-        if re.search(r"TOKEN|KEY|HASH|SECRET|PASSWORD", item.name):
+        if item.name == "LIGHTSPEED_TOKEN_URL":  # the token endpoint's address, not a token
+            assert not item.secret
+        elif re.search(r"TOKEN|KEY|HASH|SECRET|PASSWORD", item.name):
             assert item.secret, item.name
 
 

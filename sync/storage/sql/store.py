@@ -68,8 +68,10 @@ class Store(SqlCoordination):
             present = set(conn.scalars(select(sync_state.c.entity_type)))
             missing = [e for e in STATE_ENTITIES if e not in present]
             if missing:
+                # Two processes starting at once (two `run`s) may both find the rows missing.
+                make = pg_insert if self.is_postgres else sqlite_insert
                 conn.execute(
-                    insert(sync_state),
+                    make(sync_state).on_conflict_do_nothing(),
                     [{"entity_type": e, "status": "never", "cursor_version": 0} for e in missing],
                 )
 

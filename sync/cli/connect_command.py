@@ -1,0 +1,152 @@
+"""`connect`: authorize this install as a Lightspeed app (OAuth) and keep its tokens in the DB."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+import sys
+import time
+import webbrowser
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sync.cli.common import EXIT_FAILED, EXIT_OK, require_schema
+from sync.config import Settings
+from sync.engine.connection import app_token_store
+from sync.errors import ErrorKind, SyncError
+from sync.lightspeed.oauth import TokenEndpoint, authorize_url
+from sync.runs import utcnow
+
+REFUSED = "Refused a callback whose state does not match this connect (its code was not used)."
+
+
+def add_connect_parser(sub: Any) -> None:
+    """The `connect` subparser."""
+    c = sub.add_parser("connect", help="connect as a Lightspeed app (OAuth), tokens kept in the DB")
+    c.add_argument("--port", type=int, default=8765, help="callback port on 127.0.0.1 (0: any)")
+    c.add_argument(
+        "--print-url",
+        action="store_true",
+        help="headless: print the URL, then paste the address the browser was sent back to",
+    )
+    c.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
+    c.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
+
+
+class _Callback(HTTPServer):
+    """One-shot listener for the redirect back from Lightspeed."""
+
+    def __init__(self, port: int, state: str) -> None:
+        self.state = state
+        self.result: dict[str, str] | None = None
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Callback
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log: the query holds the code."""
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        params = _params(parts.query)
+        if parts.path.rstrip("/") != "/callback":
+            self._answer(404, "Not the callback.")
+        elif not secrets.compare_digest(params.get("state", ""), self.server.state):
+            print(REFUSED, file=sys.stderr, flush=True)
+            self._answer(400, REFUSED)
+        else:
+            self.server.result = params
+            self._answer(200, "Received. The terminal says whether the store is connected.")
+
+    def _answer(self, status: int, text: str) -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _params(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
+def _wait(server: _Callback, timeout: float) -> dict[str, str] | None:
+    server.timeout = 0.5
+    deadline = time.monotonic() + timeout
+    while server.result is None and time.monotonic() < deadline:
+        server.handle_request()
+    return server.result
+
+
+def _has_browser() -> bool:
+    return sys.platform == "darwin" or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
+    """Authorize the app, exchange the code, store the tokens, say which store is connected."""
+    if not (settings.lightspeed_client_id and settings.lightspeed_client_secret):
+        raise SyncError(
+            ErrorKind.CONFIG,
+            "connect needs the app's LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET.",
+            recovery="Create an app in the Lightspeed developer portal, register the redirect "
+            "URI http://127.0.0.1:8765/callback, and put its id and secret in .env.",
+        )
+    tokens_store = app_token_store(settings, require_schema(settings))
+    state = secrets.token_urlsafe(24)
+    if args.print_url:
+        redirect = settings.lightspeed_redirect_uri or f"http://127.0.0.1:{args.port}/callback"
+        print(authorize_url(settings, redirect, state), flush=True)
+        print("Open that URL, approve, then paste the address your browser was sent back to:")
+        params = _params(urlsplit(sys.stdin.readline().strip()).query)
+        if not secrets.compare_digest(params.get("state", ""), state):
+            print(REFUSED, file=sys.stderr)
+            return EXIT_FAILED
+    else:
+        server = _Callback(args.port, state)
+        try:
+            redirect = settings.lightspeed_redirect_uri or (
+                f"http://127.0.0.1:{server.server_address[1]}/callback"
+            )
+            url = authorize_url(settings, redirect, state)
+            print(f"Open this URL and approve the app:\n{url}", flush=True)
+            if not args.no_browser and _has_browser():
+                webbrowser.open(url)
+            params = _wait(server, args.timeout)
+        finally:
+            server.server_close()
+        if params is None:
+            print(f"No callback arrived within {args.timeout:g} s; run connect again.")
+            return EXIT_FAILED
+    if "error" in params or not params.get("code"):
+        print(f"Lightspeed did not authorize the app ({params.get('error', 'no code')}).")
+        return EXIT_FAILED
+    prefix = params.get("domain_prefix")
+    configured = None if settings.lightspeed_base_url else settings.lightspeed_domain_prefix
+    if prefix and configured and prefix != configured:
+        print(
+            f"The app was authorized for store {prefix}, but LIGHTSPEED_DOMAIN_PREFIX is "
+            f"{configured}: fix one of them and run connect again (nothing was stored)."
+        )
+        return EXIT_FAILED
+    if prefix and not settings.lightspeed_base_url and not configured:
+        settings = dataclasses.replace(settings, lightspeed_domain_prefix=prefix)
+        print(f"Put LIGHTSPEED_DOMAIN_PREFIX={prefix} in .env: syncs read that store.")
+    tokens = TokenEndpoint(settings).exchange_code(params["code"], redirect)
+    tokens_store.connect(tokens, utcnow())
+    expires = datetime.fromtimestamp(tokens.expires_at, UTC)
+    print(
+        f"Connected to store {tokens.domain_prefix or prefix or '(unnamed)'} as an app; the "
+        f"access token expires at {expires:%Y-%m-%d %H:%M:%S} UTC and is renewed automatically."
+    )
+    if settings.lightspeed_token:
+        print("LIGHTSPEED_TOKEN is set and still wins: remove it from .env to sync as the app.")
+    return EXIT_OK
