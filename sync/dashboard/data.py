@@ -16,7 +16,7 @@ from sync.dashboard.formatting import spreadsheet_safe, viewer_tz
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.errors import SyncError
-from sync.storage.queueing import Enqueued
+from sync.storage.queueing import MAX_BACKFILL_DAYS, Enqueued
 from sync.storage.sql.queue import request_sync
 from sync.storage.status_report import thresholds_for
 
@@ -101,10 +101,10 @@ def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
 
 def backfill_problem(date_from: date, date_to: date) -> str | None:
     """One sentence when the range is inverted or longer than the dashboard allows."""
-    from sync.engine.backfill import MAX_DASHBOARD_DAYS, check_range
+    from sync.engine.backfill import check_range
 
     try:
-        check_range(date_from, date_to, max_days=MAX_DASHBOARD_DAYS)
+        check_range(date_from, date_to, max_days=MAX_BACKFILL_DAYS)
     except SyncError as exc:
         return exc.message
     return None

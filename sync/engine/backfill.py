@@ -25,13 +25,11 @@ from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
 from sync.runs import Action, RunStatus, Trigger
-from sync.storage.queueing import MAX_BACKFILL_DAYS
 from sync.storage.runlog import RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.store import Store
 
-MAX_DASHBOARD_DAYS = MAX_BACKFILL_DAYS  # the longest range anyone may queue
 # The documented minimum quota (one register): 300 x 1 + 50 requests per 300 s.
 ASSUMED_QUOTA = (350, 300.0)
 DEFAULT_SECONDS_PER_CALL = 0.5

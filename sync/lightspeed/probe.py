@@ -15,13 +15,19 @@ import requests
 from sync import __version__
 from sync.config import SYNCED_ENTITIES, Settings
 from sync.errors import ErrorKind, SyncError, redact
-from sync.lightspeed.diagnosis import host_of, resolves, unresolved_host_error
+from sync.lightspeed.diagnosis import (
+    host_of,
+    resolves,
+    scope_for_path,
+    unresolved_host_error,
+)
 from sync.lightspeed.oauth import RECONNECT
 from sync.lightspeed.retries import what_failed
 
 Status = Literal["pass", "fail", "info", "skip"]
 PROBE_TIMEOUT_SECONDS = 15.0
 LOW_HEADROOM = 0.1  # under 10 % of the quota left: syncs will be slow
+READ_SCOPES = " ".join(scope_for_path(f"/{entity}") for entity in SYNCED_ENTITIES)
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,6 @@ class Finding:
     summary: str
     fix: str | None = None
     blocking: bool = True
-
-
-def scope_of(entity: str) -> str:
-    """The read scope a token needs for an entity's list endpoint."""
-    return f"{entity}:read"
 
 
 def probe_store(
@@ -124,7 +125,7 @@ def _judge(
             RECONNECT
             if app
             else "Create a new personal token (Setup > Personal tokens) with the read scopes "
-            f"{' '.join(map(scope_of, SYNCED_ENTITIES))} and put it in LIGHTSPEED_TOKEN."
+            f"{READ_SCOPES} and put it in LIGHTSPEED_TOKEN."
         )
         return [
             Finding(
@@ -155,7 +156,9 @@ def _judge(
 
 
 def _scope(entity: str, base: str, token: str, response: requests.Response) -> Finding:
-    name, code, path = f"scope {scope_of(entity)}", response.status_code, f"/{entity}"
+    path = f"/{entity}"
+    scope, code = scope_for_path(path), response.status_code
+    name = f"scope {scope}"
     if code == 200:
         try:
             body = response.json()
@@ -175,8 +178,8 @@ def _scope(entity: str, base: str, token: str, response: requests.Response) -> F
             name,
             "fail",
             f"The token may not read {path} (403{_reason(response, token)}): it lacks the scope "
-            f"{scope_of(entity)}.",
-            f"Give the token the scope {scope_of(entity)} (a personal token: create a new one with "
+            f"{scope}.",
+            f"Give the token the scope {scope} (a personal token: create a new one with "
             "all five read scopes), then put it in LIGHTSPEED_TOKEN.",
         )
     if code == 404:

@@ -11,11 +11,13 @@ from datetime import date, timedelta
 
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
+from sync.runs import Action
 from sync.storage.leasing import HOST, pid_alive
 
 ALL = "all"
 REQUESTABLE = (ALL, *ENTITY_BY_NAME)
-ACTIONS = ("incremental", "backfill")
+# What may be queued (a full pass is the scheduler's own, nightly).
+ACTIONS = (Action.INCREMENTAL, Action.BACKFILL)
 # The longest backfill anyone may queue (the CLI's own `backfill` has no limit). The same
 # limits are enforced by the database (migration 0007) and at claim time.
 MAX_BACKFILL_DAYS = 90
@@ -64,7 +66,7 @@ def request_problem(
         return f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}."
     if action not in ACTIONS:
         return f"Unknown action {action!r}: use {' or '.join(ACTIONS)}."
-    if action == "incremental":
+    if action == Action.INCREMENTAL:
         return "Only a backfill has a date range." if date_from or date_to else None
     if entity == ALL:
         return "Backfill one entity at a time."
