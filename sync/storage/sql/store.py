@@ -175,8 +175,7 @@ class Store(SqlCoordination):
             conn.execute(
                 update(sync_log).where(sync_log.c.id == after[0].log_id).values(**after[0].values())
             )
-        for tracker, done in zip(trackers, after, strict=True):
-            tracker.__dict__.update(done.__dict__)
+        _settle(trackers, after)
         return len(gone)
 
     # -- page writes ---------------------------------------------------------------------
@@ -211,8 +210,7 @@ class Store(SqlCoordination):
         except (ValueError, OverflowError, TypeError) as exc:
             # Raised by the driver while binding a value (SQLite: an integer beyond 64 bits).
             raise RecordRefused(database_error(exc, self.url).message) from None
-        for tracker, done in zip(trackers, after, strict=True):
-            tracker.__dict__.update(done.__dict__)
+        _settle(trackers, after)
 
     def _write(
         self,
@@ -319,3 +317,10 @@ class Store(SqlCoordination):
             copy_rows(conn, table.name, table, rows)
             return
         conn.execute(insert(table), rows)
+
+
+def _settle(trackers: Sequence[Progress], after: Sequence[Progress]) -> None:
+    """Hand the totals worked out on copies to the run's trackers, once COMMIT succeeded."""
+    for tracker, done in zip(trackers, after, strict=True):
+        for field in dataclasses.fields(done):
+            setattr(tracker, field.name, getattr(done, field.name))
