@@ -31,6 +31,7 @@ class EntityReading:
     error_message: str | None = None
     records_total: int = 0
     runs_24h: Mapping[str, int] = field(default_factory=dict)  # status -> runs started in 24 h
+    failures_24h: Mapping[str | None, int] = field(default_factory=dict)  # error class -> runs
     avg_duration_ms_24h: float | None = None
     records_today: int = 0
     consecutive_failures: int = 0
