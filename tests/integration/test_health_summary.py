@@ -245,3 +245,17 @@ def test_the_dashboard_login_can_build_the_summary(
     finally:
         reader.dispose()
     assert body["overall_status"] == "HEALTHY" and body["data_ready"] is True
+
+
+def test_every_store_records_run_metrics_and_counts_runs(every_store, simulator, settings_for):
+    settings = settings_for("sqlite://", simulator.api_url)
+    Runner(settings, every_store).run(trigger="schedule", triggered_by="scheduler")
+    with every_store.engine.connect() as conn:
+        rows = conn.execute(select(sync_log)).all()
+        totals = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
+    assert {r.entity_type for r in rows} == set(SIX)
+    for row in rows:
+        assert row.peak_rss_bytes > 10_000_000, row.entity_type  # a Python process, in bytes
+        assert row.api_ms_mean > 0 and row.api_ms_p95 >= row.api_ms_mean * 0.5
+        assert row.api_retries == 0
+    assert totals == {(name, "success"): 1 for name in SIX}
