@@ -39,7 +39,8 @@ FILL_POSTGRES = """
 INSERT INTO sync_log (run_id, entity_type, action, trigger, status, started_at, finished_at,
                       duration_ms, records_upserted, error_type, peak_rss_bytes, api_ms_p95)
 SELECT 'r' || g,
-       (ARRAY['customers','outlets','products','sales','sale_line_items','inventory'])[mod(g, 6) + 1],
+       (ARRAY['customers', 'outlets', 'products', 'sales', 'sale_line_items',
+              'inventory'])[mod(g, 6) + 1],
        'incremental', 'schedule',
        CASE WHEN mod(g, 50) = 7 THEN 'failed' ELSE 'success' END,
        now() - (g::bigint * 34560000 / {rows} || ' seconds')::interval,

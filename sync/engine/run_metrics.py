@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import sys
+from pathlib import Path
 
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.timings import mean_and_p95
@@ -16,10 +17,24 @@ def peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
 
 
+def reset_peak_rss() -> bool:
+    """Start a new peak-memory window (Linux: the kernel's high-water mark); False if not.
+
+    Without it the peak would be the process's since it started: in the long-running
+    scheduler, one big run would make every later run look as big.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 class MetricsMark:
-    """Where a run starts in the client's timings and retry count."""
+    """Where a run starts: a fresh peak-memory window, the client's timings and retries."""
 
     def __init__(self, client: LightspeedClient) -> None:
+        reset_peak_rss()
         self.client = client
         self.timing_mark = client.timings.mark()
         self.retries_before = client.retries

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync.engine.run_metrics import peak_rss_bytes
+from sync.engine.run_metrics import peak_rss_bytes, reset_peak_rss
 from sync.lightspeed.timings import RequestTimings, mean_and_p95
 from sync.storage.runlog import Outcome, Progress, RunMetrics, run_end_values
 
@@ -33,8 +33,16 @@ def test_a_run_reads_only_the_requests_after_its_mark():
     assert timings.since(mark) == [30.0, 40.0, 50.0]
 
 
-def test_peak_rss_is_in_bytes():
+def test_peak_rss_is_in_bytes_and_each_run_starts_a_new_window():
     assert 10 * 2**20 < peak_rss_bytes() < 64 * 2**30
+    big = bytearray(300 * 2**20)
+    big[:: 2**12] = b"x" * len(big[:: 2**12])  # touch every page so it is resident
+    during = peak_rss_bytes()
+    del big
+    assert during > 300 * 2**20
+    if not reset_peak_rss():
+        pytest.skip("this kernel keeps one peak per process")
+    assert peak_rss_bytes() < during - 200 * 2**20
 
 
 def test_the_metrics_close_the_run_row_only_when_measured():
