@@ -159,13 +159,13 @@ def _scheduler(conn: Connection) -> SchedulerReading:
 
 
 def _reconciliation(
-    conn: Connection, run_id: str | None, **where: str
+    conn: Connection, run_id: str | None, day: str | None = None
 ) -> ReconciliationReading | None:
     """One reconciliation run's verdict (only its sales checks of one day with `day`)."""
     if run_id is None:
         return None
     query = select(reconciliations).where(reconciliations.c.run_id == run_id)
-    if day := where.get("day"):
+    if day is not None:
         query = query.where(
             reconciliations.c.entity_type == "sales", reconciliations.c.scope.like(f"{day}%")
         )
