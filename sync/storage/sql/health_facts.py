@@ -99,6 +99,10 @@ def _latest_run(conn: Connection, entity: str) -> Any:
     return conn.execute(
         select(
             sync_log.c.started_at,
+            sync_log.c.status,
+            sync_log.c.duration_ms,
+            sync_log.c.records_upserted,
+            sync_log.c.records_deleted,
             sync_log.c.peak_rss_bytes,
             sync_log.c.api_ms_mean,
             sync_log.c.api_ms_p95,
@@ -134,6 +138,13 @@ def _entities(conn: Connection, now: datetime) -> tuple[EntityReading, ...]:
                 consecutive_failures=streak,
                 failing_since=since,
                 last_run_at=latest.started_at if latest else None,
+                last_run_status=latest.status if latest else None,
+                last_run_duration_ms=latest.duration_ms if latest else None,
+                last_run_records=(
+                    int(latest.records_upserted or 0) + int(latest.records_deleted or 0)
+                    if latest
+                    else None
+                ),
                 peak_rss_bytes=latest.peak_rss_bytes if latest else None,
                 api_ms_mean=latest.api_ms_mean if latest else None,
                 api_ms_p95=latest.api_ms_p95 if latest else None,
