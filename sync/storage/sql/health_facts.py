@@ -45,7 +45,8 @@ def local_midnight(now: datetime) -> datetime:
 
 def _day_aggregates(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]:
     """Per entity over 24 h: runs by status, finished duration, records today, failures by class."""
-    since = now - timedelta(hours=24)  # today's midnight is never earlier
+    # Today's midnight is later than 24 h ago (but in the hour after a 25-hour day).
+    since = now - timedelta(hours=24)
     today = case(
         (sync_log.c.started_at >= local_midnight(now), sync_log.c.records_upserted), else_=0
     )
@@ -56,19 +57,20 @@ def _day_aggregates(conn: Connection, now: datetime) -> dict[str, dict[str, Any]
             sync_log.c.error_type,
             func.count(),
             func.sum(sync_log.c.duration_ms),
+            func.count(sync_log.c.duration_ms),
             func.sum(today),
         )
         .where(sync_log.c.started_at >= since)
         .group_by(sync_log.c.entity_type, sync_log.c.status, sync_log.c.error_type)
     ).all()
     out: dict[str, dict[str, Any]] = {}
-    for entity, status, error_type, n, ms, records in rows:
+    for entity, status, error_type, n, ms, timed, records in rows:
         agg = out.setdefault(entity, {"runs": {}, "ms": 0, "timed": 0, "today": 0, "failures": {}})
         agg["today"] += int(records or 0)
         agg["runs"][status] = agg["runs"].get(status, 0) + int(n)
-        if status != RunStatus.RUNNING and ms is not None:
+        if status != RunStatus.RUNNING and timed:
             agg["ms"] += int(ms)
-            agg["timed"] += int(n)
+            agg["timed"] += int(timed)
         if status == RunStatus.FAILED:
             agg["failures"][error_type] = agg["failures"].get(error_type, 0) + int(n)
     return out
