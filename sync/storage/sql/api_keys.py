@@ -69,7 +69,9 @@ def create_key(engine: Engine, name: str, *, admin: bool, now: datetime) -> tupl
     name = name.strip()
     if not name or len(name) > NAME_MAX or not name.isprintable():
         raise SyncError(
-            ErrorKind.CONFIG, f"A key name is 1 to {NAME_MAX} printable characters, e.g. grafana."
+            ErrorKind.CONFIG,
+            f"A key name is 1 to {NAME_MAX} printable characters.",
+            recovery="Name it after who uses it, e.g. grafana.",
         )
     key = new_key()
     values = {
@@ -86,8 +88,8 @@ def create_key(engine: Engine, name: str, *, admin: bool, now: datetime) -> tupl
         except IntegrityError:
             raise SyncError(
                 ErrorKind.CONFIG,
-                f"A key named {name!r} already exists: pick another name, or revoke it first "
-                "with `python -m sync api-key revoke`.",
+                f"A key named {name!r} already exists (names stay taken after a revoke).",
+                recovery="Pick another name; `python -m sync api-key list` shows the taken ones.",
             ) from None
     return ApiKey(**row._mapping), key
 

@@ -1,0 +1,169 @@
+"""/metrics: a Prometheus collector that reads the database at scrape time.
+
+It lives in a private registry (no process or Python metrics of this process), and a
+database that does not answer gives `lightspeed_sync_db_up 0` instead of an error.
+Labels are entity, status, severity and version only: never run ids or error texts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+
+from sync import __version__
+from sync.api.context import ApiContext
+from sync.api.summary import load_summary
+from sync.errors import SyncError
+from sync.storage.schema import sync_log
+from sync.storage.sql.db import database_errors
+
+log = logging.getLogger(__name__)
+NS = "lightspeed_sync"
+
+
+def latest_runs(engine: Engine) -> dict[str, Any]:
+    """The latest finished run of each entity (duration, records), one indexed probe each."""
+    c = sync_log.c
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        entities = list(conn.scalars(select(func.distinct(c.entity_type))))
+        found = {}
+        for entity in entities:
+            row = conn.execute(
+                select(c.duration_ms, c.records_upserted, c.records_deleted)
+                .where(c.entity_type == entity, c.status != "running")
+                .order_by(c.started_at.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                found[entity] = row
+    return found
+
+
+def run_totals(engine: Engine) -> list[tuple[str, str, int]]:
+    """(entity, status, runs) from sync_run_totals: counts that pruning does not lower."""
+    from sync.storage.schema import sync_run_totals as t
+
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        rows = conn.execute(select(t.c.entity_type, t.c.status, t.c.runs)).all()
+    return [(r.entity_type, r.status, int(r.runs)) for r in rows]
+
+
+class HealthCollector(Collector):
+    """Yields every lightspeed_sync_* family from one read of the database."""
+
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        info = InfoMetricFamily(f"{NS}_build", "Version of Lightspeed Sync & Health.")
+        info.add_metric([], {"version": __version__})
+        yield info
+        up = GaugeMetricFamily(f"{NS}_db_up", "1 when the database answered this scrape.")
+        try:
+            families = list(self._from_database())
+        except SyncError as exc:
+            log.warning("Metrics scrape could not read the database: %s", exc.message)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _from_database(self) -> Iterator[Metric]:
+        engine = self.ctx.engine
+        summary = load_summary(self.ctx)
+        runs = latest_runs(engine)
+        totals = run_totals(engine)
+
+        def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+            return GaugeMetricFamily(f"{NS}_{name}", doc, labels=list(labels))
+
+        last_success = gauge(
+            "last_success_timestamp_seconds", "Unix time of the last successful sync.", ("entity",)
+        )
+        duration = gauge(
+            "last_run_duration_seconds", "Duration of the latest finished run.", ("entity",)
+        )
+        records = gauge(
+            "last_run_records", "Records written or deleted by the latest run.", ("entity",)
+        )
+        failures = gauge("consecutive_failures", "Failed runs in a row, latest first.", ("entity",))
+        memory = gauge(
+            "run_peak_memory_bytes",
+            "Peak resident memory of the process during the latest run that measured it.",
+            ("entity",),
+        )
+        thresholds = gauge(
+            "freshness_threshold_seconds",
+            "Age above which an entity reaches each freshness severity (multiples of its SLA).",
+            ("entity", "severity"),
+        )
+        for item in summary.entities:
+            name = item.reading.entity
+            if item.reading.last_success is not None:
+                last_success.add_metric([name], item.reading.last_success.timestamp())
+            failures.add_metric([name], item.reading.consecutive_failures)
+            if item.reading.peak_rss_bytes is not None:
+                memory.add_metric([name], item.reading.peak_rss_bytes)
+            run = runs.get(name)
+            if run is not None:
+                if run.duration_ms is not None:
+                    duration.add_metric([name], run.duration_ms / 1000)
+                records.add_metric([name], run.records_upserted + run.records_deleted)
+            for severity, age in tier_thresholds(item.sla).items():
+                thresholds.add_metric([name, severity.value], age.total_seconds())
+        yield from (last_success, duration, records, failures, memory, thresholds)
+
+        counter = CounterMetricFamily(
+            f"{NS}_runs",
+            "Finished runs per entity and status (never lowered by pruning).",
+            labels=["entity", "status"],
+        )
+        for entity, status, n in totals:
+            counter.add_metric([entity, status], n)
+        yield counter
+
+        incidents = gauge("alert_incidents_open", "Open alert incidents.", ("severity",))
+        for severity, n in summary.active_alerts["by_severity"].items():
+            incidents.add_metric([severity], n)
+        yield incidents
+        score = gauge("health_score", "Health score 0-100 (README: Health score).")
+        score.add_metric([], summary.health_score)
+        ready = gauge("data_ready", "1 when reports may use the sales figures (data ready).")
+        ready.add_metric([], 1 if summary.data_ready else 0)
+        beat = gauge(
+            "scheduler_last_heartbeat_timestamp_seconds",
+            "Unix time of the latest scheduler heartbeat.",
+        )
+        last_beat = summary.scheduler.get("last_heartbeat")
+        if last_beat:
+            from datetime import datetime
+
+            beat.add_metric([], datetime.fromisoformat(last_beat).timestamp())
+        yield from (score, ready, beat)
+
+
+def tier_thresholds(sla: Any) -> dict[Any, Any]:
+    """The health model's tier boundaries for one SLA."""
+    from sync.health.freshness import tier_thresholds as thresholds
+
+    return thresholds(sla)
+
+
+def render_metrics(ctx: ApiContext) -> bytes:
+    """The exposition text of one scrape."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HealthCollector(ctx))
+    return generate_latest(registry)
