@@ -30,6 +30,22 @@ from sync.storage.sql.db import database_errors
 
 log = logging.getLogger(__name__)
 NS = "lightspeed_sync"
+# Every family a scrape carries (the names Prometheus shows; counters gain _total).
+FAMILIES = (
+    f"{NS}_build_info",
+    f"{NS}_db_up",
+    f"{NS}_last_success_timestamp_seconds",
+    f"{NS}_last_run_duration_seconds",
+    f"{NS}_last_run_records",
+    f"{NS}_consecutive_failures",
+    f"{NS}_run_peak_memory_bytes",
+    f"{NS}_freshness_threshold_seconds",
+    f"{NS}_runs_total",
+    f"{NS}_alert_incidents_open",
+    f"{NS}_health_score",
+    f"{NS}_data_ready",
+    f"{NS}_scheduler_last_heartbeat_timestamp_seconds",
+)
 
 
 def latest_runs(engine: Engine) -> dict[str, Any]:
