@@ -73,6 +73,8 @@ class Settings:
     health_green_hours: float = 2.0
     health_yellow_hours: float = 12.0
     health_overrides: tuple[tuple[str, float, float], ...] = ()
+    freshness_sla_hours: float = 2.0
+    freshness_sla_overrides: tuple[tuple[str, float], ...] = ()
     dashboard_username: str = "cfo"
     dashboard_cookie_days: float = 1.0
     dashboard_address: str = "127.0.0.1"
@@ -88,6 +90,7 @@ class Settings:
     alert_trading_hours: tuple[str, str] | None = None
     alert_disabled: tuple[str, ...] = ()
     alert_overrides: tuple[tuple[str, str, float], ...] = ()
+    alert_memory_mb: float = 512.0
 
     def __repr__(self) -> str:
         # Secret fields are left out; a password inside a database URL is masked.
@@ -150,6 +153,10 @@ class Settings:
             if name == entity:
                 return green, yellow
         return self.health_green_hours, self.health_yellow_hours
+
+    def freshness_sla_hours_for(self, entity: str) -> float:
+        """The freshness SLA of `entity` in hours (FRESHNESS_SLA_HOURS_<ENTITY> overrides)."""
+        return dict(self.freshness_sla_overrides).get(entity, self.freshness_sla_hours)
 
     def alert_urls_for(self, severity: str) -> tuple[str, ...]:
         """The apprise URLs a message of `severity` goes to (ALERT_URLS_<SEVERITY>)."""

@@ -233,6 +233,19 @@ HEALTH = (
         check=_yellow_not_below_green,
         entry=_health_entry,
     ),
+    Setting(
+        "FRESHNESS_SLA_HOURS",
+        p.positive("hours"),
+        "Freshness SLA: past it an entity is late (warning), past 2x high, past 4x critical "
+        "(then dashboards are blocked when it is sales or their line items).",
+    ),
+    Family(
+        ("FRESHNESS_SLA_HOURS",),
+        HEALTH_ENTITIES,
+        p.positive("hours"),
+        "freshness_sla_overrides",
+        ("FRESHNESS_SLA_HOURS_INVENTORY=6",),
+    ),
 )
 ALERTS = (
     Setting(
@@ -306,6 +319,11 @@ ALERTS = (
         "The lowest acceptable success rate over 24 hours, in percent.",
     ),
     _per_entity_limit("ALERT_SUCCESS_RATE_PERCENT", _RATE, "ALERT_SUCCESS_RATE_PERCENT_SALES=90"),
+    Setting(
+        "ALERT_MEMORY_MB",
+        p.limit(1e6, "a positive number of megabytes"),
+        "A run whose process peaked above this many MB of memory (RSS) raises a warning.",
+    ),
 )
 DASHBOARD = (
     Setting(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Double,
     Identity,
     Index,
     Integer,
@@ -173,8 +174,20 @@ sync_log = Table(
     Column("error_details", Text),
     Column("host", Text),
     Column("pid", Integer),
+    # Run metrics (migration 0009), written when the run finishes.
+    Column("peak_rss_bytes", BigInteger),
+    Column("api_ms_mean", Double),
+    Column("api_ms_p95", Double),
+    Column("api_retries", Integer),
 )
 Index("ix_sync_log_entity_started", sync_log.c.entity_type, sync_log.c.started_at)
+# The health summary's latest success before a failure streak, per entity (0009).
+Index(
+    "ix_sync_log_entity_status_started",
+    sync_log.c.entity_type,
+    sync_log.c.status,
+    sync_log.c.started_at,
+)
 Index("ix_sync_log_started", sync_log.c.started_at)
 Index("ix_sync_log_run_id", sync_log.c.run_id)
 Index("ix_sync_log_status", sync_log.c.status)
@@ -369,6 +382,17 @@ api_keys = Table(
 Index("ux_api_keys_name", api_keys.c.name, unique=True)
 Index("ix_api_keys_prefix", api_keys.c.prefix)
 
+# Finished runs per entity and status, counted by a trigger on sync_log (migration 0009)
+# so that pruning sync_log never lowers them: Prometheus' lightspeed_sync_runs_total.
+sync_run_totals = Table(
+    "sync_run_totals",
+    metadata,
+    Column("entity_type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("runs", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("entity_type", "status"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -395,5 +419,6 @@ __all__ = [
     "sync_log",
     "sync_rejects",
     "sync_requests",
+    "sync_run_totals",
     "sync_state",
 ]

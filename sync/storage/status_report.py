@@ -13,7 +13,14 @@ from typing import Any
 
 from sync.config import Settings
 from sync.entities import STATE_ENTITIES
-from sync.health import Colour, Overall, Thresholds, entity_health, format_age, overall
+from sync.health import (
+    Colour,
+    Overall,
+    Thresholds,
+    entity_health,
+    overall,
+    scheduler_liveness,
+)
 
 
 @dataclass(frozen=True)
@@ -54,19 +61,6 @@ class StatusReport:
             return value
 
         return convert(asdict(self))
-
-
-def scheduler_liveness(
-    last_beat: datetime | None, now: datetime, stale_after: timedelta, stopped: bool = False
-) -> str:
-    """'alive', 'stopped at <time>', 'stale since <time>' or 'never seen'."""
-    if last_beat is None:
-        return "never seen"
-    if stopped:
-        return f"stopped at {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
-    if now - last_beat <= stale_after:
-        return "alive"
-    return f"stale since {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
 
 
 def thresholds_for(settings: Settings, entity: str) -> Thresholds:

@@ -23,7 +23,9 @@ def test_success_rate_counts_partial_as_success_and_ignores_running():
         ([], 0),
         (["success", "failed"], 0),
         (["failed", "failed", "success", "failed"], 2),
-        (["running", "failed", "interrupted", "failed"], 1),
+        # An interrupted run says nothing about the sync (the alert rules agree).
+        (["running", "failed", "interrupted", "failed"], 2),
+        (["failed", "partial", "failed"], 1),
     ],
 )
 def test_consecutive_failures_counts_from_the_newest(statuses, streak):
