@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -25,7 +26,8 @@ from sync import __version__
 from sync.api.context import ApiContext
 from sync.api.summary import load_summary
 from sync.errors import SyncError
-from sync.storage.schema import sync_log
+from sync.health import tier_thresholds
+from sync.storage.schema import sync_log, sync_run_totals
 from sync.storage.sql.db import database_errors
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,7 @@ def latest_runs(engine: Engine) -> dict[str, Any]:
 
 def run_totals(engine: Engine) -> list[tuple[str, str, int]]:
     """(entity, status, runs) from sync_run_totals: counts that pruning does not lower."""
-    from sync.storage.schema import sync_run_totals as t
-
+    t = sync_run_totals
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = conn.execute(select(t.c.entity_type, t.c.status, t.c.runs)).all()
     return [(r.entity_type, r.status, int(r.runs)) for r in rows]
@@ -165,17 +166,8 @@ class HealthCollector(Collector):
         )
         last_beat = summary.scheduler.get("last_heartbeat")
         if last_beat:
-            from datetime import datetime
-
             beat.add_metric([], datetime.fromisoformat(last_beat).timestamp())
         yield from (score, ready, beat)
-
-
-def tier_thresholds(sla: Any) -> dict[Any, Any]:
-    """The health model's tier boundaries for one SLA."""
-    from sync.health.freshness import tier_thresholds as thresholds
-
-    return thresholds(sla)
 
 
 def render_metrics(ctx: ApiContext) -> bytes:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
 
 from sync import alerts
 from sync.api.auth import ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import ApiProblem
 from sync.api.history import performance_history
-from sync.api.summary import load_summary
+from sync.api.summary import load_summary, unknown_entity
+from sync.health import HEALTH_ENTITIES
 from sync.storage.schema import alert_incidents
 from sync.storage.sql.db import database_errors
 
@@ -55,11 +57,7 @@ def summary(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
 def entity(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     found = load_summary(ctx).entity_detail(entity)
     if found is None:
-        from sync.health.facts import HEALTH_ENTITIES
-
-        raise ApiProblem(
-            404, f"Unknown entity {entity!r}: use one of {', '.join(HEALTH_ENTITIES)}."
-        )
+        raise ApiProblem(404, unknown_entity(entity))
     return found
 
 
@@ -82,8 +80,6 @@ def incidents(
     if status == "open":
         found = [vars(i) for i in alerts.open_incidents(ctx.engine)][:limit]
     else:
-        from sqlalchemy import select
-
         with database_errors(str(ctx.engine.url)), ctx.engine.connect() as conn:
             rows = conn.execute(
                 select(alert_incidents)
@@ -106,13 +102,8 @@ def history(
     period: Annotated[Literal["24h", "7d", "30d"], Query()] = "24h",
     entity: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    if entity is not None:
-        from sync.health.facts import HEALTH_ENTITIES
-
-        if entity not in HEALTH_ENTITIES:
-            raise ApiProblem(
-                404, f"Unknown entity {entity!r}: use one of {', '.join(HEALTH_ENTITIES)}."
-            )
+    if entity is not None and entity not in HEALTH_ENTITIES:
+        raise ApiProblem(404, unknown_entity(entity))
     return performance_history(ctx.engine, ctx.now(), period, entity or None)
 
 

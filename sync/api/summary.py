@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sync.api.context import ApiContext
-
-if TYPE_CHECKING:
-    from sync.health.summary import HealthSummary
+from sync.health import HEALTH_ENTITIES, HealthSummary
+from sync.storage.sql.health_facts import summarize
 
 
 def load_summary(ctx: ApiContext) -> HealthSummary:
     """The summary as of now, from the API's database."""
-    from sync.storage.sql.health_facts import summarize
-
     return summarize(ctx.engine, ctx.now(), ctx.settings)
+
+
+def unknown_entity(entity: str) -> str:
+    """The sentence for an entity name the model does not know."""
+    return f"Unknown entity {entity!r}: use one of {', '.join(HEALTH_ENTITIES)}."
