@@ -20,13 +20,13 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select, union_all
 
 from sync import __version__
 from sync.api.context import ApiContext
 from sync.api.summary import load_summary
 from sync.errors import SyncError
-from sync.health import tier_thresholds
+from sync.health import HEALTH_ENTITIES, tier_thresholds
 from sync.storage.schema import sync_log, sync_run_totals
 from sync.storage.sql.db import database_errors
 
@@ -51,21 +51,20 @@ FAMILIES = (
 
 
 def latest_runs(engine: Engine) -> dict[str, Any]:
-    """The latest finished run of each entity (duration, records), one indexed probe each."""
+    """The latest finished run of each entity (duration, records): one indexed probe each,
+    sent as one statement."""
     c = sync_log.c
+    probes = [
+        select(c.entity_type, c.duration_ms, c.records_upserted, c.records_deleted)
+        .where(c.entity_type == entity, c.status != "running")
+        .order_by(c.started_at.desc())
+        .limit(1)
+        .subquery()
+        for entity in HEALTH_ENTITIES
+    ]
+    query = union_all(*(select(p) for p in probes))
     with database_errors(str(engine.url)), engine.connect() as conn:
-        entities = list(conn.scalars(select(func.distinct(c.entity_type))))
-        found = {}
-        for entity in entities:
-            row = conn.execute(
-                select(c.duration_ms, c.records_upserted, c.records_deleted)
-                .where(c.entity_type == entity, c.status != "running")
-                .order_by(c.started_at.desc())
-                .limit(1)
-            ).first()
-            if row is not None:
-                found[entity] = row
-    return found
+        return {row.entity_type: row for row in conn.execute(query)}
 
 
 def run_totals(engine: Engine) -> list[tuple[str, str, int]]:
