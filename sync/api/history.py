@@ -46,17 +46,19 @@ def performance_history(
     shape = PERIODS[period]
     since = now - shape.span
     c = sync_log.c
-    bucket = _bucket(engine, shape.unit).label("bucket")
     where = [c.started_at >= since, c.status != "running"]
     if entity:
         where.append(c.entity_type == entity)
-    failed = case((c.status == "failed", 1), else_=0)
+    # One pass over the period, grouped by bucket and error class; the classes are folded
+    # into their bucket below.
     query = (
         select(
-            bucket,
+            _bucket(engine, shape.unit).label("bucket"),
+            c.error_type,
             func.count().label("runs"),
-            func.sum(failed).label("failed"),
-            func.avg(c.duration_ms).label("avg_ms"),
+            func.sum(case((c.status == "failed", 1), else_=0)).label("failed"),
+            func.sum(c.duration_ms).label("sum_ms"),
+            func.count(c.duration_ms).label("timed"),
             func.max(c.duration_ms).label("max_ms"),
             func.sum(c.records_upserted + c.records_deleted).label("records"),
             func.max(c.peak_rss_bytes).label("peak_rss"),
@@ -64,42 +66,62 @@ def performance_history(
             func.sum(func.coalesce(c.api_retries, 0)).label("retries"),
         )
         .where(*where)
-        .group_by(text("bucket"))
-        .order_by(text("bucket"))
-    )
-    errors = (
-        select(bucket, c.error_type, func.count().label("n"))
-        .where(*where, c.error_type.is_not(None))
         .group_by(text("bucket"), c.error_type)
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = conn.execute(query).all()
-        by_class: dict[str, dict[str, int]] = {}
-        for r in conn.execute(errors):
-            by_class.setdefault(r.bucket, {})[r.error_type] = int(r.n)
-    buckets = [
-        {
-            "start": f"{r.bucket.replace(' ', 'T')}+00:00",
-            "runs": int(r.runs),
-            "failed": int(r.failed or 0),
-            "average_duration_s": _seconds(r.avg_ms),
-            "max_duration_s": _seconds(r.max_ms),
-            "records": int(r.records or 0),
-            "peak_memory_bytes": int(r.peak_rss) if r.peak_rss is not None else None,
-            "api_ms_p95": float(r.api_p95) if r.api_p95 is not None else None,
-            "api_retries": int(r.retries or 0),
-            "errors_by_class": by_class.get(r.bucket, {}),
-        }
-        for r in rows
-    ]
+    buckets: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        b = buckets.setdefault(r.bucket, _empty(r.bucket))
+        b["runs"] += int(r.runs)
+        b["failed"] += int(r.failed or 0)
+        b["_ms"] += int(r.sum_ms or 0)
+        b["_timed"] += int(r.timed or 0)
+        b["max_duration_s"] = _larger(b["max_duration_s"], _seconds(r.max_ms))
+        b["records"] += int(r.records or 0)
+        b["peak_memory_bytes"] = _larger(
+            b["peak_memory_bytes"], int(r.peak_rss) if r.peak_rss is not None else None
+        )
+        b["api_ms_p95"] = _larger(
+            b["api_ms_p95"], float(r.api_p95) if r.api_p95 is not None else None
+        )
+        b["api_retries"] += int(r.retries or 0)
+        if r.error_type is not None:
+            b["errors_by_class"][r.error_type] = int(r.runs)
+    for b in buckets.values():
+        ms, timed = b.pop("_ms"), b.pop("_timed")
+        b["average_duration_s"] = _seconds(ms / timed) if timed else None
     return {
         "period": period,
         "entity": entity,
         "bucket": shape.unit,
         "from": since.isoformat(),
         "to": now.isoformat(),
-        "buckets": buckets,
+        "buckets": [buckets[k] for k in sorted(buckets)],
     }
+
+
+def _empty(bucket: str) -> dict[str, Any]:
+    return {
+        "start": f"{bucket.replace(' ', 'T')}+00:00",
+        "runs": 0,
+        "failed": 0,
+        "average_duration_s": None,
+        "max_duration_s": None,
+        "records": 0,
+        "peak_memory_bytes": None,
+        "api_ms_p95": None,
+        "api_retries": 0,
+        "errors_by_class": {},
+        "_ms": 0,
+        "_timed": 0,
+    }
+
+
+def _larger(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
 
 
 def _seconds(ms: Any) -> float | None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from sync.api.metrics import FAMILIES
 from sync.engine.runner import Runner
@@ -172,6 +172,29 @@ def test_performance_history_buckets_the_runs(synced):
     assert len(week["buckets"]) == 2 and sum(b["runs"] for b in week["buckets"]) == 6
     again = api.get("/api/sync-health/performance-history", api.read_key).json()
     assert sum(b["runs"] for b in again["buckets"]) == 5
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:  # a failed run, as the runner records one
+        conn.execute(
+            insert(sync_log).values(
+                run_id="failed-run",
+                entity_type="sales",
+                action="incremental",
+                trigger="schedule",
+                status="failed",
+                started_at=now - timedelta(minutes=1),
+                finished_at=now,
+                duration_ms=4000,
+                error_type="NETWORK",
+                peak_rss_bytes=987_654_321,
+                api_ms_p95=850.0,
+            )
+        )
+    failed = api.get("/api/sync-health/performance-history", api.read_key).json()
+    latest = next(b for b in failed["buckets"] if b["failed"])
+    assert sum(b["failed"] for b in failed["buckets"]) == 1
+    assert latest["errors_by_class"] == {"NETWORK": 1} and latest["max_duration_s"] >= 4.0
+    assert latest["peak_memory_bytes"] == 987_654_321 and latest["api_ms_p95"] == 850.0
+    assert sum(b["runs"] for b in failed["buckets"]) == 6
     bad = api.get("/api/sync-health/performance-history", api.read_key, params={"period": "1y"})
     assert bad.status_code == 422 and "period" in bad.json()["error"]
 
