@@ -1,4 +1,4 @@
-"""Status: overall verdict, run statistics, scheduler liveness and one tile per entity."""
+"""Status: verdict, health score, data ready, run statistics, scheduler and entity tiles."""
 
 from __future__ import annotations
 
@@ -7,18 +7,41 @@ import streamlit as st
 from sync import dashboard
 
 _VERDICT = {
-    "HEALTHY": (st.success, ":material/check_circle:", "every entity is up to date."),
-    "WARNING": (st.warning, ":material/schedule:", "some data is getting stale."),
-    "CRITICAL": (st.error, ":material/error:", "some data is out of date or failing."),
+    "HEALTHY": (st.success, ":material/check_circle:"),
+    "WARNING": (st.warning, ":material/schedule:"),
+    "CRITICAL": (st.error, ":material/error:"),
 }
+_SCORE_HELP = (
+    "0-100: scheduler alive 20, freshness against the SLA 45, no failures in a row 20, "
+    "latest reconciliation matched 15. A critically stale entity keeps it below 60; "
+    "nothing synced yet is 0."
+)
 
 
-def summary(view: dashboard.dq.Overview, open_alerts: int = 0) -> None:
-    """The verdict banner, the scheduler banner and the headline numbers."""
-    banner, icon, words = _VERDICT[view.overall.value]
+def blocked(health: dashboard.HealthSummary) -> None:
+    """The data-ready banner: why reports should not use the figures, and what to do."""
+    if health.data_ready:
+        return
+    lines = ["**Reports are blocked: the sales figures are not ready to use.**"]
+    for r in health.reasons:
+        since = f" (since {dashboard.local(r.since, '%d %b %H:%M')})" if r.since else ""
+        lines.append(
+            f"- **{dashboard.md(r.entity)}**: {dashboard.md(r.reason)}{since}. "
+            f"Next step: {r.next_step}"  # our own sentences, with `commands` as code
+        )
+    st.error("\n".join(lines), icon=":material/block:")
+
+
+def summary(
+    view: dashboard.dq.Overview, health: dashboard.HealthSummary, open_alerts: int = 0
+) -> None:
+    """The verdict, data-ready and scheduler banners, and the headline numbers."""
+    banner, icon = _VERDICT[health.overall_status.value]
+    verdict, _, words = health.overall_text.partition(" — ")
     red = [t.label for t in view.tiles if t.colour.value == "red"]
     detail = f" Needs attention: {', '.join(red)}." if red else ""
-    banner(f"**{view.overall.value}** — {words}{detail}", icon=icon)
+    banner(f"**{verdict}** — {dashboard.md(words)}.{detail}", icon=icon)
+    blocked(health)
     sched = view.scheduler
     if not sched.alive:
         st.error(
@@ -30,8 +53,25 @@ def summary(view: dashboard.dq.Overview, open_alerts: int = 0) -> None:
     login_problem = dashboard.reader_login_problem()
     if login_problem:
         st.warning(dashboard.md(login_problem), icon=":material/admin_panel_settings:")
+    counts = health.counts
+    top = st.columns(3)
+    top[0].metric("Health score", f"{health.health_score}/100", help=_SCORE_HELP, border=True)
+    top[1].metric(
+        "Healthy · delayed · error",
+        f"{counts.healthy} · {counts.delayed} · {counts.error}",
+        help="Entities by colour: green, yellow, red.",
+        border=True,
+    )
+    top[2].metric(
+        "Data for reports",
+        "Ready" if health.data_ready else "Blocked",
+        help="Blocked while sales or line items are empty, critically stale (over 4x "
+        "their SLA) or failing on AUTH, or yesterday's sales differ from Lightspeed.",
+        border=True,
+    )
+    # Six headline tiles, three to a row: at 1400 px six in one row cut labels and values.
     rate = view.success_rate_24h
-    cols = st.columns(6)
+    cols = [*st.columns(3), *st.columns(3)]
     cols[0].metric(
         "Success rate, 24 h",
         f"{rate:.0%}" if rate is not None else "—",
@@ -129,7 +169,7 @@ def live_status() -> None:
     view = dashboard.overview()
     stamp(view.fetched_at)
     open_alerts = dashboard.open_incident_count()
-    summary(view, open_alerts)
+    summary(view, dashboard.health(), open_alerts)
     if open_alerts:
         st.caption(
             f"{open_alerts} open alert{'s' if open_alerts != 1 else ''}: "

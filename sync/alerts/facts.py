@@ -33,6 +33,7 @@ def limits_for(settings: Settings, entity: str) -> Limits:
         slow_run=timedelta(minutes=settings.alert_limit("slow_run_minutes", entity)),
         success_rate=settings.alert_limit("success_rate_percent", entity) / 100,
         thresholds=thresholds_for(settings, entity),
+        memory_bytes=int(settings.alert_memory_mb * 2**20),
     )
 
 
@@ -58,6 +59,7 @@ def _run(row: Row[Any]) -> RunFacts:
         version_from=row.version_from,
         error_type=row.error_type,
         error_details=row.error_details,
+        peak_rss_bytes=row.peak_rss_bytes,
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sync.errors import ErrorKind, Severity, SyncError
-from sync.health import Colour, Thresholds, entity_health, format_age
+from sync.health import Colour, Thresholds, consecutive_failures, entity_health, format_age
 from sync.runs import COMPLETED, RunStatus
 
 
@@ -21,6 +21,7 @@ class Rule(StrEnum):
     EMPTY_SUCCESS = "empty_success"
     SUCCESS_RATE = "success_rate"
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+    MEMORY = "memory"
 
 
 RULE_TEXT = {
@@ -31,6 +32,7 @@ RULE_TEXT = {
     Rule.EMPTY_SUCCESS: "no sales synced in trading hours",
     Rule.SUCCESS_RATE: "low success rate",
     Rule.RECONCILIATION_MISMATCH: "copy differs from Lightspeed",
+    Rule.MEMORY: "sync used too much memory",
 }
 SEVERITY_RANK = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
@@ -45,6 +47,8 @@ RECOVERY = {
     "reconcile --date <today>`); check the token still has sales:read. A backfill repairs gaps.",
     Rule.RECONCILIATION_MISMATCH: "Run the repair the reconciliation offers (`python -m sync "
     "reconcile --repair`, or the backfill shown), then reconcile again.",
+    Rule.MEMORY: "Lower SYNC_PAGE_SIZE (fewer records held at once), or give the host more "
+    "memory and raise ALERT_MEMORY_MB; a full pass of a large store needs the most.",
     Rule.SUCCESS_RATE: "Runs fail intermittently: read the failed runs' error classes in "
     "sync_log or the dashboard's history; the suggestion of the most frequent class applies.",
 }
@@ -63,6 +67,7 @@ class RunFacts:
     version_from: int | None = None
     error_type: str | None = None
     error_details: str | None = None
+    peak_rss_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class Limits:
     min_runs: int = 10  # a rate over fewer runs says little (and repeats sync_failed)
     usual_weeks: int = 3
     thresholds: Thresholds = field(default_factory=Thresholds)
+    memory_bytes: int = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -139,15 +145,8 @@ def kind_info(error_type: str | None) -> tuple[Severity, str]:
 
 
 def failure_streak(runs: Sequence[RunFacts]) -> int:
-    """How many of the latest completed runs failed in a row."""
-    streak = 0
-    for run in runs:
-        if run.status not in COMPLETED:
-            continue
-        if run.status != RunStatus.FAILED:
-            break
-        streak += 1
-    return streak
+    """How many of the latest completed runs failed in a row (the health model's count)."""
+    return consecutive_failures(r.status for r in runs)
 
 
 def sync_failed(facts: EntityFacts, limits: Limits) -> Finding | None:
@@ -270,6 +269,23 @@ def empty_success(facts: EntityFacts, limits: Limits) -> Finding | None:
     )
 
 
+def memory(facts: EntityFacts, limits: Limits) -> Finding | None:
+    """The latest run's process peaked above the memory limit (ALERT_MEMORY_MB)."""
+    run = facts.runs[0] if facts.runs else None
+    if run is None or run.peak_rss_bytes is None or run.peak_rss_bytes <= limits.memory_bytes:
+        return None
+    return Finding(
+        Rule.MEMORY,
+        facts.entity,
+        Severity.WARNING,
+        f"The {run.action} sync of {facts.entity} peaked at {run.peak_rss_bytes / 2**20:,.0f} MB "
+        f"of memory (limit {limits.memory_bytes / 2**20:,.0f} MB).",
+        since=run.started_at,
+        recovery=RECOVERY[Rule.MEMORY],
+        observation=str(run.log_id),
+    )
+
+
 @dataclass(frozen=True)
 class CheckFacts:
     """One check of the latest reconciliation (a row of `reconciliations`)."""
@@ -348,6 +364,7 @@ ENTITY_RULES: dict[Rule, Callable[[EntityFacts, Limits, datetime], Finding | Non
     Rule.SLOW_RUN: lambda f, lim, _now: slow_run(f, lim),
     Rule.SUCCESS_RATE: lambda f, lim, _now: success_rate(f, lim),
     Rule.EMPTY_SUCCESS: lambda f, lim, _now: empty_success(f, lim),
+    Rule.MEMORY: lambda f, lim, _now: memory(f, lim),
 }
 
 

@@ -61,20 +61,35 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps({**report.as_json(), "connection": connection}, indent=2))
         return EXIT_OK
     colour = sys.stdout.isatty()
+    health = report.health
     next_run = f" · next run {report.next_run_at:%H:%M} UTC" if report.next_run_at else ""
-    print(f"Overall: {report.overall.value} · scheduler: {report.scheduler}{next_run}")
+    counts = health.counts
+    print(health.overall_text)
+    print(
+        f"Health score {health.health_score}/100 · {counts.healthy} healthy, "
+        f"{counts.delayed} delayed, {counts.error} error · "
+        f"data {'ready' if health.data_ready else 'NOT READY'} · "
+        f"scheduler: {report.scheduler}{next_run}"
+    )
+    for reason in health.reasons:
+        since = f" (since {reason.since:%Y-%m-%d %H:%M} UTC)" if reason.since else ""
+        print(f"  Blocked: {reason.entity}: {reason.reason}{since}. Next: {reason.next_step}")
     print(f"Lightspeed: {connection_line(connection)}")
     print(
-        f"{'entity':<16} {'health':<7} {'last success':<22} {'last run':<12} "
+        f"{'entity':<16} {'health':<7} {'freshness':<9} {'last success':<22} {'last run':<12} "
         f"{'cursor':>12} {'rows':>9}"
     )
     for e in report.entities:
-        health = e.colour.value
-        shown = f"{COLOUR_CODES[health]}{health:<7}\033[0m" if colour else f"{health:<7}"
+        health_colour = e.colour.value
+        shown = (
+            f"{COLOUR_CODES[health_colour]}{health_colour:<7}\033[0m"
+            if colour
+            else f"{health_colour:<7}"
+        )
         last = f"{e.last_success:%Y-%m-%d %H:%M:%S}" if e.last_success else "never"
         print(
-            f"{e.entity:<16} {shown} {last:<22} {e.status:<12} {e.cursor_version:>12} "
-            f"{e.records_total:>9}"
+            f"{e.entity:<16} {shown} {e.freshness.value:<9} {last:<22} {e.status:<12} "
+            f"{e.cursor_version:>12} {e.records_total:>9}"
         )
         if e.error_type:
             print(f"{'':<16} {e.error_type}: {e.error_message}")

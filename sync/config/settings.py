@@ -24,6 +24,7 @@ ALERT_RULES = (
     "empty_success",
     "success_rate",
     "reconciliation_mismatch",
+    "memory",
 )
 
 

@@ -45,6 +45,7 @@ from sync.dashboard.data import (
     backfill_problem,
     enqueue,
     enqueue_backfill,
+    health,
     history,
     history_csv,
     overview,
@@ -64,6 +65,7 @@ from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
 from sync.dashboard.status_tiles import tile, tiles
+from sync.health import HealthSummary
 from sync.runs import RunStatus
 from sync.storage.queueing import REQUESTABLE
 
@@ -75,6 +77,7 @@ __all__ = [
     "REQUESTABLE",
     "RUN_STATUSES",
     "STATUS_REFRESH_SECONDS",
+    "HealthSummary",
     "HistoryFilter",
     "RunStatus",
     "Session",
@@ -94,6 +97,7 @@ __all__ = [
     "enqueue",
     "enqueue_backfill",
     "exact",
+    "health",
     "history",
     "history_csv",
     "incident_history",

@@ -16,7 +16,9 @@ from sync.dashboard.formatting import spreadsheet_safe, viewer_tz
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.errors import SyncError
+from sync.health import HealthSummary
 from sync.storage.queueing import MAX_BACKFILL_DAYS, Enqueued
+from sync.storage.sql.health_facts import summarize
 from sync.storage.sql.queue import request_sync
 from sync.storage.status_report import thresholds_for
 
@@ -51,6 +53,16 @@ def overview() -> dq.Overview:
     facts = load(_facts, cfg.reader_database_url, midnight.astimezone(UTC))
     limits = {e.entity: thresholds_for(cfg, e.entity) for e in facts.entities}
     return dq.build_overview(facts, runtime.clock(), limits, cfg.heartbeat_seconds)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _health(url: str) -> HealthSummary:
+    return summarize(runtime.engine_for(url), runtime.clock(), runtime.settings())
+
+
+def health() -> HealthSummary:
+    """The health model's summary: verdict, score, counts, data ready (cached 30 s)."""
+    return load(_health, runtime.settings().reader_database_url)
 
 
 def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:

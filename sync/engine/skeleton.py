@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
+from sync.engine.run_metrics import MetricsMark
 from sync.entities import EntitySpec
 from sync.entities.screen import clean_text
 from sync.errors import ErrorKind, SyncError, redact
@@ -147,6 +148,7 @@ def _run(
         log.error("%s: could not start: %s", label, exc)
         return not_started(spec, info.run_id, exc)
     run = EntityRun(runner, spec, client, info, trackers, cursor, t0, client.api_calls)
+    mark = MetricsMark(client)
     status, error = _walk_classified(run, walk)
     main = trackers.parent
     main.api_calls = client.api_calls - run.calls_before
@@ -155,7 +157,13 @@ def _run(
     outcome = _outcome(status, error, main)
     try:
         store.finish_run(
-            spec, trackers.all, outcome, started_at=started, now=runner.clock(), is_sync=is_sync
+            spec,
+            trackers.all,
+            outcome,
+            started_at=started,
+            now=runner.clock(),
+            is_sync=is_sync,
+            metrics=mark.metrics(),
         )
     except SyncError as exc:
         log.error("%s: could not record the outcome: %s", label, exc)

@@ -31,6 +31,7 @@ from sync.lightspeed.oauth import RECONNECT, TokenSource
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
 from sync.lightspeed.retries import QuietRetry
+from sync.lightspeed.timings import RequestTimings
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class LightspeedClient:
         self.pacer = pacer or RatePacer(window_seconds=settings.rate_window_seconds)
         self._attempts = [0]
         self._responses = 0
+        self.timings = RequestTimings()
         self._lock = threading.Lock()
         self.session = session or requests.Session()
         retry = _CountingRetry(
@@ -127,6 +129,11 @@ class LightspeedClient:
     def api_calls(self) -> int:
         """HTTP requests sent so far, retries included."""
         return self._attempts[0] + self._responses
+
+    @property
+    def retries(self) -> int:
+        """Attempts that failed and were retried (or gave up) so far."""
+        return self._attempts[0]
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -244,6 +251,7 @@ class LightspeedClient:
             elif not isinstance(exc, requests.RequestException):
                 exc = requests.ConnectionError(exc)
             raise self._classify_exception(path, exc) from None
+        self.timings.record((time.monotonic() - started) * 1000)
         # An exhausted retryable status was already counted by _CountingRetry.increment.
         if response.status_code not in RETRY_STATUSES:
             with self._lock:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sync.entities import EntitySpec, MappedPage
     from sync.storage.leasing import LeaseHolder
     from sync.storage.queueing import Claim, Enqueued
-    from sync.storage.runlog import Outcome, Progress, RunInfo
+    from sync.storage.runlog import Outcome, Progress, RunInfo, RunMetrics
     from sync.storage.status_report import StatusReport
 
 
@@ -61,8 +61,9 @@ class PageWriter(Protocol):
         started_at: datetime,
         now: datetime,
         is_sync: bool = True,
+        metrics: RunMetrics | None = None,
     ) -> None:
-        """Close the run's sync_log rows and update sync_state."""
+        """Close the run's sync_log rows (with the run's metrics) and update sync_state."""
         ...
 
     def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:

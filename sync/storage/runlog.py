@@ -50,6 +50,25 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class RunMetrics:
+    """What a run cost: the process's peak memory and Lightspeed's response times."""
+
+    peak_rss_bytes: int | None = None
+    api_ms_mean: float | None = None
+    api_ms_p95: float | None = None
+    api_retries: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The sync_log columns these fill (migration 0009)."""
+        return {
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "api_ms_mean": self.api_ms_mean,
+            "api_ms_p95": self.api_ms_p95,
+            "api_retries": self.api_retries,
+        }
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How a run of one entity ended."""
 
@@ -75,9 +94,13 @@ def run_log_row(info: RunInfo, entity: str, version_from: int, now: datetime) ->
 
 
 def run_end_values(
-    outcome: Outcome, tracker: Progress, duration_ms: int, now: datetime
+    outcome: Outcome,
+    tracker: Progress,
+    duration_ms: int,
+    now: datetime,
+    metrics: RunMetrics | None = None,
 ) -> dict[str, Any]:
-    """The sync_log values that close a run."""
+    """The sync_log values that close a run (with its metrics when it measured them)."""
     return {
         "status": outcome.status,
         "finished_at": now,
@@ -85,6 +108,7 @@ def run_end_values(
         "error_type": outcome.error_type,
         "error_details": outcome.error_details,
         **tracker.values(),
+        **(metrics.values() if metrics else {}),
     }
 
 

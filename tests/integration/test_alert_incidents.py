@@ -247,3 +247,19 @@ def test_a_daily_digest_is_sent_once_at_its_time(store, alerts, clock, webhook):
     with store.engine.connect() as conn:
         kinds = conn.execute(select(alert_notifications.c.kind, alert_notifications.c.status)).all()
     assert kinds == [("digest", "sent")]
+
+
+def test_a_run_above_the_memory_limit_opens_a_memory_warning(store, alerts, clock, webhook):
+    service = alerts(ALERT_MEMORY_MB="256")
+    healthy(store.engine, clock)
+    clock.advance(minutes=1)
+    log_run(store.engine, clock, "inventory", "success", peak_rss_bytes=300 * 2**20)
+    service.evaluate()
+    [incident] = open_incidents(store.engine)
+    assert (incident.rule, incident.entity, incident.severity) == ("memory", "inventory", "warning")
+    assert "300 MB" in incident.message and "limit 256 MB" in incident.message
+    assert titles(webhook) == ["[WARNING] inventory: sync used too much memory · Lightspeed store"]
+    clock.advance(minutes=1)
+    log_run(store.engine, clock, "inventory", "success", peak_rss_bytes=100 * 2**20)
+    service.evaluate()
+    assert open_incidents(store.engine) == []

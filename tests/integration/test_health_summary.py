@@ -4,8 +4,13 @@ run totals that pruning never lowers."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text, update
@@ -22,7 +27,10 @@ from sync.storage.schema import (
 from sync.storage.sql.db import create_db_engine
 from sync.storage.sql.health_facts import summarize
 from sync.storage.sql.retention import prune
+from tests.conftest import SIM_TOKEN
 from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+
+REPO = Path(__file__).resolve().parents[2]
 
 SIX = ["customers", "outlets", "products", "sales", "sale_line_items", "inventory"]
 
@@ -245,3 +253,54 @@ def test_the_dashboard_login_can_build_the_summary(
     finally:
         reader.dispose()
     assert body["overall_status"] == "HEALTHY" and body["data_ready"] is True
+
+
+def test_every_store_records_run_metrics_and_counts_runs(every_store, simulator, settings_for):
+    settings = settings_for("sqlite://", simulator.api_url)
+    Runner(settings, every_store).run(trigger="schedule", triggered_by="scheduler")
+    with every_store.engine.connect() as conn:
+        rows = conn.execute(select(sync_log)).all()
+        totals = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
+    assert {r.entity_type for r in rows} == set(SIX)
+    for row in rows:
+        assert row.peak_rss_bytes > 10_000_000, row.entity_type  # a Python process, in bytes
+        assert row.api_ms_mean > 0 and row.api_ms_p95 >= row.api_ms_mean * 0.5
+        assert row.api_retries == 0
+    assert totals == {(name, "success"): 1 for name in SIX}
+
+
+def status_json(store, settings_env: dict[str, str], tmp_path) -> dict:
+    """`python -m sync status --json` against the store's database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sync", "status", "--json"],
+        env={**os.environ, "PYTHONPATH": str(REPO), **settings_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_status_json_gives_the_same_verdicts(synced, simulator, tmp_path):
+    store, _settings = synced
+    env = {
+        "DATABASE_URL": store.url,
+        "LIGHTSPEED_BASE_URL": simulator.api_url,
+        "LIGHTSPEED_TOKEN": SIM_TOKEN,
+        "LOG_DIR": str(tmp_path / "logs"),
+    }
+    beat(store.engine, datetime.now(UTC) + timedelta(seconds=5))
+    clean = status_json(store, env, tmp_path)
+    assert clean["overall"] == "HEALTHY" and clean["health_score"] >= 90
+    assert clean["data_ready"] is True
+    assert clean["status_counts"] == {"healthy": 6, "delayed": 0, "error": 0}
+    assert {e["freshness_severity"] for e in clean["entities"]} == {"ok"}
+    age(store.engine, ["sales", "sale_line_items"], timedelta(days=3))
+    stale = status_json(store, env, tmp_path)
+    assert stale["overall"] == "CRITICAL" and stale["health_score"] < 60
+    assert stale["data_ready"] is False
+    assert "sales" in {r["entity"] for r in stale["data_ready_reasons"]}
+    sales = next(e for e in stale["entities"] if e["entity"] == "sales")
+    assert sales["freshness_severity"] == "critical"

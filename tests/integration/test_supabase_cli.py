@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -55,6 +56,9 @@ def test_run_status_and_request_work_over_rest_without_a_database_url(
     status = sync_cli(["status", "--json"], supabase_project, simulator.api_url, tmp_path)
     assert status.returncode == 0, status.stderr
     assert '"records_total"' in status.stdout and '"success"' in status.stdout
+    report = json.loads(status.stdout)  # the health model over what the StatusBoard gives
+    assert report["data_ready"] is True and report["status_counts"]["healthy"] == 6
+    assert report["overall"] == "WARNING" and report["health_score"] == 72
     queued = sync_cli(
         ["request", "--entity", "sales"], supabase_project, simulator.api_url, tmp_path
     )

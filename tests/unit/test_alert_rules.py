@@ -17,6 +17,7 @@ from sync.alerts.rules import (
     empty_success,
     evaluate_entity,
     failure_streak,
+    memory,
     scheduler_down,
     slow_limit,
     slow_run,
@@ -266,3 +267,27 @@ def test_evaluate_entity_skips_disabled_rules():
     f = facts(failed(1), last_success=None)
     assert [x.rule for x in evaluate_entity(f, LIMITS, NOW)] == [Rule.SYNC_FAILED]
     assert evaluate_entity(f, LIMITS, NOW, lambda rule, _entity: rule != "sync_failed") == []
+
+
+MB = 2**20
+
+
+@pytest.mark.parametrize(
+    ("peak", "fires"),
+    [(None, False), (100 * MB, False), (512 * MB, False), (512 * MB + 1, True)],
+)
+def test_memory_fires_above_the_limit(peak, fires):
+    latest = RunFacts(1, "success", "full", NOW - timedelta(minutes=5), peak_rss_bytes=peak)
+    found = memory(facts(latest), Limits(memory_bytes=512 * MB))
+    assert (found is not None) is fires
+    if found:
+        assert found.rule is Rule.MEMORY and found.severity is Severity.WARNING
+        assert "512 MB" in found.message and "SYNC_PAGE_SIZE" in found.recovery
+        assert found.observation == "1"
+
+
+def test_memory_judges_the_latest_run_only():
+    big = RunFacts(1, "success", "full", NOW - timedelta(hours=2), peak_rss_bytes=900 * MB)
+    small = RunFacts(2, "failed", "incremental", NOW, peak_rss_bytes=90 * MB)
+    assert memory(facts(small, big), Limits(memory_bytes=512 * MB)) is None
+    assert [f.rule for f in evaluate_entity(facts(big), LIMITS, NOW)] == [Rule.MEMORY]

@@ -51,6 +51,9 @@ def test_it_retries_5xx_then_succeeds_and_counts_calls():
         page = client.list_page("/sales", 0)
     assert len(page.rows) == 2
     assert client.api_calls == 3
+    assert client.retries == 2
+    (took,) = client.timings.since(0)  # one request, its retries inside it
+    assert took > 0
 
 
 def test_it_retries_after_http_date():

@@ -28,6 +28,7 @@ def status_report(rest: RestBase, now: datetime, settings: Settings) -> StatusRe
     states = {}
     for row in rest.execute(rest.table("sync_state").select("*")).data:
         row["last_sync_time"] = parse_time(row.get("last_sync_time"))
+        row["last_attempt_at"] = parse_time(row.get("last_attempt_at"))
         states[row["entity_type"]] = row
     beats = rest.execute(
         rest.table("scheduler_heartbeat")

@@ -24,6 +24,7 @@ from sync.storage.runlog import (
     Outcome,
     Progress,
     RunInfo,
+    RunMetrics,
     run_end_values,
     run_log_row,
     state_end_values,
@@ -97,6 +98,7 @@ class RestStore(RestCoordination):
         started_at: datetime,
         now: datetime,
         is_sync: bool = True,
+        metrics: RunMetrics | None = None,
     ) -> None:
         """Close the run's sync_log rows and update sync_state (as the SQL store does)."""
         duration_ms = int((now - started_at).total_seconds() * 1000)
@@ -104,7 +106,7 @@ class RestStore(RestCoordination):
             self.execute(
                 self.table("sync_log")
                 .update(
-                    run_end_values(outcome, tracker, duration_ms, now),
+                    run_end_values(outcome, tracker, duration_ms, now, metrics),
                     returning=ReturnMethod.minimal,
                 )
                 .eq("id", tracker.log_id)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, insert, select, update
 from sync.config import Settings
 from sync.storage.schema import scheduler_heartbeat, sync_state
 from sync.storage.sql.db import database_errors
+from sync.storage.sql.health_facts import summarize
 from sync.storage.status_report import StatusReport, build_status_report
 
 
@@ -26,7 +27,7 @@ def write_heartbeat(engine: Engine, instance_id: str, values: dict[str, Any]) ->
 
 
 def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusReport:
-    """Per entity health plus the overall verdict and scheduler liveness."""
+    """Per entity health, the health model's verdict and score, and scheduler liveness."""
     with database_errors(str(engine.url)), engine.connect() as conn:
         rows = {r.entity_type: dict(r._mapping) for r in conn.execute(select(sync_state))}
         beat = conn.execute(
@@ -38,4 +39,7 @@ def status_report(engine: Engine, now: datetime, settings: Settings) -> StatusRe
             .order_by(scheduler_heartbeat.c.last_beat_at.desc())
             .limit(1)
         ).first()
-    return build_status_report(rows, dict(beat._mapping) if beat else None, now, settings)
+    health = summarize(engine, now, settings)
+    return build_status_report(
+        rows, dict(beat._mapping) if beat else None, now, settings, health=health
+    )

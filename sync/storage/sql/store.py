@@ -19,6 +19,7 @@ from sync.storage.runlog import (
     Outcome,
     Progress,
     RunInfo,
+    RunMetrics,
     run_end_values,
     run_log_row,
     state_end_values,
@@ -117,6 +118,7 @@ class Store(SqlCoordination):
         started_at: datetime,
         now: datetime,
         is_sync: bool = True,
+        metrics: RunMetrics | None = None,
     ) -> None:
         """Close the run's sync_log rows and update sync_state (counts included).
 
@@ -130,7 +132,7 @@ class Store(SqlCoordination):
                 conn.execute(
                     update(sync_log)
                     .where(sync_log.c.id == tracker.log_id)
-                    .values(**run_end_values(outcome, tracker, duration_ms, now))
+                    .values(**run_end_values(outcome, tracker, duration_ms, now, metrics))
                 )
                 total = conn.scalar(select(func.count()).select_from(ENTITY_TABLES[name]))
                 values = state_end_values(outcome, int(total or 0), now, is_sync=is_sync)

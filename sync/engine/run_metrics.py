@@ -1,0 +1,50 @@
+"""What one run cost: the process's peak memory, Lightspeed's response times and retries."""
+
+from __future__ import annotations
+
+import resource
+import sys
+from pathlib import Path
+
+from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.timings import mean_and_p95
+from sync.storage.runlog import RunMetrics
+
+
+def peak_rss_bytes() -> int:
+    """The peak resident memory of this process so far, in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
+
+
+def reset_peak_rss() -> bool:
+    """Start a new peak-memory window (Linux: the kernel's high-water mark); False if not.
+
+    Without it the peak would be the process's since it started: in the long-running
+    scheduler, one big run would make every later run look as big.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+class MetricsMark:
+    """Where a run starts: a fresh peak-memory window, the client's timings and retries."""
+
+    def __init__(self, client: LightspeedClient) -> None:
+        reset_peak_rss()
+        self.client = client
+        self.timing_mark = client.timings.mark()
+        self.retries_before = client.retries
+
+    def metrics(self) -> RunMetrics:
+        """The run's metrics from the mark until now."""
+        mean, p95 = mean_and_p95(self.client.timings.since(self.timing_mark))
+        return RunMetrics(
+            peak_rss_bytes=peak_rss_bytes(),
+            api_ms_mean=mean,
+            api_ms_p95=p95,
+            api_retries=self.client.retries - self.retries_before,
+        )
