@@ -112,6 +112,7 @@ def test_after_a_clean_sync_with_a_live_scheduler_everything_is_healthy(synced):
         assert value(families["lightspeed_sync_last_success_timestamp_seconds"], entity=name) > 0
         assert value(families["lightspeed_sync_last_run_records"], entity=name) >= 0
         assert value(families["lightspeed_sync_consecutive_failures"], entity=name) == 0
+        assert value(families["lightspeed_sync_run_peak_memory_bytes"], entity=name) > 10_000_000
         assert value(
             families["lightspeed_sync_freshness_threshold_seconds"],
             entity=name,
