@@ -108,3 +108,15 @@ def test_the_api_serves_through_its_own_login(migrated, pg_url):
         assert queued.status_code == 202, queued.text
     with migrated.connect() as conn:
         assert conn.execute(select(sync_requests.c.entity_type)).scalar_one() == "all"
+
+
+def test_the_api_starts_with_its_own_login_and_does_not_warn(migrated, pg_url):
+    from sync.api.server import api_login_problem, build_context
+
+    settings = make_settings(pg_url, "http://127.0.0.1:9/api/2.0", API_DATABASE_URL=api_url(pg_url))
+    ctx = build_context(settings)  # reads schema_migrations as sync_api
+    try:
+        assert ctx.engine.url.username == "lsync_api_test"
+        assert api_login_problem(settings) is None
+    finally:
+        ctx.engine.dispose()
