@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from sync.runs import utcnow
-from sync.storage.schema import sync_requests
+from sync.storage.schema import alert_incidents, sync_requests
 from sync.storage.sql.api_keys import check_key, create_key
 from sync.storage.sql.db import create_db_engine, migrate
 from tests.conftest import make_settings
@@ -106,8 +106,40 @@ def test_the_api_serves_through_its_own_login(migrated, pg_url):
             "/api/sync-health/sync-requests", served.admin_key, json={"entity": "all"}
         )
         assert queued.status_code == 202, queued.text
+        backfill = served.post(
+            "/api/sync-health/entities/sales/backfill",
+            served.admin_key,
+            json={"from": "2026-01-01", "to": "2026-01-31"},
+        )
+        assert backfill.status_code == 202, backfill.text
+        now = utcnow()
+        with migrated.begin() as conn:
+            incident = conn.execute(
+                insert(alert_incidents)
+                .values(
+                    rule="stale",
+                    entity="sales",
+                    status="open",
+                    severity="warning",
+                    title="Sales are stale",
+                    message="Last success 3 h ago.",
+                    since=now,
+                    opened_at=now,
+                    last_seen_at=now,
+                    pending_kind="open",
+                    pending_at=now,
+                )
+                .returning(alert_incidents.c.id)
+            ).scalar_one()
+        ack = served.post(
+            f"/api/sync-health/incidents/{incident}/acknowledge", served.admin_key, json={}
+        )
+        assert ack.status_code == 200, ack.text
     with migrated.connect() as conn:
-        assert conn.execute(select(sync_requests.c.entity_type)).scalar_one() == "all"
+        kinds = conn.execute(select(sync_requests.c.entity_type, sync_requests.c.action)).all()
+        assert sorted(kinds) == [("all", "incremental"), ("sales", "backfill")]
+        row = conn.execute(select(alert_incidents)).one()
+    assert row.acknowledged_at is not None and row.pending_kind is None
 
 
 def test_the_api_starts_with_its_own_login_and_does_not_warn(migrated, pg_url):
