@@ -22,8 +22,9 @@ import schedule
 from sync.alerts import AlertService
 from sync.config import Settings
 from sync.engine.runner import EntityResult, Runner
+from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
-from sync.runs import SUCCEEDED, utcnow
+from sync.runs import SUCCEEDED, Action, utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.service.plan import JobSpec, plan_jobs
 from sync.storage.leasing import PROCESS_HOLDER
@@ -72,6 +73,7 @@ class SchedulerService:
         self._alerts: AlertService | None = None
         self._next_alerts = 0.0
         self._sql_only_logged: set[str] = set()
+        self._just_served: set[str] = set()  # synced by this step's run-now (see step)
         self._unsettled: list[Claim] = []  # claims a failure left `running` (see recover)
 
     # -- wiring ---------------------------------------------------------------------------
@@ -124,7 +126,30 @@ class SchedulerService:
         if job.maintenance:
             self.run_maintenance()
             return
-        self._sync(list(job.entities), full=job.full, trigger="schedule", by=job.name)
+        self._scheduled_sync(list(job.entities), full=job.full, by=job.name)
+
+    def _scheduled_sync(self, entities: list[str], *, full: bool, by: str) -> None:
+        """A scheduled sync that never starts while a run-now of its entities is queued.
+
+        Those requests run first; an incremental job then leaves out what they just
+        synced (a full pass still runs: it re-reads what an incremental cannot see).
+        """
+        served = set(self._just_served)
+        for _ in range(len(entities) + 1):  # each claim serves at least one entity
+            try:
+                claimed = self.process_request(action=Action.INCREMENTAL, entities=entities)
+            except SyncError as exc:
+                log.error("Could not read the run-now queue: %s", exc)
+                break
+            if claimed is None:
+                break
+            served.update(claimed.entities or entities)
+        if not full:
+            entities = [e for e in entities if e not in served]
+        if entities:
+            self._sync(entities, full=full, trigger="schedule", by=by)
+        else:
+            log.info("%s: skipped, a run-now request just synced its entities.", by)
 
     def run_maintenance(self) -> None:
         """Nightly: reconcile yesterday against Lightspeed, then prune old history."""
@@ -211,11 +236,18 @@ class SchedulerService:
                 what,
             )
 
-    def process_request(self) -> bool:
-        """Run the oldest queued run-now request, if any. True when one was run."""
-        claim = self.store.claim_request(self.holder, self.clock())
+    def process_request(
+        self, *, action: str | None = None, entities: Sequence[str] | None = None
+    ) -> Claim | None:
+        """Run the next queued request (run-now syncs before backfills); the one it ran.
+
+        `action` and `entities` narrow which requests may be taken.
+        """
+        claim = self.store.claim_request(
+            self.holder, self.clock(), action=action, entities=entities
+        )
         if claim is None:
-            return False
+            return None
         try:
             self._run_claim(claim)
         except BaseException:
@@ -223,7 +255,7 @@ class SchedulerService:
             # `running` under this live process and every later Sync now merges into it.
             self._fail_claim(claim)
             raise
-        return True
+        return claim
 
     def _fail_claim(self, claim: Claim) -> bool:
         try:
@@ -350,14 +382,23 @@ class SchedulerService:
     # -- the loop -------------------------------------------------------------------------
 
     def step(self) -> bool:
-        """One unit of work: due jobs first, then one queued request. True if a request ran.
+        """One unit of work: a queued run-now first, then due jobs, then a backfill.
 
-        Due scheduled syncs run before each request, so a long queue (of backfills, say)
-        never stops the schedule's rhythm.
+        True if a request ran. A run-now sync goes before scheduled ones; due scheduled
+        syncs still run in every step, so a long queue (of backfills, say) never stops
+        the schedule's rhythm.
         """
-        self.jobs.run_pending()
+        manual = self.process_request(action=Action.INCREMENTAL)
+        if manual is not None:
+            self._just_served = set(manual.entities or (spec.name for spec in ENTITIES))
+        try:
+            self.jobs.run_pending()
+        finally:
+            self._just_served = set()
         self._publish_plan()
-        return self.process_request()
+        if manual is not None:
+            return True
+        return self.process_request() is not None
 
     def run_forever(self) -> int:
         """Serve until stopped; returns the exit code (0 after a clean shutdown)."""
@@ -380,7 +421,8 @@ class SchedulerService:
                     next_recovery = time.monotonic() + RECOVERY_EVERY_SECONDS
                 if pending_start:
                     pending_start = False
-                    self._sync(None, full=False, trigger="schedule", by="scheduler start")
+                    names = [spec.name for spec in ENTITIES]
+                    self._scheduled_sync(names, full=False, by="scheduler start")
                     continue
                 if time.monotonic() >= self._next_alerts:
                     self.evaluate_alerts()

@@ -7,7 +7,7 @@ only one role can ask for just that role.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -97,8 +97,19 @@ class RunQueue(Protocol):
         """Queue a run-now request (merged into an equivalent one)."""
         ...
 
-    def claim_request(self, holder: str, now: datetime) -> Claim | None:
-        """Take the oldest queued request (and those it satisfies) for `holder`."""
+    def claim_request(
+        self,
+        holder: str,
+        now: datetime,
+        *,
+        action: str | None = None,
+        entities: Collection[str] | None = None,
+    ) -> Claim | None:
+        """Take the next queued request (and those it satisfies) for `holder`.
+
+        Run-now syncs come before backfills, then the oldest; `action` and `entities`
+        narrow what may be taken (a request for 'all' concerns every entity).
+        """
         ...
 
     def set_request_run(self, ids: Sequence[int], run_id: str) -> None:

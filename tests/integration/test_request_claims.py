@@ -1,5 +1,5 @@
-"""The scheduler re-checks what a request asks for, runs one backfill at a time, and keeps
-its schedule however long the queue is."""
+"""The scheduler re-checks what a request asks for, runs one backfill at a time, puts a
+run-now before scheduled work, and keeps its schedule however long the queue is."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from sync.runs import utcnow
+from sync.service.plan import JobSpec
 from sync.service.scheduler import SchedulerService
-from sync.storage.schema import sync_requests
+from sync.storage.schema import sync_log, sync_requests
 
 
 def rows(store) -> list:
@@ -86,5 +87,71 @@ def test_scheduled_syncs_keep_their_rhythm_between_requests(store, settings_for,
         store.request_sync(entity, requested_by="cfo", reason=None, now=utcnow())
     job.next_run = datetime.now() - timedelta(seconds=1)  # schedule keeps naive local times
     assert service.step()
-    assert len(ticks) == 1, "the due job ran before the queued request"
+    assert len(ticks) == 1, "the due job ran in the same step as the first request"
     assert [r.status for r in rows(store)] == ["done", "queued"]
+
+
+def runs(store) -> list[tuple[str, str, str]]:
+    """(entity, action, trigger) of every sync_log row, in the order the runs started."""
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(sync_log.c.entity_type, sync_log.c.action, sync_log.c.trigger).order_by(
+                sync_log.c.id
+            )
+        ).all()
+    return [tuple(row) for row in found]
+
+
+def test_a_run_now_is_claimed_before_an_older_backfill(every_store):
+    today = utcnow().date()
+    every_store.request_sync(
+        "sales", requested_by="cfo", reason=None, now=utcnow(), action="backfill",
+        date_from=today - timedelta(days=3), date_to=today,
+    )  # fmt: skip
+    every_store.request_sync("outlets", requested_by="cfo", reason=None, now=utcnow())
+    first = every_store.claim_request("scheduler-a", utcnow())
+    assert first is not None and (first.entity, first.action) == ("outlets", "incremental")
+    only_sales = every_store.claim_request(
+        "scheduler-a", utcnow(), action="incremental", entities=["sales"]
+    )
+    assert only_sales is None, "the backfill is not a run-now"
+    nxt = every_store.claim_request("scheduler-a", utcnow())
+    assert nxt is not None and (nxt.entity, nxt.action) == ("sales", "backfill")
+
+
+def test_a_run_now_goes_before_a_due_scheduled_sync_of_its_entity(
+    store, settings_for, db_url, simulator
+):
+    service = SchedulerService(settings_for(db_url, simulator.api_url), store)
+    job = JobSpec("incremental: outlets, customers", ("outlets", "customers"), minutes=60)
+    scheduled = service.jobs.every(1).hours.do(service.run_job, job).tag(job.name)
+    store.request_sync("outlets", requested_by="cfo", reason="till count", now=utcnow())
+    scheduled.next_run = datetime.now() - timedelta(seconds=1)
+    assert service.step()
+    # The run-now went first; the scheduled job then left out the entity it just synced.
+    assert runs(store) == [
+        ("outlets", "incremental", "manual"),
+        ("customers", "incremental", "schedule"),
+    ]
+    assert [r.status for r in rows(store)] == ["done"]
+
+
+def test_a_scheduled_run_never_starts_while_a_run_now_of_its_entity_is_queued(
+    store, settings_for, db_url, simulator
+):
+    service = SchedulerService(settings_for(db_url, simulator.api_url), store)
+    store.request_sync("all", requested_by="cfo", reason=None, now=utcnow())
+    merged = store.request_sync("products", requested_by="cfo", reason=None, now=utcnow())
+    assert merged.merged, "a queued 'all' covers a run-now of one entity"
+    # A full pass still runs after the run-now (it re-reads what an incremental cannot).
+    service.run_job(JobSpec("nightly full: outlets", ("outlets",), full=True, at="02:00"))
+    started = runs(store)
+    manual = [r for r in started if r[2] == "manual"]
+    assert {r[0] for r in manual} >= {"outlets", "products", "sales"}
+    assert started[len(manual) :] == [("outlets", "full", "schedule")]
+    assert [r.status for r in rows(store)] == ["done"]
+    # An incremental job whose entities a run-now just synced does not run at all.
+    store.request_sync("outlets", requested_by="cfo", reason=None, now=utcnow())
+    before = len(runs(store))
+    service.run_job(JobSpec("incremental: outlets", ("outlets",), minutes=60))
+    assert runs(store)[before:] == [("outlets", "incremental", "manual")]

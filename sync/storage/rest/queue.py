@@ -7,12 +7,13 @@ queued"), which PostgREST runs atomically.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from postgrest.types import ReturnMethod
 
+from sync.runs import Action
 from sync.storage.queueing import (
     ALL,
     ORPHAN_REQUEST_ERROR,
@@ -107,10 +108,17 @@ def _open_backfills(rest: RestBase, statuses: list[str], entity: str | None = No
     return bool(rest.execute(query.limit(1)).data)
 
 
-def _oldest_queued(rest: RestBase, *, backfills: bool = True) -> list[dict[str, Any]]:
-    query = rest.table("sync_requests").select(_REQUEST_COLUMNS).eq("status", "queued")
-    if not backfills:
-        query = query.neq("action", "backfill")
+def _oldest_queued(
+    rest: RestBase, action: str, entities: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    query = (
+        rest.table("sync_requests")
+        .select(_REQUEST_COLUMNS)
+        .eq("status", "queued")
+        .eq("action", action)
+    )
+    if entities is not None:
+        query = query.in_("entity_type", [*entities, ALL])
     return rest.execute(query.order("requested_at").order("id").limit(1)).data
 
 
@@ -124,16 +132,28 @@ def _take(rest: RestBase, request_id: int, holder: str, now: datetime) -> bool:
     return len(taken) == 1
 
 
-def claim_next(rest: RestBase, holder: str, now: datetime) -> Claim | None:
-    """Take the oldest queued request (and the queued ones it satisfies) for `holder`.
+def claim_next(
+    rest: RestBase,
+    holder: str,
+    now: datetime,
+    *,
+    action: str | None = None,
+    entities: Collection[str] | None = None,
+) -> Claim | None:
+    """Take the next queued request (and the queued ones it satisfies) for `holder`.
 
-    The conditional update ("only if still queued") makes a request go to exactly one
-    scheduler even when several poll the same project.
+    Run-now syncs come before backfills, then the oldest first; `action` and `entities`
+    narrow what may be taken. The conditional update ("only if still queued") makes a
+    request go to exactly one scheduler even when several poll the same project.
     """
     for _ in range(5):
-        rows = _oldest_queued(rest)
-        if rows and rows[0]["action"] == "backfill" and _open_backfills(rest, ["running"]):
-            rows = _oldest_queued(rest, backfills=False)  # one backfill at a time
+        rows: list[dict[str, Any]] = []
+        if action in (None, Action.INCREMENTAL):
+            rows = _oldest_queued(rest, Action.INCREMENTAL, entities)
+        # One backfill at a time: the next waits until the running one ends.
+        wants_backfill = not rows and action in (None, Action.BACKFILL)
+        if wants_backfill and not _open_backfills(rest, ["running"]):
+            rows = _oldest_queued(rest, Action.BACKFILL, entities)
         if not rows:
             return None
         oldest = rows[0]

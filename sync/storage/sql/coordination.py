@@ -6,7 +6,7 @@ method for method, over the functions in this package's queue, leases and status
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -53,9 +53,16 @@ class SqlCoordination:
             date_to=date_to,
         )
 
-    def claim_request(self, holder: str, now: datetime) -> Claim | None:
-        """Take the oldest queued request for `holder`."""
-        return run_queue.claim_next(self.engine, holder, now)
+    def claim_request(
+        self,
+        holder: str,
+        now: datetime,
+        *,
+        action: str | None = None,
+        entities: Collection[str] | None = None,
+    ) -> Claim | None:
+        """Take the next queued request for `holder` (run-now syncs before backfills)."""
+        return run_queue.claim_next(self.engine, holder, now, action=action, entities=entities)
 
     def set_request_run(self, ids: Sequence[int], run_id: str) -> None:
         """Attach a run to its requests."""

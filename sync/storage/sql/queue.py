@@ -5,10 +5,10 @@ The rules (what may be asked, claims, orphans) are in sync.storage.queueing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, exists, insert, or_, select, update
+from sqlalchemy import Engine, case, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.expression import Exists
 
@@ -118,15 +118,24 @@ def _open_backfill(
     return exists(query)
 
 
-def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
-    """Take the oldest queued request (and the queued ones it satisfies) for `holder`.
+def claim_next(
+    engine: Engine,
+    holder: str,
+    now: datetime,
+    *,
+    action: str | None = None,
+    entities: Collection[str] | None = None,
+) -> Claim | None:
+    """Take the next queued request (and the queued ones it satisfies) for `holder`.
 
-    The conditional UPDATE ("only if still queued") makes a request go to exactly one
+    Run-now syncs come before backfills, then the oldest first. `action` and `entities`
+    narrow what may be taken (a request for 'all' concerns every entity). The
+    conditional UPDATE ("only if still queued") makes a request go to exactly one
     scheduler even when several poll the same database.
     """
     for _ in range(5):
         with database_errors(str(engine.url)), engine.begin() as conn:
-            oldest = conn.execute(
+            query = (
                 select(
                     sync_requests.c.id,
                     sync_requests.c.entity_type,
@@ -141,9 +150,18 @@ def claim_next(engine: Engine, holder: str, now: datetime) -> Claim | None:
                 .where(
                     (sync_requests.c.action != "backfill") | ~_open_backfill(statuses=("running",))
                 )
-                .order_by(sync_requests.c.requested_at, sync_requests.c.id)
+                .order_by(
+                    case((sync_requests.c.action == "backfill", 1), else_=0),
+                    sync_requests.c.requested_at,
+                    sync_requests.c.id,
+                )
                 .limit(1)
-            ).first()
+            )
+            if action is not None:
+                query = query.where(sync_requests.c.action == action)
+            if entities is not None:
+                query = query.where(sync_requests.c.entity_type.in_([*entities, ALL]))
+            oldest = conn.execute(query).first()
             if oldest is None:
                 return None
             taken = conn.execute(
