@@ -169,14 +169,15 @@ def live_status() -> None:
     view = dashboard.overview()
     stamp(view.fetched_at)
     open_alerts = dashboard.open_incident_count()
-    summary(view, dashboard.health(), open_alerts)
+    health = dashboard.health()
+    summary(view, health, open_alerts)
     if open_alerts:
         st.caption(
             f"{open_alerts} open alert{'s' if open_alerts != 1 else ''}: "
             "open **Alerts** in the sidebar to acknowledge or snooze."
         )
     st.subheader("Entities", anchor=False)
-    dashboard.tiles(view, dashboard.clock())
+    dashboard.tiles(view, dashboard.clock(), health)
     data_trust()
 
 

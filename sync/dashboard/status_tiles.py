@@ -8,6 +8,7 @@ import streamlit as st
 
 from sync.dashboard import queries as dq
 from sync.dashboard.formatting import ago, exact, local, md, run_time
+from sync.health import EntitySummary, HealthSummary
 from sync.runs import RunStatus
 
 # Constant CSS (no data): tint each tile by the colour in its container key.
@@ -31,19 +32,21 @@ _BADGES = {
 }
 
 
-def tiles(view: dq.Overview, now: datetime, per_row: int = 3) -> None:
-    """One bordered, coloured tile per entity."""
+def tiles(
+    view: dq.Overview, now: datetime, health: HealthSummary | None = None, per_row: int = 3
+) -> None:
+    """One bordered, coloured tile per entity (with its freshness when `health` is given)."""
     st.html(_TILE_CSS)
     for start in range(0, len(view.tiles), per_row):
         for column, item in zip(
             st.columns(per_row), view.tiles[start : start + per_row], strict=False
         ):
             with column:
-                tile(item, now)
+                tile(item, now, health.entity(item.facts.entity) if health else None)
 
 
-def tile(t: dq.Tile, now: datetime) -> None:
-    """Colour, last success (exact time on hover), last run, counts, and the error if any."""
+def tile(t: dq.Tile, now: datetime, judged: EntitySummary | None = None) -> None:
+    """Colour, last success (exact time on hover), freshness, last run, counts, any error."""
     f = t.facts
     colour, word, icon = _BADGES[t.colour]
     green_h = t.thresholds.green.total_seconds() / 3600
@@ -57,6 +60,12 @@ def tile(t: dq.Tile, now: datetime) -> None:
             help=f"{exact(f.last_success)}. Green under {green_h:g} h, yellow up to "
             f"{yellow_h:g} h, red after that or when the latest run failed.",
         )
+        if judged is not None:
+            sla_h = judged.sla.total_seconds() / 3600
+            st.caption(
+                f"Freshness: **{judged.freshness.value}** against a {sla_h:g} h SLA "
+                "(warning past it, high past 2x, critical past 4x)"
+            )
         run = f.last_run or {}
         status = run.get("status") or f.status
         changed = int(run.get("records_upserted") or 0) + int(run.get("records_deleted") or 0)

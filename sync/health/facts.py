@@ -37,6 +37,9 @@ class EntityReading:
     consecutive_failures: int = 0
     failing_since: datetime | None = None  # start of the oldest failed run of the streak
     last_run_at: datetime | None = None
+    last_run_status: str | None = None  # the latest finished run's
+    last_run_duration_ms: int | None = None
+    last_run_records: int | None = None  # upserted + deleted
     peak_rss_bytes: int | None = None  # of the latest finished run that measured it
     api_ms_mean: float | None = None
     api_ms_p95: float | None = None

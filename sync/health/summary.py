@@ -82,6 +82,11 @@ class EntitySummary:
             ),
             "records_processed_today": r.records_today,
             "records_total": r.records_total,
+            "last_run_status": r.last_run_status,
+            "last_run_duration_s": (
+                r.last_run_duration_ms / 1000 if r.last_run_duration_ms is not None else None
+            ),
+            "last_run_records": r.last_run_records,
             "peak_memory_bytes": r.peak_rss_bytes,
             "api_ms_mean": r.api_ms_mean,
             "api_ms_p95": r.api_ms_p95,

@@ -168,6 +168,7 @@ def test_score_counts_and_no_block_when_all_is_well(app_db, framed_app, pinned):
     assert metrics["Data for reports"] == "Ready"
     assert "**HEALTHY**" in at.main.success[0].value
     assert not at.main.error
+    assert texts(at).count("Freshness: **ok** against a 2 h SLA") == 6
 
 
 def test_a_stopped_scheduler_is_a_warning_above_its_banner(app_db, framed_app, pinned):
@@ -194,3 +195,4 @@ def test_stale_sales_block_the_data_with_reasons_and_next_steps(app_db, framed_a
     assert "**sales**: sales are critically stale" in block.replace("\\", "")
     assert "**sale\\_line\\_items**" in block or "**sale_line_items**" in block
     assert block.count("Next step:") == 2 and "(`python -m sync status`)" in block
+    assert texts(at).count("Freshness: **critical** against a 2 h SLA") == 2

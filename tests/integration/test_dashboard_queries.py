@@ -13,7 +13,7 @@ from sqlalchemy import insert, text
 from sync.dashboard import queries as dq
 from sync.engine.runner import Runner
 from sync.errors import SyncError
-from sync.health import Colour, Overall
+from sync.health import Colour
 from sync.storage.schema import sync_log
 from sync.storage.sql.db import create_db_engine, database_errors, migrate
 from sync.storage.sql.queue import request_sync, set_run_id
@@ -47,7 +47,6 @@ def test_facts_after_a_real_sync_are_all_green(store, simulator, settings_for):
     facts = dq.load_facts(store.engine, now, now.replace(hour=0, minute=0))
     limits = {e: thresholds_for(settings, e) for e in dq.ENTITY_LABELS}
     view = dq.build_overview(facts, now, limits, heartbeat_seconds=30)
-    assert view.overall is Overall.HEALTHY
     assert [t.facts.entity for t in view.tiles] == list(dq.ENTITY_LABELS)
     assert all(t.colour is Colour.GREEN for t in view.tiles)
     assert all(t.facts.records_total > 0 for t in view.tiles)

@@ -53,3 +53,60 @@ def test_a_migration_that_lands_out_of_order_is_still_applied(db_url):
     assert pending_migrations(engine) == []
     assert {"alert_incidents", "alert_notifications"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_0009_counts_the_runs_already_logged_and_leaves_running_ones_to_the_trigger(db_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, insert, update
+
+    from sync.storage.schema import sync_log, sync_run_totals
+    from sync.storage.sql.db import pending_migrations
+
+    engine = create_db_engine(db_url)
+    migrate(engine)
+    with engine.begin() as conn:  # a database from before 0009, with history
+        conn.execute(delete(schema_migrations).where(schema_migrations.c.version == 9))
+        conn.exec_driver_sql("DROP TABLE sync_run_totals")
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP TRIGGER sync_log_count_run ON sync_log")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER sync_log_count_finished")
+            conn.exec_driver_sql("DROP TRIGGER sync_log_count_inserted")
+        conn.exec_driver_sql("DROP INDEX ix_sync_log_entity_status_started")
+        for column in ("peak_rss_bytes", "api_ms_mean", "api_ms_p95", "api_retries"):
+            conn.exec_driver_sql(f"ALTER TABLE sync_log DROP COLUMN {column}")
+    now = datetime.now(UTC)
+    old = [("sales", "success")] * 3 + [("sales", "failed"), ("outlets", "running")]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO sync_log (run_id, entity_type, action, trigger, status, started_at, "
+            "records_upserted, records_deleted, records_rejected, api_calls, pages) "
+            "VALUES "
+            + ", ".join(
+                f"('r{n}', '{e}', 'incremental', 'schedule', '{s}', "
+                f"'{now:%Y-%m-%d %H:%M:%S}', 0, 0, 0, 0, 0)"
+                for n, (e, s) in enumerate(old)
+            )
+        )
+    assert pending_migrations(engine) == [9]
+    assert migrate(engine) == [9]
+    with engine.begin() as conn:
+        seeded = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
+        assert seeded == {("sales", "success"): 3, ("sales", "failed"): 1}
+        conn.execute(
+            update(sync_log).where(sync_log.c.status == "running").values(status="interrupted")
+        )
+        conn.execute(
+            insert(sync_log).values(
+                run_id="x",
+                entity_type="sales",
+                action="backfill",
+                trigger="cli",
+                status="success",
+                started_at=now,
+            )
+        )
+        after = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
+    assert after == {**seeded, ("outlets", "interrupted"): 1, ("sales", "success"): 4}
+    engine.dispose()

@@ -12,11 +12,9 @@ from sqlalchemy import Engine, func, select
 from sync.entities import STATE_ENTITIES
 from sync.health import (
     Colour,
-    Overall,
     Thresholds,
     consecutive_failures,
     entity_health,
-    overall,
     scheduler_alive,
     split_error,
     success_rate,
@@ -158,9 +156,8 @@ class SchedulerView:
 
 @dataclass(frozen=True)
 class Overview:
-    """The Status page: verdict, summary numbers, scheduler and tiles."""
+    """The Status page's numbers, scheduler and tiles (the verdict is the health model's)."""
 
-    overall: Overall
     tiles: tuple[Tile, ...]
     success_rate_24h: float | None
     runs_24h: int
@@ -202,7 +199,6 @@ def build_overview(
     )
     counts = facts.status_counts_24h
     return Overview(
-        overall=overall(t.colour for t in tiles),
         tiles=tuple(tiles),
         success_rate_24h=success_rate(counts),
         runs_24h=sum(n for s, n in counts.items() if s != RunStatus.RUNNING),

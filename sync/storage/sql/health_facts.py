@@ -45,7 +45,8 @@ def local_midnight(now: datetime) -> datetime:
 
 def _day_aggregates(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]:
     """Per entity over 24 h: runs by status, finished duration, records today, failures by class."""
-    since = now - timedelta(hours=24)  # today's midnight is never earlier
+    # Today's midnight is later than 24 h ago (but in the hour after a 25-hour day).
+    since = now - timedelta(hours=24)
     today = case(
         (sync_log.c.started_at >= local_midnight(now), sync_log.c.records_upserted), else_=0
     )
@@ -56,19 +57,20 @@ def _day_aggregates(conn: Connection, now: datetime) -> dict[str, dict[str, Any]
             sync_log.c.error_type,
             func.count(),
             func.sum(sync_log.c.duration_ms),
+            func.count(sync_log.c.duration_ms),
             func.sum(today),
         )
         .where(sync_log.c.started_at >= since)
         .group_by(sync_log.c.entity_type, sync_log.c.status, sync_log.c.error_type)
     ).all()
     out: dict[str, dict[str, Any]] = {}
-    for entity, status, error_type, n, ms, records in rows:
+    for entity, status, error_type, n, ms, timed, records in rows:
         agg = out.setdefault(entity, {"runs": {}, "ms": 0, "timed": 0, "today": 0, "failures": {}})
         agg["today"] += int(records or 0)
         agg["runs"][status] = agg["runs"].get(status, 0) + int(n)
-        if status != RunStatus.RUNNING and ms is not None:
+        if status != RunStatus.RUNNING and timed:
             agg["ms"] += int(ms)
-            agg["timed"] += int(n)
+            agg["timed"] += int(timed)
         if status == RunStatus.FAILED:
             agg["failures"][error_type] = agg["failures"].get(error_type, 0) + int(n)
     return out
@@ -99,6 +101,10 @@ def _latest_run(conn: Connection, entity: str) -> Any:
     return conn.execute(
         select(
             sync_log.c.started_at,
+            sync_log.c.status,
+            sync_log.c.duration_ms,
+            sync_log.c.records_upserted,
+            sync_log.c.records_deleted,
             sync_log.c.peak_rss_bytes,
             sync_log.c.api_ms_mean,
             sync_log.c.api_ms_p95,
@@ -134,6 +140,13 @@ def _entities(conn: Connection, now: datetime) -> tuple[EntityReading, ...]:
                 consecutive_failures=streak,
                 failing_since=since,
                 last_run_at=latest.started_at if latest else None,
+                last_run_status=latest.status if latest else None,
+                last_run_duration_ms=latest.duration_ms if latest else None,
+                last_run_records=(
+                    int(latest.records_upserted or 0) + int(latest.records_deleted or 0)
+                    if latest
+                    else None
+                ),
                 peak_rss_bytes=latest.peak_rss_bytes if latest else None,
                 api_ms_mean=latest.api_ms_mean if latest else None,
                 api_ms_p95=latest.api_ms_p95 if latest else None,
@@ -159,13 +172,13 @@ def _scheduler(conn: Connection) -> SchedulerReading:
 
 
 def _reconciliation(
-    conn: Connection, run_id: str | None, **where: str
+    conn: Connection, run_id: str | None, day: str | None = None
 ) -> ReconciliationReading | None:
     """One reconciliation run's verdict (only its sales checks of one day with `day`)."""
     if run_id is None:
         return None
     query = select(reconciliations).where(reconciliations.c.run_id == run_id)
-    if day := where.get("day"):
+    if day is not None:
         query = query.where(
             reconciliations.c.entity_type == "sales", reconciliations.c.scope.like(f"{day}%")
         )
