@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -20,14 +19,14 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, select, union_all
+from sqlalchemy import Engine, select
 
 from sync import __version__
 from sync.api.context import ApiContext
 from sync.api.summary import load_summary
 from sync.errors import SyncError
-from sync.health import HEALTH_ENTITIES, tier_thresholds
-from sync.storage.schema import sync_log, sync_run_totals
+from sync.health import tier_thresholds
+from sync.storage.schema import sync_run_totals
 from sync.storage.sql.db import database_errors
 
 log = logging.getLogger(__name__)
@@ -48,23 +47,6 @@ FAMILIES = (
     f"{NS}_data_ready",
     f"{NS}_scheduler_last_heartbeat_timestamp_seconds",
 )
-
-
-def latest_runs(engine: Engine) -> dict[str, Any]:
-    """The latest finished run of each entity (duration, records): one indexed probe each,
-    sent as one statement."""
-    c = sync_log.c
-    probes = [
-        select(c.entity_type, c.duration_ms, c.records_upserted, c.records_deleted)
-        .where(c.entity_type == entity, c.status != "running")
-        .order_by(c.started_at.desc())
-        .limit(1)
-        .subquery()
-        for entity in HEALTH_ENTITIES
-    ]
-    query = union_all(*(select(p) for p in probes))
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        return {row.entity_type: row for row in conn.execute(query)}
 
 
 def run_totals(engine: Engine) -> list[tuple[str, str, int]]:
@@ -100,7 +82,6 @@ class HealthCollector(Collector):
     def _from_database(self) -> Iterator[Metric]:
         engine = self.ctx.engine
         summary = load_summary(self.ctx)
-        runs = latest_runs(engine)
         totals = run_totals(engine)
 
         def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
@@ -133,11 +114,10 @@ class HealthCollector(Collector):
             failures.add_metric([name], item.reading.consecutive_failures)
             if item.reading.peak_rss_bytes is not None:
                 memory.add_metric([name], item.reading.peak_rss_bytes)
-            run = runs.get(name)
-            if run is not None:
-                if run.duration_ms is not None:
-                    duration.add_metric([name], run.duration_ms / 1000)
-                records.add_metric([name], run.records_upserted + run.records_deleted)
+            if item.reading.last_run_duration_ms is not None:
+                duration.add_metric([name], item.reading.last_run_duration_ms / 1000)
+            if item.reading.last_run_records is not None:
+                records.add_metric([name], item.reading.last_run_records)
             for severity, age in tier_thresholds(item.sla).items():
                 thresholds.add_metric([name, severity.value], age.total_seconds())
         yield from (last_success, duration, records, failures, memory, thresholds)
