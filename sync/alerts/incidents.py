@@ -20,7 +20,7 @@ from sync.errors import Severity
 from sync.storage.schema import alert_incidents, alert_notifications
 from sync.storage.sql.db import database_errors
 
-KINDS = ("open", "repeat", "escalation", "resolved", "digest", "test")
+KINDS = ("open", "repeat", "escalation", "resolved", "digest", "test", "backfill")
 
 
 @dataclass(frozen=True)

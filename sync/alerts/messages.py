@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sync.alerts.incidents import Incident
 from sync.alerts.rules import RULE_TEXT, SEVERITY_RANK, Rule
+from sync.engine.skeleton import EntityResult
 from sync.errors import Severity
 from sync.health import format_age
 
@@ -171,4 +172,35 @@ def compose_test(store: str, channel: str, now: datetime) -> Message:
         f"This is a test message from Lightspeed Sync & Health, sent at {_when(now)} to "
         f"{channel}. If you read this, alerts reach you here. Nothing is wrong.",
         "info",
+    )
+
+
+def compose_backfill(
+    entity: str,
+    date_from: date,
+    date_to: date,
+    requested_by: str | None,
+    results: Sequence[EntityResult],
+    error: str | None,
+    store: str,
+    now: datetime,
+) -> Message:
+    """The message sent when a queued backfill (dashboard or API) has finished."""
+    days = f"{date_from} to {date_to}"
+    who = requested_by or "unknown"
+    if error is None:
+        upserted = sum(r.upserted + r.children_upserted for r in results)
+        seconds = sum(r.seconds for r in results)
+        return Message(
+            f"Backfill done · {store}: {entity} {days}",
+            f"The backfill of {entity} from {days}, requested by {who}, finished at "
+            f"{_when(now)}: {upserted:,} record(s) written in {seconds:.0f} s.",
+            "success",
+        )
+    return Message(
+        f"Backfill failed · {store}: {entity} {days}",
+        f"The backfill of {entity} from {days}, requested by {who}, failed at {_when(now)}: "
+        f"{error}. What to do: read the scheduler log (logs/sync.log), then queue the range "
+        "again from the dashboard or the API.",
+        "failure",
     )

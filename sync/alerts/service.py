@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, select
 
 from sync.alerts import incidents as inc
 from sync.alerts.facts import entity_facts, heartbeats, latest_reconciliation, limits_for
-from sync.alerts.messages import Message, compose, compose_digest, compose_test, title_for
+from sync.alerts.messages import (
+    Message,
+    compose,
+    compose_backfill,
+    compose_digest,
+    compose_test,
+    title_for,
+)
 from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
 from sync.alerts.rules import (
     Finding,
@@ -200,6 +207,31 @@ class AlertService:
             message = compose_test(self.settings.display_name, channel.label, now)
             out += self._send_plain([channel], message, "test", now)
         return out
+
+    def backfill_finished(
+        self,
+        entity: str,
+        date_from: date,
+        date_to: date,
+        requested_by: str | None,
+        results: Sequence[EntityResult],
+        error: str | None,
+    ) -> list[Delivery]:
+        """Tell the channels a queued backfill ended: every channel when it worked, the
+        error route when it failed. Each attempt is recorded (kind 'backfill')."""
+        now = self.clock()
+        message = compose_backfill(
+            entity,
+            date_from,
+            date_to,
+            requested_by,
+            results,
+            error,
+            self.settings.display_name,
+            now,
+        )
+        targets = self.channels_for("error") if error else list(self._channels.values())
+        return self._send_plain(targets, message, "backfill", now)
 
     def _send_plain(
         self, targets: list[Channel], message: Message, kind: str, now: datetime

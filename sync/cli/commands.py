@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable
 
 from sync.cli.admin_commands import cmd_alerts, cmd_migrate, cmd_set_password
+from sync.cli.api_command import cmd_api, cmd_api_key
 from sync.cli.check_command import cmd_check
 from sync.cli.common import CommandHandler
 from sync.cli.connect_command import cmd_connect
@@ -33,6 +34,8 @@ COMMANDS: dict[str, CommandHandler] = {
     "request": cmd_request,
     "alerts": cmd_alerts,
     "dashboard": cmd_dashboard,
+    "api": cmd_api,
+    "api-key": cmd_api_key,
 }
 """Every command but `simulator` (which `main` hands its own arguments before parsing)."""
 
@@ -53,4 +56,5 @@ LOGGED_COMMANDS = (
     "reconcile",
     "prune",
     "alerts",
+    "api",
 )

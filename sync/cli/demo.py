@@ -1,4 +1,4 @@
-"""`python -m sync demo`: simulator + SQLite + scheduler (+ dashboard), all on this machine.
+"""`python -m sync demo`: simulator + SQLite + scheduler (+ dashboard, health API), all local.
 
 Runs until Ctrl-C, then stops every part it started.
 """
@@ -17,9 +17,12 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from sqlalchemy import Engine
+
 from sync.config import Settings
 from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
+from sync.storage.sql.api_keys import create_key
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.status import status_report
 from sync.storage.sql.store import Store
@@ -29,6 +32,7 @@ DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator
 DEMO_APP, DEMO_APP_SECRET = "demo-app", "demo-app-secret"  # the simulator's OAuth app
 CREDENTIALS = DEMO_DIR / "dashboard.env"
 DASHBOARD_PORT = int(os.environ.get("DEMO_DASHBOARD_PORT", "8501"))
+API_PORT = int(os.environ.get("DEMO_API_PORT", "8502"))
 
 
 def demo_settings(settings: Settings, api_url: str, *, app: bool = False) -> Settings:
@@ -124,6 +128,37 @@ def start_dashboard(settings: Settings, credentials: dict[str, str]) -> subproce
     )
 
 
+def start_api(settings: Settings, engine: Engine) -> tuple[subprocess.Popen, str]:
+    """`python -m sync api` on 127.0.0.1:API_PORT over the demo database, and a read key."""
+    _, key = create_key(engine, f"demo-{utcnow():%Y%m%d-%H%M%S}", admin=False, now=utcnow())
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "DASHBOARD_DATABASE_URL": settings.database_url,
+        "API_DATABASE_URL": settings.database_url,
+        "STORE_NAME": settings.display_name,
+        "LOG_DIR": str(settings.log_dir),
+    }
+    log_file = (settings.log_dir / "api.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync", "api", "--host", "127.0.0.1", "--port", str(API_PORT)],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    return process, key
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Start everything, print how to log in, serve until Ctrl-C."""
     from sync.simulator import SimulatorConfig, SimulatorServer
@@ -152,6 +187,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         credentials, new_password = demo_credentials()
         dashboard = start_dashboard(demo, credentials)
+        api, api_key = start_api(demo, engine)
         print(f"Simulator (development stand-in, not Lightspeed): {sim.api_url} — {scale} store,")
         print("  new sales and stock changes every 10 s.")
         print(f"Database: {demo.database_url}   Logs: {demo.log_dir}/")
@@ -164,6 +200,11 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
                     f"  password: the one printed when {CREDENTIALS} was created "
                     "(delete that file for a new one)"
                 )
+        print(f"Health API: http://127.0.0.1:{API_PORT}/docs   (a read key was just created)")
+        print(
+            f"  curl -s -H 'Authorization: Bearer {api_key}' "
+            f"http://127.0.0.1:{API_PORT}/api/sync-health/summary"
+        )
         print("Scheduler: a sync now, then every 5 minutes. Ctrl-C stops everything.\n")
         stop = threading.Event()
         service = SchedulerService(demo, store, stop=stop)
@@ -180,12 +221,8 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         try:
             code = service.run_forever()
         finally:
-            if dashboard is not None:
-                dashboard.terminate()
-                try:
-                    dashboard.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    dashboard.kill()
+            _stop(dashboard)
+            _stop(api)
         print("Demo stopped.")
         return code
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from sync.cli.api_command import add_api_parsers
 from sync.cli.check_command import add_check_parser
 from sync.cli.connect_command import add_connect_parser
 from sync.cli.settings_command import add_settings_parser
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
     dash.add_argument("--port", type=int, default=8501)
+    add_api_parsers(sub)
     add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.

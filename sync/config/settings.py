@@ -48,6 +48,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
     dashboard_database_url: str | None = None
+    api_database_url: str | None = None
     sync_interval_minutes: int = 60
     sync_page_size: int = DEFAULT_PAGE_SIZE
     alert_urls: tuple[str, ...] = field(default=(), repr=False)
@@ -190,7 +191,7 @@ class Settings:
             self.supabase_service_role_key,
             self.dashboard_password_hash,
             *self.alert_secrets,
-            *_url_passwords(self.database_url, self.dashboard_database_url),
+            *_url_passwords(self.database_url, self.dashboard_database_url, self.api_database_url),
         ]
         return tuple(v for v in values if v)
 
@@ -213,6 +214,11 @@ class Settings:
     def reader_database_url(self) -> str:
         """The URL the dashboard reads through."""
         return self.dashboard_database_url or self.database_url
+
+    @property
+    def api_reader_database_url(self) -> str:
+        """The URL the health API reads through (its own login, else the dashboard's)."""
+        return self.api_database_url or self.reader_database_url
 
 
 def _url_passwords(*urls: str | None) -> list[str]:

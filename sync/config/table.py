@@ -112,6 +112,12 @@ DATABASE = (
         p.database_url,
         "Read-only URL for the dashboard (a role with SELECT only). Unset: DATABASE_URL.",
     ),
+    Setting(
+        "API_DATABASE_URL",
+        p.database_url,
+        "URL for the health API (`python -m sync api`): on Postgres a login in role sync_api "
+        '(README "Health API"). Unset: DASHBOARD_DATABASE_URL, then DATABASE_URL.',
+    ),
 )
 SYNC = (
     Setting(

@@ -314,6 +314,28 @@ class SchedulerService:
             error=error,
             now=self.clock(),
         )
+        if claim.action == "backfill" and claim.date_from and claim.date_to:
+            self._announce_backfill(claim, results, error)
+
+    def _announce_backfill(
+        self, claim: Claim, results: list[EntityResult], error: str | None
+    ) -> None:
+        """Alert channels hear when a queued backfill ends; never raises."""
+        engine = self.store.sql
+        if engine is None:
+            self._sql_only("Alert evaluation")
+            return
+        assert claim.date_from is not None and claim.date_to is not None
+        try:
+            if self._alerts is None:
+                self._alerts = AlertService(self.settings, engine, clock=self.clock)
+            self._alerts.backfill_finished(
+                claim.entity, claim.date_from, claim.date_to, claim.requested_by, results, error
+            )
+        except SyncError as exc:
+            log.error("Could not announce the end of backfill request %s: %s", claim.ids, exc)
+        except Exception:
+            log.exception("Could not announce the end of backfill request %s", claim.ids)
 
     def _backfill(self, claim: Claim, run_id: str) -> list[EntityResult]:
         from sync.engine.backfill import backfill

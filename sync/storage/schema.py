@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -363,6 +364,24 @@ lightspeed_app_tokens = Table(
     Column("connected_at", UtcDateTime()),
 )
 
+# Health API keys (migration 0010): only a SHA-256 hash of each key is kept. The API's role
+# (sync_api) reads them and stamps last_used_at; dashboard_reader has no privilege on it.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False),
+    Column("key_hash", Text, nullable=False),
+    Column("scope", Text, nullable=False),  # read / admin
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime()),
+    Column("revoked_at", UtcDateTime()),
+    CheckConstraint("scope IN ('read', 'admin')", name="ck_api_keys_scope"),
+)
+Index("ux_api_keys_name", api_keys.c.name, unique=True)
+Index("ix_api_keys_prefix", api_keys.c.prefix)
+
 # Finished runs per entity and status, counted by a trigger on sync_log (migration 0009)
 # so that pruning sync_log never lowers them: Prometheus' lightspeed_sync_runs_total.
 sync_run_totals = Table(
@@ -389,6 +408,7 @@ __all__ = [
     "UtcDateTime",
     "alert_incidents",
     "alert_notifications",
+    "api_keys",
     "lightspeed_app_tokens",
     "login_attempts",
     "metadata",

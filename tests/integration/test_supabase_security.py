@@ -28,8 +28,9 @@ pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 OUR_TABLES = sorted(metadata.tables)
-# The app's OAuth tokens: only the writer may read them (migration 0008).
-WRITER_ONLY = {"lightspeed_app_tokens"}
+# Secrets the reader never sees: the app's OAuth tokens (0008, the writer only) and the
+# health API's key hashes (0010, the writer and the sync_api role).
+WRITER_ONLY = {"api_keys", "lightspeed_app_tokens"}
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ RANKS = {
     "alerts": 5,
     "service": 6,
     "dashboard": 7,
+    "api": 7,
     "cli": 7,
     "__main__": 8,
 }
@@ -35,6 +36,9 @@ RANKS = {
 # (which starts it) imports it.
 ISOLATED = {"simulator"}
 STARTS_THE_SIMULATOR = {"cli"}
+# The command line starts the health API (`python -m sync api`), so it may import it; api
+# shares rank 7 with cli and dashboard and imports neither.
+STARTS_THE_API = {("cli", "api")}
 # Inside storage, the SQL and REST stores mirror each other and never borrow from each other.
 SIBLINGS_APART = {("storage", "sql"), ("storage", "rest")}
 
@@ -96,6 +100,8 @@ def violations(path: Path) -> list[str]:
                 found.append(f"{where}: only the command line starts the simulator")
         elif mine not in RANKS or theirs not in RANKS:
             found.append(f"{where}: add {mine if mine not in RANKS else theirs} to RANKS")
+        elif (mine, theirs) in STARTS_THE_API:
+            continue
         elif RANKS[theirs] >= RANKS[mine]:
             found.append(f"{where}: {mine} (rank {RANKS[mine]}) may not import {theirs}")
     return found
@@ -137,4 +143,23 @@ def test_it_catches_a_lower_layer_importing_a_higher_one(tmp_path: Path, monkeyp
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", fake_root)
     assert violations(bad) == [
         "sync/storage/store.py:2 imports sync.engine.runner: storage (rank 3) may not import engine"
+    ]
+
+
+def test_the_command_line_may_start_the_api_but_the_api_imports_no_command_line(
+    tmp_path: Path, monkeypatch
+):
+    for name in ("sync", "sync/cli", "sync/api"):
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+        (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / "sync" / "api" / "server.py").write_text("")
+    (tmp_path / "sync" / "cli" / "entry.py").write_text("")
+    cli = tmp_path / "sync" / "cli" / "api_command.py"
+    cli.write_text("from sync.api.server import serve\n")
+    api = tmp_path / "sync" / "api" / "app.py"
+    api.write_text("from sync.cli.entry import main\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
+    assert violations(cli) == []
+    assert violations(api) == [
+        "sync/api/app.py:1 imports sync.cli.entry: api (rank 7) may not import cli"
     ]

@@ -1,0 +1,35 @@
+"""What every endpoint reads: the settings, the API's engine and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from sync.config import Settings
+from sync.runs import utcnow
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    """The API's settings, its engine (API_DATABASE_URL) and its clock (tests pin it)."""
+
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], datetime] = utcnow
+    # key hash -> (key, monotonic time it was last confirmed by the database): lets a
+    # known key still read /metrics (db_up 0) while the database is down.
+    verified: dict[str, tuple[Any, float]] = field(default_factory=dict, repr=False)
+
+    def now(self) -> datetime:
+        """Now, in UTC."""
+        return self.clock()
+
+
+def context(request: Request) -> ApiContext:
+    """FastAPI dependency: the context the app was built with."""
+    return request.app.state.context

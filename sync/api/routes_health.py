@@ -1,0 +1,111 @@
+"""Reading health: summary, one entity, dashboard-block, incidents, performance history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from sync import alerts
+from sync.api.auth import ReadKey
+from sync.api.context import ApiContext, context
+from sync.api.errors import ApiProblem
+from sync.api.history import performance_history
+from sync.api.summary import load_summary, unknown_entity
+from sync.health import HEALTH_ENTITIES
+from sync.storage.schema import alert_incidents
+from sync.storage.sql.db import database_errors
+
+router = APIRouter(prefix="/api/sync-health")
+Ctx = Annotated[ApiContext, Depends(context)]
+
+INCIDENT_FIELDS = (
+    "id",
+    "rule",
+    "entity",
+    "status",
+    "severity",
+    "title",
+    "message",
+    "recovery",
+    "since",
+    "opened_at",
+    "last_seen_at",
+    "resolved_at",
+    "occurrences",
+    "acknowledged_at",
+    "acknowledged_by",
+    "snoozed_until",
+)
+
+
+@router.get(
+    "/summary",
+    tags=["health"],
+    summary="Overall status, health score, data ready, status counts and every entity",
+)
+def summary(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+    return load_summary(ctx).as_json()
+
+
+@router.get(
+    "/entities/{entity}",
+    tags=["health"],
+    summary="One entity's health (404 for an unknown entity)",
+)
+def entity(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+    found = load_summary(ctx).entity_detail(entity)
+    if found is None:
+        raise ApiProblem(404, unknown_entity(entity))
+    return found
+
+
+@router.get(
+    "/dashboard-block",
+    tags=["health"],
+    summary='Whether reports should stop: {"blocked": bool, "reasons": [...]}',
+)
+def dashboard_block(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+    return load_summary(ctx).dashboard_block()
+
+
+@router.get("/incidents", tags=["incidents"], summary="Alert incidents, most severe first")
+def incidents(
+    _key: ReadKey,
+    ctx: Ctx,
+    status: Annotated[Literal["open", "all"], Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    if status == "open":
+        found = [vars(i) for i in alerts.open_incidents(ctx.engine)][:limit]
+    else:
+        with database_errors(str(ctx.engine.url)), ctx.engine.connect() as conn:
+            rows = conn.execute(
+                select(alert_incidents)
+                .order_by(alert_incidents.c.opened_at.desc(), alert_incidents.c.id.desc())
+                .limit(limit)
+            ).all()
+        found = [dict(r._mapping) for r in rows]
+    items = [{k: _json(row[k]) for k in INCIDENT_FIELDS} for row in found]
+    return {"status": status, "count": len(items), "incidents": items}
+
+
+@router.get(
+    "/performance-history",
+    tags=["health"],
+    summary="Run durations, records, peak memory, API p95 and errors per time bucket",
+)
+def history(
+    _key: ReadKey,
+    ctx: Ctx,
+    period: Annotated[Literal["24h", "7d", "30d"], Query()] = "24h",
+    entity: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    if entity is not None and entity not in HEALTH_ENTITIES:
+        raise ApiProblem(404, unknown_entity(entity))
+    return performance_history(ctx.engine, ctx.now(), period, entity or None)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
