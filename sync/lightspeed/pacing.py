@@ -78,6 +78,7 @@ def settle(
     state: BudgetState, ticket: Ticket | None, reading: Reading, now: float, window: float
 ) -> None:
     """Correct the budget with the answer to `ticket`'s request, received at `now`."""
+    limit_changed = reading.limit is not None and reading.limit != state.limit
     if reading.limit is not None:
         state.limit = reading.limit
     current = ticket is not None and ticket.generation == state.generation
@@ -93,7 +94,10 @@ def settle(
     assert ticket is not None
     unseen = state.claimed - ticket.index  # claimed after ours: maybe not counted yet
     estimate = max(0, reading.remaining - unseen)
-    state.remaining = estimate if state.remaining is None else min(state.remaining, estimate)
+    if state.remaining is None or limit_changed:
+        state.remaining = estimate  # first answer, or a new quota (a register added)
+    else:
+        state.remaining = min(state.remaining, estimate)
 
 
 def hold(state: BudgetState, until: float) -> None:
