@@ -85,8 +85,9 @@ def settle(
     if reading.reset_epoch is not None:
         state.window_end = reading.reset_epoch
         state.anchored = True
-    elif current and not state.anchored:
-        # The server counted this request in a window that began before the answer came.
+    elif current and (limit_changed or not state.anchored):
+        # The server counted this request in a window that began before the answer came
+        # (a window counted under another quota says nothing of this one's end).
         state.window_end = now + window
         state.anchored = True
     if reading.remaining is None or not current:

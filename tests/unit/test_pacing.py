@@ -225,3 +225,16 @@ def test_a_claim_asks_to_wait_only_until_the_window_ends():
     state = pacer.state()
     assert claim(state, clock.now + 4.0, 10.0) == pytest.approx(6.0)
     assert claim(state, clock.now + 10.0, 10.0).index == 1  # the next window
+
+
+def test_a_new_quota_drops_the_window_measured_under_the_old_one():
+    clock = FakeClock()
+    budget = LocalBudget()
+    before = pacer_for(clock, 300.0, budget)  # e.g. a run before the quota changed
+    before.wait()
+    before.observe({"X-RateLimit-Limit": "100000", "X-RateLimit-Remaining": "99999"})
+    after = pacer_for(clock, 2.0, budget)
+    after.wait()
+    after.observe({"X-RateLimit-Limit": "6", "X-RateLimit-Remaining": "0"})
+    after.wait()
+    assert clock.slept == [pytest.approx(2.0)]
