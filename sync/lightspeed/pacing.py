@@ -22,6 +22,8 @@ from sync.lightspeed.budget import BudgetState, BudgetStore, LocalBudget
 
 # Epoch values above this in X-RateLimit-Reset are a time, below a number of seconds.
 _EPOCH_THRESHOLD = 10**9
+# X-RateLimit-Reset has whole seconds, rounded one way or the other: it may be 1 s early.
+RESET_ROUNDING = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ def read_headers(headers: Mapping[str, str], now: float) -> Reading:
 
 def claim(state: BudgetState, now: float, window: float) -> Ticket | float:
     """Take a slot for a request at `now`: a Ticket, or the seconds to wait before asking again."""
+    if state.window_end is not None and state.window_end > now + window:
+        # No window ends later than one length from now: the wall clock went back, or
+        # the file was left by a process with another window setting.
+        state.window_end = now + window
     if state.window_end is not None and now >= state.window_end:
         state.generation += 1
         state.claimed = 0
@@ -66,7 +72,7 @@ def claim(state: BudgetState, now: float, window: float) -> Ticket | float:
         if state.remaining <= 0:
             if state.window_end is None:
                 state.window_end = now + window
-            return min(state.window_end - now, window)
+            return state.window_end - now
         state.remaining -= 1
     if state.window_end is None:
         state.window_end = now + window  # a guess until the first answer fixes it
@@ -82,13 +88,17 @@ def settle(
     if reading.limit is not None:
         state.limit = reading.limit
     current = ticket is not None and ticket.generation == state.generation
+    bounds = []  # each one a time the server's window has surely ended by
     if reading.reset_epoch is not None:
-        state.window_end = reading.reset_epoch
-        state.anchored = True
-    elif current and (limit_changed or not state.anchored):
+        bounds.append(reading.reset_epoch + RESET_ROUNDING)
+    if current and (limit_changed or not state.anchored):
         # The server counted this request in a window that began before the answer came
         # (a window counted under another quota says nothing of this one's end).
-        state.window_end = now + window
+        bounds.append(now + window)
+    elif current and state.window_end is not None:
+        bounds.append(state.window_end)
+    if bounds:
+        state.window_end = min(bounds)
         state.anchored = True
     if reading.remaining is None or not current:
         return  # an answer from a window already over says nothing of this one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -27,8 +28,8 @@ class FakeClock:
 class FixedWindow:
     """The stand-in's rule: a window opens with the first request after the last one closed."""
 
-    def __init__(self, clock: FakeClock, limit: int, window: float, reset_header: bool = False):
-        self.clock, self.limit, self.window, self.reset_header = clock, limit, window, reset_header
+    def __init__(self, clock: FakeClock, limit: int, window: float, reset: str | None = None):
+        self.clock, self.limit, self.window, self.reset = clock, limit, window, reset
         self.start: float | None = None
         self.count = 0
         self.served = 0
@@ -47,8 +48,9 @@ class FixedWindow:
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.limit - self.count),
         }
-        if self.reset_header:
-            headers["X-RateLimit-Reset"] = str(int(self.start + self.window) + 1)
+        if self.reset is not None:  # whole seconds, rounded up or down
+            end = self.start + self.window
+            headers["X-RateLimit-Reset"] = str(math.ceil(end) if self.reset == "up" else int(end))
         return headers
 
 
@@ -109,7 +111,7 @@ def test_the_reset_header_names_the_end_of_the_window():
         {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "20"}
     )
     pacer.wait()
-    assert clock.slept == [pytest.approx(20.0)]
+    assert clock.slept == [pytest.approx(21.0)]  # whole seconds: it may have been 20.9
 
 
 def test_reset_as_an_epoch_is_read_as_a_time():
@@ -117,14 +119,38 @@ def test_reset_as_an_epoch_is_read_as_a_time():
     assert reading == Reading(limit=None, remaining=None, reset_epoch=1_700_000_042.0)
 
 
-def test_with_the_reset_header_it_stays_inside_the_window_too():
+@pytest.mark.parametrize("rounding", ["up", "down"])
+def test_with_the_reset_header_it_stays_inside_the_window_too(rounding):
     clock = FakeClock()
-    server = FixedWindow(clock, limit=7, window=5.0, reset_header=True)
+    clock.now += 0.5  # windows end mid-second
+    server = FixedWindow(clock, limit=7, window=5.0, reset=rounding)
     pacer = pacer_for(clock, 300.0)  # a wrong window setting: the header wins
     for _ in range(30):
         fetch(pacer, server, clock)
     assert server.refused == 0
-    assert max(clock.slept) < 6.5
+    assert max(clock.slept) < 5.0 + 2.0
+
+
+def test_the_own_bound_wins_over_a_later_reset_header():
+    clock = FakeClock()
+    clock.now += 0.5
+    server = FixedWindow(clock, limit=7, window=5.0, reset="up")
+    pacer = pacer_for(clock, 5.0)
+    for _ in range(30):
+        fetch(pacer, server, clock)
+    assert server.refused == 0
+    assert max(clock.slept) < 5.0
+
+
+def test_a_window_end_beyond_one_window_from_now_is_not_believed():
+    """A wall clock that went back (or a file from another setting) must not stall the sync."""
+    clock = FakeClock()
+    pacer = pacer_for(clock, 10.0)
+    pacer.wait()
+    pacer.observe({"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0"})
+    clock.now -= 3600
+    pacer.wait()
+    assert clock.slept == [pytest.approx(10.0)]
 
 
 def test_a_lower_remaining_than_counted_is_believed():
