@@ -52,7 +52,12 @@ def sync_env(sim: SimulatorServer, db: Path, args: argparse.Namespace) -> dict[s
 def fresh_window(sim: SimulatorServer, args: argparse.Namespace) -> None:
     """Start a trial on a clean budget: no shared state, a new window, zeroed counters."""
     time.sleep(args.window)  # the previous trial's window runs out
-    sim.set_faults(rate_limit=args.limit, rate_window=args.window)  # also restarts the window
+    # Also restarts the window.
+    sim.set_faults(
+        rate_limit=args.limit,
+        rate_window=args.window,
+        rate_limit_reset_header=args.reset_header,
+    )
     forget_budget(sim.api_url)
     sim.reset_stats()
 
@@ -133,6 +138,9 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=125)
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--concurrent", action="store_true", help="also run + backfill at once")
+    parser.add_argument(
+        "--reset-header", action="store_true", help="the simulator also sends X-RateLimit-Reset"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "limit": args.limit,
@@ -140,6 +148,7 @@ def main() -> int:
         "scale": args.scale,
         "page_size": args.page_size,
         "trials": args.trials,
+        "reset_header": args.reset_header,
     }
     config = SimulatorConfig(seed=42, scale=args.scale, token=TOKEN)
     with tempfile.TemporaryDirectory(prefix="lsync-rate-") as tmp, SimulatorServer(config) as sim:
