@@ -68,7 +68,7 @@ class _CountingRetry(QuietRetry):
                 seconds = self.get_retry_after(response)
             except InvalidHeader:
                 seconds = None
-            self.pacer.hold_for(seconds if seconds is not None else self.get_backoff_time())
+            self.pacer.hold_for(seconds)
         return super().increment(*args, **kwargs)
 
     def get_retry_after(self, response: Any) -> float | None:

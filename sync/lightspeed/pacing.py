@@ -111,10 +111,17 @@ def settle(
         state.remaining = min(state.remaining, estimate)
 
 
-def hold(state: BudgetState, until: float) -> None:
-    """A 429: nothing is left until `until` (epoch s), for every caller."""
+def hold(state: BudgetState, until: float | None, now: float, window: float) -> None:
+    """A 429: nothing is left until `until` (epoch s), for every caller.
+
+    Without a Retry-After (`until` None) the window is spent: wait for the end we know of,
+    or a whole window when we know of none.
+    """
     state.remaining = 0
-    state.window_end = until
+    if until is not None:
+        state.window_end = until
+    elif state.window_end is None or state.window_end <= now:
+        state.window_end = now + window
     state.anchored = True
 
 
@@ -154,10 +161,11 @@ class RatePacer:
         ticket = self._ticket
         self.budget.transact(lambda s: settle(s, ticket, reading, now, self.window_seconds))
 
-    def hold_for(self, seconds: float) -> None:
-        """A 429 asked to wait `seconds`: every caller of the budget waits as long."""
-        until = self.wall_clock() + seconds
-        self.budget.transact(lambda s: hold(s, until))
+    def hold_for(self, seconds: float | None) -> None:
+        """A 429 asked to wait `seconds` (None: it did not say): every caller waits."""
+        now, window = self.wall_clock(), self.window_seconds
+        until = None if seconds is None else now + seconds
+        self.budget.transact(lambda s: hold(s, until, now, window))
 
     def state(self) -> BudgetState:
         """A copy of the budget as it stands (for tests and benchmarks)."""

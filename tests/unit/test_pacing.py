@@ -264,3 +264,14 @@ def test_a_new_quota_drops_the_window_measured_under_the_old_one():
     after.observe({"X-RateLimit-Limit": "6", "X-RateLimit-Remaining": "0"})
     after.wait()
     assert clock.slept == [pytest.approx(2.0)]
+
+
+def test_a_429_without_retry_after_waits_for_the_window_we_know_of():
+    clock = FakeClock()
+    pacer = pacer_for(clock, 10.0)
+    pacer.wait()
+    pacer.observe({"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "40"})
+    clock.now += 4.0
+    pacer.hold_for(None)
+    pacer.wait()
+    assert clock.slept == [pytest.approx(6.0)]
