@@ -109,6 +109,9 @@ def shared_budget(base_url: str, directory: Path | None = None) -> BudgetStore:
         import fcntl  # noqa: F401 - POSIX only; elsewhere the budget stays in-process
 
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.parent.stat().st_uid != os.getuid():
+            # Someone else's folder in a shared /tmp: its files could throttle us.
+            raise PermissionError(f"{path.parent} belongs to another user")
         budget = FileBudget(path)
         budget.transact(lambda state: None)
     except (ImportError, OSError) as exc:
