@@ -87,22 +87,21 @@ def settle(
     limit_changed = reading.limit is not None and reading.limit != state.limit
     if reading.limit is not None:
         state.limit = reading.limit
-    current = ticket is not None and ticket.generation == state.generation
+    if ticket is None or ticket.generation != state.generation:
+        return  # an answer from a window already over says nothing of this one
     bounds = []  # each one a time the server's window has surely ended by
     if reading.reset_epoch is not None:
         bounds.append(reading.reset_epoch + RESET_ROUNDING)
-    if current and (limit_changed or not state.anchored):
+    if limit_changed or not state.anchored:
         # The server counted this request in a window that began before the answer came
         # (a window counted under another quota says nothing of this one's end).
         bounds.append(now + window)
-    elif current and state.window_end is not None:
+    elif state.window_end is not None:
         bounds.append(state.window_end)
-    if bounds:
-        state.window_end = min(bounds)
-        state.anchored = True
-    if reading.remaining is None or not current:
-        return  # an answer from a window already over says nothing of this one
-    assert ticket is not None
+    state.window_end = min(bounds)
+    state.anchored = True
+    if reading.remaining is None:
+        return
     unseen = state.claimed - ticket.index  # claimed after ours: maybe not counted yet
     estimate = max(0, reading.remaining - unseen)
     if state.remaining is None or limit_changed:

@@ -275,3 +275,17 @@ def test_a_429_without_retry_after_waits_for_the_window_we_know_of():
     pacer.hold_for(None)
     pacer.wait()
     assert clock.slept == [pytest.approx(6.0)]
+
+
+def test_a_late_answer_from_a_window_already_over_changes_nothing():
+    clock = FakeClock()
+    budget = LocalBudget()
+    slow, fast = pacer_for(clock, 10.0, budget), pacer_for(clock, 10.0, budget)
+    slow.wait()
+    fast.wait()
+    fast.observe({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "3"})
+    clock.now += 10.5  # the window is over; the next claim opens a new one
+    fast.wait()
+    before = fast.state()
+    slow.observe({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"})
+    assert fast.state() == before
