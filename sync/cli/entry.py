@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from sync.cli.commands import COMMANDS, LOGGED_COMMANDS, SETTINGS_READERS
+from sync.cli.commands import LOGGED_COMMANDS, SETTINGS_READERS, command_handler, settings_reader
 from sync.cli.common import EXIT_FAILED, EXIT_USAGE
 from sync.cli.output import print_error
 from sync.cli.parser import build_parser
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulator_main(simulator_args)
     args = parser.parse_args(args_list)
     if args.command in SETTINGS_READERS:
-        return SETTINGS_READERS[args.command](args)
+        return settings_reader(args.command)(args)
     try:
         settings = load_settings(env_file=args.env_file)
         setup_logging(
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.secrets,
             verbose=args.verbose,
         )
-        handler = COMMANDS[args.command]
+        handler = command_handler(args.command)
         return handler(settings, args)
     except SyncError as exc:
         print_error(exc)

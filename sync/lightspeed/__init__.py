@@ -1,7 +1,8 @@
 """The Lightspeed Retail X-Series API 2.0, read-only.
 
 `client` sends the requests (session, retries, error mapping), `pacing` keeps them inside
-the rate quota, and `paging` holds the paging rules of the version feed and of /search.
+the rate quota over the `budget` every process of the host shares, and `paging` holds the
+paging rules of the version feed and of /search.
 """
 
 from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient, MalformedResponse

@@ -14,6 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    InvalidHeader,
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
@@ -25,6 +26,7 @@ from urllib3.util.retry import Retry
 from sync import __version__
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed.budget import shared_budget
 from sync.lightspeed.deadline import TooSlow, read_within
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
 from sync.lightspeed.oauth import RECONNECT, TokenSource
@@ -49,15 +51,25 @@ class _CountingRetry(QuietRetry):
 
     attempts: list[int]
     max_retry_after: float
+    pacer: RatePacer | None = None
 
     def new(self, **kw: Any) -> _CountingRetry:
         retry = super().new(**kw)
         retry.attempts = self.attempts
         retry.max_retry_after = self.max_retry_after
+        retry.pacer = self.pacer
         return retry
 
     def increment(self, *args: Any, **kwargs: Any) -> Retry:
         self.attempts[0] += 1
+        response = kwargs.get("response", args[2] if len(args) > 2 else None)
+        if response is not None and response.status == 429 and self.pacer is not None:
+            # Our count was wrong (another host, a lost claim): every caller waits as well.
+            try:
+                seconds = self.get_retry_after(response)
+            except InvalidHeader:
+                seconds = None
+            self.pacer.hold_for(seconds)
         return super().increment(*args, **kwargs)
 
     def get_retry_after(self, response: Any) -> float | None:
@@ -93,7 +105,9 @@ class LightspeedClient:
         self._token = settings.token if tokens is None else ""
         self.timeout = settings.http_timeout_seconds
         self.page_size = settings.sync_page_size
-        self.pacer = pacer or RatePacer(window_seconds=settings.rate_window_seconds)
+        self.pacer = pacer or RatePacer(
+            window_seconds=settings.rate_window_seconds, budget=shared_budget(self.base_url)
+        )
         self._attempts = [0]
         self._responses = 0
         self.timings = RequestTimings()
@@ -114,6 +128,7 @@ class LightspeedClient:
         )
         retry.attempts = self._attempts
         retry.max_retry_after = settings.retry_after_max_seconds
+        retry.pacer = self.pacer
         adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

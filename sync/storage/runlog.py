@@ -112,11 +112,24 @@ def run_end_values(
     }
 
 
+def needs_recount(tracker: Progress, *, is_sync: bool) -> bool:
+    """Whether the row count may have changed: a sync that wrote no page keeps the stored one.
+
+    Saves a `count(*)` per table on every no-change run (a scan of a large table on Postgres).
+    """
+    return not is_sync or tracker.pages > 0 or tracker.upserted > 0 or tracker.deleted > 0
+
+
 def state_end_values(
-    outcome: Outcome, records_total: int, now: datetime, *, is_sync: bool
+    outcome: Outcome, records_total: int | None, now: datetime, *, is_sync: bool
 ) -> dict[str, Any]:
-    """The sync_state values after a run; a backfill only refreshes the row count."""
-    values: dict[str, Any] = {"records_total": records_total, "updated_at": now}
+    """The sync_state values after a run; a backfill only refreshes the row count.
+
+    `records_total` None leaves the stored count as it is.
+    """
+    values: dict[str, Any] = {"updated_at": now}
+    if records_total is not None:
+        values["records_total"] = records_total
     if is_sync:
         values.update(
             status=outcome.status,

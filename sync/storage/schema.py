@@ -27,7 +27,6 @@ from sqlalchemy import (
     TypeDecorator,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
 
 from sync.entities import ENTITIES, Field, Kind
@@ -77,7 +76,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+class JsonDocument(TypeDecorator[Any]):
+    """`jsonb` on Postgres, JSON elsewhere; the Postgres dialect is imported only when used."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 _SQL_TYPES: dict[Kind, Any] = {
@@ -212,13 +224,14 @@ sync_requests = Table(
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
 _OPEN_BACKFILL = text("action = 'backfill' AND status IN ('queued', 'running')")
-# At most one open backfill per entity (migration 0007).
+# At most one open backfill per entity (migration 0007). The partial predicate lives in the
+# migration and in `info`: a `postgresql_where=` here would import the Postgres dialect on
+# every start, SQLite included.
 Index(
     "ux_sync_requests_open_backfill",
     sync_requests.c.entity_type,
     unique=True,
-    postgresql_where=_OPEN_BACKFILL,
-    sqlite_where=_OPEN_BACKFILL,
+    info={"where": _OPEN_BACKFILL},
 )
 
 scheduler_heartbeat = Table(
@@ -309,8 +322,7 @@ Index(
     alert_incidents.c.rule,
     alert_incidents.c.entity,
     unique=True,
-    postgresql_where=alert_incidents.c.status == "open",
-    sqlite_where=alert_incidents.c.status == "open",
+    info={"where": alert_incidents.c.status == "open"},  # partial, see the migration
 )
 Index("ix_alert_incidents_status", alert_incidents.c.status, alert_incidents.c.severity)
 Index("ix_alert_incidents_opened", alert_incidents.c.opened_at)

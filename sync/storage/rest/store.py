@@ -25,6 +25,7 @@ from sync.storage.runlog import (
     Progress,
     RunInfo,
     RunMetrics,
+    needs_recount,
     run_end_values,
     run_log_row,
     state_end_values,
@@ -111,7 +112,9 @@ class RestStore(RestCoordination):
                 )
                 .eq("id", tracker.log_id)
             )
-            total = self.count_rows(ENTITY_TABLES[name].name)
+            total = None
+            if needs_recount(tracker, is_sync=is_sync):
+                total = self.count_rows(ENTITY_TABLES[name].name)
             values = state_end_values(outcome, total, now, is_sync=is_sync)
             self.execute(
                 self.table("sync_state")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
-from sqlalchemy.dialects.postgresql import dialect as pg_dialect
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateTable
@@ -192,6 +191,8 @@ def supabase_setup_sql() -> str:
     in the same transaction, so the script can be run again safely and `python -m sync
     migrate` agrees with it afterwards.
     """
+    from sqlalchemy.dialects.postgresql import dialect as pg_dialect
+
     ddl = str(CreateTable(schema_migrations, if_not_exists=True).compile(dialect=pg_dialect()))
     parts = [
         "-- Lightspeed Sync & Health: database setup for a Supabase project.",
@@ -222,3 +223,14 @@ def supabase_setup_sql() -> str:
             "",
         ]
     return "\n".join(parts)
+
+
+def dialect_insert(is_postgres: bool) -> Callable[[Table], Any]:
+    """The INSERT … ON CONFLICT builder of the dialect in use, imported only for that dialect."""
+    if is_postgres:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

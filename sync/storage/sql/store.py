@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, case, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
 from sync.errors import SyncError
@@ -20,6 +18,7 @@ from sync.storage.runlog import (
     Progress,
     RunInfo,
     RunMetrics,
+    needs_recount,
     run_end_values,
     run_log_row,
     state_end_values,
@@ -32,7 +31,12 @@ from sync.storage.schema import (
 )
 from sync.storage.sql.bulk import copy_rows, copy_upsert
 from sync.storage.sql.coordination import SqlCoordination
-from sync.storage.sql.db import database_error, database_errors, is_data_refusal
+from sync.storage.sql.db import (
+    database_error,
+    database_errors,
+    dialect_insert,
+    is_data_refusal,
+)
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -70,7 +74,7 @@ class Store(SqlCoordination):
             missing = [e for e in STATE_ENTITIES if e not in present]
             if missing:
                 # Two processes starting at once (two `run`s) may both find the rows missing.
-                make = pg_insert if self.is_postgres else sqlite_insert
+                make = dialect_insert(self.is_postgres)
                 conn.execute(
                     make(sync_state).on_conflict_do_nothing(),
                     [{"entity_type": e, "status": "never", "cursor_version": 0} for e in missing],
@@ -134,8 +138,11 @@ class Store(SqlCoordination):
                     .where(sync_log.c.id == tracker.log_id)
                     .values(**run_end_values(outcome, tracker, duration_ms, now, metrics))
                 )
-                total = conn.scalar(select(func.count()).select_from(ENTITY_TABLES[name]))
-                values = state_end_values(outcome, int(total or 0), now, is_sync=is_sync)
+                total = None
+                if needs_recount(tracker, is_sync=is_sync):
+                    count = select(func.count()).select_from(ENTITY_TABLES[name])
+                    total = int(conn.scalar(count) or 0)
+                values = state_end_values(outcome, total, now, is_sync=is_sync)
                 conn.execute(
                     update(sync_state).where(sync_state.c.entity_type == name).values(**values)
                 )
@@ -303,7 +310,7 @@ class Store(SqlCoordination):
         if self.is_postgres and self.pg_method == "copy":
             copy_upsert(conn, table, rows)
             return
-        make = pg_insert if self.is_postgres else sqlite_insert
+        make = dialect_insert(self.is_postgres)
         statement = make(table)
         columns = [c.name for c in table.columns if not c.primary_key]
         statement = statement.on_conflict_do_update(

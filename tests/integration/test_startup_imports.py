@@ -1,0 +1,69 @@
+"""A no-change `run` stays light: nothing heavy imported, one request per endpoint, no recount."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.integration.test_cli import base_env, cli
+from tests.support.processes import REPO
+
+# Dashboard, alert delivery, Supabase client and the health API: none is needed to sync.
+FORBIDDEN = (
+    "pandas",
+    "streamlit",
+    "apprise",
+    "supabase",
+    "fastapi",
+    "uvicorn",
+    "prometheus_client",
+)
+PROBE = """
+import json, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+seen = []
+event.listen(Engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+from sync.cli import main
+code = main(["run"])
+print("PROBE " + json.dumps({"code": code, "modules": sorted(sys.modules), "sql": seen}))
+"""
+
+
+def no_change_run(env: dict[str, str], cwd) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line, done.stdout + done.stderr
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def test_a_no_change_run_imports_nothing_heavy_and_asks_once_per_endpoint(
+    sqlite_url, simulator, tmp_path
+):
+    env = base_env(sqlite_url, simulator.api_url, tmp_path)
+    assert cli("migrate", env=env, cwd=tmp_path).returncode == 0
+    assert cli("run", env=env, cwd=tmp_path).returncode == 0
+    simulator.reset_stats()
+
+    probe = no_change_run(env, tmp_path)
+
+    assert probe["code"] == 0
+    tops = {name.split(".")[0] for name in probe["modules"]}
+    assert not tops & set(FORBIDDEN), sorted(tops & set(FORBIDDEN))
+    # Only the dialect in use: a SQLite copy never loads the Postgres one.
+    assert "sqlalchemy.dialects.postgresql" not in probe["modules"]
+    assert "sync.dashboard" not in probe["modules"] and "sync.alerts" not in probe["modules"]
+    # One empty page per endpoint, nothing else.
+    stats = simulator.stats()
+    assert stats["total"] == 5, stats
+    # Nothing was written, so no table is counted again.
+    assert not [s for s in probe["sql"] if "count(" in s.lower()]
