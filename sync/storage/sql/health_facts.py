@@ -78,15 +78,11 @@ def _day_aggregates(conn: Connection, now: datetime) -> dict[str, dict[str, Any]
 
 def _streak(conn: Connection, entity: str) -> tuple[int, datetime | None]:
     """(failed runs since the latest successful one, when the oldest of them started)."""
-    last_ok = None
-    for status in sorted(SUCCEEDED):
-        seen = conn.scalar(
-            select(func.max(sync_log.c.started_at)).where(
-                sync_log.c.entity_type == entity, sync_log.c.status == status
-            )
+    last_ok = conn.scalar(
+        select(func.max(sync_log.c.started_at)).where(
+            sync_log.c.entity_type == entity, sync_log.c.status.in_(sorted(SUCCEEDED))
         )
-        if seen is not None and (last_ok is None or seen > last_ok):
-            last_ok = seen
+    )
     failed = select(func.count(), func.min(sync_log.c.started_at)).where(
         sync_log.c.entity_type == entity, sync_log.c.status == RunStatus.FAILED
     )
