@@ -24,11 +24,12 @@ from sync.config import Settings
 from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
-from sync.runs import SUCCEEDED, Action, utcnow
+from sync.runs import Action, utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.service.plan import JobSpec, plan_jobs
+from sync.service.requests import RequestWorker
 from sync.storage.leasing import PROCESS_HOLDER
-from sync.storage.queueing import Claim, request_problem
+from sync.storage.queueing import Claim
 
 if TYPE_CHECKING:
     from sync.storage.protocols import SyncStore
@@ -38,9 +39,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 RECOVERY_EVERY_SECONDS = 60.0
 ALERTS_EVERY_SECONDS = 60.0
-CLAIM_FAILED = (
-    "The scheduler failed while running this request (see its log); press Sync now again."
-)
 
 
 def _aware(naive_local: datetime | None) -> datetime | None:
@@ -74,7 +72,16 @@ class SchedulerService:
         self._next_alerts = 0.0
         self._sql_only_logged: set[str] = set()
         self._just_served: set[str] = set()  # synced by this step's run-now (see step)
-        self._unsettled: list[Claim] = []  # claims a failure left `running` (see recover)
+        self.requests = RequestWorker(
+            settings,
+            store,
+            holder=self.holder,
+            clock=clock,
+            heartbeat=self.heartbeat,
+            stop=self.stop,
+            sync=self._sync,
+            announce=self._announce_backfill,
+        )
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -239,83 +246,8 @@ class SchedulerService:
     def process_request(
         self, *, action: str | None = None, entities: Sequence[str] | None = None
     ) -> Claim | None:
-        """Run the next queued request (run-now syncs before backfills); the one it ran.
-
-        `action` and `entities` narrow which requests may be taken.
-        """
-        claim = self.store.claim_request(
-            self.holder, self.clock(), action=action, entities=entities
-        )
-        if claim is None:
-            return None
-        try:
-            self._run_claim(claim)
-        except BaseException:
-            # As healthchecks does: settle the item before re-raising, or the request stays
-            # `running` under this live process and every later Sync now merges into it.
-            self._fail_claim(claim)
-            raise
-        return claim
-
-    def _fail_claim(self, claim: Claim) -> bool:
-        try:
-            self.store.finish_requests(
-                claim.ids, run_id=None, failed=True, error=CLAIM_FAILED, now=self.clock()
-            )
-        except Exception:  # the database may be the reason: recover() tries again
-            log.exception("Could not mark run-now request(s) %s failed", claim.ids)
-            if claim not in self._unsettled:
-                self._unsettled.append(claim)
-            return False
-        return True
-
-    def _run_claim(self, claim: Claim) -> None:
-        # The database refuses such rows too; this also covers SQLite and older rows.
-        problem = request_problem(
-            claim.entity, claim.action, claim.date_from, claim.date_to, self.clock().date()
-        )
-        if problem:
-            log.warning("Run-now request %s refused: %s", ",".join(map(str, claim.ids)), problem)
-            self.store.finish_requests(
-                claim.ids, run_id=None, failed=True, error=problem, now=self.clock()
-            )
-            return
-        run_id = str(uuid.uuid4())
-        log.info(
-            "Run-now request %s for %s by %s",
-            ",".join(map(str, claim.ids)),
-            claim.entity,
-            claim.requested_by or "unknown",
-        )
-        self.store.set_request_run(claim.ids, run_id)
-        if claim.action == "backfill" and claim.date_from and claim.date_to:
-            results = self._backfill(claim, run_id)
-        else:
-            results = self._sync(
-                claim.entities,
-                full=False,
-                trigger="manual",
-                by=claim.requested_by,
-                run_id=run_id,
-                lock_wait_seconds=self.settings.lock_ttl_seconds,
-            )
-        failed = [r for r in results if r.status not in SUCCEEDED]
-        error = None
-        if not results:
-            error = "The run could not start; see the scheduler log."
-        elif failed:
-            error = "; ".join(
-                f"{r.entity}: {r.error.kind.value if r.error else r.status}" for r in failed
-            )
-        self.store.finish_requests(
-            claim.ids,
-            run_id=run_id,
-            failed=bool(error),
-            error=error,
-            now=self.clock(),
-        )
-        if claim.action == "backfill" and claim.date_from and claim.date_to:
-            self._announce_backfill(claim, results, error)
+        """Run the next queued request (run-now syncs before backfills); the one it ran."""
+        return self.requests.process(action=action, entities=entities)
 
     def _announce_backfill(
         self, claim: Claim, results: list[EntityResult], error: str | None
@@ -337,35 +269,9 @@ class SchedulerService:
         except Exception:
             log.exception("Could not announce the end of backfill request %s", claim.ids)
 
-    def _backfill(self, claim: Claim, run_id: str) -> list[EntityResult]:
-        from sync.engine.backfill import backfill
-
-        assert claim.date_from is not None and claim.date_to is not None
-        self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger="manual")
-        try:
-            return [
-                backfill(
-                    self.settings,
-                    self.store,
-                    claim.entity,
-                    claim.date_from,
-                    claim.date_to,
-                    trigger="manual",
-                    triggered_by=claim.requested_by,
-                    run_id=run_id,
-                    stop=self.stop,
-                    on_page=self.heartbeat.on_page,
-                )
-            ]
-        except SyncError as exc:
-            log.error("Backfill request failed: %s", exc)
-            return []
-        finally:
-            self.heartbeat.set_activity(state="idle", entity=None, run_id=None, trigger=None)
-
     def recover(self) -> None:
         """Mark runs and requests left behind by a dead process."""
-        self._unsettled = [c for c in self._unsettled if not self._fail_claim(c)]
+        self.requests.settle_unsettled()
         now = self.clock()
         orphans = self.store.mark_orphans(now)
         requests = self.store.fail_orphan_requests(
