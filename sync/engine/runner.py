@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -15,8 +16,9 @@ from sync.engine.connection import open_client
 from sync.engine.isolation import write_isolated
 from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
+from sync.entities.plain import plain_records
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.client import LightspeedClient, exact_rows
 from sync.lightspeed.paging import Page, VersionFeed
 from sync.runs import Action, RunStatus, Trigger, utcnow
 from sync.storage.leasing import LeaseHolder
@@ -209,8 +211,17 @@ class Runner:
         """Follow the version feed from the run's cursor, one transaction per page."""
         spec, client = run.spec, run.client
 
+        # A store that maps the source JSON itself gets the page body as received.
+        keep_source = self.store.maps_source_pages
+
         def fetch(after: int) -> Page:
-            return client.list_page(spec.path, after, deleted=spec.send_deleted)
+            # Runs in the prefetch thread: the plain check and any exact parse too.
+            page = client.list_page(
+                spec.path, after, deleted=spec.send_deleted, keep_source=keep_source
+            )
+            if page.source is not None and not plain_records(spec, page.rows):
+                page = dataclasses.replace(page, rows=exact_rows(page), source=None)
+            return page
 
         feed = VersionFeed(spec.path, run.version_from)
         if self.stop.is_set():
@@ -254,20 +265,34 @@ class Runner:
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
                 pending.append(_Prefetch(fetch, feed.cursor, spec.name))
-            mapped = map_page(spec, page.rows, self.clock())
-            write_isolated(
-                self.store,
-                spec,
-                mapped,
-                cursor=feed.cursor,
-                run_id=run.info.run_id,
-                trackers=run.trackers.all,
-                now=self.clock(),
-            )
+            self._write(run, page, feed.cursor)
             run.page_written()
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick
             page = pending.pop().result() if pending else fetch(feed.cursor)
+
+    def _write(self, run: EntityRun, page: Page, cursor: int) -> None:
+        """One page in one transaction: mapped by the store from its source when it can."""
+        spec, trackers = run.spec, run.trackers.all
+        if page.source is not None and self.store.write_source_page(
+            spec,
+            page.source,
+            cursor=cursor,
+            run_id=run.info.run_id,
+            trackers=trackers,
+            now=self.clock(),
+        ):
+            return
+        mapped = map_page(spec, exact_rows(page), self.clock())  # refused: parse again
+        write_isolated(
+            self.store,
+            spec,
+            mapped,
+            cursor=cursor,
+            run_id=run.info.run_id,
+            trackers=trackers,
+            now=self.clock(),
+        )
 
     def _record_skip(self, spec: EntitySpec, info: RunInfo, cause: SyncError) -> EntityResult:
         now = self.clock()

@@ -170,6 +170,24 @@ class RestStore(RestCoordination):
 
     # -- page writes ---------------------------------------------------------------------
 
+    @property
+    def maps_source_pages(self) -> bool:
+        """The REST store writes mapped pages only (`write_page`)."""
+        return False
+
+    def write_source_page(
+        self,
+        spec: EntitySpec,
+        body: bytes,
+        *,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> bool:
+        """Never writes: the caller maps the page and calls `write_page`."""
+        return False
+
     def write_page(
         self,
         spec: EntitySpec,
