@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -13,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
 from sync.engine.connection import open_client
-from sync.engine.isolation import write_isolated
+from sync.engine.pages import fetch_page, write_page
 from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
-from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
-from sync.entities.plain import plain_records
+from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient, exact_rows
+from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import Page, VersionFeed
 from sync.runs import Action, RunStatus, Trigger, utcnow
 from sync.storage.leasing import LeaseHolder
@@ -215,13 +213,7 @@ class Runner:
         keep_source = self.store.maps_source_pages
 
         def fetch(after: int) -> Page:
-            # Runs in the prefetch thread: the plain check and any exact parse too.
-            page = client.list_page(
-                spec.path, after, deleted=spec.send_deleted, keep_source=keep_source
-            )
-            if page.source is not None and not plain_records(spec, page.rows):
-                page = dataclasses.replace(page, rows=exact_rows(page), source=None)
-            return page
+            return fetch_page(client, spec, after, keep_source=keep_source)
 
         feed = VersionFeed(spec.path, run.version_from)
         if self.stop.is_set():
@@ -265,34 +257,19 @@ class Runner:
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
                 pending.append(_Prefetch(fetch, feed.cursor, spec.name))
-            self._write(run, page, feed.cursor)
+            write_page(
+                self.store,
+                spec,
+                page,
+                cursor=feed.cursor,
+                run_id=run.info.run_id,
+                trackers=run.trackers.all,
+                clock=self.clock,
+            )
             run.page_written()
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick
             page = pending.pop().result() if pending else fetch(feed.cursor)
-
-    def _write(self, run: EntityRun, page: Page, cursor: int) -> None:
-        """One page in one transaction: mapped by the store from its source when it can."""
-        spec, trackers = run.spec, run.trackers.all
-        if page.source is not None and self.store.write_source_page(
-            spec,
-            page.source,
-            cursor=cursor,
-            run_id=run.info.run_id,
-            trackers=trackers,
-            now=self.clock(),
-        ):
-            return
-        mapped = map_page(spec, exact_rows(page), self.clock())  # refused: parse again
-        write_isolated(
-            self.store,
-            spec,
-            mapped,
-            cursor=cursor,
-            run_id=run.info.run_id,
-            trackers=trackers,
-            now=self.clock(),
-        )
 
     def _record_skip(self, spec: EntitySpec, info: RunInfo, cause: SyncError) -> EntityResult:
         now = self.clock()

@@ -1,7 +1,7 @@
 """Postgres maps a page itself: the source JSON goes over once, typed columns come from SQL.
 
-The page's body is sent as one jsonb parameter into a per-connection staging table; the
-rows, their line items and the upsert are derived from it in SQL. Only for pages whose
+The page's body is sent once, as one jsonb parameter of one statement; the rows, their
+line items and the upsert are derived from it in SQL. Only for pages whose
 records are all plain (`sync.entities.plain.plain_records`, checked by the caller): then
 these casts give exactly what `map_page` gives. A value Postgres still refuses (a NUL in
 some string, a number beyond numeric) raises a data error; the caller then rolls back
@@ -17,8 +17,6 @@ from sqlalchemy import Connection
 
 from sync.entities import ChildSpec, EntitySpec, Field, Kind
 from sync.storage.schema import ENTITY_TABLES
-
-STAGE = "_lsync_source_page"
 
 _CASTS = {
     Kind.NUMBER: "numeric",
@@ -46,7 +44,8 @@ def _record_type(keys: dict[str, str]) -> str:
 
 
 @functools.cache
-def _statements(spec: EntitySpec) -> dict[str, str]:
+def statement(spec: EntitySpec) -> str:
+    """The one statement that writes a page: parse, map, upsert, replace line items."""
     table = ENTITY_TABLES[spec.name]
     names = [c.name for c in table.columns]
     keys = {"id": "text", "version": "bigint", "deleted_at": "text"}
@@ -61,31 +60,40 @@ def _statements(spec: EntitySpec) -> dict[str, str]:
         "synced_at": "%(now)s",
         **{f.name: _value("x", f) for f in spec.fields},
     }
-    # jsonb_to_record reads every key in one pass over the record (each `->` would
-    # fetch the whole stored record again). Repeats of an id in one page: the highest
-    # version wins, the later one on a tie.
-    latest = (
-        f"SELECT DISTINCT ON (x.id) s.ord, s.r, x.* FROM {STAGE} AS s, "
-        f"jsonb_to_record(s.r) AS x({_record_type(keys)}) "
-        "ORDER BY x.id, x.version DESC, s.ord DESC"
-    )
     updates = ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in names if n != "id")
-    statements = {
-        "upsert": (
-            f"INSERT INTO {table.name} ({', '.join(map(_quote, names))}) "
-            f"SELECT {', '.join(mapped[n] for n in names)} FROM ({latest}) AS x "
-            f"ON CONFLICT (id) DO UPDATE SET {updates} "
-            # A backfill must never undo a newer sync: older rows are left as they are.
-            f"WHERE {table.name}.version <= EXCLUDED.version "
-            "RETURNING id, deleted_at IS NOT NULL"
-        ),
-    }
+    parts = [
+        # jsonb_to_record reads every key in one pass over the record. Repeats of an id
+        # in one page: the highest version wins, the later one on a tie.
+        "page AS MATERIALIZED (SELECT DISTINCT ON (x.id) p.ord, p.r, x.* "
+        "FROM jsonb_array_elements((SELECT CASE jsonb_typeof(b) WHEN 'array' THEN b "
+        "ELSE b->'data' END FROM (SELECT %(body)s::jsonb AS b) AS body)) "
+        "WITH ORDINALITY AS p(r, ord), "
+        f"jsonb_to_record(p.r) AS x({_record_type(keys)}) "
+        "ORDER BY x.id, x.version DESC, p.ord DESC)",
+        # A backfill must never undo a newer sync: rows older than the stored ones stay out.
+        "fresh AS MATERIALIZED (SELECT * FROM page AS x WHERE NOT EXISTS (SELECT FROM "
+        f"{table.name} AS t WHERE t.id = x.id AND t.version > x.version))",
+        f"up AS (INSERT INTO {table.name} ({', '.join(map(_quote, names))}) "
+        f"SELECT {', '.join(mapped[n] for n in names)} FROM fresh AS x "
+        f"ON CONFLICT (id) DO UPDATE SET {updates} "
+        "RETURNING deleted_at IS NOT NULL AS gone)",
+    ]
+    children = "0"
     if spec.child is not None:
-        statements.update(_child_statements(spec.child, latest))
-    return statements
+        parts.extend(_child_parts(spec.child))
+        children = "(SELECT count(*) FROM items_written)"
+    return (
+        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM up), "
+        f"(SELECT count(*) FROM up WHERE gone), {children}"
+    )
 
 
-def _child_statements(child: ChildSpec, latest: str) -> dict[str, str]:
+def _child_parts(child: ChildSpec) -> list[str]:
+    """The line items of the rows written replace their old ones.
+
+    The insert waits for the delete (it reads the delete's count first): the parts of
+    one statement run in no fixed order otherwise.
+    """
     table = ENTITY_TABLES[child.name]
     names = [c.name for c in table.columns]
     keys = {"id": "text", **{f.key: "text" for f in child.fields}}
@@ -98,50 +106,29 @@ def _child_statements(child: ChildSpec, latest: str) -> dict[str, str]:
         "synced_at": "%(now)s",
         **{f.name: _value("y", f) for f in child.fields},
     }
-    items = f"x.{_quote(child.source_key)}"
-    return {
-        "delete_children": (
-            f"DELETE FROM {table.name} WHERE {_quote(child.parent_column)} = ANY(%(ids)s::text[])"
-        ),
-        "insert_children": (
-            f"INSERT INTO {table.name} ({', '.join(map(_quote, names))}) "
-            f"SELECT {', '.join(mapped[n] for n in names)} FROM ({latest}) AS x "
-            "JOIN unnest(%(ids)s::text[]) AS written(id) ON written.id = x.id "
-            f"CROSS JOIN LATERAL jsonb_array_elements(coalesce({items}, '[]')) AS i(item) "
-            f"CROSS JOIN LATERAL jsonb_to_record(i.item) AS y({_record_type(keys)})"
-        ),
-    }
+    source = f"x.{_quote(child.source_key)}"
+    return [
+        f"items_gone AS (DELETE FROM {child.table} "
+        f"WHERE {_quote(child.parent_column)} = ANY(ARRAY(SELECT id FROM fresh)) RETURNING 1)",
+        f"items_written AS (INSERT INTO {child.table} ({', '.join(map(_quote, names))}) "
+        f"SELECT {', '.join(mapped[n] for n in names)} FROM fresh AS x "
+        f"CROSS JOIN LATERAL jsonb_array_elements(coalesce({source}, '[]')) AS i(item) "
+        f"CROSS JOIN LATERAL jsonb_to_record(i.item) AS y({_record_type(keys)}) "
+        "WHERE (SELECT count(*) FROM items_gone) >= 0 RETURNING 1)",
+    ]
 
 
 def write_source_page(
     conn: Connection, spec: EntitySpec, body: str, now: Any
 ) -> tuple[int, int, int]:
-    """Stage and write one page body of plain records.
+    """Write one page body of plain records in one statement.
 
     Returns (rows written, of them deleted, child rows written).
     """
-    sql = _statements(spec)
-    run = conn.exec_driver_sql
-    # Naive source timestamps are UTC, as the Python mapping takes them.
-    run("SET LOCAL TimeZone = 'UTC'")
-    run(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (ord bigint, r jsonb) ON COMMIT DELETE ROWS")
-    info = conn.connection.info
-    if not info.get(STAGE):
-        # Uncompressed: each record is read twice and dropped at COMMIT, compressing it
-        # would cost for nothing. (A rollback may undo this: then it is only slower.)
-        run(f"ALTER TABLE {STAGE} ALTER COLUMN r SET STORAGE EXTERNAL")
-        info[STAGE] = True
-    run(
-        f"INSERT INTO {STAGE} (ord, r) SELECT ord, r FROM jsonb_array_elements("
-        "(SELECT CASE jsonb_typeof(b) WHEN 'array' THEN b ELSE b->'data' END "
-        "FROM (SELECT %(body)s::jsonb AS b) AS body)) WITH ORDINALITY AS page(r, ord)",
-        {"body": body},
-    )
-    written = run(sql["upsert"], {"now": now}).all()
-    ids = [source_id for source_id, _ in written]
-    deleted = sum(1 for _, is_deleted in written if is_deleted)
-    children = 0
-    if spec.child is not None and ids:
-        run(sql["delete_children"], {"ids": ids})
-        children = run(sql["insert_children"], {"ids": ids, "now": now}).rowcount
-    return len(ids), deleted, children
+    # Naive source timestamps are UTC, as the Python mapping takes them. A page's sort
+    # by id (repeats) holds whole records: in memory, not on disk.
+    conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'; SET LOCAL work_mem = '64MB'")
+    written, deleted, children = conn.exec_driver_sql(
+        statement(spec), {"body": body, "now": now}
+    ).one()
+    return int(written), int(deleted), int(children)
