@@ -149,8 +149,27 @@ def test_an_older_version_never_replaces_a_newer_row_or_its_line_items(two_store
     assert trackers[0].upserted == 2  # s-1 (20), then s-2 only
 
 
-def test_a_postgres_import_maps_every_plain_page_in_sql(
-    pg_url, simulator, settings_for, monkeypatch
+@pytest.fixture(params=["postgres", "supabase-rest"])
+def sql_mapping_store(request, pg_url):
+    """A store whose database maps plain pages: direct Postgres, or through the REST API."""
+    if request.param == "supabase-rest":
+        from tests.conftest import open_rest_store
+
+        store = open_rest_store(request.getfixturevalue("supabase_project"))
+        store.ensure_state_rows()
+        yield store
+        store.close()
+        return
+    engine = create_db_engine(pg_url)
+    migrate(engine)
+    store = Store(engine)
+    store.ensure_state_rows()
+    yield store
+    engine.dispose()
+
+
+def test_an_import_maps_every_plain_page_in_sql(
+    sql_mapping_store, pg_url, simulator, settings_for, monkeypatch
 ):
     """Full and incremental runs never call the Python mapping, and the copy is exact."""
 
@@ -158,10 +177,8 @@ def test_a_postgres_import_maps_every_plain_page_in_sql(
         raise AssertionError("a plain page was mapped in Python")
 
     monkeypatch.setattr(page_writes, "map_page", forbidden)
-    engine = create_db_engine(pg_url)
-    migrate(engine)
-    store = Store(engine)
-    store.ensure_state_rows()
+    store = sql_mapping_store
+    engine = store.engine
     settings = settings_for(pg_url, simulator.api_url, SYNC_PAGE_SIZE="40")
     assert all(r.status == "success" for r in Runner(settings, store).run())
     assert diff_all(engine, simulator) == []
@@ -179,15 +196,13 @@ def test_a_postgres_import_maps_every_plain_page_in_sql(
     assert diff_all(engine, simulator) == []
     assert Runner(settings, store).run(full=True)[0].status == "success"
     assert diff_all(engine, simulator) == []
-    engine.dispose()
 
 
-def test_a_page_postgres_refuses_is_mapped_in_python_and_only_the_bad_record_rejected(pg_url):
+def test_a_page_postgres_refuses_is_mapped_in_python_and_only_the_bad_record_rejected(
+    sql_mapping_store,
+):
     """A NUL inside a plain record's untyped field: Postgres refuses, Python screens it."""
-    engine = create_db_engine(pg_url)
-    migrate(engine)
-    store = Store(engine)
-    store.ensure_state_rows()
+    store = sql_mapping_store
     body = json.dumps({"data": [_sale("s-1", 1, odd="a\u0000b"), _sale("s-2", 2)]}).encode()
     page = plain_page(body, 1)
     assert page is not None and plain_records(SALES, page.rows)
@@ -202,4 +217,3 @@ def test_a_page_postgres_refuses_is_mapped_in_python_and_only_the_bad_record_rej
     assert sorted(sales) == ["s-1", "s-2"]
     assert sales["s-1"]["raw"]["odd"] == "ab"  # the screen removed the NUL, as documented
     assert trackers[0].upserted == 2 and trackers[0].pages == 1
-    engine.dispose()

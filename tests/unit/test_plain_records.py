@@ -100,3 +100,14 @@ def test_a_page_the_fast_parse_cannot_take_exactly_is_left_to_the_exact_parse(co
 def test_a_bare_list_answer_is_a_page_too():
     page = plain_page(orjson.dumps([{"id": "a", "version": 4}]), 1)
     assert page is not None and page.version_max == 4 and exact_rows(page)[0]["id"] == "a"
+
+
+def test_the_rest_backends_function_holds_the_current_statements():
+    """Migration 0011 bakes sourcepage's statements into sync_apply_source_page."""
+    from sync.entities import ENTITIES
+    from sync.storage.migrations import MIGRATIONS_DIR
+    from sync.storage.sql.sourcepage import rpc_statement
+
+    script = (MIGRATIONS_DIR / "0011_source_pages.postgres.sql").read_text()
+    for spec in ENTITIES:
+        assert f"WHEN '{spec.name}' THEN $q${rpc_statement(spec)}$q$" in script, spec.name

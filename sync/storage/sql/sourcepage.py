@@ -118,6 +118,12 @@ def _child_parts(child: ChildSpec) -> list[str]:
     ]
 
 
+def rpc_statement(spec: EntitySpec) -> str:
+    """`statement` with positional parameters ($1 body, $2 now), as migration 0011 holds it
+    for the REST backend's sync_apply_source_page."""
+    return statement(spec).replace("%(body)s", "$1").replace("%(now)s", "$2")
+
+
 def write_source_page(
     conn: Connection, spec: EntitySpec, body: str, now: Any
 ) -> tuple[int, int, int]:
