@@ -65,7 +65,7 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
             f"{fetch[r['scale']]:>7.1f} {_cell(raw, 6, '.1f')} {_cell(r['ratio'], 6, '.2f')} "
             f"{r['sync_seconds']:>7.1f} {_cell(r['ratio_sync'], 6, '.2f')} "
             f"{r['target']:>6.1f} {_met(r['target_met']):>4} {r['peak_rss_mb']:>7.0f} "
-            f"{'yes' if r['exact_copy'] else 'NO':>5} "
+            f"{_met(r['exact_copy']):>5} "
             f"{_cell(r['nochange_sync_seconds'], 8, '.3f')} "
             f"{r['full_api_calls']:>8,} {_cell(r['full_rest_requests'], 8, ',')}"
         )
