@@ -28,9 +28,12 @@ def raw_rows(page: Page) -> list[tuple[str, int, str]]:
     return [(r["id"], int(r["version"]), dumps_json(r)) for r in rows if isinstance(r, dict)]
 
 
-def prepare(engine: Engine) -> None:
-    """A fresh, empty plain table."""
+def prepare(engine: Engine, compression: str | None = None) -> None:
+    """A fresh, empty plain table (Postgres: `raw` compressed with `compression` if given,
+    else the server's default, pglz)."""
     raw = "jsonb" if engine.dialect.name == "postgresql" else "text"
+    if compression and engine.dialect.name == "postgresql":
+        raw += f" COMPRESSION {compression}"
     with engine.begin() as conn:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
         conn.exec_driver_sql(f"CREATE TABLE {TABLE} (id text, version bigint, raw {raw})")

@@ -105,7 +105,7 @@ def raw_floor(args: argparse.Namespace) -> None:
         for page, _ in pages_of(client, spec, keep=True, keep_source=True)[0]
     ]
     engine = create_db_engine(args.db_url)
-    floor.prepare(engine)
+    floor.prepare(engine, args.compression)
     print(f"records={sum(map(len, pages))} seconds={floor.write(engine, pages):.3f}")
 
 
@@ -144,6 +144,7 @@ def main() -> int:
     parser.add_argument("--token")
     parser.add_argument("--db-url")
     parser.add_argument("--pg-method", default="copy")
+    parser.add_argument("--compression", help="floor: compression of raw (Postgres: lz4)")
     args = parser.parse_args()
     if args.mode == "fetch":
         fetch(args)
