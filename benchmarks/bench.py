@@ -509,7 +509,9 @@ def main() -> int:
                             backend, scale, api_url, workdir, args.repeats, not args.skip_exact
                         )
                     )
-                if args.crash_trials and scale == args.scales.split(",")[-1]:
+                if args.skip_exact and args.crash_trials:
+                    print("crash trials need the exact-copy check: skipped", file=sys.stderr)
+                elif args.crash_trials and scale == args.scales.split(",")[-1]:
                     for backend in args.backends.split(","):
                         print(f"[{scale}/{backend}] crash trials ...", file=sys.stderr, flush=True)
                         results["crash"].append(
