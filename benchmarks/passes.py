@@ -119,8 +119,8 @@ def raw_floor(args: argparse.Namespace) -> None:
 
 
 def profile(args: argparse.Namespace) -> None:
-    from benchmarks.profile import print_profile
-    from benchmarks.profile import profile as run_profile
+    from benchmarks.stages import print_profile
+    from benchmarks.stages import profile as run_profile
 
     engine = create_db_engine(args.db_url)
     migrate(engine)
