@@ -1,9 +1,11 @@
-"""Sync benchmark: full import, no-change run, fetch-only and load-only passes.
+"""Sync benchmark: full import against its raw floors, no-change run, kill -9 trials.
 
 Runs the simulator in its own process and every measured pass as a child process, so
-peak RSS (ru_maxrss of the child) is the sync's own. Prints a table and writes JSON to
-benchmarks/results/. Usage: python benchmarks/bench.py [--scales small,medium]
-[--backends sqlite,postgres,supabase-rest] [--crash-trials N]
+peak RSS (ru_maxrss of the child) is the sync's own. Each figure is the median of
+`--repeats` runs (default 3; see benchmarks/floors.py for the ratios and targets).
+Prints a table and writes JSON to benchmarks/results/. Usage: python benchmarks/bench.py
+[--scales small,medium] [--backends sqlite,postgres,supabase-rest] [--crash-trials N]
+[--repeats N] [--profile]. `--profile` prints, per entity, where the time goes instead.
 
 `supabase-rest` syncs through the Supabase REST API: a fresh Postgres database prepared
 like a Supabase project, served by the PostgREST stand-in in its own process
@@ -39,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from benchmarks.floors import median, print_table  # noqa: E402
 from sync.storage.schema import sync_log  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
 
@@ -287,78 +290,115 @@ def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
     return {"records": int(row[0] or 0), "api_calls": int(row[1] or 0), "last_id": int(last_id)}
 
 
-def bench_backend(backend: str, scale: str, api_url: str, workdir: Path) -> dict[str, Any]:
-    """Full import, exact-copy check and no-change run on a fresh database of `backend`."""
-    with backend_target(backend, api_url, workdir) as target:
-        env, db_url = target.env, target.db_url
-        rest_before = target.rest_requests()
-        full = timed_child([sys.executable, "-m", "sync", "run"], env)
-        rest_full = target.rest_requests()
-        stats = run_stats(db_url, 0)
-        check = compare_with_source(api_url, db_url, env)
-        if not check["exact"]:
-            print(
-                f"[{scale}/{backend}] NOT an exact copy:\n{check['differences']}", file=sys.stderr
-            )
-        rest_mid = target.rest_requests()
-        again = timed_child([sys.executable, "-m", "sync", "run"], env)
-        rest_again = target.rest_requests()
-        nochange = run_stats(db_url, stats["last_id"])
-        # The no-change figure that matters is the sync itself, not interpreter start-up:
-        # read it from sync_log's durations.
-        engine = create_db_engine(db_url)
-        with engine.connect() as conn:
-            first, last = conn.execute(
-                select(func.min(sync_log.c.started_at), func.max(sync_log.c.finished_at)).where(
-                    sync_log.c.id > stats["last_id"]
-                )
-            ).one()
-        engine.dispose()
-        # SQLite returns text for aggregates of timestamps; parse both the same way.
-        nochange_seconds = (_as_time(last) - _as_time(first)).total_seconds()
-        load = {}
-        # Load-only writes pages through the SQL store; there is no REST equivalent.
-        methods = {"postgres": ["copy", "values"], "sqlite": ["values"]}.get(backend, [])
-        for method in methods:
-            load_db, load_drop = new_database(backend, workdir)
-            try:
-                load[method] = timed_child(
-                    [
-                        sys.executable,
-                        str(REPO / "benchmarks" / "passes.py"),
-                        "load",
-                        "--api-url",
-                        api_url,
-                        "--token",
-                        TOKEN,
-                        "--db-url",
-                        load_db,
-                        "--pg-method",
-                        method,
-                    ],
-                    env,
-                )
-                load[method]["seconds"] = _reported_seconds(load[method])
-            finally:
-                load_drop()
+def bench_backend(
+    backend: str, scale: str, api_url: str, workdir: Path, repeats: int, exact: bool = True
+) -> dict[str, Any]:
+    """`repeats` full imports (medians) and raw floors; exact-copy check and no-change run."""
+    fulls, floors = [], []
+    for repeat in range(repeats):
+        print(f"[{scale}/{backend}] full import {repeat + 1}/{repeats} ...", file=sys.stderr)
+        with backend_target(backend, api_url, workdir) as target:
+            full = timed_child([sys.executable, "-m", "sync", "run"], target.env)
+            full["records"] = run_stats(target.db_url, 0)["records"]
+            full["sync_seconds"] = sync_seconds(target.db_url, 0)
+            if repeat == 0:
+                first = _check_and_rerun(target, api_url, scale, backend, exact)
+            fulls.append(full)
+        if backend != REST:
+            floors.append(raw_floor(backend, api_url, workdir))
     return {
         "backend": backend,
         "scale": scale,
-        "full_seconds": full["seconds"],
-        "full_exit": full["exit"],
-        "records": stats["records"],
-        "records_per_s": stats["records"] / full["seconds"],
-        "peak_rss_mb": full["peak_rss_mb"],
+        "repeats": repeats,
+        "full_seconds": median([f["seconds"] for f in fulls]),
+        "full_seconds_each": [f["seconds"] for f in fulls],
+        "full_exit": max(f["exit"] for f in fulls),
+        # The import's own work (sync_log: first start to last finish), no interpreter start-up.
+        "sync_seconds": median([f["sync_seconds"] for f in fulls]),
+        "records": fulls[0]["records"],
+        "records_per_s": fulls[0]["records"] / median([f["seconds"] for f in fulls]),
+        "peak_rss_mb": max(f["peak_rss_mb"] for f in fulls),
+        "raw_floor_seconds": median(floors) if floors else None,
+        "raw_floor_seconds_each": floors,
+        **first,
+    }
+
+
+def _check_and_rerun(
+    target: Target, api_url: str, scale: str, backend: str, exact: bool
+) -> dict[str, Any]:
+    """After a full import: the exact-copy check (unless not `exact`), then a no-change run."""
+    env, db_url = target.env, target.db_url
+    stats = run_stats(db_url, 0)
+    # The check holds the whole copy and the source in memory (≈ 9 GB at medium scale).
+    check = (
+        compare_with_source(api_url, db_url, env)
+        if exact
+        else {"exact": None, "differences": "not checked (--skip-exact)"}
+    )
+    if check["exact"] is False:
+        print(f"[{scale}/{backend}] NOT an exact copy:\n{check['differences']}", file=sys.stderr)
+    rest_mid = target.rest_requests()
+    again = timed_child([sys.executable, "-m", "sync", "run"], env)
+    rest_again = target.rest_requests()
+    nochange = run_stats(db_url, stats["last_id"])
+    return {
         "full_api_calls": stats["api_calls"],
-        "full_rest_requests": _delta(rest_before, rest_full),
+        # REST requests of the import: all the stand-in served before the no-change run.
+        "full_rest_requests": rest_mid,
         "exact_copy": check["exact"],
         "differences": check["differences"],
         "nochange_process_seconds": again["seconds"],
-        "nochange_sync_seconds": nochange_seconds,
+        # The no-change figure that matters is the sync itself, not interpreter start-up.
+        "nochange_sync_seconds": sync_seconds(db_url, stats["last_id"]),
         "nochange_api_calls": nochange["api_calls"],
         "nochange_rest_requests": _delta(rest_mid, rest_again),
-        "load_only_seconds": {k: v["seconds"] for k, v in load.items()},
     }
+
+
+def sync_seconds(db_url: str, run_id_after: int) -> float:
+    """The sync's own time from sync_log: first start to last finish after `run_id_after`."""
+    engine = create_db_engine(db_url)
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            select(func.min(sync_log.c.started_at), func.max(sync_log.c.finished_at)).where(
+                sync_log.c.id > run_id_after
+            )
+        ).one()
+    engine.dispose()
+    # SQLite returns text for aggregates of timestamps; parse both the same way.
+    return (_as_time(last) - _as_time(first)).total_seconds()
+
+
+def passes_child(mode: str, api_url: str, db_url: str | None = None) -> dict[str, Any]:
+    """Run one passes.py mode as a child; its own timing ('seconds=') as `seconds`."""
+    args = [sys.executable, str(REPO / "benchmarks" / "passes.py"), mode, "--api-url", api_url]
+    args += ["--token", TOKEN] + (["--db-url", db_url] if db_url else [])
+    result = timed_child(args, os.environ.copy())
+    if result["exit"] != 0:
+        raise RuntimeError(f"passes.py {mode} failed:\n{result['output'][-2000:]}")
+    result["seconds"] = _reported_seconds(result)
+    return result
+
+
+def raw_floor(backend: str, api_url: str, workdir: Path) -> float:
+    """Seconds of the raw floor write (benchmarks/floor.py) into a fresh database."""
+    db_url, drop = new_database(backend, workdir)
+    try:
+        return passes_child("floor", api_url, db_url)["seconds"]
+    finally:
+        drop()
+
+
+def profile_backend(backend: str, scale: str, api_url: str, workdir: Path) -> list[Any]:
+    """passes.py profile on a fresh database: prints its table, returns its rows."""
+    db_url, drop = new_database(backend, workdir)
+    try:
+        output = passes_child("profile", api_url, db_url)["output"]
+    finally:
+        drop()
+    print(f"[{scale}] " + "\n".join(x for x in output.splitlines() if not x.startswith("JSON ")))
+    return json.loads(output.rsplit("JSON ", 1)[1])
 
 
 def _delta(before: int | None, after: int | None) -> int | None:
@@ -409,50 +449,24 @@ def crash_trials(backend: str, api_url: str, trials: int, workdir: Path) -> dict
     }
 
 
-def _cell(value: Any, width: int, fmt: str = "") -> str:
-    """`value` formatted right-aligned, or an em dash when it does not apply."""
-    return f"{'—' if value is None else format(value, fmt):>{width}}"
-
-
-def print_table(rows: list[dict[str, Any]], passes: dict[str, dict[str, Any]]) -> None:
-    """The results table; "—" where a pass does not apply to the backend."""
-    header = (
-        f"{'backend':<13} {'scale':<7} {'records':>9} {'full s':>8} {'rec/s':>8} "
-        f"{'RSS MB':>7} {'fetch s':>8} {'load s':>14} {'ratio':>6} {'LS calls':>8} "
-        f"{'REST req':>8} {'exact':>5} {'no-chg s':>9} {'calls':>5} {'REST':>5}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        fetch = passes[r["scale"]]["seconds"]
-        loads = r["load_only_seconds"]
-        ratio = r["full_seconds"] / max(fetch, min(loads.values())) if loads else None
-        load_text = "/".join(f"{v:.1f}" for v in loads.values()) or None
-        r["ratio_full_to_max_pass"] = ratio
-        print(
-            f"{r['backend']:<13} {r['scale']:<7} {r['records']:>9,} {r['full_seconds']:>8.1f} "
-            f"{r['records_per_s']:>8,.0f} {r['peak_rss_mb']:>7.0f} {fetch:>8.1f} "
-            f"{_cell(load_text, 14)} {_cell(ratio, 6, '.2f')} "
-            f"{r['full_api_calls']:>8,} {_cell(r['full_rest_requests'], 8, ',')} "
-            f"{'yes' if r['exact_copy'] else 'NO':>5} "
-            f"{_cell(r['nochange_sync_seconds'], 9, '.3f')} {r['nochange_api_calls']:>5} "
-            f"{_cell(r['nochange_rest_requests'], 5)}"
-        )
-    print(
-        "load s: copy/values on Postgres, executemany on SQLite. ratio = full / max(fetch, "
-        "load). LS calls: Lightspeed API calls of the full import; REST req: requests the "
-        "PostgREST stand-in served. exact: the copy equals the source after the full "
-        "import. no-chg s / calls / REST: the no-change run (the sync itself, from "
-        "sync_log, without interpreter start-up). —: does not apply (no SQL load-only "
-        "pass over REST)."
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="small,medium")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--crash-trials", type=int, default=0)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each measured pass; medians are kept"
+    )
+    parser.add_argument(
+        "--skip-exact",
+        action="store_true",
+        help="no exact-copy check (it needs ≈ 9 GB of memory at medium scale, 30 at large)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead: per entity where the time goes (fetch, parse, map, write, commit)",
+    )
     parser.add_argument(
         "--serve-stand-in", nargs=2, metavar=("DB_URL", "KEY"), help=argparse.SUPPRESS
     )
@@ -465,30 +479,39 @@ def main() -> int:
         "runs": [],
         "fetch_only": {},
         "crash": [],
+        "profile": [],
     }
     with tempfile.TemporaryDirectory(prefix="lsync-bench-") as tmp:
         workdir = Path(tmp)
         for scale in args.scales.split(","):
             sim, api_url = start_simulator(scale)
             try:
-                fetch = timed_child(
-                    [
-                        sys.executable,
-                        str(REPO / "benchmarks" / "passes.py"),
-                        "fetch",
-                        "--api-url",
-                        api_url,
-                        "--token",
-                        TOKEN,
-                    ],
-                    os.environ.copy(),
-                )
-                fetch["seconds"] = _reported_seconds(fetch)
-                results["fetch_only"][scale] = {k: fetch[k] for k in ("seconds", "peak_rss_mb")}
+                if args.profile:
+                    for backend in args.backends.split(","):
+                        if backend != REST:
+                            results["profile"].append(
+                                {
+                                    "backend": backend,
+                                    "scale": scale,
+                                    "entities": profile_backend(backend, scale, api_url, workdir),
+                                }
+                            )
+                    continue
+                fetches = [passes_child("fetch", api_url) for _ in range(args.repeats)]
+                results["fetch_only"][scale] = {
+                    "seconds": median([f["seconds"] for f in fetches]),
+                    "seconds_each": [f["seconds"] for f in fetches],
+                    "peak_rss_mb": max(f["peak_rss_mb"] for f in fetches),
+                }
                 for backend in args.backends.split(","):
-                    print(f"[{scale}/{backend}] full import ...", file=sys.stderr, flush=True)
-                    results["runs"].append(bench_backend(backend, scale, api_url, workdir))
-                if args.crash_trials and scale == args.scales.split(",")[-1]:
+                    results["runs"].append(
+                        bench_backend(
+                            backend, scale, api_url, workdir, args.repeats, not args.skip_exact
+                        )
+                    )
+                if args.skip_exact and args.crash_trials:
+                    print("crash trials need the exact-copy check: skipped", file=sys.stderr)
+                elif args.crash_trials and scale == args.scales.split(",")[-1]:
                     for backend in args.backends.split(","):
                         print(f"[{scale}/{backend}] crash trials ...", file=sys.stderr, flush=True)
                         results["crash"].append(
@@ -497,7 +520,9 @@ def main() -> int:
             finally:
                 sim.terminate()
                 sim.wait(timeout=30)
-    print_table(results["runs"], results["fetch_only"])
+    if results["runs"]:
+        fetch = {scale: f["seconds"] for scale, f in results["fetch_only"].items()}
+        print_table(results["runs"], fetch, args.repeats)
     for crash in results["crash"]:
         print(
             f"crash trials {crash['backend']}: {crash['killed']}/{crash['trials']} killed, "

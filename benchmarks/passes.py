@@ -1,13 +1,21 @@
 """Single benchmark passes, each run as its own process by bench.py.
 
-fetch:   page through every entity with the product's client, discarding rows.
-load:    pre-fetch every page into memory (not timed), then time mapping + page writes.
+fetch:   page through every entity with the product's client (its fastest parse),
+         discarding rows.
+load:    pre-fetch every page into memory (not timed), then time the product's page writes
+         (the plain check, then Postgres maps the JSON, or the Python mapping).
+floor:   the raw floor: pre-fetch every page and prepare (id, version, raw JSON text) of each
+         record (not timed), then time writing them into a plain table with no index, one
+         transaction per page: COPY on Postgres, executemany on SQLite.
+profile: per entity, where the time goes (fetch, parse, map, write, commit), one stage
+         after the other (no overlap), next to the raw floor of the same pages.
 compare: exit 0 when the database equals the simulator's ground truth.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -15,8 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import floor  # noqa: E402
 from sync.config import load_settings  # noqa: E402
-from sync.entities import ENTITIES, STATE_ENTITIES, map_page  # noqa: E402
+from sync.engine.pages import fetch_page, write_page  # noqa: E402
+from sync.entities import ENTITIES, STATE_ENTITIES  # noqa: E402
 from sync.lightspeed.client import LightspeedClient  # noqa: E402
 from sync.lightspeed.paging import Page, next_cursor  # noqa: E402
 from sync.runs import utcnow  # noqa: E402
@@ -25,12 +35,14 @@ from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
 from sync.storage.sql.store import Store  # noqa: E402
 
 
-def pages_of(client: LightspeedClient, spec, keep: bool) -> tuple[list[tuple[Page, int]], int]:
+def pages_of(
+    client: LightspeedClient, spec, keep: bool, keep_source: bool = False
+) -> tuple[list[tuple[Page, int]], int]:
     """All pages of one entity (kept only when `keep`), and how many records."""
     pages: list[tuple[Page, int]] = []
     cursor, records = 0, 0
     while True:
-        page = client.list_page(spec.path, cursor, deleted=spec.send_deleted)
+        page = fetch_page(client, spec, cursor, keep_source=keep_source)
         new = next_cursor(page, cursor, spec.path)
         if new is None:
             return pages, records
@@ -50,16 +62,28 @@ def client_for(api_url: str, token: str) -> LightspeedClient:
 def fetch(args: argparse.Namespace) -> None:
     client = client_for(args.api_url, args.token)
     start = time.perf_counter()
-    total = sum(pages_of(client, spec, keep=False)[1] for spec in ENTITIES)
+    total = 0
+    for spec in ENTITIES:  # the fastest parse the client has (orjson; exact only if needed)
+        cursor = 0
+        while True:
+            page = client.list_page(spec.path, cursor, deleted=spec.send_deleted, keep_source=True)
+            new = next_cursor(page, cursor, spec.path)
+            if new is None:
+                break
+            total, cursor = total + len(page.rows), new
     print(f"records={total} calls={client.api_calls} seconds={time.perf_counter() - start:.3f}")
 
 
 def load(args: argparse.Namespace) -> None:
     client = client_for(args.api_url, args.token)
-    prefetched = {spec.name: pages_of(client, spec, keep=True)[0] for spec in ENTITIES}
     engine = create_db_engine(args.db_url)
     migrate(engine)
     store = Store(engine, pg_method=args.pg_method)
+    keep_source = store.maps_source_pages
+    prefetched = {
+        spec.name: pages_of(client, spec, keep=True, keep_source=keep_source)[0]
+        for spec in ENTITIES
+    }
     store.ensure_state_rows()
     start = time.perf_counter()
     for spec in ENTITIES:
@@ -70,15 +94,42 @@ def load(args: argparse.Namespace) -> None:
             now=utcnow(),
         )
         for page, cursor in prefetched[spec.name]:
-            mapped = map_page(spec, page.rows, utcnow())
-            store.write_page(
-                spec, mapped, cursor=cursor, run_id="load-only", trackers=trackers, now=utcnow()
+            write_page(
+                store,
+                spec,
+                page,
+                cursor=cursor,
+                run_id="load-only",
+                trackers=trackers,
+                clock=utcnow,
             )
     print(f"seconds={time.perf_counter() - start:.3f}")
 
 
+def raw_floor(args: argparse.Namespace) -> None:
+    client = client_for(args.api_url, args.token)
+    pages = [
+        floor.raw_rows(page)
+        for spec in ENTITIES
+        for page, _ in pages_of(client, spec, keep=True, keep_source=True)[0]
+    ]
+    engine = create_db_engine(args.db_url)
+    floor.prepare(engine, args.compression)
+    print(f"records={sum(map(len, pages))} seconds={floor.write(engine, pages):.3f}")
+
+
+def profile(args: argparse.Namespace) -> None:
+    from benchmarks.stages import print_profile
+    from benchmarks.stages import profile as run_profile
+
+    engine = create_db_engine(args.db_url)
+    migrate(engine)
+    rows = run_profile(client_for(args.api_url, args.token), Store(engine))
+    print_profile(rows, engine.dialect.name)
+    print("JSON " + json.dumps(rows))
+
+
 def compare(args: argparse.Namespace) -> int:
-    import json
     import urllib.request
     from decimal import Decimal
 
@@ -96,17 +147,22 @@ def compare(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["fetch", "load", "compare"])
+    parser.add_argument("mode", choices=["fetch", "load", "floor", "profile", "compare"])
     parser.add_argument("--api-url")
     parser.add_argument("--sim-url")
     parser.add_argument("--token")
     parser.add_argument("--db-url")
     parser.add_argument("--pg-method", default="copy")
+    parser.add_argument("--compression", help="floor: compression of raw (Postgres: lz4)")
     args = parser.parse_args()
     if args.mode == "fetch":
         fetch(args)
     elif args.mode == "load":
         load(args)
+    elif args.mode == "floor":
+        raw_floor(args)
+    elif args.mode == "profile":
+        profile(args)
     else:
         return compare(args)
     return 0

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
 from sync.engine.connection import open_client
-from sync.engine.isolation import write_isolated
+from sync.engine.pages import fetch_page, write_page
 from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
-from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec, map_page
+from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import Page, VersionFeed
@@ -209,8 +209,11 @@ class Runner:
         """Follow the version feed from the run's cursor, one transaction per page."""
         spec, client = run.spec, run.client
 
+        # A store that maps the source JSON itself gets the page body as received.
+        keep_source = self.store.maps_source_pages
+
         def fetch(after: int) -> Page:
-            return client.list_page(spec.path, after, deleted=spec.send_deleted)
+            return fetch_page(client, spec, after, keep_source=keep_source)
 
         feed = VersionFeed(spec.path, run.version_from)
         if self.stop.is_set():
@@ -254,15 +257,14 @@ class Runner:
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
                 pending.append(_Prefetch(fetch, feed.cursor, spec.name))
-            mapped = map_page(spec, page.rows, self.clock())
-            write_isolated(
+            write_page(
                 self.store,
                 spec,
-                mapped,
+                page,
                 cursor=feed.cursor,
                 run_id=run.info.run_id,
                 trackers=run.trackers.all,
-                now=self.clock(),
+                clock=self.clock,
             )
             run.page_written()
             if self.stop.is_set():

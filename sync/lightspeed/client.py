@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
@@ -154,11 +155,16 @@ class LightspeedClient:
         """Release pooled connections."""
         self.session.close()
 
-    def get_json(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """GET `path` and return the parsed JSON object (numbers as exact Decimals)."""
+    def get_json(
+        self, path: str, params: Mapping[str, Any], first: requests.Response | None = None
+    ) -> dict[str, Any]:
+        """GET `path` and return the parsed JSON object (numbers as exact Decimals).
+
+        `first`: a response already received for this request (parsed before asking again).
+        """
         last: MalformedResponse | None = None
-        for _ in range(MALFORMED_ATTEMPTS):
-            response = self._send(path, params)
+        for attempt in range(MALFORMED_ATTEMPTS):
+            response = first if attempt == 0 and first is not None else self._send(path, params)
             try:
                 body = json.loads(response.content, parse_float=Decimal)
             except ValueError:
@@ -181,13 +187,25 @@ class LightspeedClient:
         assert last is not None
         raise last
 
-    def list_page(self, path: str, after: int, *, deleted: bool = False) -> Page:
-        """Fetch one page of `path` with versions above `after`."""
+    def list_page(
+        self, path: str, after: int, *, deleted: bool = False, keep_source: bool = False
+    ) -> Page:
+        """Fetch one page of `path` with versions above `after`.
+
+        `keep_source`: a plain page (see `plain_page`) comes with its body as received and
+        rows parsed fast (fractions as floats), for a store that maps the JSON itself.
+        """
         calls_before = self.api_calls
         params: dict[str, Any] = {"after": after, "page_size": self.page_size}
         if deleted:
             params["deleted"] = "true"
-        body = self.get_json(path, params)
+        first = None
+        if keep_source:
+            first = self._send(path, params)
+            page = plain_page(first.content, self.api_calls - calls_before)
+            if page is not None:
+                return page
+        body = self.get_json(path, params, first)
         rows = body.get("data")
         if rows is None:
             rows = []
@@ -374,6 +392,42 @@ class LightspeedClient:
 
     def _safe_base(self) -> str:
         return redact(self.base_url, self._token)
+
+
+def plain_page(content: bytes, api_calls: int) -> Page | None:
+    """The page parsed by orjson, when nothing in it needs the exact parse; else None.
+
+    Plain: valid JSON (no NaN, no integer beyond 64 bits), a `data` list (or a bare one)
+    of objects whose `version` is an integer, and an integer `version.max` if any.
+    """
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    rows = body if isinstance(body, list) else body.get("data") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        return None
+    for row in rows:
+        if type(row) is not dict or type(row.get("version")) is not int:
+            return None
+    if isinstance(body, dict):
+        block = body.get("version")
+        if block is not None and not (
+            isinstance(block, dict) and type(block.get("max")) in (int, type(None))
+        ):
+            return None
+        cursor = page_cursor(body, rows)
+    else:
+        cursor = page_cursor({}, rows)
+    return Page(rows=rows, version_max=cursor, api_calls=api_calls, source=content)
+
+
+def exact_rows(page: Page) -> list[Any]:
+    """The page's rows with numbers as exact Decimals (parsed again from its source)."""
+    if page.source is None:
+        return page.rows
+    body = json.loads(page.source, parse_float=Decimal)
+    return body if isinstance(body, list) else body["data"]
 
 
 def _error_text(response: requests.Response, token: str) -> str:

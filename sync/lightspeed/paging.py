@@ -24,6 +24,9 @@ class Page:
     rows: list[dict[str, Any]]
     version_max: int | None
     api_calls: int
+    # The body as received, when a store maps it itself (see LightspeedClient.list_page);
+    # then `rows` hold floats for fractional numbers: read money from `exact_rows`.
+    source: bytes | None = None
 
 
 def page_cursor(body: Mapping[str, Any], rows: list[Any]) -> int | None:

@@ -52,6 +52,25 @@ class PageWriter(Protocol):
         """Write one page (rows, line items, rejects, cursor, progress) atomically."""
         ...
 
+    @property
+    def maps_source_pages(self) -> bool:
+        """True when `write_source_page` may write pages (it maps the JSON itself)."""
+        ...
+
+    def write_source_page(
+        self,
+        spec: EntitySpec,
+        body: bytes,
+        *,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> bool:
+        """Write one page from its source JSON like `write_page`; False: nothing written,
+        map the page in Python and call `write_page`."""
+        ...
+
     def finish_run(
         self,
         spec: EntitySpec,

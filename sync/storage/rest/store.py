@@ -175,6 +175,46 @@ class RestStore(RestCoordination):
 
     # -- page writes ---------------------------------------------------------------------
 
+    @property
+    def maps_source_pages(self) -> bool:
+        """Postgres behind the API maps plain pages itself (sync_apply_source_page)."""
+        return True
+
+    def write_source_page(
+        self,
+        spec: EntitySpec,
+        body: bytes,
+        *,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> bool:
+        """Write a page of plain records from its source JSON in one RPC, like `write_page`.
+
+        False (nothing written) when the database refused the data: the caller then maps
+        the page in Python and calls `write_page`, which finds the refused record(s).
+        """
+        params = {
+            "p_entity": spec.name,
+            "p_body": body.decode(),
+            "p_state_names": list(spec.state_names),
+            "p_cursor": cursor,
+            "p_log_id": trackers[0].log_id,
+            "p_child_log_id": trackers[1].log_id if len(trackers) > 1 else None,
+            "p_api_calls": trackers[0].api_calls,
+            "p_now": now.isoformat(),
+        }
+        try:
+            result = self.execute(self.rest.rpc("sync_apply_source_page", params)).data
+        except SyncError as exc:
+            cause = exc.__context__
+            if isinstance(cause, APIError) and is_refusal_code(cause.code):
+                return False
+            raise
+        _count(trackers, result, cursor)
+        return True
+
     def write_page(
         self,
         spec: EntitySpec,
@@ -219,13 +259,18 @@ class RestStore(RestCoordination):
             if isinstance(cause, APIError) and is_refusal_code(cause.code):
                 raise RecordRefused(exc.message) from None
             raise
-        main = trackers[0]
-        main.upserted += int(result["written"])
-        main.deleted += int(result["deleted"])
-        main.rejected += int(result["rejected"])
-        if len(trackers) > 1:
-            trackers[1].upserted += int(result["children"])
-        for tracker in trackers:
-            tracker.pages += 1
-            if cursor is not None:
-                tracker.version_to = cursor
+        _count(trackers, result, cursor)
+
+
+def _count(trackers: Sequence[Progress], result: dict[str, Any], cursor: int | None) -> None:
+    """The totals of one committed page (the RPC's answer) onto the run's trackers."""
+    main = trackers[0]
+    main.upserted += int(result["written"])
+    main.deleted += int(result["deleted"])
+    main.rejected += int(result["rejected"])
+    if len(trackers) > 1:
+        trackers[1].upserted += int(result["children"])
+    for tracker in trackers:
+        tracker.pages += 1
+        if cursor is not None:
+            tracker.version_to = cursor

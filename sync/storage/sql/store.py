@@ -37,6 +37,7 @@ from sync.storage.sql.db import (
     dialect_insert,
     is_data_refusal,
 )
+from sync.storage.sql.sourcepage import write_source_page
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -221,6 +222,47 @@ class Store(SqlCoordination):
             raise RecordRefused(database_error(exc, self.url).message) from None
         _settle(trackers, after)
 
+    @property
+    def maps_source_pages(self) -> bool:
+        """Postgres with the COPY method maps a page's source JSON itself."""
+        return self.is_postgres and self.pg_method == "copy"
+
+    def write_source_page(
+        self,
+        spec: EntitySpec,
+        body: bytes,
+        *,
+        cursor: int | None,
+        run_id: str,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> bool:
+        """Write a page from its source JSON, mapped by Postgres, like `write_page`.
+
+        The caller has checked that every record is plain (`plain_records`). False
+        (nothing written) when this store does not map pages itself (SQLite, the VALUES
+        method) or the database refused the data: then the caller maps the page in Python
+        and calls `write_page`, which finds and rejects the refused record(s).
+        """
+        if not self.maps_source_pages:
+            return False
+        after = [dataclasses.replace(t) for t in trackers]
+        try:
+            with database_errors(self.url), self.engine.begin() as conn:
+                written, deleted, children = write_source_page(conn, spec, body.decode(), now)
+                after[0].upserted += written
+                after[0].deleted += deleted
+                if len(after) > 1:
+                    after[1].upserted += children
+                self._advance(conn, spec, cursor, after, now)
+        except SyncError as exc:
+            cause = exc.__context__
+            if cause is not None and is_data_refusal(cause):
+                return False
+            raise
+        _settle(trackers, after)
+        return True
+
     def _write(
         self,
         conn: Connection,
@@ -258,6 +300,17 @@ class Store(SqlCoordination):
         main.rejected += len(page.rejects)
         if len(trackers) > 1:
             trackers[1].upserted += written_children
+        self._advance(conn, spec, cursor, trackers, now)
+
+    def _advance(
+        self,
+        conn: Connection,
+        spec: EntitySpec,
+        cursor: int | None,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        """The cursor and the run's sync_log rows, in the page's transaction."""
         if cursor is not None:
             current = sync_state.c.cursor_version
             conn.execute(
