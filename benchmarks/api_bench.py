@@ -107,10 +107,10 @@ def run(rows: int, calls: int) -> dict[str, object]:
         with engine.begin() as conn:
             # The run-totals trigger would update the same few rows a million times in one
             # transaction; fill without it and count the totals once, as migration 0009 does.
-            conn.exec_driver_sql("ALTER TABLE sync_log DISABLE TRIGGER sync_log_count_run")
+            conn.exec_driver_sql("ALTER TABLE sync_log DISABLE TRIGGER sync_log_count_inserted")
             conn.exec_driver_sql(FILL.format(rows=rows))
             conn.exec_driver_sql(TOTALS)
-            conn.exec_driver_sql("ALTER TABLE sync_log ENABLE TRIGGER sync_log_count_run")
+            conn.exec_driver_sql("ALTER TABLE sync_log ENABLE TRIGGER sync_log_count_inserted")
             conn.exec_driver_sql(FRESH_STATE)
             conn.exec_driver_sql(HEARTBEAT)
         with engine.begin() as conn:  # committed: a rolled-back ANALYZE keeps no statistics

@@ -70,10 +70,10 @@ def _fill(engine, backend: str, rows: int) -> None:
     with engine.begin() as conn:
         # The run-totals trigger counts runs as they finish; a bulk fill need not.
         if backend == "postgres":
-            conn.exec_driver_sql("ALTER TABLE sync_log DISABLE TRIGGER sync_log_count_run")
+            conn.exec_driver_sql("ALTER TABLE sync_log DISABLE TRIGGER sync_log_count_inserted")
         conn.exec_driver_sql(fill.format(rows=rows))
         if backend == "postgres":
-            conn.exec_driver_sql("ALTER TABLE sync_log ENABLE TRIGGER sync_log_count_run")
+            conn.exec_driver_sql("ALTER TABLE sync_log ENABLE TRIGGER sync_log_count_inserted")
         for name in SIX:
             conn.execute(
                 update(sync_state)

@@ -233,6 +233,31 @@ def test_run_totals_count_finished_runs_and_survive_pruning(synced):
     assert after == totals
 
 
+def test_run_totals_count_a_bulk_insert_of_finished_runs_at_once(store):
+    # One statement of 30,000 finished rows (an import of old history, a restore): counted
+    # once per (entity, status), not one upsert per row (that was quadratic on Postgres).
+    started = datetime.now(UTC)
+    rows = [
+        {
+            "run_id": f"run-{i}",
+            "entity_type": SIX[i % 6],
+            "action": "incremental",
+            "trigger": "schedule",
+            "status": "failed" if i % 10 == 0 else "success",
+            "started_at": started - timedelta(minutes=i),
+        }
+        for i in range(30_000)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(insert(sync_log), rows)
+        conn.execute(update(sync_log).where(sync_log.c.run_id == "run-1").values(status="running"))
+        conn.execute(update(sync_log).where(sync_log.c.run_id == "run-1").values(status="partial"))
+    with store.engine.connect() as conn:
+        totals = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
+    assert sum(totals.values()) == 30_001
+    assert totals[(SIX[0], "failed")] == 1000 and totals[(SIX[1], "partial")] == 1
+
+
 @pytest.mark.postgres
 def test_the_dashboard_login_can_build_the_summary(
     pg_url, postgres_server, simulator, settings_for

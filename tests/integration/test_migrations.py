@@ -68,11 +68,9 @@ def test_0009_counts_the_runs_already_logged_and_leaves_running_ones_to_the_trig
     with engine.begin() as conn:  # a database from before 0009, with history
         conn.execute(delete(schema_migrations).where(schema_migrations.c.version == 9))
         conn.exec_driver_sql("DROP TABLE sync_run_totals")
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP TRIGGER sync_log_count_run ON sync_log")
-        else:
-            conn.exec_driver_sql("DROP TRIGGER sync_log_count_finished")
-            conn.exec_driver_sql("DROP TRIGGER sync_log_count_inserted")
+        on_table = " ON sync_log" if engine.dialect.name == "postgresql" else ""
+        conn.exec_driver_sql(f"DROP TRIGGER sync_log_count_finished{on_table}")
+        conn.exec_driver_sql(f"DROP TRIGGER sync_log_count_inserted{on_table}")
         conn.exec_driver_sql("DROP INDEX ix_sync_log_entity_status_started")
         for column in ("peak_rss_bytes", "api_ms_mean", "api_ms_p95", "api_retries"):
             conn.exec_driver_sql(f"ALTER TABLE sync_log DROP COLUMN {column}")
