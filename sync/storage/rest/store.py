@@ -195,24 +195,11 @@ class RestStore(RestCoordination):
         False (nothing written) when the database refused the data: the caller then maps
         the page in Python and calls `write_page`, which finds the refused record(s).
         """
-        params = {
-            "p_entity": spec.name,
-            "p_body": body.decode(),
-            "p_state_names": list(spec.state_names),
-            "p_cursor": cursor,
-            "p_log_id": trackers[0].log_id,
-            "p_child_log_id": trackers[1].log_id if len(trackers) > 1 else None,
-            "p_api_calls": trackers[0].api_calls,
-            "p_now": now.isoformat(),
-        }
+        params = {"p_entity": spec.name, "p_body": body.decode()}
         try:
-            result = self.execute(self.rest.rpc("sync_apply_source_page", params)).data
-        except SyncError as exc:
-            cause = exc.__context__
-            if isinstance(cause, APIError) and is_refusal_code(cause.code):
-                return False
-            raise
-        _count(trackers, result, cursor)
+            self._apply_page("sync_apply_source_page", params, spec, cursor, trackers, now)
+        except RecordRefused:
+            return False
         return True
 
     def write_page(
@@ -245,6 +232,21 @@ class RestStore(RestCoordination):
             "p_parent_column": spec.child.parent_column if spec.child else None,
             "p_children": dumps_json(page.children) if spec.child else None,
             "p_rejects": dumps_json(rejects) if rejects else None,
+        }
+        self._apply_page("sync_apply_page", params, spec, cursor, trackers, now)
+
+    def _apply_page(
+        self,
+        function: str,
+        params: dict[str, Any],
+        spec: EntitySpec,
+        cursor: int | None,
+        trackers: Sequence[Progress],
+        now: datetime,
+    ) -> None:
+        """Call a page RPC with the run's progress; RecordRefused when the data is refused."""
+        params = {
+            **params,
             "p_state_names": list(spec.state_names),
             "p_cursor": cursor,
             "p_log_id": trackers[0].log_id,
@@ -253,7 +255,7 @@ class RestStore(RestCoordination):
             "p_now": now.isoformat(),
         }
         try:
-            result = self.execute(self.rest.rpc("sync_apply_page", params)).data
+            result = self.execute(self.rest.rpc(function, params)).data
         except SyncError as exc:
             cause = exc.__context__
             if isinstance(cause, APIError) and is_refusal_code(cause.code):
