@@ -86,7 +86,8 @@ def test_it_answers_401_without_a_key_or_with_a_wrong_or_revoked_one(engine, db_
             assert missing.headers["WWW-Authenticate"] == "Bearer"
             assert "Authorization: Bearer" in missing.json()["error"]
             assert api.get(path, "lss_" + "x" * 43).status_code == 401
-            assert api.get(path, api.read_key[:-1] + "A").status_code in (401,)
+            wrong_last = "B" if api.read_key.endswith("A") else "A"
+            assert api.get(path, api.read_key[:-1] + wrong_last).status_code == 401
             assert api.get(path, "not-even-a-key").status_code == 401
         assert api.get("/api/sync-health/incidents", api.read_key).status_code == 200
 
