@@ -3,20 +3,23 @@ by the real runner from the simulator, a real scheduler process, and Debian's ch
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 import pytest
+from sqlalchemy import Engine
 
-from sync.config import load_settings
+from sync.config import Settings, load_settings
 from sync.engine.runner import Runner
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
@@ -56,15 +59,24 @@ class LiveApp:
     simulator: object
 
 
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory) -> Iterator[LiveApp]:
-    """Data from a real sync (products then failing with a 404), a scheduler, the dashboard."""
+@contextlib.contextmanager
+def running_app(
+    work: Path,
+    *,
+    prepare: Callable[[Settings, Store, Any], None] | None = None,
+    ready: Callable[[Engine], bool] | None = None,
+    **extra_env: str,
+) -> Iterator[LiveApp]:
+    """A tiny store synced by the real runner, then `prepare`, a scheduler and the dashboard.
+
+    `ready` is waited for (up to 60 s) before the app is handed out; the logs are copied to
+    ARTIFACTS under `work`'s name.
+    """
     from sync.simulator import SimulatorConfig, SimulatorServer
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     ARTIFACTS.mkdir(exist_ok=True)
-    work = tmp_path_factory.mktemp("e2e")
     db_url = f"sqlite:///{work / 'copy.db'}"
     with SimulatorServer(SimulatorConfig(seed=7, scale="tiny", token=SIM_TOKEN)) as sim:
         env = {
@@ -74,6 +86,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
                 SYNC_ON_START="false",
                 NIGHTLY_FULL_TIME="off",
                 SCHEDULER_POLL_SECONDS="1",
+                **extra_env,
             ),
         }
         settings = load_settings(env, env_file=None)
@@ -82,19 +95,32 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
         store = Store(engine)
         store.ensure_state_rows()
         Runner(settings, store).run(trigger="schedule", triggered_by="scheduler")
-        sim.set_faults(fail_next=[404])
-        Runner(settings, store).run(["products"], trigger="schedule", triggered_by="scheduler")
-
+        if prepare is not None:
+            prepare(settings, store, sim)
         scheduler = start(["scheduler"], env, work, work / "scheduler.log")
         app, url = start_dashboard(env, work / "streamlit.log")
         try:
+            if ready is not None:
+                wait_for(lambda: ready(engine), 60, "the app to be ready")
             yield LiveApp(url, store, sim)
         finally:
             stop_process(app)
             stop_process(scheduler)
             engine.dispose()
             for log in ("streamlit.log", "scheduler.log"):
-                shutil.copy(work / log, ARTIFACTS / log)
+                shutil.copy(work / log, ARTIFACTS / f"{work.name}-{log}")
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """Data from a real sync (products then failing with a 404), a scheduler, the dashboard."""
+
+    def products_fail(settings: Settings, store: Store, sim: Any) -> None:
+        sim.set_faults(fail_next=[404])
+        Runner(settings, store).run(["products"], trigger="schedule", triggered_by="scheduler")
+
+    with running_app(tmp_path_factory.mktemp("e2e"), prepare=products_fail) as app:
+        yield app
 
 
 def dashboard_env(db_url: str, **extra: str) -> dict[str, str]:

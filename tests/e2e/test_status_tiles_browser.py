@@ -11,21 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from sync.config import load_settings
-from sync.engine.runner import Runner
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Store
-from tests.conftest import SIM_TOKEN
-from tests.e2e.conftest import (
-    ARTIFACTS,
-    LiveApp,
-    dashboard_env,
-    log_in,
-    settle,
-    shoot,
-    start_dashboard,
-)
-from tests.support.processes import start, stop_process, sync_env, wait_for
+from tests.e2e.conftest import LiveApp, log_in, running_app, settle, shoot
 
 pytestmark = pytest.mark.e2e
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-status.png"
@@ -52,39 +38,10 @@ CUT_TEXT = """() => {
 
 @pytest.fixture(scope="module")
 def healthy_app(tmp_path_factory) -> Iterator[LiveApp]:
-    """A clean sync of every entity, a live scheduler, the dashboard."""
-    from sync.simulator import SimulatorConfig, SimulatorServer
-
-    ARTIFACTS.mkdir(exist_ok=True)
+    """A clean sync of every entity, a live scheduler (first heartbeat seen), the dashboard."""
     work = tmp_path_factory.mktemp("e2e-health")
-    db_url = f"sqlite:///{work / 'copy.db'}"
-    with SimulatorServer(SimulatorConfig(seed=7, scale="tiny", token=SIM_TOKEN)) as sim:
-        env = {
-            **sync_env(db_url, sim.api_url, work / "logs", SIM_TOKEN),
-            **dashboard_env(
-                db_url,
-                SYNC_ON_START="false",
-                NIGHTLY_FULL_TIME="off",
-                SCHEDULER_POLL_SECONDS="1",
-                HEARTBEAT_SECONDS="5",
-            ),
-        }
-        settings = load_settings(env, env_file=None)
-        engine = create_db_engine(db_url)
-        migrate(engine)
-        store = Store(engine)
-        store.ensure_state_rows()
-        Runner(settings, store).run(trigger="schedule", triggered_by="scheduler")
-        scheduler = start(["scheduler"], env, work, work / "scheduler.log")
-        app, url = start_dashboard(env, work / "streamlit.log")
-        try:
-            wait_for(lambda: _beats(engine), 60, "the scheduler's first heartbeat")
-            yield LiveApp(url, store, sim)
-        finally:
-            stop_process(app)
-            stop_process(scheduler)
-            engine.dispose()
-            shutil.copy(work / "streamlit.log", ARTIFACTS / "health-streamlit.log")
+    with running_app(work, ready=_beats, HEARTBEAT_SECONDS="5") as app:
+        yield app
 
 
 def _beats(engine) -> bool:
