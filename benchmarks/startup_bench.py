@@ -42,6 +42,7 @@ FORBIDDEN = (
     "fastapi",
     "uvicorn",
     "prometheus_client",
+    "bcrypt",
 )
 COUNT_STATEMENTS = """
 import json, sys
