@@ -6,4 +6,4 @@ import sys
 
 from sync.cli import main
 
-sys.exit(main())
+sys.exit(main(freeze_imports=True))
