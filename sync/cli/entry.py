@@ -5,9 +5,8 @@ Exit codes: 0 success, 1 sync failed (error class printed), 2 bad usage/configur
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sync.cli.commands import LOGGED_COMMANDS, SETTINGS_READERS, command_handler, settings_reader
 from sync.cli.common import EXIT_FAILED, EXIT_USAGE
@@ -18,15 +17,15 @@ from sync.errors import ErrorKind, SyncError
 from sync.logs import setup_logging
 
 
-def main(argv: Sequence[str] | None = None, *, freeze_imports: bool = False) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, on_imported: Callable[[], None] | None = None
+) -> int:
     """Entry point; returns the process exit code.
 
-    `freeze_imports` (set by `python -m sync`, not by callers inside a longer-lived process)
-    moves every object alive once the command's modules are imported to the collector's
-    permanent generation (`gc.freeze`): modules, classes and functions live until the process
-    exits anyway, and otherwise every full collection walks them again, three times at exit
-    (about 0.1 s of a no-change `run`).
+    `on_imported` is called once the chosen command's modules are imported, before it runs
+    (`python -m sync` tunes the garbage collector there, see sync/__main__.py).
     """
+    imported = on_imported or (lambda: None)
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # The simulator parses its own options: everything after the command goes to it unparsed.
@@ -34,11 +33,12 @@ def main(argv: Sequence[str] | None = None, *, freeze_imports: bool = False) -> 
     if known.command == "simulator":
         from sync.simulator import main as simulator_main
 
+        imported()
         return simulator_main(simulator_args)
     args = parser.parse_args(args_list)
     if args.command in SETTINGS_READERS:
         reader = settings_reader(args.command)
-        _imported(freeze_imports)
+        imported()
         return reader(args)
     try:
         settings = load_settings(env_file=args.env_file)
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None, *, freeze_imports: bool = False) -> 
             verbose=args.verbose,
         )
         handler = command_handler(args.command)
-        _imported(freeze_imports)
+        imported()
         return handler(settings, args)
     except SyncError as exc:
         print_error(exc)
@@ -56,9 +56,3 @@ def main(argv: Sequence[str] | None = None, *, freeze_imports: bool = False) -> 
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_FAILED
-
-
-def _imported(freeze: bool) -> None:
-    """The command's modules are imported: freeze what exists now (see `main`)."""
-    if freeze:
-        gc.freeze()
