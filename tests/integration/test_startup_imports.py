@@ -44,15 +44,23 @@ NOT_FOR_RUN = (
     "webbrowser",
     "statistics",
 )
+# `python -m sync run`, with the SQL it sends recorded and, at the end, what it imported and
+# how it left the garbage collector.
 PROBE = """
-import json, sys
+import gc, json, runpy, sys
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 seen = []
 event.listen(Engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
-from sync.cli import main
-code = main(["run"])
-print("PROBE " + json.dumps({"code": code, "modules": sorted(sys.modules), "sql": seen}))
+sys.argv = ["sync", "run"]
+try:
+    runpy.run_module("sync", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code
+print("PROBE " + json.dumps({
+    "code": code, "modules": sorted(sys.modules), "sql": seen,
+    "gc_enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
+}))
 """
 
 
@@ -90,5 +98,7 @@ def test_a_no_change_run_imports_nothing_heavy_and_asks_once_per_endpoint(
     # One empty page per endpoint, nothing else.
     stats = simulator.stats()
     assert stats["total"] == 5, stats
+    # The imported modules were frozen (no collection walks them again), the collector is on.
+    assert probe["frozen"] > 0 and probe["gc_enabled"]
     # Nothing was written, so no table is counted again.
     assert not [s for s in probe["sql"] if "count(" in s.lower()]
