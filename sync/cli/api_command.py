@@ -11,21 +11,6 @@ from sync.runs import utcnow
 from sync.storage.sql.api_keys import create_key, list_keys, revoke_key
 
 
-def add_api_parsers(sub: Any) -> None:
-    """The `api` and `api-key` subparsers."""
-    api = sub.add_parser("api", help="the health API: /api/sync-health/, /metrics, /livez, /readyz")
-    api.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    api.add_argument("--port", type=int, default=8502, help="port (8502)")
-    keys = sub.add_parser("api-key", help="keys for the health API (only hashes are stored)")
-    actions = keys.add_subparsers(dest="api_key_command", required=True, metavar="action")
-    create = actions.add_parser("create", help="create a key; it is printed once, last line")
-    create.add_argument("name", help="who uses it, e.g. grafana")
-    create.add_argument("--admin", action="store_true", help="may also POST (acknowledge, queue)")
-    actions.add_parser("list", help="every key: name, prefix, scope, created, last used, revoked")
-    revoke = actions.add_parser("revoke", help="revoke a key by name (it stops working at once)")
-    revoke.add_argument("name")
-
-
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the health API until Ctrl-C / SIGTERM."""
     from sync.api import serve

@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TextIO
 
 from sync.cli import checks
 from sync.config import Reading, Settings, alert_url_secrets, read_settings
@@ -35,20 +35,6 @@ ASCII_MARKS = {"pass": "ok", "fail": "FAIL", "info": "-", "skip": "-"}
 # Which checks read which variables: a check is skipped while one of them does not parse.
 LIGHTSPEED_VARIABLES = ("LIGHTSPEED_", "SYNC_PAGE_SIZE")
 DATABASE_VARIABLES = ("DATABASE_URL", "SUPABASE_")
-
-
-def add_check_parser(sub: Any) -> None:
-    """Register `check` on the subcommand parser `sub`."""
-    cmd = sub.add_parser(
-        "check", help="is everything ready? settings, database, store, dashboard, alerts"
-    )
-    cmd.add_argument("--json", action="store_true", help="machine-readable output")
-    cmd.add_argument("--send", action="store_true", help="also send a test alert to each channel")
-    cmd.add_argument(
-        "--service",
-        action="store_true",
-        help="before starting the scheduler: fail only on what the scheduler cannot retry",
-    )
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO | None = None) -> int:

@@ -24,19 +24,6 @@ from sync.runs import utcnow
 REFUSED = "Refused a callback whose state does not match this connect (its code was not used)."
 
 
-def add_connect_parser(sub: Any) -> None:
-    """The `connect` subparser."""
-    c = sub.add_parser("connect", help="connect as a Lightspeed app (OAuth), tokens kept in the DB")
-    c.add_argument("--port", type=int, default=8765, help="callback port on 127.0.0.1 (0: any)")
-    c.add_argument(
-        "--print-url",
-        action="store_true",
-        help="headless: print the URL, then paste the address the browser was sent back to",
-    )
-    c.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
-    c.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
-
-
 class _Callback(HTTPServer):
     """One-shot listener for the redirect back from Lightspeed."""
 

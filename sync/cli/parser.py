@@ -1,14 +1,15 @@
-"""The argparse parser: global options and one subparser per command."""
+"""The argparse parser: global options and one subparser per command.
+
+Every subparser is defined here, not next to its handler: building the parser must not
+import the handlers' modules (`run` would pay for `check`, `connect` and `api` imports).
+"""
 
 from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import Any
 
-from sync.cli.api_command import add_api_parsers
-from sync.cli.check_command import add_check_parser
-from sync.cli.connect_command import add_connect_parser
-from sync.cli.settings_command import add_settings_parser
 from sync.entities import ENTITY_BY_NAME
 from sync.storage.queueing import REQUESTABLE
 
@@ -22,8 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    add_check_parser(sub)
-    add_connect_parser(sub)
+    _add_check_parser(sub)
+    _add_connect_parser(sub)
     migrate_cmd = sub.add_parser("migrate", help="create or upgrade all tables (idempotent)")
     migrate_cmd.add_argument(
         "--sql",
@@ -79,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
     dash.add_argument("--port", type=int, default=8501)
-    add_api_parsers(sub)
-    add_settings_parser(sub)
+    _add_api_parsers(sub)
+    _add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.
     return parser
@@ -91,3 +92,56 @@ def _date_arg(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def _add_check_parser(sub: Any) -> None:
+    """Register `check` on the subcommand parser `sub`."""
+    cmd = sub.add_parser(
+        "check", help="is everything ready? settings, database, store, dashboard, alerts"
+    )
+    cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    cmd.add_argument("--send", action="store_true", help="also send a test alert to each channel")
+    cmd.add_argument(
+        "--service",
+        action="store_true",
+        help="before starting the scheduler: fail only on what the scheduler cannot retry",
+    )
+
+
+def _add_connect_parser(sub: Any) -> None:
+    """The `connect` subparser."""
+    c = sub.add_parser("connect", help="connect as a Lightspeed app (OAuth), tokens kept in the DB")
+    c.add_argument("--port", type=int, default=8765, help="callback port on 127.0.0.1 (0: any)")
+    c.add_argument(
+        "--print-url",
+        action="store_true",
+        help="headless: print the URL, then paste the address the browser was sent back to",
+    )
+    c.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
+    c.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
+
+
+def _add_api_parsers(sub: Any) -> None:
+    """The `api` and `api-key` subparsers."""
+    api = sub.add_parser("api", help="the health API: /api/sync-health/, /metrics, /livez, /readyz")
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    api.add_argument("--port", type=int, default=8502, help="port (8502)")
+    keys = sub.add_parser("api-key", help="keys for the health API (only hashes are stored)")
+    actions = keys.add_subparsers(dest="api_key_command", required=True, metavar="action")
+    create = actions.add_parser("create", help="create a key; it is printed once, last line")
+    create.add_argument("name", help="who uses it, e.g. grafana")
+    create.add_argument("--admin", action="store_true", help="may also POST (acknowledge, queue)")
+    actions.add_parser("list", help="every key: name, prefix, scope, created, last used, revoked")
+    revoke = actions.add_parser("revoke", help="revoke a key by name (it stops working at once)")
+    revoke.add_argument("name")
+
+
+def _add_settings_parser(sub: Any) -> None:
+    """Register `settings` on the subcommand parser `sub`."""
+    cmd = sub.add_parser("settings", help="every setting: value (secrets masked), default, source")
+    cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    cmd.add_argument(
+        "--example",
+        action="store_true",
+        help="print .env.example as generated from the settings table",
+    )

@@ -17,17 +17,6 @@ EXIT_OK, EXIT_USAGE = 0, 2
 MAX_VALUE_WIDTH = 48
 
 
-def add_settings_parser(sub: Any) -> None:
-    """Register `settings` on the subcommand parser `sub`."""
-    cmd = sub.add_parser("settings", help="every setting: value (secrets masked), default, source")
-    cmd.add_argument("--json", action="store_true", help="machine-readable output")
-    cmd.add_argument(
-        "--example",
-        action="store_true",
-        help="print .env.example as generated from the settings table",
-    )
-
-
 def cmd_settings(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """List every setting; exit 2 when any value is invalid (each shown with its error)."""
     out = out or sys.stdout

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import LightspeedClient
-from sync.lightspeed.tokens import AppTokens
 from sync.storage.protocols import SyncStore
-from sync.storage.sql.tokens import SqlTokenStore
+
+if TYPE_CHECKING:
+    from sync.storage.sql.tokens import SqlTokenStore
 
 REST_UNSUPPORTED = (
     "Connecting as a Lightspeed app needs a direct database connection (DATABASE_URL); "
@@ -27,6 +28,8 @@ def app_token_store(settings: Settings, store: SyncStore) -> SqlTokenStore:
             recovery="Use a personal token (LIGHTSPEED_TOKEN), or set DATABASE_URL to the "
             "project's Postgres connection string.",
         )
+    from sync.storage.sql.tokens import SqlTokenStore
+
     return SqlTokenStore(store.sql)
 
 
@@ -34,6 +37,9 @@ def open_client(settings: Settings, store: SyncStore) -> LightspeedClient:
     """A client with the personal token, or with the app's tokens from `store`."""
     if not settings.uses_app:
         return LightspeedClient(settings)
+    # Only an app needs the token refresh machinery; a personal token skips its imports.
+    from sync.lightspeed.tokens import AppTokens
+
     return LightspeedClient(settings, tokens=AppTokens(settings, app_token_store(settings, store)))
 
 
@@ -51,7 +57,7 @@ def describe(settings: Settings, store: SyncStore) -> dict[str, Any]:
         return {"method": kind}
     if store.sql is None:
         return {"method": "app", "connected": False, "note": REST_UNSUPPORTED}
-    tokens = SqlTokenStore(store.sql).load()
+    tokens = app_token_store(settings, store).load()
     if tokens is None:
         return {"method": "app", "connected": False}
     return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import threading
 from collections import deque
 
@@ -41,5 +40,7 @@ def mean_and_p95(times: list[float]) -> tuple[float | None, float | None]:
         return None, None
     if len(times) == 1:
         return times[0], times[0]
+    import statistics  # pulls in fractions and decimal: only a run with 2+ requests needs it
+
     p95 = statistics.quantiles(times, n=20, method="inclusive")[-1]
     return statistics.fmean(times), p95

@@ -2,23 +2,25 @@
 
 Mixed into `sync.storage.sql.store.Store`; mirrors sync.storage.rest.coordination
 method for method, over the functions in this package's queue, leases and status modules.
+The queue and status modules (and the health package behind them) are imported by the
+methods that use them: a `run` only takes leases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from sync.config import Settings
-from sync.storage.queueing import Claim, Enqueued
 from sync.storage.sql import leases as entity_leases
-from sync.storage.sql import queue as run_queue
-from sync.storage.sql import status as status_board
 from sync.storage.sql.db import pending_migrations
-from sync.storage.status_report import StatusReport
+
+if TYPE_CHECKING:
+    from sync.storage.queueing import Claim, Enqueued
+    from sync.storage.status_report import StatusReport
 
 
 class SqlCoordination:
@@ -42,6 +44,8 @@ class SqlCoordination:
         date_to: date | None = None,
     ) -> Enqueued:
         """Queue a run-now request (merged into an equivalent one)."""
+        from sync.storage.sql import queue as run_queue
+
         return run_queue.request_sync(
             self.engine,
             entity,
@@ -62,10 +66,14 @@ class SqlCoordination:
         entities: Collection[str] | None = None,
     ) -> Claim | None:
         """Take the next queued request for `holder` (run-now syncs before backfills)."""
+        from sync.storage.sql import queue as run_queue
+
         return run_queue.claim_next(self.engine, holder, now, action=action, entities=entities)
 
     def set_request_run(self, ids: Sequence[int], run_id: str) -> None:
         """Attach a run to its requests."""
+        from sync.storage.sql import queue as run_queue
+
         run_queue.set_run_id(self.engine, ids, run_id)
 
     def finish_requests(
@@ -78,10 +86,14 @@ class SqlCoordination:
         now: datetime,
     ) -> None:
         """Close claimed requests as done or failed."""
+        from sync.storage.sql import queue as run_queue
+
         run_queue.finish(self.engine, ids, run_id=run_id, failed=failed, error=error, now=now)
 
     def fail_orphan_requests(self, now: datetime, stale_after: timedelta) -> int:
         """Fail requests left running by a scheduler that is gone."""
+        from sync.storage.sql import queue as run_queue
+
         return run_queue.fail_orphan_requests(self.engine, now, stale_after)
 
     def mark_orphans(self, now: datetime) -> int:
@@ -90,10 +102,14 @@ class SqlCoordination:
 
     def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+        from sync.storage.sql import status as status_board
+
         status_board.write_heartbeat(self.engine, instance_id, values)
 
     def status_report(self, now: datetime, settings: Settings) -> StatusReport:
         """Per entity health, the overall verdict and scheduler liveness."""
+        from sync.storage.sql import status as status_board
+
         return status_board.status_report(self.engine, now, settings)
 
     def pending_migrations(self) -> list[int]:

@@ -37,7 +37,6 @@ from sync.storage.sql.db import (
     dialect_insert,
     is_data_refusal,
 )
-from sync.storage.sql.sourcepage import write_source_page
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
 _CHUNK = 900
@@ -246,10 +245,12 @@ class Store(SqlCoordination):
         """
         if not self.maps_source_pages:
             return False
+        from sync.storage.sql.sourcepage import write_source_page as map_source_page
+
         after = [dataclasses.replace(t) for t in trackers]
         try:
             with database_errors(self.url), self.engine.begin() as conn:
-                written, deleted, children = write_source_page(conn, spec, body.decode(), now)
+                written, deleted, children = map_source_page(conn, spec, body.decode(), now)
                 after[0].upserted += written
                 after[0].deleted += deleted
                 if len(after) > 1:
