@@ -25,8 +25,11 @@ $(DEV_STAMP): requirements-dev.lock | $(PYTHON)
 	rm -f $(VENV)/.installed-dev-*
 	touch $(DEV_STAMP)
 
-# Production: the runtime only (what the scheduler and the dashboard need).
+# Production: the runtime only (what the scheduler and the dashboard need). Our modules are
+# compiled once here: the systemd units cannot write .pyc files (ProtectSystem=strict), and
+# compiling them on every start is ≈ 50 ms of each `python -m sync run`.
 install: $(STAMP)
+	$(PYTHON) -m compileall -q sync
 
 # Development and CI: runtime + pytest, ruff, playwright, aiosmtpd, pip-tools.
 install-dev: $(DEV_STAMP)
