@@ -108,8 +108,12 @@ def _timestamp(t: str) -> str:
 
 
 def _impossible_date(t: str) -> str:
-    """True for a date the regex of plain.py lets through but Python refuses (2024-02-30)."""
-    return f"({t} IS NOT NULL AND {t} <> '' AND date(substr({t}, 1, 10)) IS NOT substr({t}, 1, 10))"
+    """True for a date the regex of plain.py lets through but Python refuses (2024-02-30).
+
+    date() alone passes such a date on unchanged; through julianday it becomes another.
+    """
+    day = f"substr({t}, 1, 10)"
+    return f"({t} IS NOT NULL AND {t} <> '' AND date(julianday({day})) IS NOT {day})"
 
 
 def _map(column: str, kind: Kind) -> str:
