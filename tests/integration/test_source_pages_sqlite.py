@@ -216,11 +216,12 @@ def test_a_repeated_key_is_read_as_python_reads_it(two_stores):
         assert _stored(in_sql, spec) == _stored(in_python, spec)
 
 
-def test_an_escape_in_a_key_or_a_number_the_screen_refuses_keeps_the_body_out():
+def test_an_escape_in_a_key_a_number_the_screen_refuses_or_data_twice_keep_the_body_out():
     assert not mappable(b'[{"id":"c-1","version":1,"n\\u0061me":"x"}]')
     assert not mappable(b'[{"id":"c-1","version":1,"x":1e-20000}]')
     assert not mappable(b'[{"id":"c-1","version":1,"x":0.' + b"1" * 16_384 + b"}]")
     assert mappable(b'[{"id":"c-1","version":1,"note":"a \\"quoted\\" \\n","x":1e-5}]')
+    assert not mappable(b'{"data":[{"id":"c-1","version":1}],"data":[]}')
 
 
 def test_an_import_maps_every_plain_page_in_sql(tmp_path, simulator, settings_for, monkeypatch):
