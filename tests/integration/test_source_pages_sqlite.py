@@ -68,7 +68,7 @@ FIRST = [
     _sale("s-1", 9, total_price=D("1.0")),  # an older repeat: the version 10 above wins
     _sale("s-6", 15, line_items=[], updated_at="2024-02-29T21:30:00.12-03:00"),
     _sale("s-7", 16, total_price=D("0.000001"), total_tax=D("-0.00000012300"), note="Zoë 😀"),
-    _sale("s-8", 17, updated_at="2024-12-31T23:59:59.999999-00:30", total_loyalty=D("0.0")),
+    _sale("s-8", 17, updated_at="2024-12-31T23:59:59.999999-00:30", total_price_incl=D("-0")),
     _sale("s-9", 18, sale_date="8999-12-31T23:59:59.9", created_at="1000-01-01T00:00:00.123"),
     _sale("s-9", 18, sale_date="2024-01-01T00:00:00.1234", note="the later repeat wins"),
     _sale("s-10", 19, total_price=D("-12345678901234567890.123456789"), extra={"n": D("1e5")}),
