@@ -26,6 +26,10 @@ from sqlalchemy import Connection
 from sync.entities import ChildSpec, EntitySpec, Field, Kind
 from sync.storage.schema import ENTITY_TABLES
 
+#: The `->` and `->>` operators came with SQLite 3.38 (MATERIALIZED with 3.35); an older
+#: library maps every page in Python.
+SUPPORTED = sqlite3.sqlite_version_info >= (3, 38, 0)
+
 # A body with any of these goes to the Python mapping (a false positive only costs speed).
 # Escapes: a NUL or a surrogate (the record screen removes or replaces them), an escape
 # in a key (SQLite's JSON paths match keys as written, Python decodes them first).

@@ -225,8 +225,10 @@ class Store(SqlCoordination):
 
     @property
     def maps_source_pages(self) -> bool:
-        """SQLite, and Postgres with the COPY method, map a page's source JSON themselves."""
-        return not self.is_postgres or self.pg_method == "copy"
+        """SQLite (3.38+: `->`), and Postgres with the COPY method, map a page's JSON."""
+        if self.is_postgres:
+            return self.pg_method == "copy"
+        return sourcepage_sqlite.SUPPORTED
 
     def write_source_page(
         self,
