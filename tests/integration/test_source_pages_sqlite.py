@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from sync.entities.plain import plain_records
 from sync.lightspeed.client import exact_rows, plain_page
 from sync.storage.runlog import RunInfo
 from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.sourcepage_sqlite import mappable
+from sync.storage.sql.sourcepage_sqlite import _number, mappable
 from sync.storage.sql.store import Store
 from tests.support.compare import diff_all
 
@@ -252,3 +253,20 @@ def test_an_import_maps_every_plain_page_in_sql(tmp_path, simulator, settings_fo
     assert Runner(settings, store).run(full=True)[0].status == "success"
     assert diff_all(engine, simulator) == []
     engine.dispose()
+
+
+def test_numbers_are_written_as_str_of_their_decimal():
+    """Every form of a JSON number without exponent, against str(Decimal) (json's parse)."""
+    literals = ["0", "-0", "7", "-12", "123456789012345678901234567890"]
+    for whole in ("0", "1", "10", "-0", "-3"):
+        for fraction in ("0", "5", "50", "000001", "0000001", "00000012300", "0000000000"):
+            literals.append(f"{whole}.{fraction}")
+    connection = sqlite3.connect(":memory:")
+    query = f"SELECT {_number('v')} FROM (SELECT ? AS v)"
+    for literal in literals:
+        expected = str(json.loads(literal, parse_float=Decimal))
+        if "." not in literal:
+            expected = str(Decimal(json.loads(literal)))
+        assert connection.execute(query, (literal,)).fetchone()[0] == expected, literal
+    assert connection.execute(query, ('""',)).fetchone()[0] is None
+    assert connection.execute(query, ("null",)).fetchone()[0] is None
