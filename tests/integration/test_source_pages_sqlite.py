@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -13,15 +14,18 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy.dialects.sqlite import DATETIME
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from sync.engine import pages as page_writes
 from sync.engine.runner import Runner
 from sync.entities import CUSTOMERS, SALES, EntitySpec, map_page
 from sync.entities.plain import plain_records
+from sync.entities.values import to_timestamp
 from sync.lightspeed.client import exact_rows, plain_page
 from sync.storage.runlog import RunInfo
 from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.sourcepage_sqlite import _number, mappable
+from sync.storage.sql.sourcepage_sqlite import _number, _timestamp, mappable
 from sync.storage.sql.store import Store
 from tests.support.compare import diff_all
 
@@ -270,3 +274,19 @@ def test_numbers_are_written_as_str_of_their_decimal():
         assert connection.execute(query, (literal,)).fetchone()[0] == expected, literal
     assert connection.execute(query, ('""',)).fetchone()[0] is None
     assert connection.execute(query, ("null",)).fetchone()[0] is None
+
+
+def test_timestamps_are_written_as_sqlalchemy_writes_their_utc_datetime():
+    """Offsets, Z, naive, fractions of 1-6 digits, across day, month and year ends."""
+    days = ["2024-02-29", "2023-12-31", "2024-01-01", "1000-01-01", "8999-12-31"]
+    times = ["00:00:00", "23:59:59", "12:30:05"]
+    fractions = ["", ".5", ".05", ".999", ".0001", ".12345", ".999999", ".000001"]
+    zones = ["", "Z", "+00:00", "+05:30", "-03:00", "+14:00", "-12:00", "-00:30"]
+    as_stored = DATETIME().bind_processor(sqlite_dialect())  # what SQLAlchemy writes
+    connection = sqlite3.connect(":memory:")
+    query = f"SELECT {_timestamp('t')} FROM (SELECT ? AS t)"
+    for day, time, fraction, zone in itertools.product(days, times, fractions, zones):
+        text = f"{day}T{time}{fraction}{zone}"
+        expected = as_stored(to_timestamp(text).replace(tzinfo=None))
+        assert connection.execute(query, (text,)).fetchone()[0] == expected, text
+    assert connection.execute(query, ("",)).fetchone()[0] is None
