@@ -1,8 +1,9 @@
 """Profile of a full import per entity: where the time goes, next to the raw floor.
 
 Stages run one after the other (no prefetch overlap), so each is measured alone:
-fetch (HTTP, body read), parse (JSON; with Postgres also the plain check), map (Python
-mapping: only pages not mapped by the database), write (the page's statements), commit.
+fetch (HTTP, body read), parse (JSON; where the database maps pages, also the plain
+check), map (Python mapping: only pages not mapped by the database), write (the page's
+statements), commit.
 `floor` writes the same records raw (benchmarks/floor.py). Run by passes.py `profile`.
 """
 
@@ -175,5 +176,5 @@ def print_profile(rows: list[dict[str, Any]], backend: str) -> None:
     print(
         "path = parse + map + write + commit (the sync's own work on a page); floor = the "
         "same records as (id, version, raw) into a plain table; gap = path / floor. "
-        "in SQL: pages Postgres mapped itself. A full import overlaps fetch with the rest."
+        "in SQL: pages the database mapped itself. A full import overlaps fetch with the rest."
     )

@@ -2,7 +2,7 @@
 
 `fetch_page` runs where the page is fetched (the prefetch thread): the request, the parse
 and the plain check. `write_page` writes it in one transaction: from its source JSON when
-the store maps it (Postgres) and every record is plain, else mapped in Python with
+the store maps it (Postgres, SQLite) and every record is plain, else mapped in Python with
 per-record isolation.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from sync.storage.schema import (
     sync_rejects,
     sync_state,
 )
+from sync.storage.sql import sourcepage, sourcepage_sqlite
 from sync.storage.sql.bulk import copy_rows, copy_upsert
 from sync.storage.sql.coordination import SqlCoordination
 from sync.storage.sql.db import (
@@ -223,8 +225,10 @@ class Store(SqlCoordination):
 
     @property
     def maps_source_pages(self) -> bool:
-        """Postgres with the COPY method maps a page's source JSON itself."""
-        return self.is_postgres and self.pg_method == "copy"
+        """SQLite (3.38+: `->`), and Postgres with the COPY method, map a page's JSON."""
+        if self.is_postgres:
+            return self.pg_method == "copy"
+        return sourcepage_sqlite.SUPPORTED
 
     def write_source_page(
         self,
@@ -236,29 +240,36 @@ class Store(SqlCoordination):
         trackers: Sequence[Progress],
         now: datetime,
     ) -> bool:
-        """Write a page from its source JSON, mapped by Postgres, like `write_page`.
+        """Write a page from its source JSON, mapped by the database, like `write_page`.
 
         The caller has checked that every record is plain (`plain_records`). False
-        (nothing written) when this store does not map pages itself (SQLite, the VALUES
-        method) or the database refused the data: then the caller maps the page in Python
-        and calls `write_page`, which finds and rejects the refused record(s).
+        (nothing written) when this store does not map pages itself (the VALUES method),
+        the page holds what only the Python mapping maps exactly (SQLite), or the database
+        refused the data: then the caller maps the page in Python and calls `write_page`,
+        which finds and rejects the refused record(s).
         """
         if not self.maps_source_pages:
             return False
-        from sync.storage.sql.sourcepage import write_source_page as map_source_page
-
+        if not self.is_postgres and not sourcepage_sqlite.mappable(body):
+            return False
         after = [dataclasses.replace(t) for t in trackers]
         try:
             with database_errors(self.url), self.engine.begin() as conn:
-                written, deleted, children = map_source_page(conn, spec, body.decode(), now)
+                if self.is_postgres:
+                    counts = sourcepage.write_source_page(conn, spec, body.decode(), now)
+                else:
+                    counts = sourcepage_sqlite.write_source_page(conn, spec, body, now)
+                written, deleted, children = counts
                 after[0].upserted += written
                 after[0].deleted += deleted
                 if len(after) > 1:
                     after[1].upserted += children
                 self._advance(conn, spec, cursor, after, now)
+        except sourcepage_sqlite.Unmappable:
+            return False
         except SyncError as exc:
             cause = exc.__context__
-            if cause is not None and is_data_refusal(cause):
+            if cause is not None and (is_data_refusal(cause) or _sqlite_refusal(cause)):
                 return False
             raise
         _settle(trackers, after)
@@ -380,6 +391,13 @@ class Store(SqlCoordination):
             copy_rows(conn, table.name, table, rows)
             return
         conn.execute(insert(table), rows)
+
+
+def _sqlite_refusal(exc: BaseException) -> bool:
+    """SQLite (raw driver calls) refusing a value, or its JSON functions refusing the body."""
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "JSON" in str(exc)
 
 
 def _settle(trackers: Sequence[Progress], after: Sequence[Progress]) -> None:
