@@ -168,20 +168,15 @@ def sql_mapping_store(request, pg_url):
     engine.dispose()
 
 
-def test_an_import_maps_every_plain_page_in_sql(
-    sql_mapping_store, pg_url, simulator, settings_for, monkeypatch
-):
-    """Full and incremental runs never call the Python mapping, and the copy is exact."""
+def import_without_python_mapping(store: Store, settings: Any, simulator: Any, monkeypatch) -> None:
+    """Full, incremental and full-again runs with the Python mapping forbidden; each copy exact."""
 
     def forbidden(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a plain page was mapped in Python")
 
     monkeypatch.setattr(page_writes, "map_page", forbidden)
-    store = sql_mapping_store
-    engine = store.engine
-    settings = settings_for(pg_url, simulator.api_url, SYNC_PAGE_SIZE="40")
     assert all(r.status == "success" for r in Runner(settings, store).run())
-    assert diff_all(engine, simulator) == []
+    assert diff_all(store.engine, simulator) == []
     simulator.mutate(
         new_sales=5,
         update_sales=4,
@@ -191,11 +186,18 @@ def test_an_import_maps_every_plain_page_in_sql(
         delete_customers=1,
         stock_changes=3,
     )
-    results = Runner(settings, store).run()
-    assert all(r.status == "success" for r in results)
-    assert diff_all(engine, simulator) == []
+    assert all(r.status == "success" for r in Runner(settings, store).run())
+    assert diff_all(store.engine, simulator) == []
     assert Runner(settings, store).run(full=True)[0].status == "success"
-    assert diff_all(engine, simulator) == []
+    assert diff_all(store.engine, simulator) == []
+
+
+def test_an_import_maps_every_plain_page_in_sql(
+    sql_mapping_store, pg_url, simulator, settings_for, monkeypatch
+):
+    """Full and incremental runs never call the Python mapping, and the copy is exact."""
+    settings = settings_for(pg_url, simulator.api_url, SYNC_PAGE_SIZE="40")
+    import_without_python_mapping(sql_mapping_store, settings, simulator, monkeypatch)
 
 
 def test_a_page_postgres_refuses_is_mapped_in_python_and_only_the_bad_record_rejected(

@@ -17,8 +17,6 @@ import pytest
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
-from sync.engine import pages as page_writes
-from sync.engine.runner import Runner
 from sync.entities import CUSTOMERS, SALES, EntitySpec, map_page
 from sync.entities.plain import plain_records
 from sync.entities.values import to_timestamp
@@ -27,7 +25,7 @@ from sync.storage.runlog import RunInfo
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.sourcepage_sqlite import _number, _timestamp, mappable
 from sync.storage.sql.store import Store
-from tests.support.compare import diff_all
+from tests.integration.test_source_pages import import_without_python_mapping
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -231,31 +229,11 @@ def test_an_escape_in_a_key_a_number_the_screen_refuses_or_data_twice_keep_the_b
 
 def test_an_import_maps_every_plain_page_in_sql(tmp_path, simulator, settings_for, monkeypatch):
     """Full and incremental runs never call the Python mapping, and the copy is exact."""
-
-    def forbidden(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("a plain page was mapped in Python")
-
-    monkeypatch.setattr(page_writes, "map_page", forbidden)
     url = f"sqlite:///{tmp_path / 'copy.db'}"
     engine = create_db_engine(url)
     migrate(engine)
-    store = Store(engine)
     settings = settings_for(url, simulator.api_url, SYNC_PAGE_SIZE="40")
-    assert all(r.status == "success" for r in Runner(settings, store).run())
-    assert diff_all(engine, simulator) == []
-    simulator.mutate(
-        new_sales=5,
-        update_sales=4,
-        remove_line_items=3,
-        delete_sales=1,
-        update_customers=2,
-        delete_customers=1,
-        stock_changes=3,
-    )
-    assert all(r.status == "success" for r in Runner(settings, store).run())
-    assert diff_all(engine, simulator) == []
-    assert Runner(settings, store).run(full=True)[0].status == "success"
-    assert diff_all(engine, simulator) == []
+    import_without_python_mapping(Store(engine), settings, simulator, monkeypatch)
     engine.dispose()
 
 
