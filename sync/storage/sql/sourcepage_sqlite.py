@@ -61,15 +61,27 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _member(key: str) -> str:
+    """The JSON path step of one key: '."key"' (quoted: keys may hold dots)."""
+    return '."' + key.replace('"', '\\"') + '"'
+
+
 def _path(key: str) -> str:
-    """A JSON path literal for one key (quoted: keys may hold dots)."""
-    return "'$.\"" + key.replace("'", "''").replace('"', '\\"') + "\"'"
+    """A JSON path literal for one key of the top object."""
+    return _literal("$" + _member(key))
 
 
-def _extract(alias: str, f: Field) -> str:
-    # Numbers as their source text (->): SQLite keeps every digit; the rest as SQL values.
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _extract(alias: str, f: Field, path: str | None = None) -> str:
+    """The value of `f` in the JSON `alias`, at `path` (an SQL text expression) if given.
+
+    Numbers as their source text (->): SQLite keeps every digit; the rest as SQL values.
+    """
     arrow = "->" if f.kind is Kind.NUMBER else "->>"
-    return f"{alias} {arrow} {_path(f.key)}"
+    return f"{alias} {arrow} {path or _path(f.key)}"
 
 
 def _number(v: str) -> str:
@@ -225,10 +237,16 @@ def _child_statements(child: ChildSpec, stage: str) -> tuple[str, str]:
     table = ENTITY_TABLES[child.name]
     names = [c.name for c in table.columns]
     position = {f.name: f"f{i}" for i, f in enumerate(child.fields)}
+
+    # The fields are read from the parent's JSON by the item's full path: SQLite parses
+    # the parent once for all its items, where `i.value` (new text) is parsed per field.
+    def at(key: str) -> str:
+        return f"i.fullkey || {_literal(_member(key))}"
+
     extracted = ", ".join(
         ["s.id AS parent", "s.version", "s.deleted_at", "s.synced_at", "i.value AS item"]
-        + ["i.value ->> '$.id' AS id"]
-        + [f"{_extract('i.value', f)} AS f{i}" for i, f in enumerate(child.fields)]
+        + [f"s.raw ->> ({at('id')}) AS id"]
+        + [f"{_extract('s.raw', f, f'({at(f.key)})')} AS f{i}" for i, f in enumerate(child.fields)]
     )
     bad = " OR ".join(_unmappable("item", child.fields, position))
     mapped = {
