@@ -120,31 +120,34 @@ class Runner:
             trigger=trigger,
             triggered_by=triggered_by,
         )
-        results: list[EntityResult] = []
         try:
             client = self.client_factory()
         except SyncError as exc:
             return [not_started(spec, info.run_id, exc) for spec in specs]
-        fatal: SyncError | None = None
         try:
-            for spec in specs:
-                if self.stop.is_set():
-                    # Shutting down: no further lease, `running` row or API call.
-                    log.info("Stopping: %s and any later entity not started.", spec.name)
-                    break
-                if fatal is not None:
-                    # The token or settings are wrong: every further call would fail the same way.
-                    results.append(self._record_skip(spec, info, fatal))
-                    continue
-                result = self.run_entity(spec, client, info)
-                results.append(result)
-                if result.error is not None and result.error.kind in (
-                    ErrorKind.AUTH,
-                    ErrorKind.CONFIG,
-                ):
-                    fatal = result.error
+            with self.store.bulk_writes():
+                return self._run_all(specs, client, info)
         finally:
             client.close()
+
+    def _run_all(
+        self, specs: list[EntitySpec], client: LightspeedClient, info: RunInfo
+    ) -> list[EntityResult]:
+        results: list[EntityResult] = []
+        fatal: SyncError | None = None
+        for spec in specs:
+            if self.stop.is_set():
+                # Shutting down: no further lease, `running` row or API call.
+                log.info("Stopping: %s and any later entity not started.", spec.name)
+                break
+            if fatal is not None:
+                # The token or settings are wrong: every further call would fail the same way.
+                results.append(self._record_skip(spec, info, fatal))
+                continue
+            result = self.run_entity(spec, client, info)
+            results.append(result)
+            if result.error is not None and result.error.kind in (ErrorKind.AUTH, ErrorKind.CONFIG):
+                fatal = result.error
         return results
 
     def run_entity(

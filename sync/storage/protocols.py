@@ -8,6 +8,7 @@ only one role can ask for just that role.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,6 +51,10 @@ class PageWriter(Protocol):
         now: datetime,
     ) -> None:
         """Write one page (rows, line items, rejects, cursor, progress) atomically."""
+        ...
+
+    def bulk_writes(self) -> AbstractContextManager[object]:
+        """Entered around a run's page writes (SQLite: WAL checkpoints in the background)."""
         ...
 
     @property

@@ -8,6 +8,7 @@ and progress still commit together; everything else is plain table requests.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -174,6 +175,10 @@ class RestStore(RestCoordination):
         return len(gone)
 
     # -- page writes ---------------------------------------------------------------------
+
+    def bulk_writes(self) -> AbstractContextManager[object]:
+        """Nothing to do around a run's page writes behind the API."""
+        return nullcontext()
 
     @property
     def maps_source_pages(self) -> bool:

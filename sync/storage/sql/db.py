@@ -23,6 +23,9 @@ from sync.storage.schema import schema_migrations
 # Any fixed number works: it only has to be the same for every process migrating this DB.
 _MIGRATE_LOCK_KEY = 7_357_001
 
+#: The SQLite writer checkpoints the WAL itself past 40,000 pages (160 MB).
+WRITER_AUTOCHECKPOINT_PAGES = 40_000
+
 
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for every Postgres URL (postgres://, postgresql://)."""
@@ -102,7 +105,10 @@ def _configure_sqlite(engine: Engine, *, readonly: bool) -> None:
             # index pages, and the default checkpoint (1,000 pages) ran at every commit.
             # Neither changes durability: each commit is in the WAL, kill -9 safe.
             cursor.execute("PRAGMA cache_size=-32768")
-            cursor.execute("PRAGMA wal_autocheckpoint=10000")
+            # A sync's checkpoints run in the background (checkpointer.py); the writer's
+            # own is the fallback. Once started over, the WAL file is cut back to 64 MiB.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+            cursor.execute("PRAGMA journal_size_limit=67108864")
             cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 

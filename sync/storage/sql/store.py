@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from sync.storage.schema import (
 )
 from sync.storage.sql import sourcepage, sourcepage_sqlite
 from sync.storage.sql.bulk import copy_rows, copy_upsert
+from sync.storage.sql.checkpointer import WalCheckpointer
 from sync.storage.sql.coordination import SqlCoordination
 from sync.storage.sql.db import (
     database_error,
@@ -190,6 +192,13 @@ class Store(SqlCoordination):
         return len(gone)
 
     # -- page writes ---------------------------------------------------------------------
+
+    def bulk_writes(self) -> AbstractContextManager[object]:
+        """Around a run's page writes: a SQLite file's WAL is checkpointed in the background."""
+        database = self.engine.url.database
+        if self.is_postgres or not database or database == ":memory:":
+            return nullcontext()
+        return WalCheckpointer(database)
 
     def write_page(
         self,
