@@ -36,13 +36,13 @@ from sync.storage.sql.store import Store  # noqa: E402
 
 
 def pages_of(
-    client: LightspeedClient, spec, keep: bool, keep_source: bool = False
+    client: LightspeedClient, spec, keep: bool, keep_source: bool = False, prove_keys: bool = False
 ) -> tuple[list[tuple[Page, int]], int]:
     """All pages of one entity (kept only when `keep`), and how many records."""
     pages: list[tuple[Page, int]] = []
     cursor, records = 0, 0
     while True:
-        page = fetch_page(client, spec, cursor, keep_source=keep_source)
+        page = fetch_page(client, spec, cursor, keep_source=keep_source, prove_keys=prove_keys)
         new = next_cursor(page, cursor, spec.path)
         if new is None:
             return pages, records
@@ -80,8 +80,11 @@ def load(args: argparse.Namespace) -> None:
     migrate(engine)
     store = Store(engine, pg_method=args.pg_method)
     keep_source = store.maps_source_pages
+    prove_keys = keep_source and store.checks_repeated_keys
     prefetched = {
-        spec.name: pages_of(client, spec, keep=True, keep_source=keep_source)[0]
+        spec.name: pages_of(
+            client, spec, keep=True, keep_source=keep_source, prove_keys=prove_keys
+        )[0]
         for spec in ENTITIES
     }
     store.ensure_state_rows()

@@ -53,7 +53,7 @@ def timed(times: dict[str, float], stage: str) -> Iterator[None]:
 def _parse(store: Store, spec: EntitySpec, content: bytes) -> Page:
     """The client's parse: plain (orjson + plain check) where the store maps JSON, else exact."""
     if store.maps_source_pages:
-        page = plain_page(content, 1)
+        page = plain_page(content, 1, prove_keys=store.checks_repeated_keys)
         if page is not None and plain_records(spec, page.rows):
             return page
         if page is not None:
@@ -103,6 +103,7 @@ def profile_entity(
                 run_id="profile",
                 trackers=trackers,
                 now=utcnow(),
+                keys_distinct=page.keys_distinct,
             )
             if written:
                 in_sql += 1

@@ -25,10 +25,24 @@ if TYPE_CHECKING:
 
 
 def fetch_page(
-    client: LightspeedClient, spec: EntitySpec, after: int, *, keep_source: bool
+    client: LightspeedClient,
+    spec: EntitySpec,
+    after: int,
+    *,
+    keep_source: bool,
+    prove_keys: bool = False,
 ) -> Page:
-    """The page after version `after`; it keeps its source only when all records are plain."""
-    page = client.list_page(spec.path, after, deleted=spec.send_deleted, keep_source=keep_source)
+    """The page after version `after`; it keeps its source only when all records are plain.
+
+    `prove_keys`: also find out whether any object repeats a key (`Page.keys_distinct`).
+    """
+    page = client.list_page(
+        spec.path,
+        after,
+        deleted=spec.send_deleted,
+        keep_source=keep_source,
+        prove_keys=prove_keys,
+    )
     if page.source is not None and not plain_records(spec, page.rows):
         page = dataclasses.replace(page, rows=exact_rows(page), source=None)
     return page
@@ -46,7 +60,13 @@ def write_page(
 ) -> bool:
     """Write `page` and advance the cursor in one transaction; True if the store mapped it."""
     if page.source is not None and store.write_source_page(
-        spec, page.source, cursor=cursor, run_id=run_id, trackers=trackers, now=clock()
+        spec,
+        page.source,
+        cursor=cursor,
+        run_id=run_id,
+        trackers=trackers,
+        now=clock(),
+        keys_distinct=page.keys_distinct,
     ):
         return True
     # Python mapping: the page was not plain, or the database refused it (then parsed

@@ -214,9 +214,10 @@ class Runner:
 
         # A store that maps the source JSON itself gets the page body as received.
         keep_source = self.store.maps_source_pages
+        prove_keys = keep_source and self.store.checks_repeated_keys
 
         def fetch(after: int) -> Page:
-            return fetch_page(client, spec, after, keep_source=keep_source)
+            return fetch_page(client, spec, after, keep_source=keep_source, prove_keys=prove_keys)
 
         feed = VersionFeed(spec.path, run.version_from)
         if self.stop.is_set():

@@ -30,6 +30,7 @@ from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.budget import shared_budget
 from sync.lightspeed.deadline import TooSlow, read_within
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
+from sync.lightspeed.jsonkeys import keys_all_distinct
 from sync.lightspeed.oauth import RECONNECT, TokenSource
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import Page, page_cursor
@@ -188,12 +189,19 @@ class LightspeedClient:
         raise last
 
     def list_page(
-        self, path: str, after: int, *, deleted: bool = False, keep_source: bool = False
+        self,
+        path: str,
+        after: int,
+        *,
+        deleted: bool = False,
+        keep_source: bool = False,
+        prove_keys: bool = False,
     ) -> Page:
         """Fetch one page of `path` with versions above `after`.
 
         `keep_source`: a plain page (see `plain_page`) comes with its body as received and
-        rows parsed fast (fractions as floats), for a store that maps the JSON itself.
+        rows parsed fast (fractions as floats), for a store that maps the JSON itself;
+        `prove_keys`: with `keys_distinct` worked out (see `plain_page`).
         """
         calls_before = self.api_calls
         params: dict[str, Any] = {"after": after, "page_size": self.page_size}
@@ -202,7 +210,7 @@ class LightspeedClient:
         first = None
         if keep_source:
             first = self._send(path, params)
-            page = plain_page(first.content, self.api_calls - calls_before)
+            page = plain_page(first.content, self.api_calls - calls_before, prove_keys=prove_keys)
             if page is not None:
                 return page
         body = self.get_json(path, params, first)
@@ -394,11 +402,13 @@ class LightspeedClient:
         return redact(self.base_url, self._token)
 
 
-def plain_page(content: bytes, api_calls: int) -> Page | None:
+def plain_page(content: bytes, api_calls: int, *, prove_keys: bool = False) -> Page | None:
     """The page parsed by orjson, when nothing in it needs the exact parse; else None.
 
     Plain: valid JSON (no NaN, no integer beyond 64 bits), a `data` list (or a bare one)
     of objects whose `version` is an integer, and an integer `version.max` if any.
+    `prove_keys`: also check that no object repeats a key (`Page.keys_distinct`), for a
+    store whose JSON functions would read another value than orjson then.
     """
     try:
         body = orjson.loads(content)
@@ -419,7 +429,10 @@ def plain_page(content: bytes, api_calls: int) -> Page | None:
         cursor = page_cursor(body, rows)
     else:
         cursor = page_cursor({}, rows)
-    return Page(rows=rows, version_max=cursor, api_calls=api_calls, source=content)
+    distinct = prove_keys and keys_all_distinct(content, body)
+    return Page(
+        rows=rows, version_max=cursor, api_calls=api_calls, source=content, keys_distinct=distinct
+    )
 
 
 def exact_rows(page: Page) -> list[Any]:

@@ -27,6 +27,8 @@ class Page:
     # The body as received, when a store maps it itself (see LightspeedClient.list_page);
     # then `rows` hold floats for fractional numbers: read money from `exact_rows`.
     source: bytes | None = None
+    # True when the body is proved to hold no object with a key twice (sync.lightspeed.jsonkeys).
+    keys_distinct: bool = False
 
 
 def page_cursor(body: Mapping[str, Any], rows: list[Any]) -> int | None:

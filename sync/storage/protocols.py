@@ -62,6 +62,12 @@ class PageWriter(Protocol):
         """True when `write_source_page` may write pages (it maps the JSON itself)."""
         ...
 
+    @property
+    def checks_repeated_keys(self) -> bool:
+        """True when `write_source_page` must look for objects that repeat a key unless
+        told `keys_distinct` (SQLite's JSON functions read the first of two values)."""
+        ...
+
     def write_source_page(
         self,
         spec: EntitySpec,
@@ -71,9 +77,11 @@ class PageWriter(Protocol):
         run_id: str,
         trackers: Sequence[Progress],
         now: datetime,
+        keys_distinct: bool = False,
     ) -> bool:
         """Write one page from its source JSON like `write_page`; False: nothing written,
-        map the page in Python and call `write_page`."""
+        map the page in Python and call `write_page`. `keys_distinct`: the body is proved
+        to hold no object with a key twice."""
         ...
 
     def finish_run(

@@ -137,15 +137,24 @@ def _stored(store: Store, spec: EntitySpec) -> dict[str, list[tuple[Any, ...]]]:
 def _write_both(
     in_sql: Store, in_python: Store, spec: EntitySpec, body: bytes, *, cursor: int | None
 ) -> bool:
-    """The page into both stores; True when the SQL store mapped it itself."""
-    page = plain_page(body, 1)
+    """The page into both stores; True when the SQL store mapped it itself.
+
+    As the engine does: the page's keys proved distinct where the count proves it.
+    """
+    page = plain_page(body, 1, prove_keys=True)
     assert page is not None and plain_records(spec, page.rows)
     info = RunInfo("r", "full", "cli", "test")
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
     mapped = in_sql.write_source_page(
-        spec, page.source, cursor=cursor, run_id="r", trackers=trackers[in_sql], now=NOW
+        spec,
+        page.source,
+        cursor=cursor,
+        run_id="r",
+        trackers=trackers[in_sql],
+        now=NOW,
+        keys_distinct=page.keys_distinct,
     )
     if not mapped:  # as the engine does (sync.engine.pages.write_page)
         in_sql.write_page(
@@ -176,6 +185,8 @@ def test_sql_mapping_stores_exactly_what_the_python_mapping_stores(two_stores):
         (SALES, _body(SECOND, ascii_only=True, bare=True), None),  # a backfill page
         (CUSTOMERS, _body(CUSTOMERS_PAGE), 4),
     ]
+    # Keys proved distinct: the SQL looks for no repeats (the other case is below).
+    assert all(plain_page(b, 1, prove_keys=True).keys_distinct for _, b, _ in pages)
     for spec, body, cursor in pages:
         assert mappable(body)
         assert _write_both(in_sql, in_python, spec, body, cursor=cursor), body[:80]
@@ -217,6 +228,15 @@ def test_a_repeated_key_is_read_as_python_reads_it(two_stores):
         assert mappable(body)
         assert not _write_both(in_sql, in_python, spec, body, cursor=1)
         assert _stored(in_sql, spec) == _stored(in_python, spec)
+
+
+def test_a_page_the_key_count_cannot_clear_is_checked_in_sql_and_still_mapped_there(two_stores):
+    in_sql, in_python = two_stores
+    body = b'[{"id" : "c-1", "version" : 1, "name" : "x", "email" : "a@b.c"}]'
+    page = plain_page(body, 1, prove_keys=True)
+    assert page is not None and not page.keys_distinct  # a space before a colon
+    assert _write_both(in_sql, in_python, CUSTOMERS, body, cursor=1)
+    assert _stored(in_sql, CUSTOMERS) == _stored(in_python, CUSTOMERS)
 
 
 def test_an_escape_in_a_key_a_number_the_screen_refuses_or_data_twice_keep_the_body_out():

@@ -185,6 +185,11 @@ class RestStore(RestCoordination):
         """Postgres behind the API maps plain pages itself (sync_apply_source_page)."""
         return True
 
+    @property
+    def checks_repeated_keys(self) -> bool:
+        """No: jsonb keeps the last of two values, as the Python mapping does."""
+        return False
+
     def write_source_page(
         self,
         spec: EntitySpec,
@@ -194,6 +199,7 @@ class RestStore(RestCoordination):
         run_id: str,
         trackers: Sequence[Progress],
         now: datetime,
+        keys_distinct: bool = False,
     ) -> bool:
         """Write a page of plain records from its source JSON in one RPC, like `write_page`.
 

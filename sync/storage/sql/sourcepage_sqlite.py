@@ -10,7 +10,9 @@ parents replaced from json_each over each record.
 
 What SQL cannot map exactly is left to the Python mapping: a body with an escaped NUL
 or surrogate, an escape in a key or a number the screen refuses (`mappable`); a record
-with a repeated key, a typed number in exponent form or an impossible date (`_unmappable`).
+with a repeated key (unless the fetching thread proved the page free of them:
+`sync.lightspeed.jsonkeys`), a typed number in exponent form or an impossible date
+(`_unmappable`).
 """
 
 from __future__ import annotations
@@ -147,14 +149,19 @@ def _map(column: str, kind: Kind) -> str:
     return f"NULLIF({column}, '')"  # bool (1/0), int, date: "" stands for null
 
 
-def _unmappable(record: str, fields: tuple[Field, ...], position: dict[str, str]) -> list[str]:
+def _unmappable(
+    record: str, fields: tuple[Field, ...], position: dict[str, str], *, check_keys: bool
+) -> list[str]:
     """Conditions under which SQL would map a record unlike Python: then it is left to Python.
 
-    A key twice (SQLite reads the first, Python keeps the last), a number in exponent
-    form (str(Decimal) rewrites it: '1E+5'), a date the regex of plain.py lets through
-    but Python refuses (2024-02-30).
+    A key twice (SQLite reads the first, Python keeps the last; unless the page was
+    proved free of repeats, `check_keys` False), a number in exponent form
+    (str(Decimal) rewrites it: '1E+5'), a date the regex of plain.py lets through but
+    Python refuses (2024-02-30).
     """
-    checks = [f"(SELECT count(*) <> count(DISTINCT key) FROM json_each({record}))"]
+    checks = []
+    if check_keys:
+        checks.append(f"(SELECT count(*) <> count(DISTINCT key) FROM json_each({record}))")
     for f in fields:
         column = position[f.name]
         if f.kind is Kind.NUMBER:
@@ -178,8 +185,8 @@ class Statements:
 
 
 @functools.cache
-def statements(spec: EntitySpec) -> Statements:
-    """The page statements of `spec`, built once."""
+def statements(spec: EntitySpec, *, check_keys: bool = True) -> Statements:
+    """The page statements of `spec`, built once for each `check_keys` (see `_unmappable`)."""
     table = ENTITY_TABLES[spec.name]
     names = [c.name for c in table.columns]
     stage = f"temp._source_{table.name}"
@@ -197,7 +204,9 @@ def statements(spec: EntitySpec) -> Statements:
         "synced_at": "?3",
         **{n: _map(position[n], f.kind) for n, f in fields.items()},
     }
-    bad = " OR ".join([*_unmappable("r", spec.fields, position), _impossible_date("d")])
+    bad = " OR ".join(
+        [*_unmappable("r", spec.fields, position, check_keys=check_keys), _impossible_date("d")]
+    )
     column_list = ", ".join(map(_quote, names))
     staged = (
         # Repeats of an id: the highest version wins, the later one on a tie. A backfill
@@ -215,7 +224,7 @@ def statements(spec: EntitySpec) -> Statements:
     updates = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in names if n != "id")
     delete_children = insert_children = None
     if spec.child is not None:
-        delete_children, insert_children = _child_statements(spec.child, stage)
+        delete_children, insert_children = _child_statements(spec.child, stage, check_keys)
     return Statements(
         create_stage=f"CREATE TEMP TABLE IF NOT EXISTS _source_{table.name} ({column_list}, bad)",
         stage=staged,
@@ -228,7 +237,7 @@ def statements(spec: EntitySpec) -> Statements:
     )
 
 
-def _child_statements(child: ChildSpec, stage: str) -> tuple[str, str]:
+def _child_statements(child: ChildSpec, stage: str, check_keys: bool) -> tuple[str, str]:
     """The line items of the staged parents replace their old ones.
 
     An item SQL cannot map exactly (`_unmappable`) gets a NULL `raw`: the insert fails
@@ -248,7 +257,7 @@ def _child_statements(child: ChildSpec, stage: str) -> tuple[str, str]:
         + [f"s.raw ->> ({at('id')}) AS id"]
         + [f"{_extract('s.raw', f, f'({at(f.key)})')} AS f{i}" for i, f in enumerate(child.fields)]
     )
-    bad = " OR ".join(_unmappable("item", child.fields, position))
+    bad = " OR ".join(_unmappable("item", child.fields, position, check_keys=check_keys)) or "false"
     mapped = {
         "id": "id",
         child.parent_column: "parent",
@@ -282,14 +291,15 @@ def _synced_at(now: datetime) -> str:
 
 
 def write_source_page(
-    conn: Connection, spec: EntitySpec, body: bytes, now: datetime
+    conn: Connection, spec: EntitySpec, body: bytes, now: datetime, *, keys_distinct: bool = False
 ) -> tuple[int, int, int]:
     """Write one page body of plain records (checked `mappable`) in the open transaction.
 
     Returns (rows written, of them deleted, child rows written); raises Unmappable for a
-    record only the Python mapping maps exactly (the caller rolls back).
+    record only the Python mapping maps exactly (the caller rolls back). `keys_distinct`:
+    the body is proved to hold no object with a key twice (no need to look for one).
     """
-    sql = statements(spec)
+    sql = statements(spec, check_keys=not keys_distinct)
     driver = conn.connection.driver_connection
     assert isinstance(driver, sqlite3.Connection)
     cursor = driver.cursor()

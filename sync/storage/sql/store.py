@@ -240,6 +240,11 @@ class Store(SqlCoordination):
             return self.pg_method == "copy"
         return sourcepage_sqlite.SUPPORTED
 
+    @property
+    def checks_repeated_keys(self) -> bool:
+        """SQLite: its JSON functions read the first of two values, Python the last."""
+        return not self.is_postgres
+
     def write_source_page(
         self,
         spec: EntitySpec,
@@ -249,6 +254,7 @@ class Store(SqlCoordination):
         run_id: str,
         trackers: Sequence[Progress],
         now: datetime,
+        keys_distinct: bool = False,
     ) -> bool:
         """Write a page from its source JSON, mapped by the database, like `write_page`.
 
@@ -269,7 +275,9 @@ class Store(SqlCoordination):
                 if self.is_postgres:
                     counts = sourcepage.write_source_page(conn, spec, body.decode(), now)
                 else:
-                    counts = sourcepage_sqlite.write_source_page(conn, spec, body, now)
+                    counts = sourcepage_sqlite.write_source_page(
+                        conn, spec, body, now, keys_distinct=keys_distinct
+                    )
                 written, deleted, children = counts
                 after[0].upserted += written
                 after[0].deleted += deleted
