@@ -553,6 +553,25 @@ def _lit(value: str) -> sql.Composable:
     return sql.Literal(value)
 
 
+# Where an RPC's request body goes in its query: replaced by a bound parameter.
+_BODY_MARK = "pgrst_request_body_parameter"
+
+
+def _execute_with_body(
+    cur: psycopg.Cursor[Any], query: sql.Composable, body_text: str
+) -> psycopg.Cursor[Any]:
+    """Run `query` with the request body bound at its mark (when it has one).
+
+    The rest of the query is composed text with quoted literals: its `%` are doubled so
+    that only the mark becomes a placeholder.
+    """
+    text = query.as_string(cur)
+    if _BODY_MARK not in text:
+        return cur.execute(text.encode())
+    text = text.replace("%", "%%").replace(_BODY_MARK, "%s")
+    return cur.execute(text.encode(), [body_text])
+
+
 def _cond_sql(node: _Node, qual: str) -> sql.Composable:
     if isinstance(node, _Logic):
         joiner = sql.SQL(" OR " if node.op == "or" else " AND ")
@@ -1549,8 +1568,10 @@ class PostgrestStandIn:
             keys = set(req.body) if isinstance(req.body, dict) else set()
         fn, whole_body = self._pick_function(req, functions, keys)
         fn_sql = self._qt(fn.name)
+        # As PostgREST does, the request body goes to Postgres as one bound parameter.
+        body_param = sql.SQL(_BODY_MARK)
         if whole_body:
-            call = sql.SQL("{}({}::{})").format(fn_sql, _lit(body_text), sql.SQL(fn.arg_types[0]))
+            call = sql.SQL("{}({}::{})").format(fn_sql, body_param, sql.SQL(fn.arg_types[0]))
             source = sql.SQL("")
         elif keys:
             used = [(n, t) for n, t in zip(fn.arg_names, fn.arg_types, strict=True) if n in keys]
@@ -1565,7 +1586,7 @@ class PostgrestStandIn:
                 ),
             )
             source = sql.SQL("json_to_record({}::json) AS pgrst_args({}), ").format(
-                _lit(body_text), defs
+                body_param, defs
             )
         else:
             call = sql.SQL("{}()").format(fn_sql)
@@ -1574,10 +1595,12 @@ class PostgrestStandIn:
         if not is_set_of_rows and (req.filters or req.order or req.select is not None):
             raise _unsupported("filters/order/select on a function returning a scalar")
         if fn.void:
-            cur.execute(
+            _execute_with_body(
+                cur,
                 sql.SQL("SELECT {call} FROM {source}(SELECT 1) pgrst_one").format(
                     call=call, source=source
-                )
+                ),
+                body_text,
             )
             cur.fetchall()
             headers = [_content_range(0, 0, None), *req.prefs.applied("count", "handling")]
@@ -1617,7 +1640,11 @@ class PostgrestStandIn:
             order=_order_sql(req.order, "pgrst_call"),
             range=_range_sql(req.limit, req.offset),
         )
-        total, page, body = cur.execute(query).fetchone() or (None, 0, "null")
+        total, page, body = _execute_with_body(cur, query, body_text).fetchone() or (
+            None,
+            0,
+            "null",
+        )
         if single_fn and not req.single:
             headers = [_content_range(0, page - 1, total), *self._content_headers(req)]
             return _Reply(200, body.encode(), headers)
