@@ -96,3 +96,12 @@ def test_an_in_memory_store_has_nothing_to_checkpoint():
     store = Store(create_db_engine("sqlite://"))
     with store.bulk_writes() as handle:
         assert not isinstance(handle, WalCheckpointer)
+
+
+def test_a_uri_database_is_left_to_sqlite_and_no_stray_file_appears(tmp_path, monkeypatch):
+    # A `file:` URI is no path: a checkpointer would open (create) a file by that name.
+    monkeypatch.chdir(tmp_path)
+    store = Store(create_db_engine("sqlite:///file:copy?mode=memory&cache=shared&uri=true"))
+    with store.bulk_writes() as handle:
+        assert not isinstance(handle, WalCheckpointer)
+    assert list(tmp_path.iterdir()) == []

@@ -43,6 +43,13 @@ def safe_url(url: str) -> str:
         return redact(url)
 
 
+def sqlite_file_path(database: str | None) -> str | None:
+    """The path of a SQLite URL's database when it is a plain file (not memory, not a URI)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
 def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
     """An engine for `url`. SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = normalize_url(url)
@@ -54,8 +61,8 @@ def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
         ) from None
     options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": loads_json}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
+        database = sqlite_file_path(parsed.database)
+        if database is not None:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         _configure_sqlite(engine, readonly=readonly)

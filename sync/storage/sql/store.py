@@ -40,6 +40,7 @@ from sync.storage.sql.db import (
     database_errors,
     dialect_insert,
     is_data_refusal,
+    sqlite_file_path,
 )
 
 # Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
@@ -195,10 +196,8 @@ class Store(SqlCoordination):
 
     def bulk_writes(self) -> AbstractContextManager[object]:
         """Around a run's page writes: a SQLite file's WAL is checkpointed in the background."""
-        database = self.engine.url.database
-        if self.is_postgres or not database or database == ":memory:":
-            return nullcontext()
-        return WalCheckpointer(database)
+        path = None if self.is_postgres else sqlite_file_path(self.engine.url.database)
+        return nullcontext() if path is None else WalCheckpointer(path)
 
     def write_page(
         self,
