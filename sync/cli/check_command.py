@@ -22,6 +22,7 @@ from sync.config import Reading, Settings, alert_url_secrets, read_settings
 from sync.config.loader import build_settings
 from sync.engine.connection import app_token_store
 from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed.identity import missing_scopes, scope_list
 from sync.lightspeed.probe import Finding, probe_store
 from sync.lightspeed.tokens import AppTokens
 from sync.logs import setup_logging
@@ -71,6 +72,8 @@ def run_checks(
         found.append(_skipped("Lightspeed", bad, LIGHTSPEED_VARIABLES))
     else:
         found += probe_store(settings, token=_app_token(settings, store))
+        if settings.uses_app and store is not None:
+            found.append(_app_scopes(settings, store))
     # Alert URLs are settings too: one apprise cannot read stops the scheduler at start-up.
     found += checks.alert_findings(
         readings, secrets, send=send and not service, store_name=settings.display_name
@@ -104,6 +107,34 @@ def _app_token(settings: Settings, store: SyncStore | None) -> Callable[[], str]
         return AppTokens(settings, app_token_store(settings, store)).current()
 
     return current
+
+
+def _app_scopes(settings: Settings, store: SyncStore) -> Finding:
+    """Do the scopes Lightspeed granted the app cover every entity the sync reads?"""
+    name = "app scopes"
+    try:
+        tokens = app_token_store(settings, store).load()
+    except SyncError as exc:
+        return Finding(name, "skip", f"not checked: {exc.message}")
+    if tokens is None:
+        return Finding(name, "skip", "not checked: the app is not connected yet")
+    if tokens.scope is None:
+        return Finding(
+            name,
+            "info",
+            "Lightspeed did not say which scopes it granted; the lines above try each one.",
+            blocking=False,
+        )
+    missing = missing_scopes(tokens.scope)
+    if not missing:
+        return Finding(name, "pass", f"granted {' '.join(scope_list(tokens.scope))}")
+    return Finding(
+        name,
+        "fail",
+        f"Lightspeed did not grant the app {' '.join(missing)}, which the sync needs.",
+        "Declare those scopes for the app in the Lightspeed developer portal, include them in "
+        "LIGHTSPEED_SCOPES (or leave it unset), then run `python -m sync connect` again.",
+    )
 
 
 def secrets_of(readings: list[Reading]) -> tuple[str, ...]:

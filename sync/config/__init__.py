@@ -14,6 +14,7 @@ from sync.config.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_PAGE_SIZE,
     HEALTH_ENTITIES,
+    SYNC_SCOPES,
     SYNCED_ENTITIES,
     Settings,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ENV_FILE",
     "HEALTH_ENTITIES",
     "SYNCED_ENTITIES",
+    "SYNC_SCOPES",
     "TABLE",
     "Family",
     "Reading",

@@ -16,6 +16,7 @@ Parser = Callable[[str, str], Any]
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 _HOURS_RE = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
+_SCOPE_RE = re.compile(r"^[a-z][a-z_]*:[a-z][a-z_]*$")
 OFF = ("off", "none")
 
 
@@ -79,6 +80,26 @@ def domain_prefix(name: str, raw: str) -> str:
     if not _PREFIX_RE.match(prefix):
         raise bad(name, prefix, "only the store prefix, like 'mystore'")
     return prefix
+
+
+def scopes(name: str, raw: str) -> tuple[str, ...]:
+    """OAuth scopes like `sales:read`, separated by spaces or commas (each once, in order)."""
+    found = tuple(dict.fromkeys(raw.replace(",", " ").split()))
+    if not found or not all(_SCOPE_RE.match(scope) for scope in found):
+        raise bad(name, raw, "scopes separated by spaces, like 'sales:read products:read'")
+    return found
+
+
+def time_zone(name: str, raw: str) -> str:
+    """An IANA time zone name such as Pacific/Auckland (checked against the zone database)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        expected = "an IANA time zone name like Pacific/Auckland or Europe/Amsterdam"
+        raise bad(name, raw, expected) from None
+    return raw
 
 
 def http_url(name: str, raw: str) -> str:

@@ -15,6 +15,8 @@ DEFAULT_PAGE_SIZE = 1000
 
 SYNCED_ENTITIES = ("customers", "outlets", "products", "sales", "inventory")
 HEALTH_ENTITIES = (*SYNCED_ENTITIES, "sale_line_items")
+# The read scope each synced entity needs (Lightspeed's `<resource>:read`), in sync order.
+SYNC_SCOPES = tuple(f"{entity}:read" for entity in SYNCED_ENTITIES)
 ALERT_SEVERITIES = ("warning", "error", "critical")
 ALERT_RULES = (
     "sync_failed",
@@ -45,6 +47,7 @@ class Settings:
     lightspeed_refresh_token: str | None = field(default=None, repr=False)
     lightspeed_token_url: str | None = None
     lightspeed_authorize_url: str = "https://secure.retail.lightspeed.app/connect"
+    lightspeed_scopes: tuple[str, ...] = SYNC_SCOPES
     database_url: str = DEFAULT_DATABASE_URL
     database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
     dashboard_database_url: str | None = None
@@ -80,6 +83,7 @@ class Settings:
     dashboard_cookie_days: float = 1.0
     dashboard_address: str = "127.0.0.1"
     store_name: str | None = None
+    store_time_zone: str | None = None  # IANA name; None: the zone most outlets share
     # Alerts: per-severity routes (empty tuple = that severity is not sent), rule limits
     alert_routes: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
     alert_secrets: tuple[str, ...] = field(default=(), repr=False)

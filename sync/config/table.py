@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from sync.config import parsers as p
-from sync.config.settings import ALERT_RULES, ALERT_SEVERITIES, HEALTH_ENTITIES, SYNCED_ENTITIES
+from sync.config.settings import (
+    ALERT_RULES,
+    ALERT_SEVERITIES,
+    HEALTH_ENTITIES,
+    SYNC_SCOPES,
+    SYNCED_ENTITIES,
+)
 from sync.config.spec import Family, Item, Lookup, Setting
 
 
@@ -97,6 +103,14 @@ LIGHTSPEED_APP = (
         p.http_url,
         "Overrides the authorize page (the local simulator's is http://127.0.0.1:PORT/connect).",
         example="https://secure.retail.lightspeed.app/connect",
+    ),
+    Setting(
+        "LIGHTSPEED_SCOPES",
+        p.scopes,
+        "The scopes `connect` asks for (Lightspeed refuses an authorization without them); "
+        "the app must declare the same ones in the developer portal. Default: the five read "
+        "scopes the sync needs.",
+        example=" ".join(SYNC_SCOPES),
     ),
 )
 DATABASE = (
@@ -357,6 +371,14 @@ DASHBOARD = (
         "STORE_NAME",
         p.text,
         "The store's name on the dashboard and in alerts. Unset: the domain prefix.",
+    ),
+    Setting(
+        "STORE_TIME_ZONE",
+        p.time_zone,
+        "The zone of the store's business day (headline figures, backfill dates, the "
+        "nightly reconciliation's yesterday) and of the times the dashboard shows. Unset: "
+        "the zone most outlets share. Each outlet's own figures always use its own zone.",
+        example="Pacific/Auckland",
     ),
 )
 LOGS = (Setting("LOG_DIR", p.path, "Rotating log files (10 MB x 5) are written here."),)

@@ -24,12 +24,12 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from sync import __version__
-from sync.config import Settings
+from sync.config import SYNC_SCOPES, Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.budget import shared_budget
 from sync.lightspeed.deadline import TooSlow, read_within
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
+from sync.lightspeed.identity import USER_AGENT
 from sync.lightspeed.jsonkeys import keys_all_distinct
 from sync.lightspeed.oauth import RECONNECT, TokenSource
 from sync.lightspeed.pacing import RatePacer
@@ -138,7 +138,7 @@ class LightspeedClient:
             {
                 "Authorization": f"Bearer {self._token}",
                 "Accept": "application/json",
-                "User-Agent": f"lightspeed-sync-health/{__version__}",
+                "User-Agent": USER_AGENT,
             }
         )
 
@@ -342,9 +342,13 @@ class LightspeedClient:
                 ErrorKind.AUTH,
                 f"The access token may not read {path} (403{reason}): it lacks the scope "
                 f"{scope_for_path(path)}.",
-                recovery=f"Give the token the scope {scope_for_path(path)} (the sync needs all "
-                "five: customers:read outlets:read products:read sales:read inventory:read), "
-                "then put it in LIGHTSPEED_TOKEN.",
+                recovery=(
+                    f"Declare the scope {scope_for_path(path)} for the app in the Lightspeed "
+                    "developer portal, then run `python -m sync connect` again."
+                    if self.tokens is not None
+                    else f"Give the token the scope {scope_for_path(path)} (the sync needs all "
+                    f"five: {' '.join(SYNC_SCOPES)}), then put it in LIGHTSPEED_TOKEN."
+                ),
                 status=status,
             )
         if status == 404:

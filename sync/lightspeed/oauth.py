@@ -6,17 +6,21 @@ small protocol it needs, implemented by `sync.storage.sql.tokens`.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError, redact
+from sync.lightspeed.diagnosis import STORE_DOMAIN
+from sync.lightspeed.identity import USER_AGENT
 
 RECONNECT = (
     "Lightspeed no longer accepts this app's authorization: run `python -m sync connect` again."
@@ -90,17 +94,74 @@ def reconnect_error() -> SyncError:
     return SyncError(ErrorKind.AUTH, RECONNECT, recovery="Run `python -m sync connect` again.")
 
 
+# A store prefix as Lightspeed issues them: the same rule as LIGHTSPEED_DOMAIN_PREFIX.
+_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_LOOPBACK_NAMES = ("localhost",)
+
+
+def valid_prefix(value: str | None) -> str | None:
+    """`value` lower-cased when it is a store prefix (letters, digits, hyphens), else None.
+
+    The callback's `domain_prefix` is whatever the address bar held: it decides where the
+    client secret is sent, so nothing else may pass.
+    """
+    if not value:
+        return None
+    prefix = value.lower()
+    return prefix if _PREFIX_RE.fullmatch(prefix) else None
+
+
 def authorize_url(settings: Settings, redirect_uri: str, state: str) -> str:
-    """The page the store owner opens to grant the app access."""
+    """The page the store owner opens to grant the app access (scopes required since 2026-06)."""
     query = urlencode(
         {
             "response_type": "code",
             "client_id": settings.lightspeed_client_id or "",
             "redirect_uri": redirect_uri,
             "state": state,
-        }
+            "scope": " ".join(settings.lightspeed_scopes),
+        },
+        quote_via=quote,  # scopes separated by %20, not '+'
     )
     return f"{settings.lightspeed_authorize_url}?{query}"
+
+
+def is_loopback(url: str | None) -> bool:
+    """True for an http(s) URL whose host is this machine (the simulator, tests)."""
+    if not url:
+        return False
+    host = urlsplit(url).hostname or ""
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def checked_token_url(settings: Settings) -> str:
+    """The token endpoint, refused unless it is the store's own host (or a local simulator).
+
+    The client secret is posted there: its host must be exactly
+    `{LIGHTSPEED_DOMAIN_PREFIX}.retail.lightspeed.app` over https, except for a simulator
+    on loopback (LIGHTSPEED_BASE_URL pointing at this machine).
+    """
+    url = settings.token_url
+    parts = urlsplit(url)
+    prefix = valid_prefix(settings.lightspeed_domain_prefix)
+    store_host = prefix is not None and parts.hostname == f"{prefix}.{STORE_DOMAIN}"
+    plain = parts.port in (None, 443) and not parts.username and not parts.password
+    if store_host and parts.scheme == "https" and plain:
+        return url
+    if is_loopback(settings.lightspeed_base_url) and is_loopback(url):
+        return url
+    raise SyncError(
+        ErrorKind.CONFIG,
+        "Refused to send the app's secret to a token endpoint that is not the store's own "
+        f"https://<prefix>.{STORE_DOMAIN}.",
+        recovery="Set LIGHTSPEED_DOMAIN_PREFIX to your store's prefix and leave "
+        "LIGHTSPEED_TOKEN_URL unset (it is for a local simulator only).",
+    )
 
 
 class TokenEndpoint:
@@ -112,7 +173,7 @@ class TokenEndpoint:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.url = settings.token_url
+        self.url = checked_token_url(settings)
         self.client_id = settings.lightspeed_client_id or ""
         self.client_secret = settings.lightspeed_client_secret or ""
         self.timeout = settings.http_timeout_seconds
@@ -134,7 +195,10 @@ class TokenEndpoint:
         secrets = (self.client_secret, *form.values())
         try:
             response = self.session.post(
-                self.url, data=form, timeout=self.timeout, headers={"Accept": "application/json"}
+                self.url,
+                data=form,
+                timeout=self.timeout,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             )
         except requests.RequestException as exc:
             raise SyncError(

@@ -12,7 +12,6 @@ from typing import Literal
 
 import requests
 
-from sync import __version__
 from sync.config import SYNCED_ENTITIES, Settings
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import (
@@ -21,6 +20,7 @@ from sync.lightspeed.diagnosis import (
     scope_for_path,
     unresolved_host_error,
 )
+from sync.lightspeed.identity import USER_AGENT
 from sync.lightspeed.oauth import RECONNECT
 from sync.lightspeed.retries import what_failed
 
@@ -84,7 +84,7 @@ def _fetch_each(
             {
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
-                "User-Agent": f"lightspeed-sync-health/{__version__} (check)",
+                "User-Agent": f"{USER_AGENT} (check)",
             }
         )
         for entity in SYNCED_ENTITIES:

@@ -114,7 +114,9 @@ def search(store: Store, params: dict[str, list[str]], cfg: SimulatorConfig) -> 
     """``/search?type=sales``: sales by sale_date range (inclusive), offset paging.
 
     Switches: ``search_max_offset`` refuses deeper offsets (400), ``search_ignore_offset``
-    answers every offset with the first page, ``search_without_version`` drops ``version``.
+    answers every offset with the first page, ``search_without_version`` drops ``version``,
+    ``search_order_by`` accepts, refuses or ignores an ``order_by`` that is not a documented
+    sort field (sale_date), ``search_unordered`` answers without an honoured order in id order.
     """
     kind = _one(params, "type")
     if kind != "sales":
@@ -123,8 +125,10 @@ def search(store: Store, params: dict[str, list[str]], cfg: SimulatorConfig) -> 
     size = DEFAULT_PAGE_SIZE if not raw_size else (_int(params, "page_size", None) or 0)
     if size < 1:
         raise ApiError(400, f"page_size must be between 1 and {SEARCH_MAX_PAGE_SIZE}")
-    if (_one(params, "order_direction") or "asc") not in ("asc", "desc"):
+    direction = _one(params, "order_direction") or "asc"
+    if direction not in ("asc", "desc"):
         raise ApiError(400, "order_direction must be asc or desc")
+    order = _search_order(_one(params, "order_by"), direction, cfg)
     offset = _int(params, "offset", 0) or 0
     if cfg.search_max_offset and offset > cfg.search_max_offset:
         raise ApiError(400, f"offset must be at most {cfg.search_max_offset}")
@@ -136,10 +140,37 @@ def search(store: Store, params: dict[str, list[str]], cfg: SimulatorConfig) -> 
         with_deleted=_flag(params, "deleted"),
         offset=0 if cfg.search_ignore_offset else offset,
         size=min(size, SEARCH_MAX_PAGE_SIZE),
+        order=order,
     )
     if cfg.search_without_version:
         rows = [_without_version(row) for row in rows]
     return b'{"data":[' + b",".join(rows) + b"]}"
+
+
+# The sort fields the spec documents for /search?type=sales: its filter attributes.
+SEARCH_SORT_FIELDS = (
+    "date_from",
+    "date_to",
+    "status",
+    "invoice_number",
+    "customer_id",
+    "user_id",
+    "outlet_id",
+)
+
+
+def _search_order(order_by: str | None, direction: str, cfg: SimulatorConfig) -> str:
+    """The store order of a search answer: "date", "date_desc" or "id" (see ``search``)."""
+    unordered = "id" if cfg.search_unordered else "date"
+    if not order_by or cfg.search_order_by == "ignore":
+        return unordered
+    if order_by not in SEARCH_SORT_FIELDS and cfg.search_order_by == "refuse":
+        raise ApiError(
+            400, f"order_by must be one of {', '.join(SEARCH_SORT_FIELDS)} (got {order_by})"
+        )
+    if order_by in ("sale_date", "date_from", "date_to"):
+        return "date" if direction == "asc" else "date_desc"
+    return unordered
 
 
 def _without_version(blob: bytes) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -144,8 +145,11 @@ def random_price_cents(rng: random.Random) -> int:
     return euros * 100 + rng.choice(PRICE_CENTS) - (5 if rng.random() < 0.1 else 0)
 
 
-def build_catalog(rng: random.Random, outlets: int) -> Catalog:
-    """Create the store's fixed reference data (plus one closed, soft-deleted outlet)."""
+def build_catalog(rng: random.Random, outlets: int, zones: Sequence[str] = ()) -> Catalog:
+    """Create the store's fixed reference data (plus one closed, soft-deleted outlet).
+
+    ``zones``: the outlets' time zones in turn, instead of the built-in ones.
+    """
     taxes = [
         Tax(uuid_vend(rng), "BTW hoog", 21, uuid_vend(rng)),
         Tax(uuid_vend(rng), "BTW laag", 9, uuid_vend(rng)),
@@ -153,6 +157,7 @@ def build_catalog(rng: random.Random, outlets: int) -> Catalog:
     refs: list[OutletRef] = []
     for i in range(outlets + 1):
         name, zone = OUTLET_SPECS[i % len(OUTLET_SPECS)]
+        zone = zones[i % len(zones)] if zones else zone
         registers = [uuid_vend(rng) for _ in range(1 + (i % 2))]
         deleted = i == outlets
         if deleted:

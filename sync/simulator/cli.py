@@ -59,6 +59,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--search-max-offset", type=int, default=0, help="refuse deeper offsets")
     p.add_argument("--search-ignore-offset", action="store_true")
     p.add_argument("--search-without-version", action="store_true")
+    p.add_argument(
+        "--search-order-by",
+        choices=("accept", "refuse", "ignore"),
+        default="accept",
+        help="order_by=sale_date (undocumented): honour it, refuse it (400) or ignore it",
+    )
+    p.add_argument(
+        "--search-unordered",
+        action="store_true",
+        help="answers without an honoured order_by come in id order, not by sale_date",
+    )
+    p.add_argument(
+        "--outlet-time-zone",
+        action="append",
+        default=[],
+        dest="outlet_time_zones",
+        metavar="ZONE",
+        help="outlets take these IANA zones in turn (e.g. Pacific/Auckland); repeatable",
+    )
     p.add_argument("--trickle-rate", type=float, default=0.0, help="share of slow-drip answers")
     p.add_argument("--trickle-delay", type=float, default=0.2, metavar="SECONDS")
     p.add_argument(
@@ -67,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
         help="OAuth mode: /connect (authorize), /api/1.0/token with rotating refresh tokens",
     )
     p.add_argument("--oauth-client-secret", default="dev-secret")
+    p.add_argument(
+        "--oauth-scopes",
+        default=None,
+        metavar="'A B'",
+        help="the scopes the app declares (default: the five read scopes); an authorize "
+        "request without scope, or asking for others, is answered access_denied",
+    )
     p.add_argument(
         "--oauth-token-seconds", type=float, default=3600.0, help="access token lifetime"
     )
@@ -83,11 +109,14 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             "auth_fail", "forbidden", "forbidden_paths", "malformed_rate", "max_page_size",
             "page_size_policy", "empty_version", "rate_limit", "rate_window",
             "rate_limit_reset_header", "fault_seed", "down_paths", "search_max_offset",
-            "search_ignore_offset", "search_without_version", "trickle_rate", "trickle_delay",
-            "oauth_client_id", "oauth_client_secret", "oauth_token_seconds",
+            "search_ignore_offset", "search_without_version", "search_order_by",
+            "search_unordered", "trickle_rate", "trickle_delay", "oauth_client_id",
+            "oauth_client_secret", "oauth_token_seconds", "outlet_time_zones",
         )
     }  # fmt: skip
     values["token"] = args.token or None
+    if args.oauth_scopes is not None:
+        values["oauth_scopes"] = args.oauth_scopes.replace(",", " ").split()
     return SimulatorConfig(**values)
 
 

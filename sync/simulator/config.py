@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import InitVar, dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SCALES: dict[str, dict[str, int]] = {
     "tiny": {"customers": 40, "products": 25, "outlets": 2, "sales": 150},
@@ -39,6 +40,8 @@ RUNTIME_FIELDS = (
     "search_max_offset",
     "search_ignore_offset",
     "search_without_version",
+    "search_order_by",
+    "search_unordered",
     "trickle_rate",
     "trickle_delay",
 )
@@ -52,8 +55,21 @@ _BOOLS = (
     "rate_limit_reset_header",
     "search_ignore_offset",
     "search_without_version",
+    "search_unordered",
 )
-_CHOICES = {"page_size_policy": ("clamp", "reject"), "empty_version": ("null", "absent")}
+_CHOICES = {
+    "page_size_policy": ("clamp", "reject"),
+    "empty_version": ("null", "absent"),
+    "search_order_by": ("accept", "refuse", "ignore"),
+}
+# The scopes the simulated app declares in the developer portal.
+DEFAULT_OAUTH_SCOPES = (
+    "customers:read",
+    "outlets:read",
+    "products:read",
+    "sales:read",
+    "inventory:read",
+)
 
 
 @dataclass
@@ -89,6 +105,11 @@ class SimulatorConfig:
     search_max_offset: int = 0  # 0: any offset; else a deeper one is refused (400)
     search_ignore_offset: bool = False
     search_without_version: bool = False
+    # order_by=sale_date is not a documented sort field: "accept" honours it, "refuse"
+    # answers 400 naming order_by, "ignore" drops it. `search_unordered`: an answer without
+    # an honoured order comes in id order instead of by sale_date.
+    search_order_by: str = "accept"
+    search_unordered: bool = False
     trickle_rate: float = 0.0  # share of answers sent a few bytes at a time
     trickle_delay: float = 0.2  # seconds between those few bytes
     fault_seed: int = 0
@@ -97,6 +118,9 @@ class SimulatorConfig:
     oauth_client_secret: str = "dev-secret"  # noqa: S105 - the public secret of the stand-in
     oauth_token_seconds: float = 3600.0
     oauth_rotate: bool = True
+    oauth_scopes: list[str] = field(default_factory=lambda: list(DEFAULT_OAUTH_SCOPES))
+    # Generation only: outlets take these IANA zones in turn (empty: the built-in European ones).
+    outlet_time_zones: list[str] = field(default_factory=list)
     faults: InitVar[dict[str, Any] | None] = None
 
     def __post_init__(self, faults: dict[str, Any] | None) -> None:
@@ -105,6 +129,13 @@ class SimulatorConfig:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
         self.fail_next = list(self.fail_next)
         self.forbidden_paths = list(self.forbidden_paths)
+        self.oauth_scopes = list(self.oauth_scopes)
+        self.outlet_time_zones = list(self.outlet_time_zones)
+        for zone in self.outlet_time_zones:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"outlet time zone {zone!r} is not an IANA zone name") from None
         self.update(faults or {})
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ in version order as JSON bytes.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .catalog import Catalog, ProductRef, build_catalog
@@ -103,12 +104,17 @@ def _assign_versions(rng: random.Random, events: list[list[int]]) -> tuple[list[
     return versions, v
 
 
-def generate(seed: int, scale: str, anchor: str = "2025-11-25") -> Generated:
-    """Build the whole store for ``seed`` and ``scale`` (byte-identical for equal inputs)."""
+def generate(
+    seed: int, scale: str, anchor: str = "2025-11-25", zones: Sequence[str] = ()
+) -> Generated:
+    """Build the whole store for ``seed`` and ``scale`` (byte-identical for equal inputs).
+
+    ``zones``: the outlets' time zones in turn (empty: the built-in European ones).
+    """
     counts = SCALES[scale]
     rng = random.Random(f"lightspeed-dev-stand-in:{seed}:{scale}")
     now = anchor_epoch(anchor)
-    cat = build_catalog(rng, counts["outlets"])
+    cat = build_catalog(rng, counts["outlets"], zones)
 
     outlet_times = [(now - 1300 * DAY, now - 1300 * DAY, None) for _ in cat.outlets]
     outlet_times[-1] = (now - 1300 * DAY, now - 200 * DAY, now - 200 * DAY)

@@ -2,6 +2,9 @@
 
 Like Lightspeed: codes are single-use, refresh tokens rotate (each refresh revokes the one
 used; a revoked one gets ``400 {"error":"invalid_grant"}``), grants must be form-encoded.
+Since June 2026 an authorize request must carry ``scope``: without it, or with a scope the
+app does not declare (``scopes``), the browser is sent back with ``error=access_denied``.
+The token answer's ``scope`` is what was granted.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ class OAuthApp:
     client_secret: str
     token_seconds: float = 3600.0
     rotate: bool = True  # False: refresh answers carry no refresh_token (pre-2025 behaviour)
-    codes: dict[str, str] = field(default_factory=dict)  # code -> redirect_uri
+    scopes: tuple[str, ...] = tuple(SCOPE.split())  # what the app declares in the portal
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (redirect, scope)
     access: dict[str, float] = field(default_factory=dict)  # token -> expires (epoch s)
-    refresh: set[str] = field(default_factory=set)
+    refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> granted scope
+    asked_scopes: list[str | None] = field(default_factory=list)  # each authorize's scope
     issued: list[str] = field(default_factory=list)  # every token and code ever handed out
     exchanged: list[str] = field(default_factory=list)  # codes presented at the token endpoint
     refreshes: int = 0
@@ -46,7 +51,7 @@ class OAuthApp:
     def issue(self) -> dict[str, Any]:
         """A fresh token response, as if the owner had authorized the app elsewhere."""
         with self.lock:
-            return self._grant(refresh=None)
+            return self._grant(refresh=None, scope=" ".join(self.scopes))
 
     def revoke_all(self) -> None:
         """The owner removed the app: every token stops working."""
@@ -56,17 +61,25 @@ class OAuthApp:
             self.codes.clear()
 
     def authorize(self, query: str) -> tuple[int, str]:
-        """GET /connect: (302, redirect URL with code and state) or (400, reason)."""
+        """GET /connect: (302, redirect URL with code and state, or an error) or (400, reason)."""
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         redirect = params.get("redirect_uri", "")
         if params.get("client_id") != self.client_id:
             return 400, "unknown client_id"
         if params.get("response_type") != "code" or not urlsplit(redirect).scheme:
             return 400, "response_type=code and a redirect_uri are required"
-        code = self._new("code")
+        asked = params.get("scope")
+        wanted = (asked or "").split()
         with self.lock:
-            self.codes[code] = redirect
-        back = {"code": code, "domain_prefix": DOMAIN_PREFIX, "state": params.get("state", "")}
+            self.asked_scopes.append(asked)
+        back = {"state": params.get("state", "")}
+        if not wanted or any(scope not in self.scopes for scope in wanted):
+            back = {"error": "access_denied", **back}
+        else:
+            code = self._new("code")
+            with self.lock:
+                self.codes[code] = (redirect, " ".join(dict.fromkeys(wanted)))
+            back = {"code": code, "domain_prefix": DOMAIN_PREFIX, **back}
         sep = "&" if "?" in redirect else "?"
         return 302, f"{redirect}{sep}{urlencode(back)}"
 
@@ -84,18 +97,20 @@ class OAuthApp:
             if grant == "authorization_code":
                 code = form.get("code", "")
                 self.exchanged.append(code)
-                if self.codes.pop(code, None) != form.get("redirect_uri") or not code:
+                redirect, scope = self.codes.pop(code, ("", ""))
+                if redirect != form.get("redirect_uri") or not code:
                     return _error(400, "invalid_grant")
-                return 200, simplejson.dumps(self._grant(refresh=None)).encode()
+                return 200, simplejson.dumps(self._grant(refresh=None, scope=scope)).encode()
             if grant == "refresh_token":
                 old = form.get("refresh_token", "")
                 if old not in self.refresh:
                     return _error(400, "invalid_grant")
                 self.refreshes += 1
-                return 200, simplejson.dumps(self._grant(refresh=old)).encode()
+                answer = self._grant(refresh=old, scope=self.refresh[old])
+                return 200, simplejson.dumps(answer).encode()
         return _error(400, "unsupported_grant_type")
 
-    def _grant(self, refresh: str | None) -> dict[str, Any]:
+    def _grant(self, refresh: str | None, scope: str) -> dict[str, Any]:
         now = time.time()
         access = self._new("at")
         expires = math.ceil(now + self.token_seconds)
@@ -106,13 +121,13 @@ class OAuthApp:
             "expires": expires,
             "expires_in": max(0, int(expires - now)),
             "domain_prefix": DOMAIN_PREFIX,
-            "scope": SCOPE,
+            "scope": scope,
         }
         if refresh is None or self.rotate:
             if refresh is not None:
-                self.refresh.discard(refresh)
+                self.refresh.pop(refresh, None)
             new = self._new("rt")
-            self.refresh.add(new)
+            self.refresh[new] = scope
             answer["refresh_token"] = new
         return answer
 

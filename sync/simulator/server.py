@@ -225,6 +225,7 @@ class SimulatorServer:
                 self.config.oauth_client_secret,
                 token_seconds=self.config.oauth_token_seconds,
                 rotate=self.config.oauth_rotate,
+                scopes=tuple(self.config.oauth_scopes),
             )
             self.fault_engine.accept_token = self.oauth.accepts
         self.stopping = threading.Event()
@@ -240,7 +241,12 @@ class SimulatorServer:
         if self._httpd is not None:
             return self
         if self.store is None:
-            self.store = Store(self.config.seed, self.config.scale, self.config.anchor)
+            self.store = Store(
+                self.config.seed,
+                self.config.scale,
+                self.config.anchor,
+                self.config.outlet_time_zones,
+            )
         self.stopping.clear()
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
@@ -367,5 +373,10 @@ class SimulatorServer:
 
     def _require_store(self) -> Store:
         if self.store is None:
-            self.store = Store(self.config.seed, self.config.scale, self.config.anchor)
+            self.store = Store(
+                self.config.seed,
+                self.config.scale,
+                self.config.anchor,
+                self.config.outlet_time_zones,
+            )
         return self.store

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -97,9 +97,15 @@ class Stream:
 class Store:
     """The whole simulated store; every public method is safe to call from many threads."""
 
-    def __init__(self, seed: int, scale: str, anchor: str = "2025-11-25") -> None:
-        """Generate the store for ``seed``/``scale`` (deterministic)."""
-        gen = generate(seed, scale, anchor)
+    def __init__(
+        self,
+        seed: int,
+        scale: str,
+        anchor: str = "2025-11-25",
+        zones: Sequence[str] = (),
+    ) -> None:
+        """Generate the store for ``seed``/``scale`` (deterministic); outlets in ``zones``."""
+        gen = generate(seed, scale, anchor, zones)
         self.seed, self.scale = seed, scale
         self.catalog = gen.catalog
         self.streams = {name: Stream(name, gen.entities[name]) for name in ENTITIES}
@@ -144,13 +150,18 @@ class Store:
         with_deleted: bool,
         offset: int,
         size: int,
+        order: str = "date",
     ) -> list[bytes]:
-        """Sales with sale_date in [date_from, date_to], by (sale_date, id), offset paging."""
+        """Sales with sale_date in [date_from, date_to], offset paging.
+
+        ``order``: "date" (sale_date, id), "date_desc" (the reverse) or "id".
+        """
         wanted = set(statuses)
         with self.lock:
             pos = 0 if date_from is None else bisect_left(self.by_date, (date_from, ""))
             found: list[str] = []
             skipped = 0
+            ordered = order == "date"
             for ts, sid in islice(self.by_date, pos, None):
                 if date_to is not None and ts > date_to:
                     break
@@ -161,12 +172,16 @@ class Store:
                     continue
                 if not with_deleted and sid in self.deleted_sales:
                     continue
-                if skipped < offset:
+                if ordered and skipped < offset:
                     skipped += 1
                     continue
                 found.append(sid)
-                if len(found) >= size:
+                if ordered and len(found) >= size:
                     break
+            if order == "date_desc":
+                found = found[::-1][offset : offset + size]
+            elif order == "id":
+                found = sorted(found)[offset : offset + size]
             sales = self.streams["sales"]
             return [sales.blobs[sales.position(sid)] for sid in found]
 

@@ -178,12 +178,24 @@ def test_check_reads_with_the_app_tokens_and_names_connect_once_revoked(
     env = app_env(db_url, oauth_sim, tmp_path / "logs")
     _, out = finish(sync_cli(env, "check"))
     assert "Lightspeed token: accepted" in out
+    assert "✓ app scopes: granted customers:read outlets:read products:read" in out
     oauth_sim.oauth.revoke_all()
     code, out = finish(sync_cli(env, "check"))
     assert code == 1
     assert "Lightspeed no longer accepts this app's authorization" in out
     assert "python -m sync connect" in out
     assert [s for s in secrets_seen(oauth_sim) if s in out] == []
+
+
+def test_check_names_the_scopes_the_grant_lacks(sqlite_url, oauth_sim, tmp_path):
+    narrow = app_settings(sqlite_url, oauth_sim, LIGHTSPEED_SCOPES="sales:read outlets:read")
+    connect_directly(sqlite_url, oauth_sim, narrow)
+    code, out = finish(sync_cli(app_env(sqlite_url, oauth_sim, tmp_path / "logs"), "check"))
+    assert code == 1
+    assert (
+        "✗ app scopes: Lightspeed did not grant the app customers:read products:read "
+        "inventory:read, which the sync needs." in out
+    )
 
 
 def test_two_processes_renewing_at_once_refresh_only_once(db_url, oauth_sim):

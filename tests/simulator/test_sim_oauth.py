@@ -10,6 +10,7 @@ import requests
 
 APP, SECRET = "demo-app", "demo-secret"
 REDIRECT = "http://127.0.0.1:9/callback"
+READ = "customers:read outlets:read products:read sales:read inventory:read"
 
 
 @pytest.fixture
@@ -18,10 +19,15 @@ def sim(make_sim):
 
 
 def authorize(sim, **overrides):
-    params = {"response_type": "code", "client_id": APP, "redirect_uri": REDIRECT, "state": "s1"}
-    return requests.get(
-        f"{sim.url}/connect", params={**params, **overrides}, allow_redirects=False, timeout=5
-    )
+    params = {
+        "response_type": "code",
+        "client_id": APP,
+        "redirect_uri": REDIRECT,
+        "state": "s1",
+        "scope": READ,
+    }
+    params = {k: v for k, v in {**params, **overrides}.items() if v is not None}
+    return requests.get(f"{sim.url}/connect", params=params, allow_redirects=False, timeout=5)
 
 
 def grant(sim, **form):
@@ -43,6 +49,32 @@ def test_the_authorize_page_redirects_back_with_a_code_the_store_and_the_state(s
     assert answer.headers["Location"].startswith(REDIRECT + "?")
     assert back["state"] == ["s1"] and back["domain_prefix"] == ["devstore"] and back["code"]
     assert authorize(sim, client_id="someone-else").status_code == 400
+
+
+def back_of(answer) -> dict[str, list[str]]:
+    assert answer.status_code == 302
+    return parse_qs(urlsplit(answer.headers["Location"]).query)
+
+
+def test_an_authorize_request_without_scope_is_denied_as_lightspeed_does_since_june_2026(sim):
+    back = back_of(authorize(sim, scope=None))
+    assert back == {"error": ["access_denied"], "state": ["s1"]}
+    assert back_of(authorize(sim, scope=""))["error"] == ["access_denied"]
+    assert sim.oauth.codes == {}
+
+
+def test_a_scope_the_app_does_not_declare_is_denied(make_sim):
+    sim = make_sim(oauth_client_id=APP, oauth_client_secret=SECRET, oauth_scopes=["sales:read"])
+    assert back_of(authorize(sim))["error"] == ["access_denied"]
+    assert "code" in back_of(authorize(sim, scope="sales:read"))
+
+
+def test_the_token_answer_grants_the_scopes_asked_for_and_refreshes_keep_them(sim):
+    code = code_of(authorize(sim, scope="sales:read outlets:read"))
+    tokens = grant(sim, grant_type="authorization_code", code=code, redirect_uri=REDIRECT).json()
+    assert tokens["scope"] == "sales:read outlets:read"
+    again = grant(sim, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()
+    assert again["scope"] == "sales:read outlets:read"
 
 
 def test_a_code_is_exchanged_once_for_tokens_that_expire(sim):

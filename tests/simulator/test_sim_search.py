@@ -64,3 +64,42 @@ def test_page_size_capped_and_errors(make_sim: Any, http: requests.Session) -> N
     assert _search(http, sim, page_size=0).status_code == 400
     resp = http.get(f"{sim.api_url}/search", params={"type": "registers"})
     assert resp.status_code == 400 and "error" in resp.json()
+
+
+EVERYTHING = {"date_from": "2020-01-01T00:00:00Z", "date_to": "2030-01-01T00:00:00Z"}
+
+
+def _ids(http: requests.Session, sim: SimulatorServer, **params: Any) -> list[str]:
+    resp = _search(http, sim, page_size=1000, **EVERYTHING, **params)
+    assert resp.status_code == 200, resp.text
+    return [s["id"] for s in resp.json()["data"]]
+
+
+def test_order_by_sale_date_is_honoured_refused_or_ignored_by_switch(
+    make_sim: Any, http: requests.Session
+) -> None:
+    by_date = _ids(http, make_sim(), order_by="sale_date", order_direction="asc")
+    newest_first = _ids(http, make_sim(), order_by="sale_date", order_direction="desc")
+    assert newest_first == by_date[::-1]
+    refusing = make_sim(search_order_by="refuse")
+    refused = _search(http, refusing, order_by="sale_date", **EVERYTHING)
+    assert refused.status_code == 400 and "order_by" in refused.json()["error"]
+    assert _ids(http, refusing) == by_date  # without order_by it answers
+    ignoring = make_sim(search_order_by="ignore", search_unordered=True)
+    assert _ids(http, ignoring, order_by="sale_date") == sorted(by_date)
+
+
+def test_unordered_answers_page_by_offset_in_id_order(make_sim: Any, http: requests.Session):
+    sim = make_sim(search_unordered=True)
+    everything = sorted(_ids(http, sim))
+    pages = [
+        [s["id"] for s in _search(http, sim, page_size=10, offset=o, **EVERYTHING).json()["data"]]
+        for o in range(0, len(everything), 10)
+    ]
+    assert [i for page in pages for i in page] == everything
+
+
+def test_outlets_take_the_zones_given(make_sim: Any) -> None:
+    sim = make_sim(outlet_time_zones=["Pacific/Auckland", "America/New_York"])
+    zones = [o["time_zone"] for o in sim.dump("outlets")]
+    assert set(zones) == {"Pacific/Auckland", "America/New_York"}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.config import Settings, load_settings
-from sync.lightspeed.oauth import TokenEndpoint, TokenSet
+from sync.lightspeed.oauth import TokenEndpoint, TokenSet, authorize_url
 from sync.runs import utcnow
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.tokens import SqlTokenStore
@@ -65,11 +65,11 @@ def app_settings(db_url: str, sim: Any, **extra: str) -> Settings:
     return load_settings(app_env(db_url, sim, **extra), env_file=None)
 
 
-def connect_directly(db_url: str, sim: Any) -> SqlTokenStore:
+def connect_directly(db_url: str, sim: Any, settings: Settings | None = None) -> SqlTokenStore:
     """Migrate and store tokens as `connect` would (authorize + exchange through the simulator)."""
     engine = create_db_engine(db_url)
     migrate(engine)
-    settings = app_settings(db_url, sim)
+    settings = settings or app_settings(db_url, sim)
     tokens = _exchange(settings, sim)
     store = SqlTokenStore(engine)
     store.connect(tokens, utcnow())
@@ -81,10 +81,7 @@ def _exchange(settings: Settings, sim: Any) -> TokenSet:
 
     redirect = "http://127.0.0.1:9/callback"
     answer = requests.get(
-        f"{sim.url}/connect",
-        params={"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": redirect},
-        allow_redirects=False,
-        timeout=5,
+        authorize_url(settings, redirect, state="test"), allow_redirects=False, timeout=5
     )
     code = answer.headers["Location"].split("code=")[1].split("&")[0]
     return TokenEndpoint(settings).exchange_code(code, redirect)

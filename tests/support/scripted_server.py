@@ -42,6 +42,10 @@ class ScriptedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 with server._lock:
                     server.seen.append(Seen(self.path, dict(self.headers), time.monotonic()))
