@@ -82,7 +82,11 @@ def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) 
 
 def print_reconciliation(report: Report, stream: TextIO = sys.stdout) -> None:
     """Print each check of a reconciliation, then the repairs to run or the all-clear."""
-    print(f"Reconciliation of {report.day} (run {report.run_id[:8]}):", file=stream)
+    print(
+        f"Reconciliation of {report.day}, each outlet's own calendar day "
+        f"(run {report.run_id[:8]}):",
+        file=stream,
+    )
     for c in report.checks:
         mark = "ok " if c.matched else "MISMATCH"
         print(

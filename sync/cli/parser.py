@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     req = sub.add_parser("request", help="ask the scheduler for a sync now (run-now queue)")
     req.add_argument("--entity", choices=sorted(REQUESTABLE), default="all")
     req.add_argument("--reason", default=None)
-    back = sub.add_parser("backfill", help="re-fetch a date range (sales) or a full pass (others)")
+    back = sub.add_parser(
+        "backfill", help="re-fetch store days of sales (STORE_TIME_ZONE) or a full pass (others)"
+    )
     back.add_argument("--entity", choices=sorted(ENTITY_BY_NAME), default="sales")
     back.add_argument(
         "--from", dest="date_from", type=_date_arg, required=True, metavar="YYYY-MM-DD"
@@ -62,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_date_arg,
         default=None,
         metavar="YYYY-MM-DD",
-        help="the day whose sales are checked (default yesterday, UTC)",
+        help="the day whose sales are checked, on each outlet's clock (default: the store's "
+        "yesterday)",
     )
     rec.add_argument("--repair", action="store_true", help="run the offered repairs, check again")
     sub.add_parser("prune", help="delete history rows older than RETENTION_MONTHS")

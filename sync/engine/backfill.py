@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from sync.config import Settings
 from sync.engine.isolation import write_isolated
 from sync.engine.runner import PageCallback, Runner
-from sync.engine.search import search_sales
+from sync.engine.search import planned_calls, search_sales
 from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
@@ -28,6 +27,7 @@ from sync.runs import Action, RunStatus, Trigger
 from sync.storage.runlog import RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
+from sync.storage.sql.outlets import load_store_days
 from sync.storage.sql.store import Store
 
 # The documented minimum quota (one register): 300 x 1 + 50 requests per 300 s.
@@ -71,10 +71,6 @@ def check_range(date_from: date, date_to: date, max_days: int | None = None) -> 
         )
 
 
-def _bounds(date_from: date, date_to: date) -> tuple[str, str]:
-    return f"{date_from:%Y-%m-%d}T00:00:00Z", f"{date_to:%Y-%m-%d}T23:59:59Z"
-
-
 def _seconds_per_call(engine: Engine, entity: str) -> float:
     with engine.connect() as conn:
         row = conn.execute(
@@ -89,88 +85,53 @@ def _seconds_per_call(engine: Engine, entity: str) -> float:
     return max(0.05, float(row[0]) / 1000 / float(row[1]))
 
 
-def count_search_pages(client: LightspeedClient, date_from: date, date_to: date) -> int:
-    """How many non-empty /search pages a sales backfill will read.
-
-    Probes single records at page boundaries (exponential, then binary search), so it
-    costs about 2 x log2(pages) small requests instead of the backfill itself.
-    """
-    start, end = _bounds(date_from, date_to)
-    size = client.search_page_size
-
-    def has_page(index: int) -> bool:
-        return bool(client.search_sales_page(start, end, index * size, page_size=1).rows)
-
-    if not has_page(0):
-        return 0
-    low, high = 0, 1  # low: a page that exists; high: probed next
-    while has_page(high):
-        low, high = high, high * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if has_page(middle) else (low, middle)
-    return high
-
-
 def estimate(
     settings: Settings,
     engine: Engine,
     entity: str,
     date_from: date,
     date_to: date,
-    client: LightspeedClient | None = None,
 ) -> Estimate:
-    """Records, API calls and time for a backfill, from the copy and past runs.
+    """Records, API calls and time for a backfill of store days, from the copy and past runs.
 
-    With a `client` (a CLI dry run), sales pages are counted at the source; without one
-    (the dashboard never calls Lightspeed) the copy's own count is used.
+    Never calls Lightspeed: the sales in the copy on those days give the records and the
+    exact /search windows the backfill will ask (see `sync.engine.search`).
     """
     spec = ENTITY_BY_NAME[entity]
+    days = load_store_days(engine, settings.store_time_zone)
     with database_errors(str(engine.url)), engine.connect() as conn:
         if spec is SALES:
             table = ENTITY_TABLES["sales"]
-            start, end = _bounds(date_from, date_to)
-            dates = conn.scalars(
-                select(table.c.sale_date).where(
-                    table.c.sale_date >= datetime.fromisoformat(start),
-                    table.c.sale_date <= datetime.fromisoformat(end),
+            start, end = days.bounds(date_from, date_to)
+            # The windows' queries take their boundary second: a second either side counts.
+            moments = conn.scalars(
+                select(table.c.sale_date)
+                .where(
+                    table.c.sale_date >= start - timedelta(seconds=1),
+                    table.c.sale_date <= end + timedelta(seconds=1),
                 )
+                .order_by(table.c.sale_date)
             ).all()
-            records = len(dates)
+            times = [m.astimezone(UTC) for m in moments]
+            records = sum(1 for t in times if start <= t < end)
             page = min(settings.sync_page_size, SEARCH_PAGE_SIZE)
-            search_calls = _search_calls(dates, date_from, date_to, page)
+            calls = planned_calls(times, start, end, page)
         else:
             records = conn.scalar(
                 select(sync_state.c.records_total).where(sync_state.c.entity_type == entity)
             )
             page = settings.sync_page_size
+            calls = math.ceil(int(records or 0) / page) + 1  # paging ends on an empty page
     # Outside the block above: on SQLite a second connection would wait for the first.
     per_call = _seconds_per_call(engine, entity)
-    records = int(records or 0)
-    calls = math.ceil(records / page) + 1  # paging ends on an empty page
-    source = "records counted in the copy"
-    if spec is SALES:
-        calls = search_calls
-    if client is not None and spec is SALES:
-        pages = count_search_pages(client, date_from, date_to)
-        records = min(max(records, (pages - 1) * page + 1), pages * page) if pages else 0
-        source = f"{pages} search page(s) counted at Lightspeed"
     quota, window = ASSUMED_QUOTA
     seconds = calls * per_call + max(0, calls - quota) * window / quota
-    basis = (
-        f"{source}, {per_call:.2f} s per call measured, quota assumed {quota} per {window:.0f} s"
-    )
-    return Estimate(entity, records, calls, seconds, basis)
-
-
-def _search_calls(dates: list[datetime], date_from: date, date_to: date, page: int) -> int:
-    """The /search calls of a backfill (see engine.search): one per day, per hour if full."""
-    per_day = Counter(d.astimezone(UTC).date() for d in dates)
-    calls = 0
-    for offset in range((date_to - date_from).days + 1):
-        n = per_day.get(date_from + timedelta(days=offset), 0)
-        calls += 1 if n < page else 1 + 24 + n // page
-    return calls
+    basis = f"from the copy, {per_call:.2f} s per call measured"
+    if spec is SALES:
+        basis = (
+            f"store days in {days.describe()}, {basis}; days missing from the copy are not counted"
+        )
+    return Estimate(entity, int(records or 0), calls, seconds, basis)
 
 
 def backfill(
@@ -187,7 +148,10 @@ def backfill(
     on_page: PageCallback | None = None,
     client_factory: Callable[[], LightspeedClient] | None = None,
 ) -> EntityResult:
-    """Backfill `entity`: sales by date through /search, others as a full pass."""
+    """Backfill `entity`: sales of the store days `date_from`..`date_to` through /search.
+
+    Other entities have no date filter in the API: their backfill is a full pass.
+    """
     check_range(date_from, date_to)
     run_id = run_id or str(uuid.uuid4())
     runner = Runner(
@@ -202,7 +166,22 @@ def backfill(
         return runner.run(
             [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
         )[0]
+    start, end = load_store_days(store.engine, settings.store_time_zone).bounds(date_from, date_to)
+    return backfill_between(runner, start, end, run_id, trigger, triggered_by, (date_from, date_to))
+
+
+def backfill_between(
+    runner: Runner,
+    start: datetime,
+    end: datetime,
+    run_id: str,
+    trigger: Trigger = Trigger.CLI,
+    triggered_by: str | None = None,
+    days: tuple[date, date] | None = None,
+) -> EntityResult:
+    """Re-fetch the sales with a sale_date in the UTC interval [start, end)."""
     info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
+    first, last = days or (start.date(), end.date())
     client = runner.client_factory()
     try:
         return run_skeleton(
@@ -210,15 +189,15 @@ def backfill(
             SALES,
             client,
             info,
-            _search_walk(date_from, date_to),
+            _search_walk(start, end),
             is_sync=False,
-            label=f"sales backfill {date_from}..{date_to}",
+            label=f"sales backfill {first}..{last}",
         )
     finally:
         client.close()
 
 
-def _search_walk(date_from: date, date_to: date) -> Walk:
+def _search_walk(start: datetime, end: datetime) -> Walk:
     """The walk of a sales backfill: /search by day (then hour), written without the cursor.
 
     A search row without `version` is kept: it takes the version already stored (0 when
@@ -231,7 +210,7 @@ def _search_walk(date_from: date, date_to: date) -> Walk:
         def fetching(at: str) -> None:
             run.at = at
 
-        for page in search_sales(run.client, date_from, date_to, runner.stop, fetching):
+        for page in search_sales(run.client, start, end, stop=runner.stop, fetching=fetching):
             run.at = page.at
             now = runner.clock()
             versions = _stored_versions(runner.store, page.rows)

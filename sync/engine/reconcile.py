@@ -1,8 +1,10 @@
 """Reconciliation: prove the copy matches Lightspeed, and say exactly where it does not.
 
 Counts of live records per entity, and per day and outlet: closed sales, their totals
-and their line-item totals. Each entity is synced first so only real differences remain;
-a difference that survives a second sync is a mismatch.
+and their line-item totals. The day is each outlet's own calendar day (its `time_zone`),
+as in Lightspeed's daily reports: /search is asked per outlet for that day's UTC bounds.
+Each entity is synced first so only real differences remain; a difference that survives
+a second sync is a mismatch.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,12 +30,14 @@ from sync.lightspeed.paging import VersionFeed
 from sync.runs import Trigger, utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
+from sync.storage.sql.outlets import load_store_days
 from sync.storage.sql.store import Store
 
 log = logging.getLogger(__name__)
 
 COUNTED = ("customers", "outlets", "products", "inventory")
 Key = tuple[str, str, str]  # entity, scope, measure
+Totals = dict[Key, Decimal]
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Report:
     day: date
     checks: list[Check] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # The store days whose backfill covers the day of every outlet (zones may differ).
+    repair_days: tuple[date, date] | None = None
 
     @property
     def mismatches(self) -> list[Check]:
@@ -68,9 +74,8 @@ class Report:
         """The commands that repair the mismatches found."""
         commands = []
         if any(c.entity == "sales" for c in self.mismatches):
-            commands.append(
-                f"python -m sync backfill --entity sales --from {self.day} --to {self.day}"
-            )
+            first, last = self.repair_days or (self.day, self.day)
+            commands.append(f"python -m sync backfill --entity sales --from {first} --to {last}")
         for entity in sorted({c.entity for c in self.mismatches if c.entity != "sales"}):
             commands.append(f"python -m sync run --entity {entity} --full")
         return commands
@@ -105,16 +110,17 @@ def source_day_totals(sales: Iterable[dict[str, Any]]) -> dict[Key, Decimal]:
     return totals
 
 
-def db_day_totals(engine: Engine, day: date) -> dict[Key, Decimal]:
-    """The same figures from the copy."""
+def db_day_totals(engine: Engine, outlet_id: str, start: datetime, end: datetime) -> Totals:
+    """The same figures from the copy: the outlet's sales with start <= sale_date < end."""
     sales, lines = ENTITY_TABLES["sales"], ENTITY_TABLES["sale_line_items"]
-    start = datetime.fromisoformat(f"{day}T00:00:00+00:00")
-    end = datetime.fromisoformat(f"{day}T23:59:59.999999+00:00")
     totals: dict[Key, Decimal] = defaultdict(Decimal)
     with engine.connect() as conn:
         rows = conn.execute(
             select(sales.c.id, sales.c.outlet_id, sales.c.total_price, sales.c.raw).where(
-                sales.c.sale_date >= start, sales.c.sale_date <= end, sales.c.deleted_at.is_(None)
+                sales.c.outlet_id == outlet_id,
+                sales.c.sale_date >= start,
+                sales.c.sale_date < end,
+                sales.c.deleted_at.is_(None),
             )
         ).all()
         closed = {r.id: r for r in rows if is_closed(r.raw)}
@@ -156,6 +162,14 @@ def count_source(client: LightspeedClient, entity: str) -> int:
         count += sum(1 for r in page.rows if isinstance(r, dict) and not r.get("deleted_at"))
 
 
+def _outlet_ids(engine: Engine) -> list[str]:
+    """Outlets the copy's sales name (an outlet missing from the outlets table included)."""
+    sales = ENTITY_TABLES["sales"]
+    with engine.connect() as conn:
+        query = select(sales.c.outlet_id).where(sales.c.outlet_id.is_not(None)).distinct()
+        return [str(outlet) for outlet in conn.scalars(query)]
+
+
 def count_copy(engine: Engine, entity: str) -> int:
     table = ENTITY_TABLES[entity]
     with engine.connect() as conn:
@@ -165,11 +179,13 @@ def count_copy(engine: Engine, entity: str) -> int:
         )
 
 
-def search_day(client: LightspeedClient, day: date) -> list[dict[str, Any]]:
-    """Every sale of `day` (UTC) from the search endpoint, de-duplicated by id."""
+def search_outlet_day(
+    client: LightspeedClient, outlet_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Every sale of one outlet with start <= sale_date < end, de-duplicated by id."""
     return [
         r
-        for page in search_sales(client, day, day)
+        for page in search_sales(client, start, end, outlet_id=outlet_id)
         for r in page.rows
         if isinstance(r, dict) and isinstance(r.get("id"), str)
     ]
@@ -183,29 +199,44 @@ class Reconciler:
         self.store = store
         self.runner = runner or Runner(settings, store, lock_wait_seconds=settings.lock_ttl_seconds)
 
-    def _measure(self, client: LightspeedClient, day: date, checks: list[Check]) -> None:
-        """Append each check to `checks` as soon as it is measured (an error keeps them)."""
-        engine = self.store.engine
+    def _measure(self, client: LightspeedClient, report: Report) -> None:
+        """Append each check to `report.checks` as soon as it is measured (an error keeps them).
+
+        Sales are compared per outlet over the outlet's own calendar day.
+        """
+        engine, checks = self.store.engine, report.checks
         for entity in COUNTED:
             source = Decimal(count_source(client, entity))
             checks.append(
                 Check(entity, "all", "records", source, Decimal(count_copy(engine, entity)))
             )
-        checks += _compare(
-            source_day_totals(search_day(client, day)), db_day_totals(engine, day), day
-        )
+        days = load_store_days(engine, self.settings.store_time_zone)
+        starts, ends = [], []
+        for outlet_id in sorted(days.outlets.keys() | set(_outlet_ids(engine))):
+            start, end = days.outlet_bounds(outlet_id, report.day)
+            starts.append(start)
+            ends.append(end)
+            source = source_day_totals(search_outlet_day(client, outlet_id, start, end))
+            copy = db_day_totals(engine, outlet_id, start, end)
+            checks += _compare(source, copy, report.day)
+        if starts:
+            report.repair_days = days.days_covering(min(starts), max(ends))
 
     def run(self, day: date | None = None) -> Report:
         """Sync, measure, and re-sync + re-measure once when something differs.
 
-        A failure part-way keeps what was measured, with the error beside it.
+        `day` defaults to the store's yesterday. A failure part-way keeps what was
+        measured, with the error beside it.
         """
-        day = day or (utcnow() - timedelta(days=1)).date()
+        if day is None:
+            with database_errors(self.store.url):
+                days = load_store_days(self.store.engine, self.settings.store_time_zone)
+            day = days.yesterday(utcnow())
         report = Report(run_id=str(uuid.uuid4()), day=day)
         client = self.runner.client_factory()
         try:
             self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
-            self._measure(client, day, report.checks)
+            self._measure(client, report)
             if any(not c.matched for c in report.checks):
                 # A record changed while we counted looks like a difference: look again.
                 # More live rows in the copy than listed at the source: records the source
@@ -224,7 +255,7 @@ class Reconciler:
                     )
                 self.runner.run(trigger=Trigger.SCHEDULE, triggered_by="reconciliation")
                 report.checks = []
-                self._measure(client, day, report.checks)
+                self._measure(client, report)
         except SyncError as exc:
             report.errors.append(str(exc))
         finally:

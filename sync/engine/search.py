@@ -1,20 +1,32 @@
-"""Sales by date through /search, split so that no query needs a deep offset.
+"""Sales by time range through /search, in windows small enough that no offset gets deep.
 
-Each UTC day is one query; a day whose first page is full is read again hour by hour.
-Rows are handed on once per id over the whole range (offsets shift while sales are
-written), and a window ends on an empty page or on a page that brings no new id.
+A range [start, end) in UTC (a store's or an outlet's days) is read one day-long window
+at a time. A window whose first page is full is split (hours, then ten minutes, then
+minutes) and read again; only a one-minute window that still fills a page is paged by
+offset. So the deepest offset asked is within one minute of sales, and nothing assumes
+how deep Lightspeed lets offsets go, nor that it honours `order_by`.
+
+Each query asks its window's bounds inclusively, at second precision; a row is handed on
+only when its sale_date lies in [start, end) of the whole range and once per id over the
+range (offsets shift while sales are written; windows share their boundary second).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sync.days import parse_instant
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import SearchOffsets
+
+DAY = timedelta(days=1)
+# How a full window is split, from the coarsest step to the finest.
+STEPS = (timedelta(hours=1), timedelta(minutes=10), timedelta(minutes=1))
 
 
 @dataclass(frozen=True)
@@ -25,50 +37,139 @@ class SearchPage:
     at: str
 
 
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    def split(self) -> list[Window] | None:
+        """Smaller windows covering this one (None: it is as small as they get)."""
+        length = self.end - self.start
+        step = next((s for s in STEPS if s < length), None)
+        if step is None:
+            return None
+        parts, at = [], self.start
+        while at < self.end:
+            parts.append(Window(at, min(at + step, self.end)))
+            at += step
+        return parts
+
+    @property
+    def query(self) -> tuple[str, str]:
+        """(date_from, date_to) as /search takes them: inclusive, whole seconds, UTC."""
+        last = self.end if self.end.microsecond == 0 else self.end + timedelta(seconds=1)
+        return _z(self.start), _z(last)
+
+
+def _z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day_windows(start: datetime, end: datetime) -> list[Window]:
+    """[start, end) cut into windows of at most one day, from `start`."""
+    windows, at = [], start
+    while at < end:
+        windows.append(Window(at, min(at + DAY, end)))
+        at += DAY
+    return windows
+
+
 def search_sales(
     client: LightspeedClient,
-    date_from: date,
-    date_to: date,
+    start: datetime,
+    end: datetime,
+    *,
+    outlet_id: str | None = None,
     stop: threading.Event | None = None,
     fetching: Callable[[str], None] | None = None,
 ) -> Iterator[SearchPage]:
-    """Every sale with a sale_date in [date_from, date_to] (UTC days), page by page.
+    """Every sale with start <= sale_date < end (of one outlet, if given), page by page.
 
     `fetching(at)` is told which page is asked for next (for error messages).
     """
-    tell = fetching or (lambda _at: None)
-    seen: set[Hashable] = set()
-    size = client.search_page_size
-    day = date_from
-    while day <= date_to and not (stop and stop.is_set()):
-        start, end = f"{day}T00:00:00Z", f"{day}T23:59:59Z"
-        at = f"search page at offset 0 of {day}"
-        tell(at)
-        first = client.search_sales_page(start, end, 0)
-        if len(first.rows) < size:
-            fresh = SearchOffsets(seen=seen).advance(first)
+    reader = _Reader(client, start, end, outlet_id, stop, fetching or (lambda _at: None))
+    for window in day_windows(start, end):
+        if reader.stopped:
+            return
+        yield from reader.read(window)
+
+
+class _Reader:
+    """One range's walk: the ids handed on so far and the filters every page goes through."""
+
+    def __init__(
+        self,
+        client: LightspeedClient,
+        start: datetime,
+        end: datetime,
+        outlet_id: str | None,
+        stop: threading.Event | None,
+        tell: Callable[[str], None],
+    ) -> None:
+        self.client, self.start, self.end = client, start, end
+        self.outlet_id, self.stop, self.tell = outlet_id, stop, tell
+        self.seen: set[Hashable] = set()
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.stop and self.stop.is_set())
+
+    def read(self, window: Window) -> Iterator[SearchPage]:
+        size = self.client.search_page_size
+        first = self._page(window, 0)
+        parts = window.split() if len(first.rows) >= size else None
+        if len(first.rows) >= size and parts is not None:
+            for part in parts:
+                if self.stopped:
+                    return
+                yield from self.read(part)
+            return
+        offsets = SearchOffsets(seen=self.seen)
+        page = first
+        while True:
+            fresh = self._keep(offsets.advance(page))
             if fresh:
-                yield SearchPage(fresh, at)
-        else:
-            for hour in range(24):
-                yield from _window(client, f"{day}T{hour:02d}", seen, stop, tell)
-        day += timedelta(days=1)
+                yield SearchPage(fresh, self._at(window, offsets.offset))
+            if offsets.finished or len(page.rows) < size or self.stopped:
+                return  # a short page is the last one of an offset listing
+            page = self._page(window, offsets.offset)
+
+    def _page(self, window: Window, offset: int) -> Any:
+        self.tell(self._at(window, offset))
+        date_from, date_to = window.query
+        return self.client.search_sales_page(date_from, date_to, offset, outlet_id=self.outlet_id)
+
+    def _at(self, window: Window, offset: int) -> str:
+        return f"search page at offset {offset} of {_z(window.start)}..{_z(window.end)}"
+
+    def _keep(self, rows: list[Any]) -> list[Any]:
+        """Rows of this range (and outlet); a row whose sale_date does not parse is kept."""
+        kept = []
+        for row in rows:
+            if isinstance(row, dict):
+                if self.outlet_id is not None and row.get("outlet_id") != self.outlet_id:
+                    continue
+                when = parse_instant(row.get("sale_date"))
+                if when is not None and not self.start <= when < self.end:
+                    continue
+            kept.append(row)
+        return kept
 
 
-def _window(
-    client: LightspeedClient,
-    hour: str,
-    seen: set[Hashable],
-    stop: threading.Event | None,
-    tell: Callable[[str], None],
-) -> Iterator[SearchPage]:
-    offsets = SearchOffsets(seen=seen)
-    while not (stop and stop.is_set()):
-        at = f"search page at offset {offsets.offset} of {hour}h"
-        tell(at)
-        page = client.search_sales_page(f"{hour}:00:00Z", f"{hour}:59:59Z", offsets.offset)
-        fresh = offsets.advance(page)
-        if fresh:
-            yield SearchPage(fresh, at)
-        if offsets.finished or len(page.rows) < client.search_page_size:
-            return  # a short page is the last one of an offset listing
+def planned_calls(times: Sequence[datetime], start: datetime, end: datetime, size: int) -> int:
+    """The /search calls `search_sales` makes over [start, end) for sales at sorted `times`."""
+    return sum(_calls(times, window, size) for window in day_windows(start, end))
+
+
+def _calls(times: Sequence[datetime], window: Window, size: int) -> int:
+    # A window's query takes its boundary second too: count what the API would answer.
+    date_from, date_to = window.query
+    low = bisect_left(times, datetime.fromisoformat(date_from))
+    high = bisect_left(times, datetime.fromisoformat(date_to) + timedelta(seconds=1))
+    found = high - low
+    parts = window.split() if found >= size else None
+    if parts is None:
+        return 1 + found // size
+    return 1 + sum(_calls(times, part, size) for part in parts)

@@ -44,6 +44,8 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 PAGE_SIZE_FALLBACKS = (200, 100)
 MALFORMED_ATTEMPTS = 3
 SEARCH_PAGE_SIZE = 1000  # the documented cap of /search
+# Parameters a 400 may name instead of page_size: then the page size is not the problem.
+OTHER_PARAMETERS = ("order_by", "order_direction", "offset", "date_from", "date_to", "outlet_id")
 # Total time for one request, as a multiple of the per-read timeout (see deadline.py).
 DEADLINE_FACTOR = 4
 
@@ -112,6 +114,8 @@ class LightspeedClient:
         )
         self._attempts = [0]
         self._responses = 0
+        # False once Lightspeed refused order_by=sale_date on /search (for this client's run).
+        self.search_ordered = True
         self.timings = RequestTimings()
         self._lock = threading.Lock()
         self.session = session or requests.Session()
@@ -231,25 +235,46 @@ class LightspeedClient:
         return min(self.page_size, SEARCH_PAGE_SIZE)
 
     def search_sales_page(
-        self, date_from: str, date_to: str, offset: int, page_size: int | None = None
+        self,
+        date_from: str,
+        date_to: str,
+        offset: int,
+        page_size: int | None = None,
+        outlet_id: str | None = None,
     ) -> Page:
         """One offset page of `/search?type=sales` between two UTC timestamps (inclusive).
 
-        Deleted sales are included so a backfill also refreshes them.
+        Deleted sales are included so a backfill also refreshes them. The answer is asked
+        in sale_date order; `order_by=sale_date` is not a documented sort field, so when
+        Lightspeed refuses it (a 400 naming the order) this client asks without an order
+        from then on and callers rely on de-duplication by id and small windows.
         """
         calls_before = self.api_calls
-        params = {
+        params: dict[str, Any] = {
             "type": "sales",
             "date_from": date_from,
             "date_to": date_to,
             "offset": offset,
             "page_size": page_size or self.search_page_size,
             "deleted": "true",
-            # The default order is undocumented: offsets need a fixed one.
-            "order_by": "sale_date",
-            "order_direction": "asc",
         }
-        body = self.get_json("/search", params)
+        if outlet_id is not None:
+            params["outlet_id"] = outlet_id
+        if self.search_ordered:
+            params |= {"order_by": "sale_date", "order_direction": "asc"}
+        try:
+            body = self.get_json("/search", params)
+        except SyncError as exc:
+            if not (self.search_ordered and exc.status in (400, 422) and names_order(exc.message)):
+                raise
+            log.warning(
+                "Lightspeed refused order_by=sale_date on /search (%s); asking without an "
+                "order from now on.",
+                exc.message,
+            )
+            self.search_ordered = False
+            page = self.search_sales_page(date_from, date_to, offset, page_size, outlet_id)
+            return Page(page.rows, None, api_calls=self.api_calls - calls_before)
         rows = body.get("data") or []
         if not isinstance(rows, list):
             raise MalformedResponse(
@@ -311,7 +336,10 @@ class LightspeedClient:
         """
         size = int(params["page_size"])
         smaller = [s for s in PAGE_SIZE_FALLBACKS if s < size]
-        names_size = "page_size" in refused.text.lower() or "page size" in refused.text.lower()
+        text = refused.text.lower()
+        names_size = "page_size" in text or "page size" in text
+        if not names_size and any(name in text for name in OTHER_PARAMETERS if name in params):
+            return refused  # about another parameter: a smaller page would be refused too
         for attempt in smaller if names_size else [size, *smaller]:
             response = self._get(path, url, {**params, "page_size": attempt})
             if response.status_code in (400, 422):
@@ -445,6 +473,12 @@ def exact_rows(page: Page) -> list[Any]:
         return page.rows
     body = json.loads(page.source, parse_float=Decimal)
     return body if isinstance(body, list) else body["data"]
+
+
+def names_order(text: str) -> bool:
+    """Does an error text speak of the answer's order (order_by, sort, sale_date)?"""
+    lowered = text.lower()
+    return any(word in lowered for word in ("order_by", "order by", "sort", "sale_date"))
 
 
 def _error_text(response: requests.Response, token: str) -> str:

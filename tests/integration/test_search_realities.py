@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -12,6 +12,8 @@ from sync.engine.backfill import backfill
 from sync.engine.runner import Runner
 from sync.lightspeed.client import LightspeedClient
 from sync.storage.schema import ENTITY_TABLES
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 from tests.conftest import SIM_TOKEN
 from tests.support.compare import diff_all
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -104,3 +106,64 @@ def test_search_sends_an_explicit_order():
         client.close()
     assert "order_by=sale_date" in server.seen[0].path
     assert "order_direction=asc" in server.seen[0].path
+
+
+def forty_days(truth: list[dict]) -> tuple[date, date]:
+    last = max(sale_day(s) for s in truth)
+    return last - timedelta(days=39), last
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"search_max_offset": 40},
+        {"search_order_by": "refuse", "search_unordered": True},
+        {"search_order_by": "ignore", "search_unordered": True, "search_max_offset": 40},
+    ],
+    ids=["deep-offsets-refused", "order-by-refused", "order-by-ignored"],
+)
+def test_a_forty_day_backfill_from_the_command_line_stays_exact(
+    sqlite_url, small_simulator, settings_for, tmp_path, faults
+):
+    """Proportions of a real store: offsets refused past two pages, 40 days of sales."""
+    from tests.integration.test_cli import base_env, cli
+
+    sim = small_simulator
+    env = base_env(sqlite_url, sim.api_url, tmp_path) | {"DATABASE_URL": sqlite_url}
+    env |= {"SYNC_PAGE_SIZE": "20"}
+    engine = create_db_engine(sqlite_url)
+    migrate(engine)
+    store = Store(engine)
+    Runner(settings_for(sqlite_url, sim.api_url), store).run()
+    start, end = forty_days(sim.dump("sales"))
+    in_range = [s for s in sim.dump("sales") if start <= sale_day(s) <= end]
+    assert len(in_range) > 3 * 20, "the range holds more sales than the deepest offset allowed"
+    forget(store, in_range[::4])
+    sim.set_faults(**faults)
+    sim.reset_stats()
+    args = ("backfill", "--entity", "sales", "--from", str(start), "--to", str(end))
+    done = cli(*args, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Estimate: sales" in done.stdout and "success" in done.stdout
+    assert diff_all(engine, sim) == []
+    refused = sim.stats()["by_status"].get("400", 0)
+    assert refused == (1 if faults.get("search_order_by") == "refuse" else 0)
+    engine.dispose()
+
+
+def test_a_refused_order_is_asked_again_without_it_and_not_asked_for_again():
+    refusal = {"error": "order_by must be one of date_from, date_to, status, outlet_id"}
+    replies = [Reply(400, refusal), Reply(body={"data": [{"id": "a"}]}), Reply(body={"data": []})]
+    with ScriptedServer(replies).running() as server:
+        env = {"LIGHTSPEED_BASE_URL": server.url, "LIGHTSPEED_TOKEN": "tok-123456789"}
+        from sync.config import load_settings
+
+        client = LightspeedClient(load_settings(env, env_file=None))
+        page = client.search_sales_page("2025-11-24T00:00:00Z", "2025-11-25T00:00:00Z", 0)
+        client.search_sales_page("2025-11-24T00:00:00Z", "2025-11-25T00:00:00Z", 1)
+        client.close()
+    assert [row["id"] for row in page.rows] == ["a"] and page.api_calls == 2
+    paths = [seen.path for seen in server.seen]
+    assert len(paths) == 3, "a refusal about the order does not try smaller pages"
+    assert "order_by=sale_date" in paths[0]
+    assert all("order_by" not in path for path in paths[1:])

@@ -16,6 +16,7 @@ RANKS = {
     "sync": 0,  # the package root: __version__ only
     "errors": 0,
     "runs": 0,
+    "days": 0,
     "config": 1,
     "logs": 1,
     "health": 1,
