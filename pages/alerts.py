@@ -84,17 +84,17 @@ def incident_card(incident: Any, now: datetime) -> None:
 
 
 def history_filters(now: datetime) -> tuple[datetime, datetime, tuple[str, ...], tuple[str, ...]]:
-    today = now.astimezone(dashboard.viewer_tz()).date()
+    today = now.astimezone(dashboard.store_tz()).date()
     dates, statuses, severities = st.columns([2, 1, 1])
     picked = dates.date_input(
-        "Opened between",
+        f"Opened between ({dashboard.zone_name()} days)",
         value=(today - timedelta(days=6), today),
         max_value=today,
         key="alerts-dates",
     )
     days = list(picked) if isinstance(picked, tuple | list) else [picked]
     first, last = days[0], days[-1]
-    tz = dashboard.viewer_tz()
+    tz = dashboard.store_tz()
     start = datetime.combine(first, time(), tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(), tz).astimezone(UTC)
     status = statuses.multiselect(

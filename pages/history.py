@@ -22,10 +22,13 @@ LEGEND = {"orient": "top", "title": None, "columns": 6, "symbolSize": 60, "label
 
 def filters() -> dashboard.HistoryFilter | None:
     """Date range (default the last 7 days), entities and statuses; empty means all."""
-    today = dashboard.clock().astimezone(dashboard.viewer_tz()).date()
+    today = dashboard.clock().astimezone(dashboard.store_tz()).date()
     dates, entities, statuses = st.columns([1.3, 2, 2])
     picked = dates.date_input(
-        "Dates", value=(today - timedelta(days=6), today), max_value=today, key="hist-dates"
+        f"Dates ({dashboard.zone_name()} days)",
+        value=(today - timedelta(days=6), today),
+        max_value=today,
+        key="hist-dates",
     )
     chosen = entities.multiselect(
         "Entities",
@@ -40,7 +43,7 @@ def filters() -> dashboard.HistoryFilter | None:
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.info("Pick the last day of the range too.", icon=":material/date_range:")
         return None
-    tz = dashboard.viewer_tz()
+    tz = dashboard.store_tz()
     start = datetime.combine(picked[0], time.min, tz).astimezone(UTC)
     end = datetime.combine(picked[1] + timedelta(days=1), time.min, tz).astimezone(UTC)
     return dashboard.HistoryFilter(start, end, tuple(chosen), tuple(wanted))
@@ -48,7 +51,7 @@ def filters() -> dashboard.HistoryFilter | None:
 
 def every_bucket(per_bucket: pd.DataFrame, flt: dashboard.HistoryFilter, unit: str):
     """Runs per bucket and status, with empty days (or hours) present as zero."""
-    tz = dashboard.viewer_tz()
+    tz = dashboard.store_tz()
     first = flt.start.astimezone(tz).replace(tzinfo=None)
     last = (flt.end.astimezone(tz) - timedelta(seconds=1)).replace(tzinfo=None)
     freq = "h" if unit == "hour" else "D"
@@ -94,7 +97,7 @@ def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame
             height=260,
         )
     with right:
-        st.markdown("**Records per run** (latest 100 runs)")
+        st.markdown(f"**Records per run** (latest 100 runs, {dashboard.zone_abbreviation()})")
         per_run = (
             rows.groupby("run_id", as_index=False)
             .agg(started=("started_at", "min"), records=("records_upserted", "sum"))
@@ -102,7 +105,7 @@ def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame
             .tail(100)
         )
         per_run["run"] = (
-            per_run["started"].dt.tz_convert(dashboard.viewer_tz()).dt.strftime("%d %b %H:%M:%S")
+            per_run["started"].dt.tz_convert(dashboard.store_tz()).dt.strftime("%d %b %H:%M:%S")
         )
         st.altair_chart(
             alt.Chart(per_run)
@@ -118,7 +121,7 @@ def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame
 
 def table(rows: pd.DataFrame) -> None:
     """The runs, newest first, and the error details of failed ones."""
-    tz = dashboard.viewer_tz()
+    tz = dashboard.store_tz()
     view = pd.DataFrame(
         {
             "Started": rows["started_at"].dt.tz_convert(tz).dt.tz_localize(None),
@@ -138,7 +141,9 @@ def table(rows: pd.DataFrame) -> None:
         hide_index=True,
         height="auto" if len(view) <= 10 else 420,
         column_config={
-            "Started": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss"),
+            "Started": st.column_config.DatetimeColumn(
+                f"Started ({dashboard.zone_abbreviation()})", format="D MMM YYYY, HH:mm:ss"
+            ),
             "Duration (s)": st.column_config.NumberColumn(format="%.2f"),
             "Records": st.column_config.NumberColumn(format="localized"),
             "Status": st.column_config.MultiselectColumn(

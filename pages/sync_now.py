@@ -96,7 +96,7 @@ def request_buttons(user: str, queue: pd.DataFrame) -> None:
 def backfill_form(user: str) -> None:
     """Entity and date range; the estimate first, then the Queue backfill button."""
     entities = [e for e in dashboard.REQUESTABLE if e != "all"]
-    today = dashboard.clock().astimezone(dashboard.viewer_tz()).date()
+    today = dashboard.clock().astimezone(dashboard.store_tz()).date()
     left, right = st.columns(2)
     entity = left.selectbox(
         "Entity",
@@ -106,7 +106,7 @@ def backfill_form(user: str) -> None:
         key="backfill-entity",
     )
     picked = right.date_input(
-        "Dates (at most 90 days)",
+        f"Dates ({dashboard.zone_name()} days, at most 90)",
         value=(today - timedelta(days=6), today),
         max_value=today,
         key="backfill-dates",

@@ -39,7 +39,7 @@ class Acknowledge(BaseModel):
 
 
 class BackfillRange(BaseModel):
-    """The days to re-fetch, both included (UTC dates)."""
+    """The store days to re-fetch, both included (STORE_TIME_ZONE, else most outlets' zone)."""
 
     model_config = ConfigDict(populate_by_name=True)
     date_from: date = Field(alias="from")
@@ -106,6 +106,7 @@ def backfill_estimate(
         "entity": guess.entity,
         "from": date_from.isoformat(),
         "to": date_to.isoformat(),
+        "time_zone": guess.zone,
         "records": guess.records,
         "api_calls": guess.api_calls,
         "seconds": round(guess.seconds, 1),

@@ -7,7 +7,7 @@ The work lives in modules by job:
 - `data`, `alert_data`: the pages' cached reads and their actions (queue, acknowledge)
 - `panels`: the database-failure panel, the page-body guard, the page header
 - `login`: the login gate, its throttle, the sidebar, the legacy pages/ guard
-- `formatting`: times in the viewer's zone, durations, Markdown escaping
+- `formatting`: times on the store's clock with their zone, durations, Markdown escaping
 - `status_tiles`: the Status page's entity tiles
 - `queries`, `alert_queries`: the SQL behind them, returning dataclasses and DataFrames
   (no Streamlit)
@@ -53,7 +53,16 @@ from sync.dashboard.data import (
     requests_table,
     run_progress,
 )
-from sync.dashboard.formatting import ago, exact, local, md, run_time, viewer_tz
+from sync.dashboard.formatting import (
+    ago,
+    exact,
+    local,
+    md,
+    run_time,
+    store_tz,
+    zone_abbreviation,
+    zone_name,
+)
 from sync.dashboard.login import (
     Session,
     current_user,
@@ -122,9 +131,11 @@ __all__ = [
     "sidebar",
     "snooze_choices",
     "snooze_incident",
+    "store_tz",
     "tile",
     "tiles",
-    "viewer_tz",
+    "zone_abbreviation",
+    "zone_name",
 ]
 
 # Names a test may replace: they live in one module each and are read there at call time.

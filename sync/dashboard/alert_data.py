@@ -10,7 +10,7 @@ import streamlit as st
 from sync import alerts
 from sync.dashboard import alert_queries as da
 from sync.dashboard import runtime
-from sync.dashboard.formatting import viewer_tz
+from sync.dashboard.formatting import store_tz
 from sync.dashboard.panels import load
 
 
@@ -60,9 +60,9 @@ def rule_text(rule: str) -> str:
 
 
 def snooze_choices(now: datetime | None = None) -> dict[str, datetime]:
-    """Label → until: 1 h, 4 h, tomorrow 09:00 (viewer's time zone)."""
+    """Label → until: 1 h, 4 h, tomorrow 09:00 (the store's clock)."""
     now = now or runtime.clock()
-    tomorrow = (now.astimezone(viewer_tz()) + timedelta(days=1)).replace(
+    tomorrow = (now.astimezone(store_tz()) + timedelta(days=1)).replace(
         hour=9, minute=0, second=0, microsecond=0
     )
     return {

@@ -12,7 +12,7 @@ import streamlit as st
 
 from sync.dashboard import queries as dq
 from sync.dashboard import runtime
-from sync.dashboard.formatting import spreadsheet_safe, viewer_tz
+from sync.dashboard.formatting import spreadsheet_safe, store_tz
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.errors import SyncError
@@ -48,7 +48,7 @@ def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
 def overview() -> dq.Overview:
     """The Status page's numbers (facts cached 30 s, colours computed now)."""
     cfg = runtime.settings()
-    today = runtime.clock().astimezone(viewer_tz())
+    today = runtime.clock().astimezone(store_tz())
     midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
     facts = load(_facts, cfg.reader_database_url, midnight.astimezone(UTC))
     limits = {e.entity: thresholds_for(cfg, e.entity) for e in facts.entities}
@@ -67,7 +67,7 @@ def health() -> HealthSummary:
 
 def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
     """(rows, runs per bucket, durations per bucket, fetched_at) for `flt`."""
-    utc_offset = runtime.clock().astimezone(viewer_tz()).utcoffset() or timedelta()
+    utc_offset = runtime.clock().astimezone(store_tz()).utcoffset() or timedelta()
     offset = int(utc_offset.total_seconds() // 60)
     key = (flt.start, flt.end, flt.entities, flt.statuses)
     return load(_history, runtime.settings().reader_database_url, key, unit, offset)

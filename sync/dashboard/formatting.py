@@ -1,40 +1,59 @@
-"""Times, durations and text as the viewer sees them (their time zone, Markdown escaped)."""
+"""Times, durations and text as the CFO reads them (the store's clock and zone, Markdown escaped).
+
+Every time shown carries its zone's abbreviation ("14:05 NZDT"): the store's zone is
+STORE_TIME_ZONE, else the zone most outlets share (see `sync.days`), not the browser's.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from sync.dashboard import runtime
+from sync.days import clock_label, zone_key, zone_named
+from sync.errors import SyncError
 from sync.health import format_age
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def viewer_tz() -> tzinfo:
-    """The browser's time zone when known, else this server's."""
-    name = st.context.timezone
+@st.cache_data(ttl=300, show_spinner=False)
+def _store_zone_name(url: str, setting: str | None) -> str:
+    from sync.storage.sql.outlets import load_store_days
+
+    return load_store_days(runtime.engine_for(url), setting).name
+
+
+def store_tz() -> tzinfo:
+    """The store's zone: STORE_TIME_ZONE, else the one most outlets share (UTC without any)."""
+    cfg = runtime.settings()
     try:
-        return ZoneInfo(name) if name else _server_tz()
-    except (ValueError, KeyError, OSError):
-        return _server_tz()
-
-
-def _server_tz() -> tzinfo:
-    return datetime.now().astimezone().tzinfo or UTC
+        name = _store_zone_name(cfg.reader_database_url, cfg.store_time_zone)
+    except SyncError:  # the database is down: its own panel says so
+        name = cfg.store_time_zone
+    return zone_named(name) or UTC
 
 
 def local(moment: datetime | None, fmt: str = "%H:%M") -> str:
-    """`moment` in the viewer's time zone ('—' for None)."""
-    return moment.astimezone(viewer_tz()).strftime(fmt) if moment else "—"
+    """`moment` on the store's clock with the zone: '14:05 NZDT' ('—' for None)."""
+    return clock_label(moment, store_tz(), fmt) if moment else "—"
 
 
 def exact(moment: datetime | None) -> str:
-    """Date, time and zone of `moment` in the viewer's time zone ('never' for None)."""
-    return local(moment, "%Y-%m-%d %H:%M:%S %Z") if moment else "never"
+    """Date, time and zone of `moment` on the store's clock ('never' for None)."""
+    return local(moment, "%Y-%m-%d %H:%M:%S") if moment else "never"
+
+
+def zone_name() -> str:
+    """The store zone's IANA name, 'Pacific/Auckland', for the days a date picker means."""
+    return zone_key(store_tz())
+
+
+def zone_abbreviation(moment: datetime | None = None) -> str:
+    """The store zone's abbreviation now (or at `moment`): 'NZDT', for column headings."""
+    return (moment or runtime.clock()).astimezone(store_tz()).tzname() or "UTC"
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

@@ -44,6 +44,7 @@ class Estimate:
     api_calls: int
     seconds: float
     basis: str
+    zone: str = "UTC"  # the zone of the store days estimated
 
     def describe(self) -> str:
         minutes = self.seconds / 60
@@ -131,7 +132,7 @@ def estimate(
         basis = (
             f"store days in {days.describe()}, {basis}; days missing from the copy are not counted"
         )
-    return Estimate(entity, int(records or 0), calls, seconds, basis)
+    return Estimate(entity, int(records or 0), calls, seconds, basis, days.name)
 
 
 def backfill(
