@@ -192,8 +192,8 @@ SCHEDULER = (
     Setting(
         "NIGHTLY_FULL_TIME",
         p.clock_time("02:00", off=("off", "none", "disabled")),
-        "Time of day, on this host's clock, of the nightly full pass, reconciliation (of the "
-        "store's yesterday) and prune; off: none of them.",
+        "Time of day on the store's clock (STORE_TIME_ZONE) of the nightly full pass, "
+        "reconciliation of the store's yesterday, and prune; off: none of them.",
     ),
     Setting(
         "NIGHTLY_FULL_ENTITIES",

@@ -21,6 +21,7 @@ import schedule
 
 from sync.alerts import AlertService
 from sync.config import Settings
+from sync.days import NO_OUTLETS
 from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
@@ -30,6 +31,7 @@ from sync.service.plan import JobSpec, plan_jobs
 from sync.service.requests import RequestWorker
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.queueing import Claim
+from sync.storage.sql.outlets import load_store_days
 
 if TYPE_CHECKING:
     from sync.storage.protocols import SyncStore
@@ -71,6 +73,7 @@ class SchedulerService:
         self._alerts: AlertService | None = None
         self._next_alerts = 0.0
         self._sql_only_logged: set[str] = set()
+        self._plan_zone: str | None = None  # the zone daily jobs were planned in
         self._just_served: set[str] = set()  # synced by this step's run-now (see step)
         self.requests = RequestWorker(
             settings,
@@ -107,15 +110,33 @@ class SchedulerService:
         )
 
     def schedule_jobs(self) -> None:
-        """Register every planned job on this service's own schedule.Scheduler."""
+        """Register every planned job on this service's own schedule.Scheduler.
+
+        Daily jobs run at their time on the store's clock (STORE_TIME_ZONE, else the zone
+        most outlets share); before any outlet is synced, on this host's clock.
+        """
         self.jobs.clear()
+        self._plan_zone = self._store_zone()
         for job in plan_jobs(self.settings):
             if job.minutes is not None:
                 builder = self.jobs.every(job.minutes).minutes
             else:
-                builder = self.jobs.every().day.at(job.at or "02:00")
+                builder = self.jobs.every().day.at(job.at or "02:00", self._plan_zone)
             builder.do(self.run_job, job).tag(job.name)
         self._publish_plan()
+
+    def _store_zone(self) -> str | None:
+        """The store's zone name for daily jobs; None (this host's clock) while unknown."""
+        if self.settings.store_time_zone:
+            return self.settings.store_time_zone
+        if self.store.sql is None:
+            return None
+        try:
+            days = load_store_days(self.store.sql, None)
+        except SyncError as exc:
+            log.warning("Could not read the outlets' time zones: %s", exc)
+            return None
+        return None if days.source == NO_OUTLETS else days.name
 
     def _publish_plan(self) -> None:
         plan = []
@@ -211,6 +232,8 @@ class SchedulerService:
                 state="idle", entity=None, run_id=None, trigger=None, pages=0, records=0
             )
             self.heartbeat.beat()
+        if self._plan_zone is None and self.jobs.get_jobs() and self._store_zone() is not None:
+            self.schedule_jobs()  # the first outlets arrived: daily jobs move to their clock
         self.evaluate_alerts(results)
         return results
 

@@ -416,3 +416,30 @@ def test_nightly_maintenance_reconciles_and_prunes(store, simulator, settings_fo
         ancient = conn.execute(select(sync_log).where(sync_log.c.run_id == "ancient")).all()
     assert checks and set(checks) == {"matched"}
     assert ancient == []
+
+
+def test_nightly_jobs_run_at_their_time_on_the_stores_clock(store, simulator, settings_for, db_url):
+    from zoneinfo import ZoneInfo
+
+    base = {**FAST, "NIGHTLY_FULL_TIME": "02:00", "SYNC_ON_START": "false"}
+    settings = settings_for(db_url, simulator.api_url, **base, STORE_TIME_ZONE="Pacific/Auckland")
+    service = SchedulerService(settings, store)
+    service.schedule_jobs()
+    nightly = [j for j in service.jobs.get_jobs() if j.at_time is not None]
+    assert nightly
+    for job in nightly:
+        when = job.next_run.astimezone().astimezone(ZoneInfo("Pacific/Auckland"))
+        assert (when.hour, when.minute) == (2, 0)
+
+    # Without the setting the outlets decide: before the first sync, this host's clock;
+    # after it, the zone most outlets share (the simulator's are in Europe/Amsterdam).
+    if store.sql is None:
+        return
+    plain = SchedulerService(settings_for(db_url, simulator.api_url, **base), store)
+    plain.schedule_jobs()
+    assert plain._plan_zone is None
+    plain._sync(["outlets"], full=False, trigger="cli", by="test")
+    assert plain._plan_zone == "Europe/Amsterdam"
+    for job in (j for j in plain.jobs.get_jobs() if j.at_time is not None):
+        when = job.next_run.astimezone().astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert (when.hour, when.minute) == (2, 0)
