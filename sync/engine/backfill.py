@@ -168,21 +168,7 @@ def backfill(
             [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
         )[0]
     start, end = load_store_days(store.engine, settings.store_time_zone).bounds(date_from, date_to)
-    return backfill_between(runner, start, end, run_id, trigger, triggered_by, (date_from, date_to))
-
-
-def backfill_between(
-    runner: Runner,
-    start: datetime,
-    end: datetime,
-    run_id: str,
-    trigger: Trigger = Trigger.CLI,
-    triggered_by: str | None = None,
-    days: tuple[date, date] | None = None,
-) -> EntityResult:
-    """Re-fetch the sales with a sale_date in the UTC interval [start, end)."""
     info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
-    first, last = days or (start.date(), end.date())
     client = runner.client_factory()
     try:
         return run_skeleton(
@@ -192,14 +178,14 @@ def backfill_between(
             info,
             _search_walk(start, end),
             is_sync=False,
-            label=f"sales backfill {first}..{last}",
+            label=f"sales backfill {date_from}..{date_to}",
         )
     finally:
         client.close()
 
 
 def _search_walk(start: datetime, end: datetime) -> Walk:
-    """The walk of a sales backfill: /search by day (then hour), written without the cursor.
+    """The walk of a sales backfill: /search over [start, end), written without the cursor.
 
     A search row without `version` is kept: it takes the version already stored (0 when
     new), so it repairs the copy and a later sync with a real version still wins.
