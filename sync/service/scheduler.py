@@ -116,13 +116,20 @@ class SchedulerService:
         most outlets share); before any outlet is synced, on this host's clock.
         """
         self.jobs.clear()
-        self._plan_zone = self._store_zone()
         for job in plan_jobs(self.settings):
             if job.minutes is not None:
-                builder = self.jobs.every(job.minutes).minutes
-            else:
+                self.jobs.every(job.minutes).minutes.do(self.run_job, job).tag(job.name)
+        self._plan_daily()
+
+    def _plan_daily(self) -> None:
+        """(Re)register the daily jobs in the store's zone; the interval jobs keep their rhythm."""
+        for old in [j for j in self.jobs.get_jobs() if "daily" in j.tags]:
+            self.jobs.cancel_job(old)
+        self._plan_zone = self._store_zone()
+        for job in plan_jobs(self.settings):
+            if job.minutes is None:
                 builder = self.jobs.every().day.at(job.at or "02:00", self._plan_zone)
-            builder.do(self.run_job, job).tag(job.name)
+                builder.do(self.run_job, job).tag(job.name, "daily")
         self._publish_plan()
 
     def _store_zone(self) -> str | None:
@@ -143,7 +150,7 @@ class SchedulerService:
         for job in self.jobs.get_jobs():
             when = _aware(job.next_run)
             plan.append(
-                {"name": next(iter(job.tags)), "next_run": when.isoformat() if when else ""}
+                {"name": min(job.tags - {"daily"}), "next_run": when.isoformat() if when else ""}
             )
         self.heartbeat.set_plan(plan, _aware(self.jobs.get_next_run()))
 
@@ -232,8 +239,9 @@ class SchedulerService:
                 state="idle", entity=None, run_id=None, trigger=None, pages=0, records=0
             )
             self.heartbeat.beat()
-        if self._plan_zone is None and self.jobs.get_jobs() and self._store_zone() is not None:
-            self.schedule_jobs()  # the first outlets arrived: daily jobs move to their clock
+        daily = any("daily" in j.tags for j in self.jobs.get_jobs())
+        if daily and self._plan_zone is None and self._store_zone() is not None:
+            self._plan_daily()  # the first outlets arrived: daily jobs move to their clock
         self.evaluate_alerts(results)
         return results
 

@@ -438,8 +438,10 @@ def test_nightly_jobs_run_at_their_time_on_the_stores_clock(store, simulator, se
     plain = SchedulerService(settings_for(db_url, simulator.api_url, **base), store)
     plain.schedule_jobs()
     assert plain._plan_zone is None
+    intervals = [j for j in plain.jobs.get_jobs() if j.at_time is None]
     plain._sync(["outlets"], full=False, trigger="cli", by="test")
     assert plain._plan_zone == "Europe/Amsterdam"
+    assert [j for j in plain.jobs.get_jobs() if j.at_time is None] == intervals, "kept rhythm"
     for job in (j for j in plain.jobs.get_jobs() if j.at_time is not None):
         when = job.next_run.astimezone().astimezone(ZoneInfo("Europe/Amsterdam"))
         assert (when.hour, when.minute) == (2, 0)
