@@ -6,9 +6,9 @@ STORE_TIME_ZONE, else the zone most outlets share (see `sync.days`), not the bro
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, tzinfo
-
-import streamlit as st
 
 from sync.dashboard import runtime
 from sync.days import clock_label, zone_key, zone_named
@@ -19,21 +19,34 @@ from sync.health import format_age
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _store_zone_name(url: str, setting: str | None) -> str:
+ZONE_TTL_SECONDS = 300.0
+ZONE_RETRY_SECONDS = 10.0  # while the database is down: one attempt per page refresh at most
+_zones: dict[tuple[str, str | None], tuple[str | None, float]] = {}
+_zones_lock = threading.Lock()
+
+
+def _store_zone_name(url: str, setting: str | None) -> str | None:
+    """The store zone's name, remembered per process (a failure briefly, so pages stay fast)."""
+    key, now = (url, setting), time.monotonic()
+    with _zones_lock:
+        known = _zones.get(key)
+    if known is not None and known[1] > now:
+        return known[0]
     from sync.storage.sql.outlets import load_store_days
 
-    return load_store_days(runtime.engine_for(url), setting).name
+    try:
+        name, ttl = load_store_days(runtime.engine_for(url), setting).name, ZONE_TTL_SECONDS
+    except SyncError:  # the database is down: its own panel says so
+        name, ttl = setting, ZONE_RETRY_SECONDS
+    with _zones_lock:
+        _zones[key] = (name, now + ttl)
+    return name
 
 
 def store_tz() -> tzinfo:
     """The store's zone: STORE_TIME_ZONE, else the one most outlets share (UTC without any)."""
     cfg = runtime.settings()
-    try:
-        name = _store_zone_name(cfg.reader_database_url, cfg.store_time_zone)
-    except SyncError:  # the database is down: its own panel says so
-        name = cfg.store_time_zone
-    return zone_named(name) or UTC
+    return zone_named(_store_zone_name(cfg.reader_database_url, cfg.store_time_zone)) or UTC
 
 
 def local(moment: datetime | None, fmt: str = "%H:%M") -> str:
