@@ -50,8 +50,15 @@ def store_tz() -> tzinfo:
 
 
 def local(moment: datetime | None, fmt: str = "%H:%M") -> str:
-    """`moment` on the store's clock with the zone: '14:05 NZDT' ('—' for None)."""
-    return clock_label(moment, store_tz(), fmt) if moment else "—"
+    """`moment` on the store's clock, with the zone when it shows a time: '14:05 NZDT'.
+
+    A date alone ('%d %b') is the store's date and carries no zone ('—' for None).
+    """
+    if not moment:
+        return "—"
+    if not any(part in fmt for part in ("%H", "%I", "%M")):
+        return moment.astimezone(store_tz()).strftime(fmt)
+    return clock_label(moment, store_tz(), fmt)
 
 
 def exact(moment: datetime | None) -> str:
