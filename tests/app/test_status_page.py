@@ -196,3 +196,32 @@ def test_stale_sales_block_the_data_with_reasons_and_next_steps(app_db, framed_a
     assert "**sale\\_line\\_items**" in block or "**sale_line_items**" in block
     assert block.count("Next step:") == 2 and "(`python -m sync status`)" in block
     assert texts(at).count("Freshness: **critical** against a 2 h SLA") == 2
+
+
+def add_outlet(store, outlet_id: str, zone: str) -> None:
+    from sqlalchemy import insert
+
+    from sync.storage.schema import ENTITY_TABLES
+
+    row = {"id": outlet_id, "version": 1, "time_zone": zone, "raw": {}, "synced_at": NOW}
+    with store.engine.begin() as conn:
+        conn.execute(insert(ENTITY_TABLES["outlets"]).values(**row))
+
+
+def test_times_are_on_the_stores_clock_with_its_zone(app_db, framed_app, pinned):
+    add_outlet(app_db, "o1", "Pacific/Auckland")
+    add_outlet(app_db, "o2", "Pacific/Auckland")
+    add_outlet(app_db, "o3", "Europe/Amsterdam")
+    heartbeat(app_db, NOW - timedelta(seconds=20), next_run_at=NOW + timedelta(minutes=40))
+    at = log_in(framed_app().run())
+    assert not at.exception
+    # 12:40 UTC on 23 November is 01:40 on the 24th in Auckland (NZDT, UTC+13).
+    assert "Next scheduled sync at **01:40 NZDT** (24 Nov)." in texts(at)
+
+
+def test_store_time_zone_wins_over_the_outlets(app_db, framed_app, pinned, monkeypatch):
+    add_outlet(app_db, "o1", "Pacific/Auckland")
+    monkeypatch.setenv("STORE_TIME_ZONE", "America/New_York")
+    heartbeat(app_db, NOW - timedelta(seconds=20), next_run_at=NOW + timedelta(minutes=40))
+    at = log_in(framed_app().run())
+    assert "Next scheduled sync at **07:40 EST** (23 Nov)." in texts(at)
