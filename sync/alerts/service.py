@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine, select
 
 from sync.alerts import incidents as inc
-from sync.alerts.facts import entity_facts, heartbeats, latest_reconciliation, limits_for
+from sync.alerts.facts import findings
 from sync.alerts.messages import (
     Message,
     compose,
@@ -20,18 +20,14 @@ from sync.alerts.messages import (
     title_for,
 )
 from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
-from sync.alerts.rules import (
-    Finding,
-    evaluate_entity,
-    reconciliation_mismatch,
-    scheduler_down,
-)
+from sync.alerts.rules import Finding
 from sync.config import Settings
 from sync.engine.runner import EntityResult
 from sync.runs import utcnow
 from sync.storage.schema import alert_notifications
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.leases import Leases
+from sync.storage.sql.reads import read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -99,21 +95,8 @@ class AlertService:
         return Evaluation(now, False, findings, changes, deliveries)
 
     def findings(self, now: datetime) -> list[Finding]:
-        """Every rule that holds now."""
-        enabled = self.settings.alert_enabled
-        found: list[Finding] = []
-        for facts in entity_facts(self.engine, self.settings, now):
-            found += evaluate_entity(facts, limits_for(self.settings, facts.entity), now, enabled)
-        checks = latest_reconciliation(self.engine)
-        for entity in sorted({c.entity for c in checks}):
-            mismatch = reconciliation_mismatch(entity, checks)
-            if mismatch is not None and enabled(mismatch.rule.value, entity):
-                found.append(mismatch)
-        if enabled("scheduler_down", "scheduler"):
-            down = scheduler_down(heartbeats(self.engine), now, self.settings.heartbeat_seconds)
-            if down is not None:
-                found.append(down)
-        return found
+        """Every rule that holds now, from one read of the run log."""
+        return findings(read_snapshot(self.engine, now), self.settings)
 
     def _log_changes(self, changes: inc.Changes) -> None:
         for incident_id in changes.opened:

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from sync.config import Settings
     from sync.entities import EntitySpec, MappedPage
+    from sync.health.snapshot import RunLogSnapshot
     from sync.storage.leasing import LeaseHolder
     from sync.storage.queueing import Claim, Enqueued
     from sync.storage.runlog import Outcome, Progress, RunInfo, RunMetrics
-    from sync.storage.status_report import StatusReport
 
 
 class PageWriter(Protocol):
@@ -194,14 +193,14 @@ class Leasing(Protocol):
 
 
 class StatusBoard(Protocol):
-    """The scheduler's heartbeat in, the status report out."""
+    """The scheduler's heartbeat in, the read model out."""
 
     def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
         ...
 
-    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
-        """Per entity health, the overall verdict and scheduler liveness."""
+    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (sync.storage.reads)."""
         ...
 
 

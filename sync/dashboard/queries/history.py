@@ -10,9 +10,13 @@ import pandas as pd
 from sqlalchemy import Engine, func, literal_column, select, text
 from sqlalchemy.sql import ColumnElement
 
-from sync.dashboard.queries.status import LOG_COLUMNS
 from sync.storage.schema import sync_log
 from sync.storage.sql.db import database_errors
+
+# Everything the pages show about a run (not the version range or the process).
+LOG_COLUMNS = tuple(
+    c.name for c in sync_log.c if c.name not in ("id", "version_from", "version_to", "host", "pid")
+)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from sync.dashboard.queries.status import LOG_COLUMNS
+from sync.dashboard.queries.history import LOG_COLUMNS
 from sync.storage.schema import sync_log, sync_requests
 from sync.storage.sql.db import database_errors
 
