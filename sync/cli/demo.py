@@ -17,13 +17,11 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from sqlalchemy import Engine
-
 from sync.config import Settings
 from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.storage.sql.api_keys import create_key
-from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.db import Engine, create_db_engine, migrate
 from sync.storage.sql.store import Store
 from sync.storage.status_report import status_report
 

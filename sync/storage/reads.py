@@ -8,6 +8,7 @@ reconciliation, incidents and the queue. Every view is a pure function of it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -123,3 +124,13 @@ def day_groups(rows: Sequence[Mapping[str, Any]], day_start: datetime) -> tuple[
         DayGroup(e, s, t, g["runs"], g["ms"], g["timed"], g["today"])
         for (e, s, t), g in groups.items()
     )
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Runs started in [start, end), of these entities and statuses (empty = all)."""
+
+    start: datetime
+    end: datetime
+    entities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
