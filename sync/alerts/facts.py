@@ -18,7 +18,7 @@ from sync.alerts.rules import (
 )
 from sync.config import SYNCED_ENTITIES, Settings
 from sync.health.snapshot import RunLogSnapshot, RunRow
-from sync.runs import COMPLETED, RunStatus
+from sync.runs import COMPLETED, Rule, RunStatus
 from sync.storage.status_report import thresholds_for
 
 
@@ -127,7 +127,7 @@ def findings(snap: RunLogSnapshot, settings: Settings) -> list[Finding]:
         mismatch = reconciliation_mismatch(entity, checks)
         if mismatch is not None and enabled(mismatch.rule.value, entity):
             found.append(mismatch)
-    if enabled("scheduler_down", "scheduler"):
+    if enabled(Rule.SCHEDULER_DOWN, "scheduler"):
         down = scheduler_down(heartbeats(snap), now, settings.heartbeat_seconds)
         if down is not None:
             found.append(down)

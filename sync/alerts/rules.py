@@ -6,23 +6,10 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sync.errors import ErrorKind, Severity, SyncError
 from sync.health import Colour, Thresholds, consecutive_failures, entity_health, format_age
-from sync.runs import COMPLETED, RunStatus
-
-
-class Rule(StrEnum):
-    SYNC_FAILED = "sync_failed"
-    STALE = "stale"
-    SCHEDULER_DOWN = "scheduler_down"
-    SLOW_RUN = "slow_run"
-    EMPTY_SUCCESS = "empty_success"
-    SUCCESS_RATE = "success_rate"
-    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
-    MEMORY = "memory"
-
+from sync.runs import COMPLETED, Rule, RunStatus
 
 RULE_TEXT = {
     Rule.SYNC_FAILED: "sync failed",

@@ -14,11 +14,11 @@ from sync.config.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_PAGE_SIZE,
     HEALTH_ENTITIES,
-    SYNCED_ENTITIES,
     Settings,
 )
 from sync.config.spec import Family, Setting, format_value
 from sync.config.table import TABLE
+from sync.runs import SYNCED_ENTITIES
 
 __all__ = [
     "ALERT_RULES",

@@ -67,7 +67,7 @@ from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
 from sync.dashboard.status_tiles import tile, tiles
 from sync.health import HealthSummary
-from sync.runs import RunStatus
+from sync.runs import OPEN_REQUESTS, RequestStatus, RunStatus
 from sync.storage.queueing import REQUESTABLE
 
 __all__ = [
@@ -75,11 +75,13 @@ __all__ = [
     "ENTITY_LABELS",
     "LIVE_REFRESH_SECONDS",
     "LOGIN_SLEEP_SECONDS",
+    "OPEN_REQUESTS",
     "REQUESTABLE",
     "RUN_STATUSES",
     "STATUS_REFRESH_SECONDS",
     "HealthSummary",
     "HistoryFilter",
+    "RequestStatus",
     "RunStatus",
     "Session",
     "acknowledge_incident",

@@ -11,11 +11,13 @@ from typing import Any
 import pandas as pd
 
 from sync.alerts.notify import hide_path
+from sync.errors import Severity
+from sync.runs import SYNCED_ENTITIES
 from sync.storage.sql import alert_reads as reads
 from sync.storage.sql.db import Engine
 
 INCIDENT_STATUSES = ("open", "resolved")
-SEVERITIES = ("critical", "error", "warning")
+SEVERITIES: tuple[str, ...] = tuple(reversed(Severity))  # most urgent first
 HISTORY_LIMIT = 500
 
 _INCIDENT_COLUMNS = (
@@ -80,7 +82,7 @@ def notifications(
 
 # -- Reconciliations (data trust) ----------------------------------------------------------
 
-RECONCILED = ("customers", "outlets", "products", "inventory", "sales")
+RECONCILED = SYNCED_ENTITIES  # what the nightly reconciliation checks
 CHECK_STATUSES = ("matched", "mismatch", "error")
 _CHECK_COLUMNS = (
     "id",

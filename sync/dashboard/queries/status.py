@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sync.entities import STATE_ENTITIES
 from sync.health import (
     Colour,
     Thresholds,
@@ -18,17 +17,11 @@ from sync.health import (
     success_rate,
 )
 from sync.health.snapshot import RECENT_RUNS, Beat, RunLogSnapshot
-from sync.runs import RunStatus
+from sync.runs import ENTITY_NAMES, RunStatus
 from sync.storage.status_report import scheduler_liveness
 
-ENTITY_LABELS = {
-    "customers": "Customers",
-    "outlets": "Outlets",
-    "products": "Products",
-    "sales": "Sales",
-    "sale_line_items": "Sale line items",
-    "inventory": "Inventory",
-}
+#: "sale_line_items" → "Sale line items", in the vocabulary's order.
+ENTITY_LABELS = {name: name.replace("_", " ").capitalize() for name in ENTITY_NAMES}
 #: Every run status, in the order the pages offer and colour them.
 RUN_STATUSES: tuple[RunStatus, ...] = (
     RunStatus.SUCCESS,
@@ -69,7 +62,7 @@ class Facts:
 def facts_of(snap: RunLogSnapshot) -> Facts:
     """The Status page's facts: state, the latest run per entity, 24 h statistics, heartbeat."""
     entities = []
-    for name in STATE_ENTITIES:
+    for name in ENTITY_NAMES:
         runs = snap.runs_of(name)
         row = snap.state(name)
         entities.append(

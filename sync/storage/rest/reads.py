@@ -22,7 +22,7 @@ from sync.health.snapshot import (
     SalesHours,
     Streak,
 )
-from sync.runs import SUCCEEDED, RunStatus
+from sync.runs import SUCCEEDED, RequestStatus, RunStatus
 from sync.storage.reads import (
     MTTR_WINDOW,
     RUN_COLUMNS,
@@ -187,7 +187,9 @@ def read_snapshot(
     open_incidents, resolved, seconds = _incidents(rest, now)
     queued = _count(
         rest,
-        rest.table("sync_requests").select("id", count=CountMethod.exact).eq("status", "queued"),
+        rest.table("sync_requests")
+        .select("id", count=CountMethod.exact)
+        .eq("status", RequestStatus.QUEUED),
     )
     totals = _rows(rest, rest.table("sync_run_totals").select("entity_type,status,runs"))
     return RunLogSnapshot(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, literal_column, select, text
 from sqlalchemy.sql import ColumnElement
 
+from sync.runs import OPEN_REQUESTS, RunStatus
 from sync.storage.reads import HistoryFilter
 from sync.storage.schema import sync_log, sync_requests
 from sync.storage.sql.db import database_errors
@@ -18,7 +19,6 @@ LOG_COLUMNS = tuple(
     c.name for c in sync_log.c if c.name not in ("id", "version_from", "version_to", "host", "pid")
 )
 REQUEST_COLUMNS = tuple(c.name for c in sync_requests.c if c.name != "claimed_by")
-OPEN_REQUEST = ("queued", "running")
 
 
 def _conditions(flt: HistoryFilter) -> list[ColumnElement[bool]]:
@@ -116,7 +116,7 @@ def performance_groups(
     api_p95, retries.
     """
     c = sync_log.c
-    where = [c.started_at >= since, c.status != "running"]
+    where = [c.started_at >= since, c.status != RunStatus.RUNNING]
     if entity:
         where.append(c.entity_type == entity)
     query = (
@@ -124,7 +124,7 @@ def performance_groups(
             _utc_bucket(engine, unit).label("bucket"),
             c.error_type,
             func.count().label("runs"),
-            func.sum(case((c.status == "failed", 1), else_=0)).label("failed"),
+            func.sum(case((c.status == RunStatus.FAILED, 1), else_=0)).label("failed"),
             func.sum(c.duration_ms).label("sum_ms"),
             func.count(c.duration_ms).label("timed"),
             func.max(c.duration_ms).label("max_ms"),
@@ -142,7 +142,7 @@ def performance_groups(
 def recent_requests(engine: Engine, limit: int = 15) -> list[dict[str, Any]]:
     """Open run-now requests first (oldest first), then the latest `limit` finished ones."""
     cols = [sync_requests.c[c] for c in REQUEST_COLUMNS]
-    open_first = sync_requests.c.status.in_(OPEN_REQUEST)
+    open_first = sync_requests.c.status.in_(OPEN_REQUESTS)
     with database_errors(str(engine.url)), engine.connect() as conn:
         active = conn.execute(
             select(*cols).where(open_first).order_by(sync_requests.c.requested_at)

@@ -24,7 +24,7 @@ from sync.health.snapshot import (
     SalesHours,
     Streak,
 )
-from sync.runs import SUCCEEDED, RunStatus
+from sync.runs import SUCCEEDED, RequestStatus, RunStatus
 from sync.storage.reads import (
     MTTR_WINDOW,
     RUN_COLUMNS,
@@ -200,7 +200,7 @@ def read_snapshot(
         queued = conn.scalar(
             select(func.count())
             .select_from(sync_requests)
-            .where(sync_requests.c.status == "queued")
+            .where(sync_requests.c.status == RequestStatus.QUEUED)
         )
         totals = conn.execute(
             select(sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs)
