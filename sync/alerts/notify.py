@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote
 
-from sqlalchemy import Engine, insert
-
 from sync.alerts.messages import Message
 from sync.errors import redact
-from sync.storage.schema import alert_notifications
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.db import Engine
+from sync.storage.sql.incidents import record_attempts
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +127,7 @@ def record(
         }
         for incident_id, kind, severity, title, d in deliveries
     ]
-    if rows:
-        with database_errors(str(engine.url)), engine.begin() as conn:
-            conn.execute(insert(alert_notifications), rows)
+    record_attempts(engine, rows)
     failures: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if row["status"] == "failed":

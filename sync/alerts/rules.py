@@ -21,7 +21,6 @@ RULE_TEXT = {
     Rule.RECONCILIATION_MISMATCH: "copy differs from Lightspeed",
     Rule.MEMORY: "sync used too much memory",
 }
-SEVERITY_RANK = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 RECOVERY = {
     Rule.STALE: "Check that the scheduler runs (`python -m sync status`, `systemctl status "

@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, select
-
 from sync.alerts import incidents as inc
 from sync.alerts.facts import findings
 from sync.alerts.messages import (
@@ -24,8 +22,8 @@ from sync.alerts.rules import Finding
 from sync.config import Settings
 from sync.engine.runner import EntityResult
 from sync.runs import utcnow
-from sync.storage.schema import alert_notifications
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.db import Engine
+from sync.storage.sql.incidents import digest_channels
 from sync.storage.sql.leases import Leases
 from sync.storage.sql.reads import read_snapshot
 
@@ -161,16 +159,7 @@ class AlertService:
         due = self.digest_due_at(now)
         if due is None:
             return []
-        with database_errors(str(self.engine.url)), self.engine.connect() as conn:
-            done = set(
-                conn.scalars(
-                    select(alert_notifications.c.channel).where(
-                        alert_notifications.c.kind == "digest",
-                        alert_notifications.c.status == "sent",
-                        alert_notifications.c.attempted_at >= due,
-                    )
-                )
-            )
+        done = digest_channels(self.engine, due)
         todo = [c for c in self._channels.values() if c.label not in done]
         if not todo:
             return []
