@@ -1,5 +1,6 @@
 """Incidents from findings: what the rules found becomes the open incidents; humans
-acknowledge and snooze them. The rows are kept by sync.storage.sql.incidents."""
+acknowledge and snooze them. The rows are kept by the store's IncidentBook
+(sync.storage.sql.incidents, sync.storage.rest.incidents)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sync.alerts.rules import RULE_TEXT, Finding
+from sync.storage.incidents import KINDS, Changes, Incident, Wanted
+from sync.storage.protocols import IncidentBook
 from sync.storage.sql.db import Engine
-from sync.storage.sql.incidents import (
-    KINDS,
-    Changes,
-    Incident,
-    Wanted,
-    apply,
-    get_incident,
-    open_incidents,
-    plan_messages,
-    resolved_since,
-    sent_channels,
-    set_open,
-    settle,
-)
+from sync.storage.sql.incidents import SqlIncidents
 
 __all__ = [
     "KINDS",
@@ -31,10 +21,6 @@ __all__ = [
     "apply_findings",
     "get_incident",
     "open_incidents",
-    "plan_messages",
-    "resolved_since",
-    "sent_channels",
-    "settle",
     "snooze",
     "title_of",
 ]
@@ -46,7 +32,7 @@ def title_of(finding: Finding) -> str:
     return f"{finding.entity}: {RULE_TEXT[finding.rule]}{error}"
 
 
-def apply_findings(engine: Engine, findings: Iterable[Finding], now: datetime) -> Changes:
+def apply_findings(book: IncidentBook, findings: Iterable[Finding], now: datetime) -> Changes:
     """Open, update and resolve incidents so that open ones match `findings` exactly."""
     wanted = {
         (f.rule.value, f.entity): Wanted(
@@ -60,13 +46,12 @@ def apply_findings(engine: Engine, findings: Iterable[Finding], now: datetime) -
         )
         for f in findings
     }
-    return apply(engine, wanted, now)
+    return book.apply(wanted, now)
 
 
 def acknowledge(engine: Engine, incident_id: int, by: str, note: str | None, now: datetime) -> bool:
     """Acknowledge an open incident: no more repeats (escalations still go out)."""
-    return set_open(
-        engine,
+    return SqlIncidents(engine).set_open(
         incident_id,
         acknowledged_at=now,
         acknowledged_by=by,
@@ -78,4 +63,14 @@ def snooze(engine: Engine, incident_id: int, until: datetime, by: str, now: date
     """Silence an open incident until `until` (nothing new is sent before then)."""
     if until <= now:
         raise ValueError("snooze until a time in the future")
-    return set_open(engine, incident_id, snoozed_until=until, snoozed_by=by)
+    return SqlIncidents(engine).set_open(incident_id, snoozed_until=until, snoozed_by=by)
+
+
+def open_incidents(engine: Engine) -> list[Incident]:
+    """Open incidents, most severe first, then oldest first (the dashboard, the API)."""
+    return SqlIncidents(engine).open_incidents()
+
+
+def get_incident(engine: Engine, incident_id: int) -> Incident | None:
+    """One incident by id (the dashboard, the API)."""
+    return SqlIncidents(engine).get_incident(incident_id)

@@ -10,8 +10,7 @@ from urllib.parse import unquote
 
 from sync.alerts.messages import Message
 from sync.errors import redact
-from sync.storage.sql.db import Engine
-from sync.storage.sql.incidents import record_attempts
+from sync.storage.protocols import IncidentBook
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class Notifier:
 
 
 def record(
-    engine: Engine,
+    book: IncidentBook,
     deliveries: Iterable[tuple[int | None, str, str | None, str, Delivery]],
     now: datetime,
 ) -> None:
@@ -127,7 +126,7 @@ def record(
         }
         for incident_id, kind, severity, title, d in deliveries
     ]
-    record_attempts(engine, rows)
+    book.record_attempts(rows)
     failures: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if row["status"] == "failed":

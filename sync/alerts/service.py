@@ -22,10 +22,7 @@ from sync.alerts.rules import Finding
 from sync.config import Settings
 from sync.engine.runner import EntityResult
 from sync.runs import utcnow
-from sync.storage.sql.db import Engine
-from sync.storage.sql.incidents import digest_channels
-from sync.storage.sql.leases import Leases
-from sync.storage.sql.reads import read_snapshot
+from sync.storage.protocols import Alerting
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +42,22 @@ class Evaluation:
 
 
 class AlertService:
-    """Evaluates alert rules against the database and notifies through apprise."""
+    """Evaluates alert rules against a store (SQL or REST) and notifies through apprise."""
 
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        store: Alerting,
         clock: Callable[[], datetime] = utcnow,
         notifier: Notifier | None = None,
     ) -> None:
         self.settings = settings
-        self.engine = engine
+        self.store = store
+        self.book = store.incidents()
         self.clock = clock
         self.notifier = notifier or Notifier(settings.secrets)
         self.cooldown = timedelta(minutes=settings.alert_cooldown_minutes)
-        self.leases = Leases(engine, ttl_seconds=LEASE_SECONDS)
+        self.leases = store.leases(LEASE_SECONDS)
         self._channels = {c.url: c for c in channels(settings.all_alert_urls, settings.secrets)}
 
     def channels_for(self, severity: str) -> list[Channel]:
@@ -84,7 +82,7 @@ class AlertService:
             return Evaluation(now, skipped=True)
         try:
             findings = self.findings(now)
-            changes = inc.apply_findings(self.engine, findings, now)
+            changes = inc.apply_findings(self.book, findings, now)
             self._log_changes(changes)
             deliveries = self._deliver(now)
             deliveries += self._digest(now)
@@ -94,11 +92,11 @@ class AlertService:
 
     def findings(self, now: datetime) -> list[Finding]:
         """Every rule that holds now, from one read of the run log."""
-        return findings(read_snapshot(self.engine, now), self.settings)
+        return findings(self.store.read_snapshot(now), self.settings)
 
     def _log_changes(self, changes: inc.Changes) -> None:
         for incident_id in changes.opened:
-            incident = inc.get_incident(self.engine, incident_id)
+            incident = self.book.get_incident(incident_id)
             if incident is not None:
                 log.warning(
                     "Alert #%d opened [%s] %s: %s",
@@ -108,7 +106,7 @@ class AlertService:
                     incident.message,
                 )
         for incident_id in changes.resolved:
-            incident = inc.get_incident(self.engine, incident_id)
+            incident = self.book.get_incident(incident_id)
             if incident is not None:
                 log.info("Alert #%d resolved: %s", incident.id, incident.title)
 
@@ -118,10 +116,10 @@ class AlertService:
         """Send every owed message, one combined message per channel."""
         batches: dict[str, tuple[Channel, list[tuple[inc.Incident, str]]]] = {}
         outstanding: dict[int, set[str]] = {}
-        for incident in inc.plan_messages(self.engine, now, self.cooldown):
+        for incident in self.book.plan_messages(now, self.cooldown):
             kind = incident.pending_kind or "open"
             severity = incident.notified_severity if kind == "resolved" else incident.severity
-            done = inc.sent_channels(self.engine, incident)
+            done = self.book.sent_channels(incident)
             route = [c for c in self.channels_for(severity or incident.severity)]
             outstanding[incident.id] = {c.label for c in route if c.label not in done}
             for channel in route:
@@ -131,7 +129,7 @@ class AlertService:
         for channel, items in batches.values():
             delivery = self.notifier.send(channel, compose(items, now, self.settings.display_name))
             record(
-                self.engine,
+                self.book,
                 [(i.id, kind, i.severity, title_for(i, kind), delivery) for i, kind in items],
                 now,
             )
@@ -139,7 +137,7 @@ class AlertService:
             if delivery.ok:
                 for incident, _ in items:
                     outstanding[incident.id].discard(channel.label)
-        inc.settle(self.engine, [i for i, rest in outstanding.items() if not rest])
+        self.book.settle([i for i, rest in outstanding.items() if not rest])
         return sent
 
     def digest_due_at(self, now: datetime) -> datetime | None:
@@ -159,13 +157,13 @@ class AlertService:
         due = self.digest_due_at(now)
         if due is None:
             return []
-        done = digest_channels(self.engine, due)
+        done = self.book.digest_channels(due)
         todo = [c for c in self._channels.values() if c.label not in done]
         if not todo:
             return []
         message = compose_digest(
-            inc.open_incidents(self.engine),
-            inc.resolved_since(self.engine, now - timedelta(hours=24)),
+            self.book.open_incidents(),
+            self.book.resolved_since(now - timedelta(hours=24)),
             now,
             self.settings.display_name,
         )
@@ -209,5 +207,5 @@ class AlertService:
         self, targets: list[Channel], message: Message, kind: str, now: datetime
     ) -> list[Delivery]:
         deliveries = [self.notifier.send(c, message) for c in targets]
-        record(self.engine, [(None, kind, None, message.title, d) for d in deliveries], now)
+        record(self.book, [(None, kind, None, message.title, d) for d in deliveries], now)
         return deliveries

@@ -18,6 +18,7 @@ from sync.storage.rest.db import RestBase, pending_migrations
 
 if TYPE_CHECKING:
     from sync.health.snapshot import RunLogSnapshot
+    from sync.storage.rest.incidents import RestIncidents
 
 
 class RestCoordination(RestBase):
@@ -94,6 +95,12 @@ class RestCoordination(RestBase):
         from sync.storage.rest.reads import read_snapshot  # not needed to sync
 
         return read_snapshot(self, now, day_start)
+
+    def incidents(self) -> RestIncidents:
+        """The alert incidents of this project."""
+        from sync.storage.rest.incidents import RestIncidents
+
+        return RestIncidents(self)
 
     def pending_migrations(self) -> list[int]:
         """Shipped Postgres migrations the project has not applied."""

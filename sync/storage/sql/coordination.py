@@ -20,6 +20,7 @@ from sync.storage.sql.db import pending_migrations
 if TYPE_CHECKING:
     from sync.health.snapshot import RunLogSnapshot
     from sync.storage.queueing import Claim, Enqueued
+    from sync.storage.sql.incidents import SqlIncidents
 
 
 class SqlCoordination:
@@ -110,6 +111,12 @@ class SqlCoordination:
         from sync.storage.sql.reads import read_snapshot
 
         return read_snapshot(self.engine, now, day_start)
+
+    def incidents(self) -> SqlIncidents:
+        """The alert incidents of this database."""
+        from sync.storage.sql.incidents import SqlIncidents
+
+        return SqlIncidents(self.engine)
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations this database has not applied."""
