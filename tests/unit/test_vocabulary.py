@@ -13,6 +13,7 @@ from sync.entities import STATE_ENTITIES
 from sync.errors import Severity
 from sync.health import HEALTH_ENTITIES as JUDGED
 from sync.runs import ENTITY_NAMES, SKIPPED, RequestStatus, Rule
+from sync.storage.checks import render
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / "sync" / "runs.py"
@@ -90,3 +91,14 @@ def test_every_list_of_names_is_the_vocabulary_in_its_order():
     assert STATE_ENTITIES == JUDGED == HEALTH_ENTITIES == ENTITY_NAMES
     assert tuple(e for e in ENTITY_NAMES if e != "sale_line_items") == SYNCED_ENTITIES
     assert tuple(Rule) == ALERT_RULES and tuple(Severity) == ALERT_SEVERITIES
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_the_check_constraints_are_generated_from_the_vocabulary(dialect: str):
+    shipped = ROOT / "sql" / "migrations" / f"0012_vocabulary_checks.{dialect}.sql"
+    assert shipped.read_text() == render(dialect), (
+        "regenerate: python -c 'from sync.storage.checks import render; "
+        f'print(render("{dialect}"), end="")\' > {shipped.relative_to(ROOT)}'
+    )
+    for value in (*RequestStatus, *Rule):
+        assert f"'{value}'" in shipped.read_text()
