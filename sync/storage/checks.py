@@ -1,6 +1,6 @@
 """The database's CHECK constraints on vocabulary columns, generated from sync/runs.py.
 
-Migration 0012 is this module's output (`render("postgres")`, `render("sqlite")`); a test
+Migration MIGRATION is this module's output (`render("postgres")`, `render("sqlite")`); a test
 fails when the shipped files differ. Postgres gets CHECK constraints (NOT VALID: rows
 written before are not re-read); SQLite cannot add a constraint to a table, so a pair of
 BEFORE triggers refuses the same rows with the same constraint name.
@@ -11,6 +11,8 @@ from __future__ import annotations
 from sync.errors import Severity
 from sync.runs import Action, RequestStatus, Rule, RunStatus, Trigger
 
+#: The migration this module writes (sql/migrations/<MIGRATION>.<dialect>.sql).
+MIGRATION = "0012_vocabulary_checks"
 #: (table, column, allowed values): every column that holds a vocabulary word.
 CHECKED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("sync_log", "status", tuple(RunStatus)),
@@ -22,7 +24,7 @@ CHECKED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 _HEADER = (
-    "-- Migration 0012: vocabulary CHECK constraints ({dialect}). Generated from sync/runs.py\n"
+    "-- Migration {number}: vocabulary CHECK constraints ({dialect}). Generated from sync/runs.py\n"
     "-- by sync.storage.checks.render; do not edit by hand.\n"
 )
 
@@ -60,7 +62,8 @@ def _sqlite(table: str, column: str, values: tuple[str, ...]) -> str:
 
 
 def render(dialect: str) -> str:
-    """The text of migration 0012 for `dialect` ('postgres' or 'sqlite')."""
+    """The text of the migration for `dialect` ('postgres' or 'sqlite')."""
     build = _postgres if dialect == "postgres" else _sqlite
     parts = [build(table, column, values) for table, column, values in CHECKED]
-    return _HEADER.format(dialect=dialect) + "\n" + "\n".join(parts)
+    header = _HEADER.format(number=MIGRATION[:4], dialect=dialect)
+    return header + "\n" + "\n".join(parts)

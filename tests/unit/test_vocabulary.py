@@ -13,7 +13,7 @@ from sync.entities import STATE_ENTITIES
 from sync.errors import Severity
 from sync.health import HEALTH_ENTITIES as JUDGED
 from sync.runs import ENTITY_NAMES, SKIPPED, RequestStatus, Rule
-from sync.storage.checks import render
+from sync.storage.checks import MIGRATION, render
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / "sync" / "runs.py"
@@ -95,9 +95,9 @@ def test_every_list_of_names_is_the_vocabulary_in_its_order():
 
 @pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
 def test_the_check_constraints_are_generated_from_the_vocabulary(dialect: str):
-    shipped = ROOT / "sql" / "migrations" / f"0012_vocabulary_checks.{dialect}.sql"
+    shipped = ROOT / "sql" / "migrations" / f"{MIGRATION}.{dialect}.sql"
     assert shipped.read_text() == render(dialect), (
-        "regenerate: python -c 'from sync.storage.checks import render; "
+        "regenerate: python -c 'from sync.storage.checks import MIGRATION, render; "
         f'print(render("{dialect}"), end="")\' > {shipped.relative_to(ROOT)}'
     )
     for value in (*RequestStatus, *Rule):
