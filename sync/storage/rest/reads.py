@@ -49,6 +49,13 @@ def _parsed(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _time(value: Any) -> datetime:
+    """A NOT NULL timestamp column's value."""
+    moment = parse_time(value)
+    assert moment is not None
+    return moment
+
+
 def _rows(rest: RestBase, builder: Any) -> list[dict[str, Any]]:
     return [_parsed(r) for r in rest.execute(builder).data]
 
@@ -152,10 +159,7 @@ def _incidents(rest: RestBase, now: datetime) -> tuple[dict[str, int], int, floa
         .select("opened_at,resolved_at")
         .gte("resolved_at", (now - MTTR_WINDOW).isoformat()),
     )
-    seconds = [
-        (parse_time(r["resolved_at"]) - parse_time(r["opened_at"])).total_seconds()  # type: ignore[operator]
-        for r in resolved
-    ]
+    seconds = [(_time(r["resolved_at"]) - _time(r["opened_at"])).total_seconds() for r in resolved]
     return by_severity, len(resolved), sum(seconds) if seconds else None
 
 
@@ -201,7 +205,7 @@ def read_snapshot(
         day=day_groups(day_rows, day_start),
         beats=tuple(
             Beat(
-                parse_time(b["last_beat_at"]),  # type: ignore[arg-type]
+                _time(b["last_beat_at"]),
                 dict(b.get("activity") or {}),
                 parse_time(b.get("next_run_at")),
             )
