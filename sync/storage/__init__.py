@@ -27,6 +27,7 @@ What lives where:
   (client, error mapping, schema version), `store` (RestStore), `coordination`
   (RestCoordination over `leases`, `queue`, `status`, `reads`, `incidents`).
 
-`sql/` and `rest/` never import each other; both import the shared modules above. No
-module outside `storage/` runs a query: every read and write of the database lives here.
+`sql/` and `rest/` never import each other; both import the shared modules above. Every
+read and write of the database lives here, except the backfill estimate, the reconciler's
+counts and `check`'s schema probe (not moved yet; the import-direction test lists them).
 """
