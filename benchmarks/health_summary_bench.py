@@ -1,4 +1,4 @@
-"""Health summary benchmark: `summarize` over 1M sync_log rows on Postgres and SQLite.
+"""Health summary benchmark: read_snapshot + `summarize` over 1M sync_log rows (Postgres, SQLite).
 
 13 months of runs for the six entities (one in 50 failed, with an error class), the
 state rows, a live heartbeat, incidents and a reconciliation; then the median of
@@ -26,9 +26,10 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import func, insert, select, update  # noqa: E402
 
 from sync.config import load_settings  # noqa: E402
+from sync.health.reading import summarize  # noqa: E402
 from sync.storage.schema import scheduler_heartbeat, sync_log, sync_state  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
-from sync.storage.sql.health_facts import summarize  # noqa: E402
+from sync.storage.sql.reads import read_snapshot  # noqa: E402
 from sync.storage.sql.store import Store  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -113,11 +114,11 @@ def run(backend: str, rows: int, repeat: int, workdir: Path) -> dict[str, float]
         Store(engine).ensure_state_rows()
         _fill(engine, backend, rows)
         settings = load_settings({"DATABASE_URL": url}, env_file=None)
-        summarize(engine, datetime.now(UTC), settings)  # warm the pool and caches
+        summarize(read_snapshot(engine, datetime.now(UTC)), settings)  # warm the pool and caches
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
-            summary = summarize(engine, datetime.now(UTC), settings)
+            summary = summarize(read_snapshot(engine, datetime.now(UTC)), settings)
             times.append((time.perf_counter() - started) * 1000)
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(sync_log))

@@ -164,11 +164,11 @@ def data_trust() -> None:
 
 @st.fragment(run_every=dashboard.STATUS_REFRESH_SECONDS)
 def live_status() -> None:
-    """Redrawn every minute; the cached facts are at most 30 s old."""
+    """Redrawn every minute from one snapshot of the run log, at most 30 s old."""
     stamp = dashboard.page_header("Status", key="refresh-status")
     view = dashboard.overview()
     stamp(view.fetched_at)
-    open_alerts = dashboard.open_incident_count()
+    open_alerts = dashboard.open_alerts()
     health = dashboard.health()
     summary(view, health, open_alerts)
     if open_alerts:

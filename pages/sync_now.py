@@ -10,13 +10,12 @@ import streamlit as st
 
 from sync import dashboard
 
-OPEN = ("queued", "running")
+OPEN = dashboard.OPEN_REQUESTS
 REQUEST_COLOURS = {
-    "queued": "#8A94A6",
-    "running": "#2F6FEB",
-    "done": "#1F9D55",
-    "failed": "#D64545",
-    "cancelled": "#D69E00",
+    dashboard.RequestStatus.QUEUED: "#8A94A6",
+    dashboard.RequestStatus.RUNNING: "#2F6FEB",
+    dashboard.RequestStatus.DONE: "#1F9D55",
+    dashboard.RequestStatus.FAILED: "#D64545",
 }
 RUN_COLOURS = {
     dashboard.RunStatus.RUNNING: "#2F6FEB",
@@ -55,7 +54,9 @@ def blocking(entity: str, active: dict[str, int], queue: pd.DataFrame) -> int | 
     if entity in active:
         return active[entity]
     queue = syncs(queue)
-    queued_all = queue[(queue["entity_type"] == "all") & (queue["status"] == "queued")]
+    queued_all = queue[
+        (queue["entity_type"] == "all") & (queue["status"] == dashboard.RequestStatus.QUEUED)
+    ]
     return int(queued_all.iloc[0]["id"]) if len(queued_all) else None
 
 
@@ -171,7 +172,7 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
         return False
     what = "everything" if info["entity_type"] == "all" else info["entity_type"]
     status = info["status"]
-    if status == "queued":
+    if status == dashboard.RequestStatus.QUEUED:
         st.info(
             f"Request #{request_id} (sync {dashboard.md(what)}) is queued since "
             f"{dashboard.local(info['requested_at'], '%H:%M:%S')} "
@@ -186,12 +187,14 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
             )
         return True
     rows = dashboard.run_progress(info["run_id"]) if info["run_id"] else []
-    if status == "running":
+    if status == dashboard.RequestStatus.RUNNING:
         since = dashboard.ago(info["started_at"]).replace(" ago", "")
         with st.status(f"Request #{request_id}: syncing {what} — {since}", expanded=True):
             progress_table(rows) if rows else st.caption("Starting…")
         return True
-    failed = status == "failed" or any(r["status"] == "failed" for r in rows)
+    failed = status == dashboard.RequestStatus.FAILED or any(
+        r["status"] == dashboard.RunStatus.FAILED for r in rows
+    )
     total = sum(int(r["records_upserted"]) for r in rows)
     took = (
         (info["finished_at"] - info["started_at"]).total_seconds()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-__all__ = ["ErrorKind", "Severity", "SyncError", "redact"]
+__all__ = ["SEVERITY_RANK", "ErrorKind", "Severity", "SyncError", "redact"]
 
 
 class ErrorKind(StrEnum):
@@ -27,6 +27,10 @@ class Severity(StrEnum):
     WARNING = "warning"
     ERROR = "error"
     CRITICAL = "critical"
+
+
+#: Higher is more urgent (an escalation is a rise in rank).
+SEVERITY_RANK: dict[Severity, int] = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 
 # Per kind: (severity, retryable, what the user should do next).

@@ -1,9 +1,25 @@
-"""The vocabulary of a run: its status, action and trigger, and the status groups rules use."""
+"""The vocabulary: every name the database, the rules and the views share, defined once.
+
+Entities, run statuses, actions and triggers, run-now request statuses, alert rules (the
+severities are sync.errors.Severity). `config` imports it; nothing here imports `sync`.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+
+#: Every entity with a sync_state row, in the order every view lists them.
+ENTITY_NAMES: tuple[str, ...] = (
+    "customers",
+    "outlets",
+    "products",
+    "sales",
+    "sale_line_items",
+    "inventory",
+)
+#: Entities a job syncs by name (line items come with their sales).
+SYNCED_ENTITIES: tuple[str, ...] = tuple(e for e in ENTITY_NAMES if e != "sale_line_items")
 
 
 class RunStatus(StrEnum):
@@ -38,6 +54,36 @@ class Trigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
     CLI = "cli"
+
+
+#: An entity's result when another process holds its lease (not a sync_log status).
+SKIPPED = "skipped"
+
+
+class RequestStatus(StrEnum):
+    """The status of a run-now or backfill request in `sync_requests`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+#: Requests still waiting or being served.
+OPEN_REQUESTS: tuple[RequestStatus, ...] = (RequestStatus.QUEUED, RequestStatus.RUNNING)
+
+
+class Rule(StrEnum):
+    """An alert rule (ALERT_DISABLED and the incidents name them)."""
+
+    SYNC_FAILED = "sync_failed"
+    STALE = "stale"
+    SCHEDULER_DOWN = "scheduler_down"
+    SLOW_RUN = "slow_run"
+    EMPTY_SUCCESS = "empty_success"
+    SUCCESS_RATE = "success_rate"
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+    MEMORY = "memory"
 
 
 def utcnow() -> datetime:

@@ -11,9 +11,17 @@ from typing import Any
 import psycopg
 import pytest
 
+# Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
+# "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
+# The variable also holds once Streamlit parses its config.
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+import streamlit.logger
+
 from sync.config import Settings, load_settings
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
+
+streamlit.logger.set_log_level("error")
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SIM_TOKEN = "sim-token-0123456789"

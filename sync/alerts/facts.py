@@ -1,29 +1,25 @@
-"""Read what the alert rules need from the database into plain rule facts."""
+"""The alert rules' facts, taken from one RunLogSnapshot (pure), and every finding of it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, select
-
-from sync.alerts.rules import Beat, CheckFacts, EntityFacts, Limits, RunFacts, SalesWindow
-from sync.config import SYNCED_ENTITIES, Settings
-from sync.runs import COMPLETED, SUCCEEDED, RunStatus
-from sync.storage.schema import (
-    ENTITY_TABLES,
-    reconciliations,
-    scheduler_heartbeat,
-    sync_log,
-    sync_state,
+from sync.alerts.rules import (
+    Beat,
+    CheckFacts,
+    EntityFacts,
+    Finding,
+    Limits,
+    RunFacts,
+    SalesWindow,
+    evaluate_entity,
+    reconciliation_mismatch,
+    scheduler_down,
 )
-from sync.storage.sql.db import database_errors
+from sync.config import SYNCED_ENTITIES, Settings
+from sync.health.snapshot import RunLogSnapshot, RunRow
+from sync.runs import COMPLETED, Rule, RunStatus
 from sync.storage.status_report import thresholds_for
-
-RECENT_RUNS = 50  # enough for any failure streak worth reporting
-BASELINE_RUNS = 20
-HISTORY_WEEKS = 4
 
 
 def limits_for(settings: Settings, entity: str) -> Limits:
@@ -48,14 +44,14 @@ def in_trading_hours(moment: datetime, hours: tuple[str, str] | None) -> bool:
     return local >= start or local < end  # open past midnight
 
 
-def _run(row: Row[Any]) -> RunFacts:
+def _run(row: RunRow) -> RunFacts:
     return RunFacts(
         log_id=row.id,
         status=row.status,
         action=row.action,
         started_at=row.started_at,
         duration_ms=row.duration_ms,
-        records_upserted=row.records_upserted or 0,
+        records_upserted=row.records_upserted,
         version_from=row.version_from,
         error_type=row.error_type,
         error_details=row.error_details,
@@ -63,112 +59,76 @@ def _run(row: Row[Any]) -> RunFacts:
     )
 
 
-def _baseline(conn: Connection, entity: str, latest: RunFacts) -> tuple[int, ...]:
-    rows = conn.scalars(
-        select(sync_log.c.duration_ms)
-        .where(
-            sync_log.c.entity_type == entity,
-            sync_log.c.action == latest.action,
-            sync_log.c.status.in_(sorted(SUCCEEDED)),
-            sync_log.c.duration_ms.is_not(None),
-            sync_log.c.started_at < latest.started_at,
-        )
-        .order_by(sync_log.c.started_at.desc())
-        .limit(BASELINE_RUNS)
-    )
-    return tuple(int(v) for v in rows)
-
-
-def _sales_window(conn: Connection, start: datetime, settings: Settings) -> SalesWindow:
-    sales = ENTITY_TABLES["sales"]
-
-    def count(end: datetime) -> int:
-        return int(
-            conn.scalar(
-                select(func.count())
-                .select_from(sales)
-                .where(and_(sales.c.sale_date >= end - timedelta(hours=1), sales.c.sale_date < end))
-            )
-            or 0
-        )
-
-    weeks = sum(1 for k in range(1, HISTORY_WEEKS + 1) if count(start - timedelta(weeks=k)))
+def _sales_window(snap: RunLogSnapshot, settings: Settings) -> SalesWindow | None:
+    hours = snap.sales_hours
+    if hours is None:
+        return None
     return SalesWindow(
-        sales_in_window=count(start),
-        weeks_with_sales=weeks,
-        weeks=HISTORY_WEEKS,
-        in_trading_hours=in_trading_hours(start, settings.alert_trading_hours),
+        sales_in_window=hours.counts[0],
+        weeks_with_sales=sum(1 for n in hours.counts[1:] if n),
+        weeks=len(hours.counts) - 1,
+        in_trading_hours=in_trading_hours(hours.end, settings.alert_trading_hours),
     )
 
 
 def entity_facts(
-    engine: Engine, settings: Settings, now: datetime, entities: tuple[str, ...] = SYNCED_ENTITIES
+    snap: RunLogSnapshot, settings: Settings, entities: tuple[str, ...] = SYNCED_ENTITIES
 ) -> list[EntityFacts]:
-    """Facts for every entity, read in one connection."""
+    """The rules' facts of every entity."""
     out = []
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        last_success = dict(
-            conn.execute(select(sync_state.c.entity_type, sync_state.c.last_sync_time)).all()
-        )
-        day = conn.execute(
-            select(sync_log.c.entity_type, sync_log.c.status, func.count())
-            .where(sync_log.c.started_at >= now - timedelta(hours=24))
-            .group_by(sync_log.c.entity_type, sync_log.c.status)
-        ).all()
-        for entity in entities:
-            rows = conn.execute(
-                select(sync_log)
-                .where(sync_log.c.entity_type == entity)
-                .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
-                .limit(RECENT_RUNS)
-            ).all()
-            runs = tuple(_run(r) for r in rows if r.status != RunStatus.RUNNING)
-            facts = EntityFacts(
+    for entity in entities:
+        rows = snap.runs_of(entity)
+        day = [g for g in snap.day if g.entity_type == entity]
+        state = snap.state(entity)
+        out.append(
+            EntityFacts(
                 entity=entity,
-                runs=runs,
-                last_success=last_success.get(entity),
+                runs=tuple(_run(r) for r in rows if r.status != RunStatus.RUNNING),
+                last_success=state.last_sync_time if state else None,
                 running=any(r.status == RunStatus.RUNNING for r in rows),
-                finished_24h=sum(n for e, s, n in day if e == entity and s in COMPLETED),
-                failed_24h=sum(n for e, s, n in day if e == entity and s == RunStatus.FAILED),
+                baseline_ms=snap.baselines.get(entity, ()),
+                finished_24h=sum(g.runs for g in day if g.status in COMPLETED),
+                failed_24h=sum(g.runs for g in day if g.status == RunStatus.FAILED),
+                sales_window=_sales_window(snap, settings) if entity == "sales" else None,
             )
-            latest = facts.latest
-            if latest is not None and latest.status != RunStatus.FAILED:
-                baseline = _baseline(conn, entity, latest)
-                window = None
-                if entity == "sales" and latest.action != "backfill":
-                    window = _sales_window(conn, latest.started_at, settings)
-                facts = replace(facts, baseline_ms=baseline, sales_window=window)
-            out.append(facts)
+        )
     return out
 
 
-def heartbeats(engine: Engine) -> list[Beat]:
+def heartbeats(snap: RunLogSnapshot) -> list[Beat]:
     """Every scheduler_heartbeat row."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(
-            select(scheduler_heartbeat.c.last_beat_at, scheduler_heartbeat.c.activity)
-        ).all()
-    return [Beat(r.last_beat_at, (r.activity or {}).get("state")) for r in rows]
+    return [Beat(b.last_beat_at, b.state) for b in snap.beats]
 
 
-def latest_reconciliation(engine: Engine) -> list[CheckFacts]:
+def latest_reconciliation(snap: RunLogSnapshot) -> list[CheckFacts]:
     """The checks of the most recent reconciliation run (empty if there was none)."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        last = conn.scalar(
-            select(reconciliations.c.run_id).order_by(reconciliations.c.checked_at.desc()).limit(1)
-        )
-        if last is None:
-            return []
-        rows = conn.execute(select(reconciliations).where(reconciliations.c.run_id == last)).all()
     return [
         CheckFacts(
-            entity=r.entity_type,
-            scope=r.scope,
-            measure=r.measure,
-            difference=str(r.difference),
-            status=r.status,
-            checked_at=r.checked_at,
-            repair=r.details,
+            entity=c.entity_type,
+            scope=c.scope,
+            measure=c.measure,
+            difference=str(c.difference),
+            status=c.status,
+            checked_at=c.checked_at,
+            repair=c.details,
         )
-        for r in rows
+        for c in snap.reconciliation
     ]
+
+
+def findings(snap: RunLogSnapshot, settings: Settings) -> list[Finding]:
+    """Every enabled rule that holds at the snapshot's read."""
+    now, enabled = snap.read_at, settings.alert_enabled
+    found: list[Finding] = []
+    for facts in entity_facts(snap, settings):
+        found += evaluate_entity(facts, limits_for(settings, facts.entity), now, enabled)
+    checks = latest_reconciliation(snap)
+    for entity in sorted({c.entity for c in checks}):
+        mismatch = reconciliation_mismatch(entity, checks)
+        if mismatch is not None and enabled(mismatch.rule.value, entity):
+            found.append(mismatch)
+    if enabled(Rule.SCHEDULER_DOWN, "scheduler"):
+        down = scheduler_down(heartbeats(snap), now, settings.heartbeat_seconds)
+        if down is not None:
+            found.append(down)
+    return found

@@ -1,73 +1,29 @@
-"""Incidents in `alert_incidents`: open, update, resolve, acknowledge, snooze; what is owed.
-
-One open incident per (rule, entity) while its condition holds (a partial unique index
-enforces it). Which message an incident is owed is kept on the row (`pending_kind`), so a
-message that failed on some channel is retried by the next evaluation, in any process.
-"""
+"""Incidents from findings: what the rules found becomes the open incidents; humans
+acknowledge and snooze them. The rows are kept by the store's IncidentBook
+(sync.storage.sql.incidents, sync.storage.rest.incidents)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sync.alerts.rules import RULE_TEXT, Finding
+from sync.storage.incidents import KINDS, Changes, Incident, Wanted
+from sync.storage.protocols import IncidentBook
+from sync.storage.sql.db import Engine
+from sync.storage.sql.incidents import SqlIncidents
 
-from sync.alerts.rules import RULE_TEXT, SEVERITY_RANK, Finding
-from sync.errors import Severity
-from sync.storage.schema import alert_incidents, alert_notifications
-from sync.storage.sql.db import database_errors
-
-KINDS = ("open", "repeat", "escalation", "resolved", "digest", "test", "backfill")
-
-
-@dataclass(frozen=True)
-class Incident:
-    """One alert_incidents row."""
-
-    id: int
-    rule: str
-    entity: str
-    status: str
-    severity: str
-    title: str
-    message: str
-    error_type: str | None
-    recovery: str | None
-    since: datetime
-    opened_at: datetime
-    last_seen_at: datetime
-    resolved_at: datetime | None
-    occurrences: int
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    ack_note: str | None
-    snoozed_until: datetime | None
-    snoozed_by: str | None
-    notified_severity: str | None
-    last_notified_at: datetime | None
-    pending_kind: str | None
-    pending_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> Incident:
-        values = row._mapping
-        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What one application of findings did (incident ids)."""
-
-    opened: list[int]
-    updated: list[int]
-    resolved: list[int]
-
-
-def _rank(severity: str | None) -> int:
-    return SEVERITY_RANK.get(Severity(severity), 0) if severity else 0
+__all__ = [
+    "KINDS",
+    "Changes",
+    "Incident",
+    "acknowledge",
+    "apply_findings",
+    "get_incident",
+    "open_incidents",
+    "snooze",
+    "title_of",
+]
 
 
 def title_of(finding: Finding) -> str:
@@ -76,160 +32,26 @@ def title_of(finding: Finding) -> str:
     return f"{finding.entity}: {RULE_TEXT[finding.rule]}{error}"
 
 
-def apply_findings(engine: Engine, findings: Iterable[Finding], now: datetime) -> Changes:
+def apply_findings(book: IncidentBook, findings: Iterable[Finding], now: datetime) -> Changes:
     """Open, update and resolve incidents so that open ones match `findings` exactly."""
-    changes = Changes([], [], [])
-    by_key = {(f.rule.value, f.entity): f for f in findings}
-    with database_errors(str(engine.url)), engine.begin() as conn:
-        open_rows = {
-            (r.rule, r.entity): r
-            for r in conn.execute(select(alert_incidents).where(alert_incidents.c.status == "open"))
-        }
-        for key, finding in by_key.items():
-            values = {
-                "severity": finding.severity.value,
-                "title": title_of(finding),
-                "message": finding.message,
-                "error_type": finding.error_type,
-                "recovery": finding.recovery,
-                "last_seen_at": now,
-            }
-            row = open_rows.get(key)
-            if row is None:
-                new_id = _open(conn, finding, values, now)
-                if new_id is not None:
-                    changes.opened.append(new_id)
-                continue
-            if finding.observation is not None and finding.observation != row.last_observation:
-                values["occurrences"] = row.occurrences + 1
-                values["last_observation"] = finding.observation
-            conn.execute(
-                update(alert_incidents).where(alert_incidents.c.id == row.id).values(**values)
-            )
-            changes.updated.append(row.id)
-        for key, row in open_rows.items():
-            if key in by_key:
-                continue
-            conn.execute(
-                update(alert_incidents)
-                .where(alert_incidents.c.id == row.id)
-                .values(
-                    status="resolved",
-                    resolved_at=now,
-                    # Only those who heard of it are told it is over.
-                    pending_kind="resolved" if row.notified_severity else None,
-                    pending_at=now if row.notified_severity else None,
-                )
-            )
-            changes.resolved.append(row.id)
-    return changes
-
-
-def _open(conn: Connection, finding: Finding, values: dict[str, Any], now: datetime) -> int | None:
-    try:
-        with conn.begin_nested():
-            return conn.scalar(
-                insert(alert_incidents)
-                .values(
-                    rule=finding.rule.value,
-                    entity=finding.entity,
-                    status="open",
-                    since=min(finding.since, now),
-                    opened_at=now,
-                    occurrences=1,
-                    last_observation=finding.observation,
-                    **values,
-                )
-                .returning(alert_incidents.c.id)
-            )
-    except IntegrityError:
-        return None  # another evaluator opened it a moment ago
-
-
-def plan_messages(engine: Engine, now: datetime, cooldown: timedelta) -> list[Incident]:
-    """Decide which message each incident is owed now; returns incidents with one pending.
-
-    New: 'open' once; 'escalation' when the severity rises above what was announced (even
-    when acknowledged); 'repeat' after the cooldown unless acknowledged. Snoozed incidents
-    get nothing new. A message still unsent after the cooldown is given up.
-    """
-    owed = []
-    with database_errors(str(engine.url)), engine.begin() as conn:
-        rows = conn.execute(
-            select(alert_incidents).where(
-                or_(alert_incidents.c.status == "open", alert_incidents.c.pending_kind.is_not(None))
-            )
-        ).all()
-        for row in rows:
-            values: dict[str, Any] = {}
-            if row.pending_kind and now - row.pending_at >= cooldown:
-                values.update(pending_kind=None, pending_at=None)
-            kind = _new_message(row, now, cooldown)
-            if kind is not None:
-                values.update(
-                    pending_kind=kind,
-                    pending_at=now,
-                    last_notified_at=now,
-                    notified_severity=row.severity
-                    if _rank(row.severity) > _rank(row.notified_severity)
-                    else row.notified_severity,
-                )
-            if values:
-                conn.execute(
-                    update(alert_incidents).where(alert_incidents.c.id == row.id).values(**values)
-                )
-            incident = Incident.from_row(row)
-            if values:
-                incident = replace(incident, **values)
-            if incident.pending_kind:
-                owed.append(incident)
-    return owed
-
-
-def _new_message(row: Row[Any], now: datetime, cooldown: timedelta) -> str | None:
-    if row.status != "open" or (row.snoozed_until and row.snoozed_until > now):
-        return None
-    if row.notified_severity is None:
-        return "open"
-    if _rank(row.severity) > _rank(row.notified_severity):
-        return "escalation"
-    if row.acknowledged_at is None and row.last_notified_at <= now - cooldown:
-        return "repeat"
-    return None
-
-
-def sent_channels(engine: Engine, incident: Incident) -> set[str]:
-    """Channels that already got the incident's pending message."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        return set(
-            conn.scalars(
-                select(alert_notifications.c.channel).where(
-                    alert_notifications.c.incident_id == incident.id,
-                    alert_notifications.c.kind == incident.pending_kind,
-                    alert_notifications.c.status == "sent",
-                    alert_notifications.c.attempted_at >= incident.pending_at,
-                )
-            )
+    wanted = {
+        (f.rule.value, f.entity): Wanted(
+            severity=f.severity.value,
+            title=title_of(f),
+            message=f.message,
+            since=f.since,
+            error_type=f.error_type,
+            recovery=f.recovery,
+            observation=f.observation,
         )
-
-
-def settle(engine: Engine, incident_ids: Iterable[int]) -> None:
-    """Mark the pending message of these incidents as delivered everywhere."""
-    ids = list(incident_ids)
-    if not ids:
-        return
-    with database_errors(str(engine.url)), engine.begin() as conn:
-        conn.execute(
-            update(alert_incidents)
-            .where(alert_incidents.c.id.in_(ids))
-            .values(pending_kind=None, pending_at=None)
-        )
+        for f in findings
+    }
+    return book.apply(wanted, now)
 
 
 def acknowledge(engine: Engine, incident_id: int, by: str, note: str | None, now: datetime) -> bool:
     """Acknowledge an open incident: no more repeats (escalations still go out)."""
-    return _set(
-        engine,
+    return SqlIncidents(engine).set_open(
         incident_id,
         acknowledged_at=now,
         acknowledged_by=by,
@@ -241,55 +63,14 @@ def snooze(engine: Engine, incident_id: int, until: datetime, by: str, now: date
     """Silence an open incident until `until` (nothing new is sent before then)."""
     if until <= now:
         raise ValueError("snooze until a time in the future")
-    return _set(engine, incident_id, snoozed_until=until, snoozed_by=by)
-
-
-def _set(engine: Engine, incident_id: int, **values: Any) -> bool:
-    with database_errors(str(engine.url)), engine.begin() as conn:
-        done = conn.execute(
-            update(alert_incidents)
-            .where(alert_incidents.c.id == incident_id, alert_incidents.c.status == "open")
-            .values(**values)
-        ).rowcount
-        # A message not yet delivered is no longer needed once a human has seen it.
-        conn.execute(
-            update(alert_incidents)
-            .where(
-                alert_incidents.c.id == incident_id,
-                alert_incidents.c.pending_kind.in_(("open", "repeat")),
-            )
-            .values(pending_kind=None, pending_at=None)
-        )
-    return done == 1
+    return SqlIncidents(engine).set_open(incident_id, snoozed_until=until, snoozed_by=by)
 
 
 def open_incidents(engine: Engine) -> list[Incident]:
-    """Open incidents, most severe first, then oldest first."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(
-            select(alert_incidents)
-            .where(alert_incidents.c.status == "open")
-            .order_by(alert_incidents.c.opened_at, alert_incidents.c.id)
-        ).all()
-    incidents = [Incident.from_row(r) for r in rows]
-    return sorted(incidents, key=lambda i: -_rank(i.severity))
+    """Open incidents, most severe first, then oldest first (the dashboard, the API)."""
+    return SqlIncidents(engine).open_incidents()
 
 
 def get_incident(engine: Engine, incident_id: int) -> Incident | None:
-    """One incident by id."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        row = conn.execute(
-            select(alert_incidents).where(alert_incidents.c.id == incident_id)
-        ).first()
-    return Incident.from_row(row) if row else None
-
-
-def resolved_since(engine: Engine, since: datetime) -> list[Incident]:
-    """Incidents resolved after `since` (for the digest)."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(
-            select(alert_incidents)
-            .where(alert_incidents.c.resolved_at >= since)
-            .order_by(alert_incidents.c.resolved_at)
-        ).all()
-    return [Incident.from_row(r) for r in rows]
+    """One incident by id (the dashboard, the API)."""
+    return SqlIncidents(engine).get_incident(incident_id)

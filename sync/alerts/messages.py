@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sync.alerts.incidents import Incident
-from sync.alerts.rules import RULE_TEXT, SEVERITY_RANK, Rule
+from sync.alerts.rules import RULE_TEXT, Rule
 from sync.engine.skeleton import EntityResult
-from sync.errors import Severity
+from sync.errors import SEVERITY_RANK, Severity
 from sync.health import format_age
 
 KIND_PREFIX = {"repeat": "Still open: ", "escalation": "Worse now: "}

@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote
 
-from sqlalchemy import Engine, insert
-
 from sync.alerts.messages import Message
 from sync.errors import redact
-from sync.storage.schema import alert_notifications
-from sync.storage.sql.db import database_errors
+from sync.storage.protocols import IncidentBook
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +108,7 @@ class Notifier:
 
 
 def record(
-    engine: Engine,
+    book: IncidentBook,
     deliveries: Iterable[tuple[int | None, str, str | None, str, Delivery]],
     now: datetime,
 ) -> None:
@@ -129,9 +126,7 @@ def record(
         }
         for incident_id, kind, severity, title, d in deliveries
     ]
-    if rows:
-        with database_errors(str(engine.url)), engine.begin() as conn:
-            conn.execute(insert(alert_notifications), rows)
+    book.record_attempts(rows)
     failures: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if row["status"] == "failed":

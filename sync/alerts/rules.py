@@ -6,23 +6,10 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sync.errors import ErrorKind, Severity, SyncError
 from sync.health import Colour, Thresholds, consecutive_failures, entity_health, format_age
-from sync.runs import COMPLETED, RunStatus
-
-
-class Rule(StrEnum):
-    SYNC_FAILED = "sync_failed"
-    STALE = "stale"
-    SCHEDULER_DOWN = "scheduler_down"
-    SLOW_RUN = "slow_run"
-    EMPTY_SUCCESS = "empty_success"
-    SUCCESS_RATE = "success_rate"
-    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
-    MEMORY = "memory"
-
+from sync.runs import COMPLETED, Rule, RunStatus
 
 RULE_TEXT = {
     Rule.SYNC_FAILED: "sync failed",
@@ -34,7 +21,6 @@ RULE_TEXT = {
     Rule.RECONCILIATION_MISMATCH: "copy differs from Lightspeed",
     Rule.MEMORY: "sync used too much memory",
 }
-SEVERITY_RANK = {Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 RECOVERY = {
     Rule.STALE: "Check that the scheduler runs (`python -m sync status`, `systemctl status "

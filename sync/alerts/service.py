@@ -7,10 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, select
-
 from sync.alerts import incidents as inc
-from sync.alerts.facts import entity_facts, heartbeats, latest_reconciliation, limits_for
+from sync.alerts.facts import findings
 from sync.alerts.messages import (
     Message,
     compose,
@@ -20,18 +18,11 @@ from sync.alerts.messages import (
     title_for,
 )
 from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
-from sync.alerts.rules import (
-    Finding,
-    evaluate_entity,
-    reconciliation_mismatch,
-    scheduler_down,
-)
+from sync.alerts.rules import Finding
 from sync.config import Settings
 from sync.engine.runner import EntityResult
 from sync.runs import utcnow
-from sync.storage.schema import alert_notifications
-from sync.storage.sql.db import database_errors
-from sync.storage.sql.leases import Leases
+from sync.storage.protocols import Alerting
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +42,22 @@ class Evaluation:
 
 
 class AlertService:
-    """Evaluates alert rules against the database and notifies through apprise."""
+    """Evaluates alert rules against a store (SQL or REST) and notifies through apprise."""
 
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        store: Alerting,
         clock: Callable[[], datetime] = utcnow,
         notifier: Notifier | None = None,
     ) -> None:
         self.settings = settings
-        self.engine = engine
+        self.store = store
+        self.book = store.incidents()
         self.clock = clock
         self.notifier = notifier or Notifier(settings.secrets)
         self.cooldown = timedelta(minutes=settings.alert_cooldown_minutes)
-        self.leases = Leases(engine, ttl_seconds=LEASE_SECONDS)
+        self.leases = store.leases(LEASE_SECONDS)
         self._channels = {c.url: c for c in channels(settings.all_alert_urls, settings.secrets)}
 
     def channels_for(self, severity: str) -> list[Channel]:
@@ -90,7 +82,7 @@ class AlertService:
             return Evaluation(now, skipped=True)
         try:
             findings = self.findings(now)
-            changes = inc.apply_findings(self.engine, findings, now)
+            changes = inc.apply_findings(self.book, findings, now)
             self._log_changes(changes)
             deliveries = self._deliver(now)
             deliveries += self._digest(now)
@@ -99,25 +91,12 @@ class AlertService:
         return Evaluation(now, False, findings, changes, deliveries)
 
     def findings(self, now: datetime) -> list[Finding]:
-        """Every rule that holds now."""
-        enabled = self.settings.alert_enabled
-        found: list[Finding] = []
-        for facts in entity_facts(self.engine, self.settings, now):
-            found += evaluate_entity(facts, limits_for(self.settings, facts.entity), now, enabled)
-        checks = latest_reconciliation(self.engine)
-        for entity in sorted({c.entity for c in checks}):
-            mismatch = reconciliation_mismatch(entity, checks)
-            if mismatch is not None and enabled(mismatch.rule.value, entity):
-                found.append(mismatch)
-        if enabled("scheduler_down", "scheduler"):
-            down = scheduler_down(heartbeats(self.engine), now, self.settings.heartbeat_seconds)
-            if down is not None:
-                found.append(down)
-        return found
+        """Every rule that holds now, from one read of the run log."""
+        return findings(self.store.read_snapshot(now), self.settings)
 
     def _log_changes(self, changes: inc.Changes) -> None:
         for incident_id in changes.opened:
-            incident = inc.get_incident(self.engine, incident_id)
+            incident = self.book.get_incident(incident_id)
             if incident is not None:
                 log.warning(
                     "Alert #%d opened [%s] %s: %s",
@@ -127,7 +106,7 @@ class AlertService:
                     incident.message,
                 )
         for incident_id in changes.resolved:
-            incident = inc.get_incident(self.engine, incident_id)
+            incident = self.book.get_incident(incident_id)
             if incident is not None:
                 log.info("Alert #%d resolved: %s", incident.id, incident.title)
 
@@ -137,10 +116,10 @@ class AlertService:
         """Send every owed message, one combined message per channel."""
         batches: dict[str, tuple[Channel, list[tuple[inc.Incident, str]]]] = {}
         outstanding: dict[int, set[str]] = {}
-        for incident in inc.plan_messages(self.engine, now, self.cooldown):
+        for incident in self.book.plan_messages(now, self.cooldown):
             kind = incident.pending_kind or "open"
             severity = incident.notified_severity if kind == "resolved" else incident.severity
-            done = inc.sent_channels(self.engine, incident)
+            done = self.book.sent_channels(incident)
             route = [c for c in self.channels_for(severity or incident.severity)]
             outstanding[incident.id] = {c.label for c in route if c.label not in done}
             for channel in route:
@@ -150,7 +129,7 @@ class AlertService:
         for channel, items in batches.values():
             delivery = self.notifier.send(channel, compose(items, now, self.settings.display_name))
             record(
-                self.engine,
+                self.book,
                 [(i.id, kind, i.severity, title_for(i, kind), delivery) for i, kind in items],
                 now,
             )
@@ -158,7 +137,7 @@ class AlertService:
             if delivery.ok:
                 for incident, _ in items:
                     outstanding[incident.id].discard(channel.label)
-        inc.settle(self.engine, [i for i, rest in outstanding.items() if not rest])
+        self.book.settle([i for i, rest in outstanding.items() if not rest])
         return sent
 
     def digest_due_at(self, now: datetime) -> datetime | None:
@@ -178,22 +157,13 @@ class AlertService:
         due = self.digest_due_at(now)
         if due is None:
             return []
-        with database_errors(str(self.engine.url)), self.engine.connect() as conn:
-            done = set(
-                conn.scalars(
-                    select(alert_notifications.c.channel).where(
-                        alert_notifications.c.kind == "digest",
-                        alert_notifications.c.status == "sent",
-                        alert_notifications.c.attempted_at >= due,
-                    )
-                )
-            )
+        done = self.book.digest_channels(due)
         todo = [c for c in self._channels.values() if c.label not in done]
         if not todo:
             return []
         message = compose_digest(
-            inc.open_incidents(self.engine),
-            inc.resolved_since(self.engine, now - timedelta(hours=24)),
+            self.book.open_incidents(),
+            self.book.resolved_since(now - timedelta(hours=24)),
             now,
             self.settings.display_name,
         )
@@ -237,5 +207,5 @@ class AlertService:
         self, targets: list[Channel], message: Message, kind: str, now: datetime
     ) -> list[Delivery]:
         deliveries = [self.notifier.send(c, message) for c in targets]
-        record(self.engine, [(None, kind, None, message.title, d) for d in deliveries], now)
+        record(self.book, [(None, kind, None, message.title, d) for d in deliveries], now)
         return deliveries

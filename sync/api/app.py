@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from sync import __version__
-from sync.alerts.facts import heartbeats
 from sync.api.auth import ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import install_error_handlers
@@ -18,6 +17,7 @@ from sync.api.metrics import render_metrics
 from sync.api.routes_actions import router as actions_router
 from sync.api.routes_health import router as health_router
 from sync.errors import SyncError
+from sync.storage.sql.reads import read_beats
 
 DESCRIPTION = (
     "Health of the Lightspeed copy for apps and monitors. Every /api/... and /metrics call "
@@ -66,7 +66,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
 def readiness(ctx: ApiContext) -> tuple[bool, str]:
     """(ready, one sentence): the database answers and a scheduler beat recently."""
     try:
-        beats = heartbeats(ctx.engine)
+        beats = read_beats(ctx.engine)
     except SyncError:
         return False, "The database cannot be reached."
     now = ctx.now()

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Engine
 
 from sync.config import Settings
 from sync.runs import utcnow
+from sync.storage.sql.db import Engine
 
 
 @dataclass(frozen=True)

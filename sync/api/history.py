@@ -1,4 +1,4 @@
-"""Performance history: runs of the last 24 h / 7 d / 30 d in UTC time buckets (SQL)."""
+"""Performance history: runs of the last 24 h / 7 d / 30 d in UTC time buckets."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, func, literal_column, select, text
-from sqlalchemy.sql import ColumnElement
-
-from sync.storage.schema import sync_log
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.db import Engine
+from sync.storage.sql.history import performance_groups
 
 
 @dataclass(frozen=True)
@@ -28,48 +25,14 @@ PERIODS = {
 }
 
 
-def _bucket(engine: Engine, unit: str) -> ColumnElement[Any]:
-    """started_at truncated to the UTC hour or day, as text 'YYYY-MM-DD HH:00:00'."""
-    if engine.dialect.name == "postgresql":
-        truncated = func.date_trunc(
-            literal_column(f"'{unit}'"), func.timezone("UTC", sync_log.c.started_at)
-        )
-        return func.to_char(truncated, literal_column("'YYYY-MM-DD HH24:MI:SS'"))
-    fmt = "%Y-%m-%d 00:00:00" if unit == "day" else "%Y-%m-%d %H:00:00"
-    return func.strftime(literal_column(f"'{fmt}'"), sync_log.c.started_at)
-
-
 def performance_history(
     engine: Engine, now: datetime, period: str, entity: str | None = None
 ) -> dict[str, Any]:
     """Per bucket: runs, failures, durations, records, peak memory, API p95, errors by class."""
     shape = PERIODS[period]
     since = now - shape.span
-    c = sync_log.c
-    where = [c.started_at >= since, c.status != "running"]
-    if entity:
-        where.append(c.entity_type == entity)
-    # One pass over the period, grouped by bucket and error class; the classes are folded
-    # into their bucket below.
-    query = (
-        select(
-            _bucket(engine, shape.unit).label("bucket"),
-            c.error_type,
-            func.count().label("runs"),
-            func.sum(case((c.status == "failed", 1), else_=0)).label("failed"),
-            func.sum(c.duration_ms).label("sum_ms"),
-            func.count(c.duration_ms).label("timed"),
-            func.max(c.duration_ms).label("max_ms"),
-            func.sum(c.records_upserted + c.records_deleted).label("records"),
-            func.max(c.peak_rss_bytes).label("peak_rss"),
-            func.max(c.api_ms_p95).label("api_p95"),
-            func.sum(func.coalesce(c.api_retries, 0)).label("retries"),
-        )
-        .where(*where)
-        .group_by(text("bucket"), c.error_type)
-    )
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(query).all()
+    # Grouped by bucket and error class in SQL; the classes are folded into their bucket here.
+    rows = performance_groups(engine, since, shape.unit, entity)
     buckets: dict[str, dict[str, Any]] = {}
     for r in rows:
         b = buckets.setdefault(r.bucket, _empty(r.bucket))

@@ -19,15 +19,15 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, select
 
 from sync import __version__
 from sync.api.context import ApiContext
-from sync.api.summary import load_summary
+from sync.api.summary import load_snapshot
+from sync.config import Settings
 from sync.errors import SyncError
 from sync.health import tier_thresholds
-from sync.storage.schema import sync_run_totals
-from sync.storage.sql.db import database_errors
+from sync.health.reading import summarize
+from sync.health.snapshot import RunLogSnapshot
 
 log = logging.getLogger(__name__)
 NS = "lightspeed_sync"
@@ -49,14 +49,6 @@ FAMILIES = (
 )
 
 
-def run_totals(engine: Engine) -> list[tuple[str, str, int]]:
-    """(entity, status, runs) from sync_run_totals: counts that pruning does not lower."""
-    t = sync_run_totals
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(select(t.c.entity_type, t.c.status, t.c.runs)).all()
-    return [(r.entity_type, r.status, int(r.runs)) for r in rows]
-
-
 class HealthCollector(Collector):
     """Yields every lightspeed_sync_* family from one read of the database."""
 
@@ -69,7 +61,7 @@ class HealthCollector(Collector):
         yield info
         up = GaugeMetricFamily(f"{NS}_db_up", "1 when the database answered this scrape.")
         try:
-            families = list(self._from_database())
+            snap = load_snapshot(self.ctx)
         except SyncError as exc:
             log.warning("Metrics scrape could not read the database: %s", exc.message)
             up.add_metric([], 0)
@@ -77,76 +69,76 @@ class HealthCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        yield from families
+        yield from families(snap, self.ctx.settings)
 
-    def _from_database(self) -> Iterator[Metric]:
-        engine = self.ctx.engine
-        summary = load_summary(self.ctx)
-        totals = run_totals(engine)
 
-        def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
-            return GaugeMetricFamily(f"{NS}_{name}", doc, labels=list(labels))
+def families(snap: RunLogSnapshot, settings: Settings) -> Iterator[Metric]:
+    """Every family read from the database, from one snapshot (pure)."""
+    summary = summarize(snap, settings)
 
-        last_success = gauge(
-            "last_success_timestamp_seconds", "Unix time of the last successful sync.", ("entity",)
-        )
-        duration = gauge(
-            "last_run_duration_seconds", "Duration of the latest finished run.", ("entity",)
-        )
-        records = gauge(
-            "last_run_records", "Records written or deleted by the latest run.", ("entity",)
-        )
-        failures = gauge("consecutive_failures", "Failed runs in a row, latest first.", ("entity",))
-        memory = gauge(
-            "run_peak_memory_bytes",
-            "Peak resident memory of the process during the latest run that measured it.",
-            ("entity",),
-        )
-        thresholds = gauge(
-            "freshness_threshold_seconds",
-            "Age above which an entity reaches each freshness severity (multiples of its SLA).",
-            ("entity", "severity"),
-        )
-        for item in summary.entities:
-            name = item.reading.entity
-            if item.reading.last_success is not None:
-                last_success.add_metric([name], item.reading.last_success.timestamp())
-            failures.add_metric([name], item.reading.consecutive_failures)
-            if item.reading.peak_rss_bytes is not None:
-                memory.add_metric([name], item.reading.peak_rss_bytes)
-            if item.reading.last_run_duration_ms is not None:
-                duration.add_metric([name], item.reading.last_run_duration_ms / 1000)
-            if item.reading.last_run_records is not None:
-                records.add_metric([name], item.reading.last_run_records)
-            for severity, age in tier_thresholds(item.sla).items():
-                thresholds.add_metric([name, severity.value], age.total_seconds())
-        yield from (last_success, duration, records, failures, memory, thresholds)
+    def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+        return GaugeMetricFamily(f"{NS}_{name}", doc, labels=list(labels))
 
-        counter = CounterMetricFamily(
-            f"{NS}_runs",
-            "Finished runs per entity and status (never lowered by pruning).",
-            labels=["entity", "status"],
-        )
-        for entity, status, n in totals:
-            counter.add_metric([entity, status], n)
-        yield counter
+    last_success = gauge(
+        "last_success_timestamp_seconds", "Unix time of the last successful sync.", ("entity",)
+    )
+    duration = gauge(
+        "last_run_duration_seconds", "Duration of the latest finished run.", ("entity",)
+    )
+    records = gauge(
+        "last_run_records", "Records written or deleted by the latest run.", ("entity",)
+    )
+    failures = gauge("consecutive_failures", "Failed runs in a row, latest first.", ("entity",))
+    memory = gauge(
+        "run_peak_memory_bytes",
+        "Peak resident memory of the process during the latest run that measured it.",
+        ("entity",),
+    )
+    thresholds = gauge(
+        "freshness_threshold_seconds",
+        "Age above which an entity reaches each freshness severity (multiples of its SLA).",
+        ("entity", "severity"),
+    )
+    for item in summary.entities:
+        name = item.reading.entity
+        if item.reading.last_success is not None:
+            last_success.add_metric([name], item.reading.last_success.timestamp())
+        failures.add_metric([name], item.reading.consecutive_failures)
+        if item.reading.peak_rss_bytes is not None:
+            memory.add_metric([name], item.reading.peak_rss_bytes)
+        if item.reading.last_run_duration_ms is not None:
+            duration.add_metric([name], item.reading.last_run_duration_ms / 1000)
+        if item.reading.last_run_records is not None:
+            records.add_metric([name], item.reading.last_run_records)
+        for severity, age in tier_thresholds(item.sla).items():
+            thresholds.add_metric([name, severity.value], age.total_seconds())
+    yield from (last_success, duration, records, failures, memory, thresholds)
 
-        incidents = gauge("alert_incidents_open", "Open alert incidents.", ("severity",))
-        for severity, n in summary.active_alerts["by_severity"].items():
-            incidents.add_metric([severity], n)
-        yield incidents
-        score = gauge("health_score", "Health score 0-100 (README: Health score).")
-        score.add_metric([], summary.health_score)
-        ready = gauge("data_ready", "1 when reports may use the sales figures (data ready).")
-        ready.add_metric([], 1 if summary.data_ready else 0)
-        beat = gauge(
-            "scheduler_last_heartbeat_timestamp_seconds",
-            "Unix time of the latest scheduler heartbeat.",
-        )
-        last_beat = summary.scheduler.get("last_heartbeat")
-        if last_beat:
-            beat.add_metric([], datetime.fromisoformat(last_beat).timestamp())
-        yield from (score, ready, beat)
+    counter = CounterMetricFamily(
+        f"{NS}_runs",
+        "Finished runs per entity and status (never lowered by pruning).",
+        labels=["entity", "status"],
+    )
+    for entity, status, n in snap.run_totals:
+        counter.add_metric([entity, status], n)
+    yield counter
+
+    incidents = gauge("alert_incidents_open", "Open alert incidents.", ("severity",))
+    for severity, n in summary.active_alerts["by_severity"].items():
+        incidents.add_metric([severity], n)
+    yield incidents
+    score = gauge("health_score", "Health score 0-100 (README: Health score).")
+    score.add_metric([], summary.health_score)
+    ready = gauge("data_ready", "1 when reports may use the sales figures (data ready).")
+    ready.add_metric([], 1 if summary.data_ready else 0)
+    beat = gauge(
+        "scheduler_last_heartbeat_timestamp_seconds",
+        "Unix time of the latest scheduler heartbeat.",
+    )
+    last_beat = summary.scheduler.get("last_heartbeat")
+    if last_beat:
+        beat.add_metric([], datetime.fromisoformat(last_beat).timestamp())
+    yield from (score, ready, beat)
 
 
 def render_metrics(ctx: ApiContext) -> bytes:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from sync import alerts
 from sync.api.auth import AdminKey, ReadKey
@@ -23,8 +22,7 @@ from sync.engine.backfill import check_range, estimate
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
 from sync.storage.queueing import MAX_BACKFILL_DAYS, REQUESTABLE, open_backfill_refusal
-from sync.storage.schema import sync_log, sync_requests
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.history import latest_backfill
 from sync.storage.sql.queue import request_sync
 
 log = logging.getLogger(__name__)
@@ -161,52 +159,30 @@ def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONR
 )
 def backfill_status(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     entity = _backfill_entity(entity)
-    r = sync_requests.c
-    with database_errors(str(ctx.engine.url)), ctx.engine.connect() as conn:
-        row = conn.execute(
-            select(sync_requests)
-            .where(r.entity_type == entity, r.action == "backfill")
-            .order_by(r.requested_at.desc(), r.id.desc())
-            .limit(1)
-        ).first()
-        runs = (
-            conn.execute(
-                select(
-                    sync_log.c.entity_type,
-                    sync_log.c.status,
-                    sync_log.c.records_upserted,
-                    sync_log.c.records_deleted,
-                    sync_log.c.pages,
-                    sync_log.c.started_at,
-                    sync_log.c.finished_at,
-                ).where(sync_log.c.run_id == row.run_id)
-            ).all()
-            if row is not None and row.run_id
-            else []
-        )
+    row, runs = latest_backfill(ctx.engine, entity)
     if row is None:
         return {"entity": entity, "backfill": None}
     return {
         "entity": entity,
         "backfill": {
-            "request_id": row.id,
-            "status": row.status,
-            "from": row.date_from.isoformat() if row.date_from else None,
-            "to": row.date_to.isoformat() if row.date_to else None,
-            "requested_by": row.requested_by,
-            "requested_at": _iso(row.requested_at),
-            "started_at": _iso(row.started_at),
-            "finished_at": _iso(row.finished_at),
-            "error": row.error,
+            "request_id": row["id"],
+            "status": row["status"],
+            "from": row["date_from"].isoformat() if row["date_from"] else None,
+            "to": row["date_to"].isoformat() if row["date_to"] else None,
+            "requested_by": row["requested_by"],
+            "requested_at": _iso(row["requested_at"]),
+            "started_at": _iso(row["started_at"]),
+            "finished_at": _iso(row["finished_at"]),
+            "error": row["error"],
             "runs": [
                 {
-                    "entity": run.entity_type,
-                    "status": run.status,
-                    "records_upserted": run.records_upserted,
-                    "records_deleted": run.records_deleted,
-                    "pages": run.pages,
-                    "started_at": _iso(run.started_at),
-                    "finished_at": _iso(run.finished_at),
+                    "entity": run["entity_type"],
+                    "status": run["status"],
+                    "records_upserted": run["records_upserted"],
+                    "records_deleted": run["records_deleted"],
+                    "pages": run["pages"],
+                    "started_at": _iso(run["started_at"]),
+                    "finished_at": _iso(run["finished_at"]),
                 }
                 for run in runs
             ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 
 from sync import alerts
 from sync.api.auth import ReadKey
@@ -14,8 +13,7 @@ from sync.api.errors import ApiProblem
 from sync.api.history import performance_history
 from sync.api.summary import load_summary, unknown_entity
 from sync.health import HEALTH_ENTITIES
-from sync.storage.schema import alert_incidents
-from sync.storage.sql.db import database_errors
+from sync.storage.sql.alert_reads import recent_incidents
 
 router = APIRouter(prefix="/api/sync-health")
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -80,13 +78,7 @@ def incidents(
     if status == "open":
         found = [vars(i) for i in alerts.open_incidents(ctx.engine)][:limit]
     else:
-        with database_errors(str(ctx.engine.url)), ctx.engine.connect() as conn:
-            rows = conn.execute(
-                select(alert_incidents)
-                .order_by(alert_incidents.c.opened_at.desc(), alert_incidents.c.id.desc())
-                .limit(limit)
-            ).all()
-        found = [dict(r._mapping) for r in rows]
+        found = recent_incidents(ctx.engine, limit)
     items = [{k: _json(row[k]) for k in INCIDENT_FIELDS} for row in found]
     return {"status": status, "count": len(items), "incidents": items}
 

@@ -7,9 +7,9 @@ import logging
 import uvicorn
 
 from sync.api.context import ApiContext
-from sync.api.database import api_engine
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
+from sync.storage.sql.bounded import api_engine
 from sync.storage.sql.db import pending_migrations, safe_url
 
 log = logging.getLogger(__name__)

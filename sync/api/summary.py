@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from sync.api.context import ApiContext
 from sync.health import HEALTH_ENTITIES, HealthSummary
-from sync.storage.sql.health_facts import summarize
+from sync.health.reading import summarize
+from sync.health.snapshot import RunLogSnapshot
+from sync.storage.sql.reads import read_snapshot
+
+
+def load_snapshot(ctx: ApiContext) -> RunLogSnapshot:
+    """The read model as of now, from the API's database (one read)."""
+    return read_snapshot(ctx.engine, ctx.now())
 
 
 def load_summary(ctx: ApiContext) -> HealthSummary:
     """The summary as of now, from the API's database."""
-    return summarize(ctx.engine, ctx.now(), ctx.settings)
+    return summarize(load_snapshot(ctx), ctx.settings)
 
 
 def unknown_entity(entity: str) -> str:

@@ -8,7 +8,7 @@ import secrets as secrets_module
 import sys
 from pathlib import Path
 
-from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, require_sql
+from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, require_schema
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.storage.backend import uses_supabase_rest
@@ -81,10 +81,10 @@ def cmd_set_password(_settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     """`alerts test` messages every channel; `alerts check` evaluates the rules once."""
-    from sync.alerts import AlertService, open_incidents
+    from sync.alerts import AlertService
 
-    store = require_sql(settings, "Alert evaluation")
-    service = AlertService(settings, store.engine)
+    store = require_schema(settings)
+    service = AlertService(settings, store)
     if args.alerts_command == "test":
         if not settings.all_alert_urls:
             print("No alert channels: set ALERT_URLS in .env (see .env.example).", file=sys.stderr)
@@ -106,7 +106,7 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
         f"{len(changes.resolved)} resolved; {len(evaluation.deliveries) - failed} message(s) "
         f"sent, {failed} failed."
     )
-    incidents = open_incidents(store.engine)
+    incidents = service.book.open_incidents()
     print(f"Open incidents: {len(incidents)}" + ("" if incidents else " (all clear)"))
     for i in incidents:
         notes = []

@@ -28,6 +28,7 @@ from sync.lightspeed.tokens import AppTokens
 from sync.logs import setup_logging
 from sync.runs import utcnow
 from sync.storage.protocols import SyncStore
+from sync.storage.status_report import status_report
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DASH = "\u2013"  # an en dash: information, or not checked
@@ -88,7 +89,7 @@ def run_checks(
     if store is None:
         found.append(Finding("scheduler", "skip", "not checked: the database is not ready"))
         return found
-    report = store.status_report(utcnow(), settings)
+    report = status_report(store, utcnow(), settings)
     found.append(checks.scheduler_finding(report))
     found += checks.last_run_findings(report)
     return found

@@ -8,7 +8,7 @@ from sync.cli.common import EXIT_FAILED, EXIT_OK, require_sql, whoami
 from sync.cli.output import ProgressDisplay, print_reconciliation, print_results
 from sync.config import Settings
 from sync.errors import SyncError
-from sync.runs import utcnow
+from sync.runs import SKIPPED, RunStatus, utcnow
 
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
@@ -39,7 +39,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     )
     display.done()
     print_results([result])
-    return EXIT_FAILED if result.status in ("failed", "skipped") else EXIT_OK
+    return EXIT_FAILED if result.status in (RunStatus.FAILED, SKIPPED) else EXIT_OK
 
 
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:

@@ -17,15 +17,13 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from sqlalchemy import Engine
-
 from sync.config import Settings
 from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.storage.sql.api_keys import create_key
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.status import status_report
+from sync.storage.sql.db import Engine, create_db_engine, migrate
 from sync.storage.sql.store import Store
+from sync.storage.status_report import status_report
 
 DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator
@@ -229,7 +227,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _print_status_after_first_sync(settings: Settings, store: Store, stop: threading.Event) -> None:
     while not stop.wait(1.0):
-        report = status_report(store.engine, utcnow(), settings)
+        report = status_report(store, utcnow(), settings)
         if all(e.status not in ("never", "running") for e in report.entities):
             print(f"\nFirst sync done. Overall: {report.overall.value}")
             for e in report.entities:

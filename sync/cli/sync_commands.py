@@ -55,7 +55,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print health per entity, as a table or (`--json`) as JSON."""
     store = require_schema(settings)
-    report = store.status_report(utcnow(), settings)
+    from sync.storage.status_report import status_report  # not needed to sync
+
+    report = status_report(store, utcnow(), settings)
     connection = describe(settings, store)
     if args.json:
         print(json.dumps({**report.as_json(), "connection": connection}, indent=2))
@@ -129,7 +131,9 @@ def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Merged into request #{result.id} ({result.status}) for the same entity.")
     else:
         print(f"Queued request #{result.id}: sync {args.entity}; the scheduler picks it up.")
-    report = store.status_report(utcnow(), settings)
+    from sync.storage.status_report import status_report  # not needed to sync
+
+    report = status_report(store, utcnow(), settings)
     if report.scheduler != "alive":
         print(f"Warning: scheduler {report.scheduler}; the request waits until one runs.")
     return EXIT_OK

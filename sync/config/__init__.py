@@ -15,11 +15,11 @@ from sync.config.settings import (
     DEFAULT_PAGE_SIZE,
     HEALTH_ENTITIES,
     SYNC_SCOPES,
-    SYNCED_ENTITIES,
     Settings,
 )
 from sync.config.spec import Family, Setting, format_value
 from sync.config.table import TABLE
+from sync.runs import SYNCED_ENTITIES
 
 __all__ = [
     "ALERT_RULES",

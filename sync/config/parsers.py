@@ -8,8 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sync.config.settings import ALERT_RULES, SYNCED_ENTITIES
+from sync.config.settings import ALERT_RULES
 from sync.errors import ErrorKind, SyncError, redact
+from sync.runs import SYNCED_ENTITIES
 
 Parser = Callable[[str, str], Any]
 

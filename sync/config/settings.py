@@ -6,28 +6,19 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from sync.errors import ErrorKind, SyncError, redact
+from sync.errors import ErrorKind, Severity, SyncError, redact
+from sync.runs import ENTITY_NAMES, SYNCED_ENTITIES, Rule
 
 DEFAULT_DATABASE_URL = "sqlite:///data/lightspeed.db"
 # Lightspeed does not document the 2.0 maximum; the client falls back to smaller sizes
 # when a store rejects this one.
 DEFAULT_PAGE_SIZE = 1000
 
-SYNCED_ENTITIES = ("customers", "outlets", "products", "sales", "inventory")
-HEALTH_ENTITIES = (*SYNCED_ENTITIES, "sale_line_items")
+HEALTH_ENTITIES = ENTITY_NAMES
+ALERT_SEVERITIES: tuple[str, ...] = tuple(Severity)
+ALERT_RULES: tuple[str, ...] = tuple(Rule)
 # The read scope each synced entity needs (Lightspeed's `<resource>:read`), in sync order.
 SYNC_SCOPES = tuple(f"{entity}:read" for entity in SYNCED_ENTITIES)
-ALERT_SEVERITIES = ("warning", "error", "critical")
-ALERT_RULES = (
-    "sync_failed",
-    "stale",
-    "scheduler_down",
-    "slow_run",
-    "empty_success",
-    "success_rate",
-    "reconciliation_mismatch",
-    "memory",
-)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from sync.config import parsers as p
-from sync.config.settings import (
-    ALERT_RULES,
-    ALERT_SEVERITIES,
-    HEALTH_ENTITIES,
-    SYNC_SCOPES,
-    SYNCED_ENTITIES,
-)
+from sync.config.settings import ALERT_RULES, ALERT_SEVERITIES, HEALTH_ENTITIES, SYNC_SCOPES
 from sync.config.spec import Family, Item, Lookup, Setting
+from sync.runs import SYNCED_ENTITIES
 
 
 def _yellow_not_below_green(name: str, raw: str | None, value: Any, get: Lookup) -> None:

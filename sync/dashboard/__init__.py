@@ -48,6 +48,7 @@ from sync.dashboard.data import (
     health,
     history,
     history_csv,
+    open_alerts,
     overview,
     request_info,
     requests_table,
@@ -75,7 +76,7 @@ from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
 from sync.dashboard.status_tiles import tile, tiles
 from sync.health import HealthSummary
-from sync.runs import RunStatus
+from sync.runs import OPEN_REQUESTS, RequestStatus, RunStatus
 from sync.storage.queueing import REQUESTABLE
 
 __all__ = [
@@ -83,11 +84,13 @@ __all__ = [
     "ENTITY_LABELS",
     "LIVE_REFRESH_SECONDS",
     "LOGIN_SLEEP_SECONDS",
+    "OPEN_REQUESTS",
     "REQUESTABLE",
     "RUN_STATUSES",
     "STATUS_REFRESH_SECONDS",
     "HealthSummary",
     "HistoryFilter",
+    "RequestStatus",
     "RunStatus",
     "Session",
     "acknowledge_incident",
@@ -115,6 +118,7 @@ __all__ = [
     "local",
     "login_gate",
     "md",
+    "open_alerts",
     "open_incident_count",
     "open_incidents",
     "overview",

@@ -1,4 +1,5 @@
-"""Alerts and data-trust queries: incidents, notifications, reconciliations (no Streamlit)."""
+"""Alerts and data-trust data: incidents, notifications, reconciliations, as DataFrames
+(no Streamlit; the SQL is sync.storage.sql.alert_reads')."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
 
 from sync.alerts.notify import hide_path
-from sync.storage.schema import alert_incidents, alert_notifications, reconciliations
-from sync.storage.sql.db import database_errors
+from sync.errors import Severity
+from sync.runs import SYNCED_ENTITIES
+from sync.storage.sql import alert_reads as reads
+from sync.storage.sql.db import Engine
 
 INCIDENT_STATUSES = ("open", "resolved")
-SEVERITIES = ("critical", "error", "warning")
+SEVERITIES: tuple[str, ...] = tuple(reversed(Severity))  # most urgent first
 HISTORY_LIMIT = 500
 
 _INCIDENT_COLUMNS = (
@@ -49,15 +51,7 @@ _NOTIFICATION_COLUMNS = (
 
 def open_incident_count(engine: Engine) -> int:
     """How many incidents are open right now."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(alert_incidents)
-                .where(alert_incidents.c.status == "open")
-            ).scalar()
-            or 0
-        )
+    return reads.open_incident_count(engine)
 
 
 def incident_history(
@@ -69,21 +63,8 @@ def incident_history(
     limit: int = HISTORY_LIMIT,
 ) -> pd.DataFrame:
     """Incidents opened in [start, end), newest first, filtered by status and severity."""
-    c = alert_incidents.c
-    query = (
-        select(*(c[name] for name in _INCIDENT_COLUMNS))
-        .where(
-            c.opened_at >= start,
-            c.opened_at < end,
-            c.status.in_(tuple(statuses)),
-            c.severity.in_(tuple(severities)),
-        )
-        .order_by(c.opened_at.desc(), c.id.desc())
-        .limit(limit)
-    )
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame([dict(r._mapping) for r in rows], columns=_INCIDENT_COLUMNS)
+    rows = reads.incident_rows(engine, _INCIDENT_COLUMNS, start, end, statuses, severities, limit)
+    return pd.DataFrame(rows, columns=_INCIDENT_COLUMNS)
 
 
 def notifications(
@@ -94,22 +75,14 @@ def notifications(
     Channels are stored masked; paths are hidden again for rows written before labels
     dropped them.
     """
-    c = alert_notifications.c
-    query = (
-        select(*(c[name] for name in _NOTIFICATION_COLUMNS))
-        .where(c.attempted_at >= start, c.attempted_at < end)
-        .order_by(c.attempted_at.desc(), c.id.desc())
-        .limit(limit)
-    )
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(query).all()
-    records = [{**r._mapping, "channel": hide_path(str(r.channel))} for r in rows]
+    rows = reads.notification_rows(engine, _NOTIFICATION_COLUMNS, start, end, limit)
+    records = [{**r, "channel": hide_path(str(r["channel"]))} for r in rows]
     return pd.DataFrame(records, columns=_NOTIFICATION_COLUMNS)
 
 
 # -- Reconciliations (data trust) ----------------------------------------------------------
 
-RECONCILED = ("customers", "outlets", "products", "inventory", "sales")
+RECONCILED = SYNCED_ENTITIES  # what the nightly reconciliation checks
 CHECK_STATUSES = ("matched", "mismatch", "error")
 _CHECK_COLUMNS = (
     "id",
@@ -141,19 +114,9 @@ class Trust:
 
 def latest_trust(engine: Engine) -> tuple[list[Trust], list[dict[str, Any]]]:
     """Per entity, its checks in the latest run; and that run's errors (entity 'all')."""
-    r = reconciliations.c
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        last = conn.execute(
-            select(r.run_id).order_by(r.checked_at.desc(), r.id.desc()).limit(1)
-        ).scalar()
-        if last is None:
-            return [], []
-        rows = [
-            dict(row._mapping)
-            for row in conn.execute(
-                select(*(r[c] for c in _CHECK_COLUMNS)).where(r.run_id == last).order_by(r.id)
-            )
-        ]
+    rows = reads.latest_checks(engine, _CHECK_COLUMNS)
+    if not rows:
+        return [], []
     trust = []
     for entity in RECONCILED:
         checks = [row for row in rows if row["entity_type"] == entity]
@@ -178,18 +141,5 @@ def reconciliation_rows(
     limit: int = HISTORY_LIMIT,
 ) -> pd.DataFrame:
     """Checks made in [start, end), newest first (run errors are listed with any entity)."""
-    r = reconciliations.c
-    query = (
-        select(*(r[c] for c in _CHECK_COLUMNS))
-        .where(
-            r.checked_at >= start,
-            r.checked_at < end,
-            r.entity_type.in_((*entities, "all")),
-            r.status.in_(tuple(statuses)),
-        )
-        .order_by(r.checked_at.desc(), r.id)
-        .limit(limit)
-    )
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame([dict(row._mapping) for row in rows], columns=_CHECK_COLUMNS)
+    rows = reads.check_rows(engine, _CHECK_COLUMNS, start, end, entities, statuses, limit)
+    return pd.DataFrame(rows, columns=_CHECK_COLUMNS)

@@ -17,9 +17,11 @@ from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.errors import SyncError
 from sync.health import HealthSummary
+from sync.health.reading import summarize
+from sync.health.snapshot import RunLogSnapshot
 from sync.storage.queueing import MAX_BACKFILL_DAYS, Enqueued
-from sync.storage.sql.health_facts import summarize
 from sync.storage.sql.queue import request_sync
+from sync.storage.sql.reads import read_snapshot
 from sync.storage.status_report import thresholds_for
 
 CACHE_TTL_SECONDS = 30
@@ -29,8 +31,8 @@ CSV_LIMIT = 100_000
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _facts(url: str, day_start: datetime) -> dq.Facts:
-    return dq.load_facts(runtime.engine_for(url), runtime.clock(), day_start)
+def _snapshot(url: str, day_start: datetime) -> RunLogSnapshot:
+    return read_snapshot(runtime.engine_for(url), runtime.clock(), day_start)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -45,24 +47,29 @@ def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
     )
 
 
-def overview() -> dq.Overview:
-    """The Status page's numbers (facts cached 30 s, colours computed now)."""
-    cfg = runtime.settings()
+def snapshot() -> RunLogSnapshot:
+    """The read model behind the Status view: one read, cached 30 s ("today" is the store's)."""
     today = runtime.clock().astimezone(store_tz())
     midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
-    facts = load(_facts, cfg.reader_database_url, midnight.astimezone(UTC))
+    return load(_snapshot, runtime.settings().reader_database_url, midnight.astimezone(UTC))
+
+
+def overview() -> dq.Overview:
+    """The Status page's numbers (from the cached snapshot, colours computed now)."""
+    cfg = runtime.settings()
+    facts = dq.facts_of(snapshot())
     limits = {e.entity: thresholds_for(cfg, e.entity) for e in facts.entities}
     return dq.build_overview(facts, runtime.clock(), limits, cfg.heartbeat_seconds)
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _health(url: str) -> HealthSummary:
-    return summarize(runtime.engine_for(url), runtime.clock(), runtime.settings())
-
-
 def health() -> HealthSummary:
-    """The health model's summary: verdict, score, counts, data ready (cached 30 s)."""
-    return load(_health, runtime.settings().reader_database_url)
+    """The health model's summary: verdict, score, counts, data ready (of the snapshot)."""
+    return summarize(snapshot(), runtime.settings())
+
+
+def open_alerts() -> int:
+    """How many alert incidents are open (of the snapshot)."""
+    return sum(snapshot().open_incidents.values())
 
 
 def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:

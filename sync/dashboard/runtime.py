@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import streamlit as st
-from sqlalchemy import Engine
 
 from sync.config import Settings, load_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
-from sync.storage.sql.db import create_db_engine
+from sync.storage.sql.db import Engine, create_db_engine
 
 
 def clock() -> datetime:

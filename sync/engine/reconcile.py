@@ -27,7 +27,7 @@ from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import VersionFeed
-from sync.runs import Trigger, utcnow
+from sync.runs import SYNCED_ENTITIES, Trigger, utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.outlets import load_store_days
@@ -35,7 +35,7 @@ from sync.storage.sql.store import Store
 
 log = logging.getLogger(__name__)
 
-COUNTED = ("customers", "outlets", "products", "inventory")
+COUNTED = tuple(e for e in SYNCED_ENTITIES if e != "sales")  # compared by record count
 Key = tuple[str, str, str]  # entity, scope, measure
 Totals = dict[Key, Decimal]
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from sync.config import Settings
 from sync.engine.connection import open_client
 from sync.engine.pages import fetch_page, write_page
-from sync.engine.skeleton import SKIPPED, EntityResult, EntityRun, not_started, run_skeleton
+from sync.engine.skeleton import EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import Page, VersionFeed
-from sync.runs import Action, RunStatus, Trigger, utcnow
+from sync.runs import SKIPPED, Action, RunStatus, Trigger, utcnow
 from sync.storage.leasing import LeaseHolder
 from sync.storage.runlog import Outcome, Progress, RunInfo
 

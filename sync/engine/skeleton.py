@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING
 
 from sync.engine.run_metrics import MetricsMark
 from sync.entities import EntitySpec
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The result status of an entity whose lease another process held (no sync_log row).
-SKIPPED: Final = "skipped"
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class EntityResult:
 
     entity: str
     run_id: str
-    status: RunStatus | Literal["skipped"]
+    status: RunStatus | str  # or SKIPPED (another process holds the lease)
     upserted: int = 0
     deleted: int = 0
     rejected: int = 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sync.runs import ENTITY_NAMES
+
 
 class Kind(StrEnum):
     """Column kinds; each maps to one SQL type in schema.py and one converter here."""
@@ -217,11 +219,4 @@ SALES = EntitySpec(
 ENTITIES: tuple[EntitySpec, ...] = (OUTLETS, CUSTOMERS, PRODUCTS, INVENTORY, SALES)
 ENTITY_BY_NAME: dict[str, EntitySpec] = {spec.name: spec for spec in ENTITIES}
 # Every entity with a sync_state row (line items are synced by the sales job).
-STATE_ENTITIES: tuple[str, ...] = (
-    "customers",
-    "outlets",
-    "products",
-    "sales",
-    "sale_line_items",
-    "inventory",
-)
+STATE_ENTITIES: tuple[str, ...] = ENTITY_NAMES

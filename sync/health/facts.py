@@ -7,15 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sync.runs import ENTITY_NAMES
+
 #: The six entities the model judges, in the order every view lists them.
-HEALTH_ENTITIES: tuple[str, ...] = (
-    "customers",
-    "outlets",
-    "products",
-    "sales",
-    "sale_line_items",
-    "inventory",
-)
+HEALTH_ENTITIES: tuple[str, ...] = ENTITY_NAMES
 #: Entities whose copy must be usable before dashboards may show figures.
 READY_ENTITIES: tuple[str, ...] = ("sales", "sale_line_items")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sync.errors import Severity
 from sync.health.colour import Colour, Thresholds, entity_health
 from sync.health.counts import StatusCounts, status_counts
 from sync.health.facts import HEALTH_ENTITIES, EntityReading, HealthFacts
@@ -20,7 +21,7 @@ from sync.health.scheduler import next_run_for, scheduler_alive, scheduler_liven
 from sync.health.score import ScoreInputs, health_score
 from sync.health.stats import error_rates, mttr, success_rate
 
-SEVERITIES = ("warning", "error", "critical")
+SEVERITIES: tuple[str, ...] = tuple(Severity)
 
 
 class Settings(Protocol):

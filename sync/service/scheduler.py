@@ -248,13 +248,9 @@ class SchedulerService:
     def evaluate_alerts(self, results: list[EntityResult] | None = None) -> None:
         """Alert rules after a run and once a minute; never raises (alerts must not stop us)."""
         self._next_alerts = time.monotonic() + ALERTS_EVERY_SECONDS
-        engine = self.store.sql
-        if engine is None:
-            self._sql_only("Alert evaluation")
-            return
         try:
             if self._alerts is None:
-                self._alerts = AlertService(self.settings, engine, clock=self.clock)
+                self._alerts = AlertService(self.settings, self.store, clock=self.clock)
             if results is None:
                 self._alerts.evaluate()
             else:
@@ -284,14 +280,10 @@ class SchedulerService:
         self, claim: Claim, results: list[EntityResult], error: str | None
     ) -> None:
         """Alert channels hear when a queued backfill ends; never raises."""
-        engine = self.store.sql
-        if engine is None:
-            self._sql_only("Alert evaluation")
-            return
         assert claim.date_from is not None and claim.date_to is not None
         try:
             if self._alerts is None:
-                self._alerts = AlertService(self.settings, engine, clock=self.clock)
+                self._alerts = AlertService(self.settings, self.store, clock=self.clock)
             self._alerts.backfill_finished(
                 claim.entity, claim.date_from, claim.date_to, claim.requested_by, results, error
             )

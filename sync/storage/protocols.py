@@ -7,7 +7,7 @@ only one role can ask for just that role.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from sync.config import Settings
     from sync.entities import EntitySpec, MappedPage
+    from sync.health.snapshot import RunLogSnapshot
+    from sync.storage.incidents import Changes, Incident, Wanted
     from sync.storage.leasing import LeaseHolder
     from sync.storage.queueing import Claim, Enqueued
     from sync.storage.runlog import Outcome, Progress, RunInfo, RunMetrics
-    from sync.storage.status_report import StatusReport
 
 
 class PageWriter(Protocol):
@@ -194,14 +194,74 @@ class Leasing(Protocol):
 
 
 class StatusBoard(Protocol):
-    """The scheduler's heartbeat in, the status report out."""
+    """The scheduler's heartbeat in, the read model out."""
 
     def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
         ...
 
-    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
-        """Per entity health, the overall verdict and scheduler liveness."""
+    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (sync.storage.reads)."""
+        ...
+
+
+class IncidentBook(Protocol):
+    """Alert incidents and delivery attempts (sync.storage.incidents has the rules)."""
+
+    def apply(self, wanted: Mapping[tuple[str, str], Wanted], now: datetime) -> Changes:
+        """Open, update and resolve incidents so that open ones match `wanted`."""
+        ...
+
+    def plan_messages(self, now: datetime, cooldown: timedelta) -> list[Incident]:
+        """Decide which message each incident is owed now; those with one pending."""
+        ...
+
+    def sent_channels(self, incident: Incident) -> set[str]:
+        """Channels that already got the incident's pending message."""
+        ...
+
+    def digest_channels(self, since: datetime) -> set[str]:
+        """Channels a digest was delivered to since `since`."""
+        ...
+
+    def settle(self, incident_ids: Iterable[int]) -> None:
+        """Mark the pending message of these incidents as delivered everywhere."""
+        ...
+
+    def set_open(self, incident_id: int, **values: Any) -> bool:
+        """Set `values` on an open incident (acknowledge, snooze); True if it was open."""
+        ...
+
+    def open_incidents(self) -> list[Incident]:
+        """Open incidents, most severe first, then oldest first."""
+        ...
+
+    def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident by id."""
+        ...
+
+    def resolved_since(self, since: datetime) -> list[Incident]:
+        """Incidents resolved after `since`."""
+        ...
+
+    def record_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Insert alert_notifications rows (one per delivery attempt)."""
+        ...
+
+
+class Alerting(Protocol):
+    """What the alert service needs of a store: the read model, a lease, the incidents."""
+
+    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read."""
+        ...
+
+    def leases(self, ttl_seconds: float) -> LeaseManager:
+        """This process's leases (the alert evaluator takes the 'alerts' one)."""
+        ...
+
+    def incidents(self) -> IncidentBook:
+        """The store's alert incidents."""
         ...
 
 
@@ -209,7 +269,7 @@ class SqlAccess(Protocol):
     """The SQL engine behind a store, for the features that need SQL.
 
     The SQL/REST decision is made here and only here: `sql` is the store's engine on the
-    SQL store and None on the Supabase REST store, so reconciliation, pruning, alerts and
+    SQL store and None on the Supabase REST store, so reconciliation, pruning and
     command-line backfills check `store.sql is None` and say they need a database URL.
     """
 
@@ -219,7 +279,7 @@ class SqlAccess(Protocol):
         ...
 
 
-class SyncStore(PageWriter, RunQueue, Leasing, StatusBoard, SqlAccess, Protocol):
+class SyncStore(PageWriter, RunQueue, Leasing, StatusBoard, Alerting, SqlAccess, Protocol):
     """Everything the runner and the scheduler do to the copy, over SQL or REST."""
 
     url: str

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from sync.entities import ENTITIES, Field, Kind
+from sync.runs import OPEN_REQUESTS, Action, RequestStatus
 
 metadata = MetaData()
 
@@ -212,7 +213,7 @@ sync_requests = Table(
     Column("requested_by", Text),
     Column("reason", Text),
     Column("requested_at", UtcDateTime(), nullable=False),
-    Column("status", Text, nullable=False, server_default="queued"),
+    Column("status", Text, nullable=False, server_default=RequestStatus.QUEUED.value),
     Column("started_at", UtcDateTime()),
     Column("finished_at", UtcDateTime()),
     Column("run_id", Text),
@@ -223,7 +224,9 @@ sync_requests = Table(
     Column("date_to", Date),
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
-_OPEN_BACKFILL = text("action = 'backfill' AND status IN ('queued', 'running')")
+_OPEN_BACKFILL = text(
+    f"action = '{Action.BACKFILL}' AND status IN ({', '.join(repr(str(s)) for s in OPEN_REQUESTS)})"
+)
 # At most one open backfill per entity (migration 0007). The partial predicate lives in the
 # migration and in `info`: a `postgresql_where=` here would import the Postgres dialect on
 # every start, SQLite included.

@@ -1,32 +1,30 @@
-"""The status report both stores give: per entity health, the verdict, scheduler liveness.
+"""The status report (`python -m sync status`): a pure function of one RunLogSnapshot.
 
-Pure: built from `sync_state` rows and the latest `scheduler_heartbeat` row, which
-sync.storage.sql.status and sync.storage.rest.status read. The verdict, score, counts and
-data-ready flag come from the health model: over SQL from the full summary
-(sync.storage.sql.health_facts), over REST from what these rows alone tell.
+Per entity health, the health model's verdict, score, counts and data-ready flag, and the
+scheduler's liveness; the same over SQL and REST, since both read the same snapshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
 from sync.entities import STATE_ENTITIES
 from sync.health import (
     Colour,
-    EntityReading,
     Freshness,
-    HealthFacts,
     HealthSummary,
     Overall,
-    SchedulerReading,
     Thresholds,
-    build_summary,
     scheduler_liveness,
 )
+from sync.health.reading import summarize
+from sync.health.snapshot import RunLogSnapshot, StateRow
+
+if TYPE_CHECKING:
+    from sync.storage.protocols import StatusBoard
 
 
 @dataclass(frozen=True)
@@ -96,76 +94,44 @@ def thresholds_for(settings: Settings, entity: str) -> Thresholds:
     return Thresholds(green=timedelta(hours=green), yellow=timedelta(hours=yellow))
 
 
-def facts_from_rows(
-    states: Mapping[str, Mapping[str, Any]], beat: Mapping[str, Any] | None, now: datetime
-) -> HealthFacts:
-    """The health model's facts from sync_state rows and a heartbeat row alone."""
-    readings = []
-    for name in STATE_ENTITIES:
-        row = states.get(name) or {}
-        readings.append(
-            EntityReading(
-                entity=name,
-                status=row.get("status") or "never",
-                last_success=row.get("last_sync_time"),
-                error_type=row.get("error_type"),
-                error_message=row.get("error_message"),
-                records_total=int(row.get("records_total") or 0),
-                last_run_at=row.get("last_attempt_at"),
-            )
-        )
-    activity = (beat.get("activity") or {}) if beat else {}
-    scheduler = SchedulerReading(
-        last_beat=beat["last_beat_at"] if beat else None,
-        state=activity.get("state"),
-        next_run_at=beat.get("next_run_at") if beat else None,
-        jobs=tuple(activity.get("jobs") or ()),
-    )
-    return HealthFacts(entities=tuple(readings), scheduler=scheduler, fetched_at=now)
-
-
-def build_status_report(
-    states: Mapping[str, Mapping[str, Any]],
-    beat: Mapping[str, Any] | None,
-    now: datetime,
-    settings: Settings,
-    health: HealthSummary | None = None,
-) -> StatusReport:
-    """The report from sync_state rows (by entity) and the latest heartbeat row.
-
-    `health` is the full summary when the caller could read it; else one is built from
-    these rows (no failure streaks or reconciliation: the REST backend).
-    """
-    health = health or build_summary(facts_from_rows(states, beat, now), now, settings)
+def build_status_report(snap: RunLogSnapshot, settings: Settings) -> StatusReport:
+    """The report from one snapshot: every entity's state row judged by the health model."""
+    now = snap.read_at
+    health = summarize(snap, settings)
     entities = []
     for name in STATE_ENTITIES:
-        row = states.get(name) or {}
+        row = snap.state(name) or StateRow(name)
         judged = health.entity(name)
         entities.append(
             EntityStatus(
                 entity=name,
                 colour=judged.colour if judged else Colour.RED,
                 reason=judged.colour_reason if judged else "never synced",
-                last_success=row.get("last_sync_time"),
-                status=row.get("status") or "never",
-                error_type=row.get("error_type"),
-                error_message=row.get("error_message"),
-                cursor_version=int(row.get("cursor_version") or 0),
-                records_total=int(row.get("records_total") or 0),
+                last_success=row.last_sync_time,
+                status=row.status,
+                error_type=row.error_type,
+                error_message=row.error_message,
+                cursor_version=row.cursor_version,
+                records_total=row.records_total,
                 freshness=judged.freshness if judged else Freshness.CRITICAL,
             )
         )
-    last_beat = beat["last_beat_at"] if beat else None
+    beat = snap.beat
     return StatusReport(
         overall=health.overall_status,
         entities=entities,
         scheduler=scheduler_liveness(
-            last_beat,
+            beat.last_beat_at if beat else None,
             now,
             timedelta(seconds=3 * settings.heartbeat_seconds),
-            stopped=bool(beat and (beat.get("activity") or {}).get("state") == "stopped"),
+            stopped=bool(beat and beat.state == "stopped"),
         ),
-        next_run_at=beat.get("next_run_at") if beat else None,
+        next_run_at=beat.next_run_at if beat else None,
         checked_at=now,
         health=health,
     )
+
+
+def status_report(board: StatusBoard, now: datetime, settings: Settings) -> StatusReport:
+    """What `python -m sync status` prints, from one read of `board` (SQL or REST)."""
+    return build_status_report(board.read_snapshot(now), settings)

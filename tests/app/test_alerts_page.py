@@ -32,7 +32,7 @@ def failing_sales(store) -> list:
             error_details="Connection reset",
         )
     settings = load_settings({"DATABASE_URL": str(store.engine.url)}, env_file=None)
-    AlertService(settings, store.engine).evaluate()
+    AlertService(settings, store).evaluate()
     incidents = open_incidents(store.engine)
     assert incidents, "the failed runs should open an incident"
     return incidents

@@ -1,4 +1,5 @@
-"""Incidents on a real database: open, count, escalate, repeat, acknowledge, snooze, resolve."""
+"""Incidents on SQLite, Postgres and the Supabase REST API: open, count, escalate, repeat,
+acknowledge, snooze, resolve. Rows are arranged and checked through the database itself."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def store(every_store):
+    """Every backend's store (`.engine` reaches the database, also behind REST)."""
+    return every_store
+
+
+@pytest.fixture
+def db_url(every_db_url):
+    return every_db_url
+
+
+@pytest.fixture
 def alerts(store, db_url, webhook, clock):
     """An AlertService sending every severity to the webhook receiver."""
 
@@ -34,7 +46,7 @@ def alerts(store, db_url, webhook, clock):
         settings = load_settings(
             {"DATABASE_URL": db_url, "ALERT_URLS": webhook.url(), **env}, env_file=None
         )
-        return AlertService(settings, store.engine, clock=clock)
+        return AlertService(settings, store, clock=clock)
 
     return make
 

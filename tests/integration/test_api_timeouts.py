@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from sync.api.database import api_engine
 from sync.errors import ErrorKind, SyncError
+from sync.storage.sql.bounded import api_engine
 from sync.storage.sql.db import database_errors
 
 SLOW = {

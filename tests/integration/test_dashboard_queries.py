@@ -17,6 +17,7 @@ from sync.health import Colour
 from sync.storage.schema import sync_log
 from sync.storage.sql.db import create_db_engine, database_errors, migrate
 from sync.storage.sql.queue import request_sync, set_run_id
+from sync.storage.sql.reads import read_snapshot
 from sync.storage.sql.store import Store
 from sync.storage.status_report import thresholds_for
 from tests.conftest import PG_ADMIN
@@ -44,7 +45,7 @@ def test_facts_after_a_real_sync_are_all_green(store, simulator, settings_for):
     settings = settings_for(store.url, simulator.api_url)
     Runner(settings, store).run(trigger="schedule", triggered_by="scheduler")
     now = datetime.now(UTC)
-    facts = dq.load_facts(store.engine, now, now.replace(hour=0, minute=0))
+    facts = dq.facts_of(read_snapshot(store.engine, now, now.replace(hour=0, minute=0)))
     limits = {e: thresholds_for(settings, e) for e in dq.ENTITY_LABELS}
     view = dq.build_overview(facts, now, limits, heartbeat_seconds=30)
     assert [t.facts.entity for t in view.tiles] == list(dq.ENTITY_LABELS)
@@ -64,7 +65,7 @@ def test_failure_streaks_and_24h_statistics(store):
         _run(conn, "customers", "failed", NOW - timedelta(hours=2))
         _run(conn, "customers", "success", NOW - timedelta(hours=1), duration_ms=8000)
         _run(conn, "outlets", "success", NOW - timedelta(hours=30))  # outside 24 h
-    facts = dq.load_facts(store.engine, NOW, NOW - timedelta(hours=12))
+    facts = dq.facts_of(read_snapshot(store.engine, NOW, NOW - timedelta(hours=12)))
     view = dq.build_overview(facts, NOW, {}, heartbeat_seconds=30)
     assert view.consecutive_failures == 3 and view.failing_entity == "products"
     assert view.runs_24h == 6
@@ -155,7 +156,7 @@ def test_the_dashboard_reader_role_reads_everything_and_only_queues_requests(pg_
     request.addfinalizer(drop_login)
     reader = create_db_engine(pg_url.replace("postgres@", f"{login}@"), readonly=True)
     try:
-        assert len(dq.load_facts(reader, NOW, NOW).entities) == 6
+        assert len(dq.facts_of(read_snapshot(reader, NOW, NOW)).entities) == 6
         dq.history_rows(reader, dq.HistoryFilter(NOW - timedelta(days=7), NOW))
         assert request_sync(reader, "all", requested_by="cfo", reason=None, now=NOW).id
         for statement in (

@@ -88,7 +88,7 @@ def test_reconciliation_matches_then_finds_and_repairs_exact_mismatches(
     # A mismatch opens an incident; the matched reconciliation after the repair resolves it.
     from sync.alerts import AlertService, open_incidents
 
-    AlertService(settings, store.engine).evaluate()
+    AlertService(settings, store).evaluate()
     opened = {(i.rule, i.entity) for i in open_incidents(store.engine)}
     assert {("reconciliation_mismatch", "sales"), ("reconciliation_mismatch", "products")} <= opened
 
@@ -96,7 +96,7 @@ def test_reconciliation_matches_then_finds_and_repairs_exact_mismatches(
     backfill(settings, store, "sales", day, day)
     backfill(settings, store, "products", day, day)
     assert Reconciler(settings, store).run(day).mismatches == []
-    AlertService(settings, store.engine).evaluate()
+    AlertService(settings, store).evaluate()
     assert not [i for i in open_incidents(store.engine) if i.rule == "reconciliation_mismatch"]
     assert diff_all(store.engine, sim) == []
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from sync.engine.runner import Runner
+from sync.health.reading import summarize
 from sync.storage.schema import (
     alert_incidents,
     reconciliations,
@@ -25,7 +26,7 @@ from sync.storage.schema import (
     sync_state,
 )
 from sync.storage.sql.db import create_db_engine
-from sync.storage.sql.health_facts import summarize
+from sync.storage.sql.reads import read_snapshot
 from sync.storage.sql.retention import prune
 from tests.conftest import SIM_TOKEN
 from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
@@ -85,7 +86,7 @@ def test_a_clean_sync_with_a_live_scheduler_is_healthy(synced):
     store, settings = synced
     now = datetime.now(UTC)
     beat(store.engine, now)
-    body = summarize(store.engine, now, settings).as_json()
+    body = summarize(read_snapshot(store.engine, now), settings).as_json()
     assert body["overall_status"] == "HEALTHY", body["overall_text"]
     assert body["health_score"] >= 90
     assert body["data_ready"] is True and body["data_ready_reasons"] == []
@@ -109,7 +110,7 @@ def test_sales_three_days_stale_blocks_the_data(synced):
     now = datetime.now(UTC)
     beat(store.engine, now)
     age(store.engine, ["sales", "sale_line_items"], timedelta(days=3))
-    summary = summarize(store.engine, now, settings)
+    summary = summarize(read_snapshot(store.engine, now), settings)
     body = summary.as_json()
     assert body["overall_status"] == "CRITICAL"
     assert body["health_score"] < 60
@@ -127,7 +128,7 @@ def test_without_a_scheduler_fresh_data_is_a_warning_not_healthy(synced):
     store, settings = synced
     now = datetime.now(UTC)
     beat(store.engine, now - timedelta(hours=1), state="stopped")
-    body = summarize(store.engine, now, settings).as_json()
+    body = summarize(read_snapshot(store.engine, now), settings).as_json()
     assert body["overall_status"] == "WARNING"
     assert "scheduler is not running" in body["overall_text"]
     assert body["health_score"] <= 80
@@ -176,7 +177,7 @@ def test_auth_failures_and_a_mismatch_are_reasons_with_their_since(synced):
                 checked_at=now - timedelta(hours=2),
             )
         )
-    summary = summarize(store.engine, now, settings)
+    summary = summarize(read_snapshot(store.engine, now), settings)
     assert summary.data_ready is False and summary.overall_status == "CRITICAL"
     auth = next(r for r in summary.reasons if "AUTH" in r.reason)
     assert auth.entity == "sales" and abs(auth.since - first) < timedelta(seconds=1)
@@ -211,7 +212,7 @@ def test_mttr_and_open_incidents(store, settings_for):
                     resolved_at=now - timedelta(minutes=fixed) if fixed else None,
                 )
             )
-    body = summarize(store.engine, now, settings).as_json()
+    body = summarize(read_snapshot(store.engine, now), settings).as_json()
     assert body["performance_summary"]["mttr_seconds"] == pytest.approx((30 + 100) / 2 * 60)
     assert body["active_alerts"] == {
         "total": 1,
@@ -276,7 +277,7 @@ def test_the_dashboard_login_can_build_the_summary(
     ensure_dashboard_login(postgres_server)
     reader = create_db_engine(dashboard_url(pg_url))
     try:
-        body = summarize(reader, datetime.now(UTC), settings).as_json()
+        body = summarize(read_snapshot(reader, datetime.now(UTC)), settings).as_json()
     finally:
         reader.dispose()
     assert body["overall_status"] == "HEALTHY" and body["data_ready"] is True

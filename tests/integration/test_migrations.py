@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, select
 
 from sync.storage.migrations import migration_scripts
@@ -108,3 +109,27 @@ def test_0009_counts_the_runs_already_logged_and_leaves_running_ones_to_the_trig
         after = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
     assert after == {**seeded, ("outlets", "interrupted"): 1, ("sales", "success"): 4}
     engine.dispose()
+
+
+def test_vocabulary_columns_refuse_words_outside_the_vocabulary(store):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, update
+    from sqlalchemy.exc import IntegrityError
+
+    from sync.storage.schema import sync_log, sync_requests
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    run = {"run_id": "r", "entity_type": "sales", "action": "incremental", "trigger": "cli"}
+    with store.engine.begin() as conn:
+        conn.execute(insert(sync_log).values(**run, status="running", started_at=now))
+    for values in ({"status": "done"}, {"status": "success", "trigger": "cron"}):
+        with pytest.raises(IntegrityError, match="ck_sync_log_"), store.engine.begin() as conn:
+            conn.execute(insert(sync_log).values(**{**run, **values}, started_at=now))
+    with pytest.raises(IntegrityError, match="ck_sync_log_status"), store.engine.begin() as conn:
+        conn.execute(update(sync_log).values(status="finished"))
+    with pytest.raises(IntegrityError, match="ck_sync_requests_status"):
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(sync_requests).values(entity_type="all", requested_at=now, status="new")
+            )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from postgrest.exceptions import APIError
+from sqlalchemy import text
 
 from sync.errors import SyncError
 from sync.storage.rest.db import rest_error
@@ -88,11 +89,20 @@ def test_commands_that_need_sql_say_so(supabase_project, simulator, tmp_path):
         (["migrate"], "sql/supabase/setup.sql"),
         (["reconcile"], "direct database connection"),
         (["prune"], "direct database connection"),
-        (["alerts", "check"], "direct database connection"),
     ):
         result = sync_cli(args, supabase_project, simulator.api_url, tmp_path)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_alerts_check_evaluates_the_rules_over_rest(supabase_project, simulator, tmp_path):
+    # Never synced: every entity is stale, so incidents open in the project's tables.
+    result = sync_cli(["alerts", "check"], supabase_project, simulator.api_url, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 opened" in result.stdout and "Open incidents: 5" in result.stdout
+    with supabase_project.engine.connect() as conn:
+        rules = conn.execute(text("SELECT rule, status FROM alert_incidents")).all()
+    assert set(rules) == {("stale", "open")}
 
 
 def test_an_unmigrated_project_and_a_missing_key_get_one_sentence(

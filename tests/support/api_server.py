@@ -14,10 +14,10 @@ import requests
 import uvicorn
 
 from sync.api import ApiContext, create_app
-from sync.api.database import api_engine
 from sync.config import Settings
 from sync.runs import utcnow
 from sync.storage.sql.api_keys import create_key
+from sync.storage.sql.bounded import api_engine
 
 
 @dataclass

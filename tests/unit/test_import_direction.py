@@ -164,3 +164,74 @@ def test_the_command_line_may_start_the_api_but_the_api_imports_no_command_line(
     assert violations(api) == [
         "sync/api/app.py:1 imports sync.cli.entry: api (rank 7) may not import cli"
     ]
+
+
+# -- reads have one home: SQL lives in storage/ ----------------------------------------------
+
+# Modules outside storage/ that still speak SQL themselves (issue 25: backfill's estimate and
+# the reconciler's counts, the `check` command's schema probe; not yet moved). The list may
+# only shrink: a module that no longer imports SQLAlchemy or the schema must leave it.
+STILL_SPEAKING_SQL = {
+    "sync/cli/checks.py",
+    "sync/engine/backfill.py",
+    "sync/engine/reconcile.py",
+}
+
+
+def speaks_sql(path: Path) -> list[str]:
+    """The imports of SQLAlchemy or of the schema in one file (also inside functions)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name.split(".")[0] == "sqlalchemy" or name == "sync.storage.schema":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+                break
+    return found
+
+
+def outside_storage() -> list[Path]:
+    files = [p for p in sync_files() if "storage" not in p.relative_to(SYNC).parts[:1]]
+    return [*files, ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize(
+    "path", outside_storage(), ids=lambda p: str(p.relative_to(ROOT)).removeprefix("sync/")
+)
+def test_only_storage_imports_sqlalchemy_or_the_schema(path: Path):
+    if str(path.relative_to(ROOT)) in STILL_SPEAKING_SQL:
+        assert speaks_sql(path), f"{path.relative_to(ROOT)} no longer speaks SQL: unlist it"
+    else:
+        assert speaks_sql(path) == []
+
+
+def test_the_health_summary_alerts_status_and_metrics_are_free_of_sql():
+    for name in (
+        "health/reading.py",
+        "health/summary.py",
+        "alerts/facts.py",
+        "alerts/rules.py",
+        "dashboard/queries/status.py",
+        "dashboard/data.py",
+        "api/metrics.py",
+        "api/summary.py",
+        "storage/status_report.py",
+    ):
+        assert speaks_sql(SYNC / name) == [], name
+
+
+def test_it_catches_sql_outside_storage(tmp_path: Path, monkeypatch):
+    (tmp_path / "sync" / "dashboard").mkdir(parents=True)
+    bad = tmp_path / "sync" / "dashboard" / "tiles.py"
+    bad.write_text(
+        "def f():\n    from sqlalchemy import select\n    from sync.storage import schema\n"
+    )
+    monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
+    assert speaks_sql(bad) == [
+        "sync/dashboard/tiles.py:2 imports sqlalchemy",
+        "sync/dashboard/tiles.py:3 imports sync.storage.schema",
+    ]

@@ -2,12 +2,14 @@
 
 Every query is bounded (an indexed WHERE plus LIMIT, or an aggregate computed in SQL), so
 pages stay fast with millions of `sync_log` rows. One module per page: `status` (facts and
-the verdict), `history` (runs and per-bucket counts), `requests` (the run-now queue).
+the verdict, pure over a RunLogSnapshot), `history` (runs and per-bucket counts),
+`requests` (the run-now queue).
 """
 
 from __future__ import annotations
 
 from sync.dashboard.queries.history import (
+    LOG_COLUMNS,
     HistoryFilter,
     duration_per_bucket,
     history_rows,
@@ -16,7 +18,6 @@ from sync.dashboard.queries.history import (
 from sync.dashboard.queries.requests import recent_requests, request_info, run_progress
 from sync.dashboard.queries.status import (
     ENTITY_LABELS,
-    LOG_COLUMNS,
     RUN_STATUSES,
     STREAK_DEPTH,
     Colour,
@@ -26,9 +27,9 @@ from sync.dashboard.queries.status import (
     SchedulerView,
     Tile,
     build_overview,
-    load_facts,
-    ping,
+    facts_of,
 )
+from sync.storage.sql.reads import ping
 
 __all__ = [
     "ENTITY_LABELS",
@@ -44,8 +45,8 @@ __all__ = [
     "Tile",
     "build_overview",
     "duration_per_bucket",
+    "facts_of",
     "history_rows",
-    "load_facts",
     "ping",
     "recent_requests",
     "request_info",

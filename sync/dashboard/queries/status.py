@@ -1,15 +1,12 @@
-"""The Status page's reads: state, latest runs, 24 h statistics, heartbeat; and the verdict."""
+"""The Status page's facts (from one RunLogSnapshot) and the verdict; pure, no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
-
-from sync.entities import STATE_ENTITIES
 from sync.health import (
     Colour,
     Thresholds,
@@ -19,19 +16,12 @@ from sync.health import (
     split_error,
     success_rate,
 )
-from sync.runs import RunStatus
-from sync.storage.schema import scheduler_heartbeat, sync_log, sync_state
-from sync.storage.sql.db import database_errors
+from sync.health.snapshot import RECENT_RUNS, Beat, RunLogSnapshot
+from sync.runs import ENTITY_NAMES, RunStatus
 from sync.storage.status_report import scheduler_liveness
 
-ENTITY_LABELS = {
-    "customers": "Customers",
-    "outlets": "Outlets",
-    "products": "Products",
-    "sales": "Sales",
-    "sale_line_items": "Sale line items",
-    "inventory": "Inventory",
-}
+#: "sale_line_items" → "Sale line items", in the vocabulary's order.
+ENTITY_LABELS = {name: name.replace("_", " ").capitalize() for name in ENTITY_NAMES}
 #: Every run status, in the order the pages offer and colour them.
 RUN_STATUSES: tuple[RunStatus, ...] = (
     RunStatus.SUCCESS,
@@ -40,11 +30,7 @@ RUN_STATUSES: tuple[RunStatus, ...] = (
     RunStatus.INTERRUPTED,
     RunStatus.RUNNING,
 )
-STREAK_DEPTH = 50  # failures counted per entity; more shows as "50+"
-# Everything the pages show about a run (not the version range or the process).
-LOG_COLUMNS = tuple(
-    c.name for c in sync_log.c if c.name not in ("id", "version_from", "version_to", "host", "pid")
-)
+STREAK_DEPTH = RECENT_RUNS  # failures counted per entity; more shows as "50+"
 
 
 @dataclass(frozen=True)
@@ -69,62 +55,46 @@ class Facts:
     status_counts_24h: dict[str, int]
     avg_duration_ms_24h: float | None
     records_today: int
-    heartbeat: dict[str, Any] | None
+    heartbeat: Beat | None
     fetched_at: datetime
 
 
-def load_facts(engine: Engine, now: datetime, day_start: datetime) -> Facts:
-    """Read state, the latest run per entity, 24 h statistics and the heartbeat."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        states = {r.entity_type: r for r in conn.execute(select(sync_state))}
-        entities = []
-        for name in STATE_ENTITIES:
-            latest = conn.execute(
-                select(*(sync_log.c[c] for c in LOG_COLUMNS))
-                .where(sync_log.c.entity_type == name)
-                .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
-                .limit(STREAK_DEPTH)
-            ).all()
-            row = states.get(name)
-            entities.append(
-                EntityFacts(
-                    entity=name,
-                    status=row.status if row else "never",
-                    last_success=row.last_sync_time if row else None,
-                    error_type=row.error_type if row else None,
-                    error_message=row.error_message if row else None,
-                    records_total=int(row.records_total) if row else 0,
-                    last_run=dict(latest[0]._mapping) if latest else None,
-                    failure_streak=consecutive_failures(r.status for r in latest),
-                )
-            )
-        since = now - timedelta(hours=24)
-        counts: dict[str, int] = {}
-        total_ms = finished = 0
-        for status, n, ms in conn.execute(
-            select(sync_log.c.status, func.count(), func.sum(sync_log.c.duration_ms))
-            .where(sync_log.c.started_at >= since)
-            .group_by(sync_log.c.status)
-        ):
-            counts[status] = int(n)
-            if ms is not None and status != RunStatus.RUNNING:
-                total_ms += int(ms)
-                finished += int(n)
-        records_today = conn.scalar(
-            select(func.coalesce(func.sum(sync_log.c.records_upserted), 0)).where(
-                sync_log.c.started_at >= day_start
+def facts_of(snap: RunLogSnapshot) -> Facts:
+    """The Status page's facts: state, the latest run per entity, 24 h statistics, heartbeat."""
+    entities = []
+    for name in ENTITY_NAMES:
+        runs = snap.runs_of(name)
+        row = snap.state(name)
+        entities.append(
+            EntityFacts(
+                entity=name,
+                status=row.status if row else "never",
+                last_success=row.last_sync_time if row else None,
+                error_type=row.error_type if row else None,
+                error_message=row.error_message if row else None,
+                records_total=row.records_total if row else 0,
+                last_run=asdict(runs[0]) if runs else None,
+                failure_streak=consecutive_failures(r.status for r in runs),
             )
         )
-        beat = conn.execute(
-            select(scheduler_heartbeat).order_by(scheduler_heartbeat.c.last_beat_at.desc()).limit(1)
-        ).first()
+    counts: dict[str, int] = {}
+    by_status: dict[str, tuple[int, bool]] = {}  # status -> (summed ms, any row timed)
+    for g in snap.day:
+        counts[g.status] = counts.get(g.status, 0) + g.runs
+        ms, timed = by_status.get(g.status, (0, False))
+        by_status[g.status] = (ms + g.duration_ms, timed or g.timed_runs > 0)
+    total_ms = finished = 0
+    for status, (ms, timed) in by_status.items():
+        if timed and status != RunStatus.RUNNING:
+            total_ms += ms
+            finished += counts[status]
     return Facts(
         entities=tuple(entities),
         status_counts_24h=counts,
         avg_duration_ms_24h=total_ms / finished if finished else None,
-        records_today=int(records_today or 0),
-        heartbeat=dict(beat._mapping) if beat else None,
-        fetched_at=now,
+        records_today=sum(g.records_today for g in snap.day),
+        heartbeat=snap.beat,
+        fetched_at=snap.read_at,
     )
 
 
@@ -185,16 +155,16 @@ def build_overview(
             error = split_error(f.error_type, f.error_message)
         tiles.append(Tile(f, health.colour, health.reason, limits, error))
     worst = max(facts.entities, key=lambda f: f.failure_streak, default=None)
-    beat = facts.heartbeat or {}
-    activity = dict(beat.get("activity") or {})
-    state = str(activity.get("state") or ("never" if not beat else "idle"))
-    last_beat = beat.get("last_beat_at")
+    beat = facts.heartbeat
+    activity = dict(beat.activity) if beat else {}
+    state = str(activity.get("state") or ("never" if beat is None else "idle"))
+    last_beat = beat.last_beat_at if beat else None
     stale_after = timedelta(seconds=3 * heartbeat_seconds)
     scheduler = SchedulerView(
         alive=scheduler_alive(last_beat, state, now, heartbeat_seconds),
         text=scheduler_liveness(last_beat, now, stale_after, stopped=state == "stopped"),
         state=state,
-        next_run_at=beat.get("next_run_at"),
+        next_run_at=beat.next_run_at if beat else None,
         activity=activity,
     )
     counts = facts.status_counts_24h
@@ -211,9 +181,3 @@ def build_overview(
         scheduler=scheduler,
         fetched_at=facts.fetched_at,
     )
-
-
-def ping(engine: Engine) -> None:
-    """Raise a DATABASE SyncError unless the database answers and has the sync tables."""
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        conn.execute(select(func.count()).select_from(sync_state)).scalar()

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sync.config import Settings
 from sync.storage.queueing import Claim, Enqueued
 from sync.storage.rest import leases as entity_leases
 from sync.storage.rest import queue as run_queue
 from sync.storage.rest import status as status_board
 from sync.storage.rest.db import RestBase, pending_migrations
-from sync.storage.status_report import StatusReport
+
+if TYPE_CHECKING:
+    from sync.health.snapshot import RunLogSnapshot
+    from sync.storage.rest.incidents import RestIncidents
 
 
 class RestCoordination(RestBase):
@@ -88,9 +90,17 @@ class RestCoordination(RestBase):
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
         status_board.write_heartbeat(self, instance_id, values)
 
-    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
-        """Per entity health, the overall verdict and scheduler liveness."""
-        return status_board.status_report(self, now, settings)
+    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read."""
+        from sync.storage.rest.reads import read_snapshot  # not needed to sync
+
+        return read_snapshot(self, now, day_start)
+
+    def incidents(self) -> RestIncidents:
+        """The alert incidents of this project."""
+        from sync.storage.rest.incidents import RestIncidents
+
+        return RestIncidents(self)
 
     def pending_migrations(self) -> list[int]:
         """Shipped Postgres migrations the project has not applied."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from postgrest.types import ReturnMethod
 
-from sync.runs import Action
+from sync.runs import OPEN_REQUESTS, Action, RequestStatus
 from sync.storage.queueing import (
     ALL,
     ORPHAN_REQUEST_ERROR,
@@ -61,7 +61,7 @@ def request_sync(
         alike(
             requests.select("id,status,requested_at")
             .eq("entity_type", entity)
-            .in_("status", ["queued", "running"])
+            .in_("status", list(OPEN_REQUESTS))
         )
         .order("requested_at")
         .limit(1)
@@ -72,7 +72,7 @@ def request_sync(
             rest.table("sync_requests")
             .select("id,status,requested_at")
             .eq("entity_type", ALL)
-            .eq("status", "queued")
+            .eq("status", RequestStatus.QUEUED)
             .eq("action", "incremental")
             .order("requested_at")
             .limit(1)
@@ -80,7 +80,7 @@ def request_sync(
     if candidates:
         first = min(candidates, key=lambda r: parse_time(r["requested_at"]) or now)
         return Enqueued(id=int(first["id"]), merged=True, status=first["status"])
-    if action == "backfill" and _open_backfills(rest, ["queued", "running"], entity):
+    if action == "backfill" and _open_backfills(rest, list(OPEN_REQUESTS), entity):
         raise open_backfill_refusal(entity)
     inserted = rest.execute(
         rest.table("sync_requests").insert(
@@ -89,14 +89,14 @@ def request_sync(
                 "requested_by": requested_by,
                 "reason": reason,
                 "requested_at": now.isoformat(),
-                "status": "queued",
+                "status": RequestStatus.QUEUED,
                 "action": action,
                 "date_from": date_from.isoformat() if date_from else None,
                 "date_to": date_to.isoformat() if date_to else None,
             }
         )
     ).data
-    return Enqueued(id=int(inserted[0]["id"]), merged=False, status="queued")
+    return Enqueued(id=int(inserted[0]["id"]), merged=False, status=RequestStatus.QUEUED)
 
 
 def _open_backfills(rest: RestBase, statuses: list[str], entity: str | None = None) -> bool:
@@ -114,7 +114,7 @@ def _oldest_queued(
     query = (
         rest.table("sync_requests")
         .select(_REQUEST_COLUMNS)
-        .eq("status", "queued")
+        .eq("status", RequestStatus.QUEUED)
         .eq("action", action)
     )
     if entities is not None:
@@ -125,9 +125,11 @@ def _oldest_queued(
 def _take(rest: RestBase, request_id: int, holder: str, now: datetime) -> bool:
     taken = rest.execute(
         rest.table("sync_requests")
-        .update({"status": "running", "started_at": now.isoformat(), "claimed_by": holder})
+        .update(
+            {"status": RequestStatus.RUNNING, "started_at": now.isoformat(), "claimed_by": holder}
+        )
         .eq("id", request_id)
-        .eq("status", "queued")
+        .eq("status", RequestStatus.QUEUED)
     ).data
     return len(taken) == 1
 
@@ -152,7 +154,7 @@ def claim_next(
             rows = _oldest_queued(rest, Action.INCREMENTAL, entities)
         # One backfill at a time: the next waits until the running one ends.
         wants_backfill = not rows and action in (None, Action.BACKFILL)
-        if wants_backfill and not _open_backfills(rest, ["running"]):
+        if wants_backfill and not _open_backfills(rest, [RequestStatus.RUNNING]):
             rows = _oldest_queued(rest, Action.BACKFILL, entities)
         if not rows:
             return None
@@ -163,7 +165,7 @@ def claim_next(
         satisfied = (
             rest.table("sync_requests")
             .select("id")
-            .eq("status", "queued")
+            .eq("status", RequestStatus.QUEUED)
             .eq("action", oldest["action"])
         )
         if oldest["action"] != "incremental":
@@ -212,7 +214,7 @@ def finish(
         rest.table("sync_requests")
         .update(
             {
-                "status": "failed" if failed else "done",
+                "status": RequestStatus.FAILED if failed else RequestStatus.DONE,
                 "finished_at": now.isoformat(),
                 "run_id": run_id,
                 "error": error,
@@ -226,7 +228,7 @@ def finish(
 def fail_orphan_requests(rest: RestBase, now: datetime, stale_after: timedelta) -> int:
     """Requests left `running` by a scheduler that is gone are marked failed."""
     running = rest.execute(
-        rest.table("sync_requests").select("id,claimed_by").eq("status", "running")
+        rest.table("sync_requests").select("id,claimed_by").eq("status", RequestStatus.RUNNING)
     ).data
     if not running:
         return 0
@@ -244,13 +246,13 @@ def fail_orphan_requests(rest: RestBase, now: datetime, stale_after: timedelta) 
             rest.table("sync_requests")
             .update(
                 {
-                    "status": "failed",
+                    "status": RequestStatus.FAILED,
                     "finished_at": now.isoformat(),
                     "error": ORPHAN_REQUEST_ERROR,
                 },
                 returning=ReturnMethod.minimal,
             )
             .in_("id", orphans)
-            .eq("status", "running")
+            .eq("status", RequestStatus.RUNNING)
         )
     return len(orphans)

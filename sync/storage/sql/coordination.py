@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from sync.config import Settings
 from sync.storage.sql import leases as entity_leases
 from sync.storage.sql.db import pending_migrations
 
 if TYPE_CHECKING:
+    from sync.health.snapshot import RunLogSnapshot
     from sync.storage.queueing import Claim, Enqueued
-    from sync.storage.status_report import StatusReport
+    from sync.storage.sql.incidents import SqlIncidents
 
 
 class SqlCoordination:
@@ -106,11 +106,17 @@ class SqlCoordination:
 
         status_board.write_heartbeat(self.engine, instance_id, values)
 
-    def status_report(self, now: datetime, settings: Settings) -> StatusReport:
-        """Per entity health, the overall verdict and scheduler liveness."""
-        from sync.storage.sql import status as status_board
+    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read."""
+        from sync.storage.sql.reads import read_snapshot
 
-        return status_board.status_report(self.engine, now, settings)
+        return read_snapshot(self.engine, now, day_start)
+
+    def incidents(self) -> SqlIncidents:
+        """The alert incidents of this database."""
+        from sync.storage.sql.incidents import SqlIncidents
+
+        return SqlIncidents(self.engine)
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations this database has not applied."""

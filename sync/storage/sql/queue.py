@@ -12,6 +12,7 @@ from sqlalchemy import Engine, case, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.expression import Exists
 
+from sync.runs import OPEN_REQUESTS, RequestStatus
 from sync.storage.queueing import (
     ALL,
     ORPHAN_REQUEST_ERROR,
@@ -71,12 +72,12 @@ def _enqueue(
         )
         same = (
             (sync_requests.c.entity_type == entity)
-            & sync_requests.c.status.in_(("queued", "running"))
+            & sync_requests.c.status.in_(OPEN_REQUESTS)
             & alike
         )
         covering = (
             (sync_requests.c.entity_type == ALL)
-            & (sync_requests.c.status == "queued")
+            & (sync_requests.c.status == RequestStatus.QUEUED)
             & (sync_requests.c.action == "incremental")
         )
         # A queued 'all' sync covers a sync of any one entity, never a backfill.
@@ -100,16 +101,14 @@ def _enqueue(
             "date_to": date_to,
         }
         if engine.dialect.name == "sqlite":
-            values.update(requested_at=now, status="queued")
+            values.update(requested_at=now, status=RequestStatus.QUEUED)
         # On Postgres id, requested_at (now()) and status come from the database: the
         # dashboard's role may insert nothing else (migration 0007).
         new_id = conn.scalar(insert(sync_requests).values(values).returning(sync_requests.c.id))
-    return Enqueued(id=int(new_id), merged=False, status="queued")
+    return Enqueued(id=int(new_id), merged=False, status=RequestStatus.QUEUED)
 
 
-def _open_backfill(
-    entity: str | None = None, statuses: tuple[str, ...] = ("queued", "running")
-) -> Exists:
+def _open_backfill(entity: str | None = None, statuses: tuple[str, ...] = OPEN_REQUESTS) -> Exists:
     """EXISTS: an open backfill (of `entity`, when given)."""
     other = sync_requests.alias("other_backfill")  # not correlated with an outer query
     query = select(other.c.id).where(other.c.action == "backfill", other.c.status.in_(statuses))
@@ -145,10 +144,11 @@ def claim_next(
                     sync_requests.c.date_from,
                     sync_requests.c.date_to,
                 )
-                .where(sync_requests.c.status == "queued")
+                .where(sync_requests.c.status == RequestStatus.QUEUED)
                 # One backfill at a time: the next waits until the running one ends.
                 .where(
-                    (sync_requests.c.action != "backfill") | ~_open_backfill(statuses=("running",))
+                    (sync_requests.c.action != "backfill")
+                    | ~_open_backfill(statuses=(RequestStatus.RUNNING,))
                 )
                 .order_by(
                     case((sync_requests.c.action == "backfill", 1), else_=0),
@@ -167,14 +167,15 @@ def claim_next(
             taken = conn.execute(
                 update(sync_requests)
                 .where(sync_requests.c.id == oldest.id)
-                .where(sync_requests.c.status == "queued")
-                .values(status="running", started_at=now, claimed_by=holder)
+                .where(sync_requests.c.status == RequestStatus.QUEUED)
+                .values(status=RequestStatus.RUNNING, started_at=now, claimed_by=holder)
             ).rowcount
             if taken != 1:
                 continue  # another scheduler won this one; look again
             ids = [int(oldest.id)]
             satisfied = select(sync_requests.c.id).where(
-                sync_requests.c.status == "queued", sync_requests.c.action == oldest.action
+                sync_requests.c.status == RequestStatus.QUEUED,
+                sync_requests.c.action == oldest.action,
             )
             if oldest.action != "incremental":
                 satisfied = satisfied.where(
@@ -188,8 +189,8 @@ def claim_next(
                 if conn.execute(
                     update(sync_requests)
                     .where(sync_requests.c.id == other)
-                    .where(sync_requests.c.status == "queued")
-                    .values(status="running", started_at=now, claimed_by=holder)
+                    .where(sync_requests.c.status == RequestStatus.QUEUED)
+                    .values(status=RequestStatus.RUNNING, started_at=now, claimed_by=holder)
                 ).rowcount:
                     ids.append(int(other))
             return Claim(
@@ -227,7 +228,7 @@ def finish(
             update(sync_requests)
             .where(sync_requests.c.id.in_(list(ids)))
             .values(
-                status="failed" if failed else "done",
+                status=RequestStatus.FAILED if failed else RequestStatus.DONE,
                 finished_at=now,
                 run_id=run_id,
                 error=error,
@@ -240,7 +241,7 @@ def fail_orphan_requests(engine: Engine, now: datetime, stale_after: timedelta) 
     with database_errors(str(engine.url)), engine.begin() as conn:
         running = conn.execute(
             select(sync_requests.c.id, sync_requests.c.claimed_by).where(
-                sync_requests.c.status == "running"
+                sync_requests.c.status == RequestStatus.RUNNING
             )
         ).all()
         if not running:
@@ -257,9 +258,9 @@ def fail_orphan_requests(engine: Engine, now: datetime, stale_after: timedelta) 
             conn.execute(
                 update(sync_requests)
                 .where(sync_requests.c.id.in_(orphans))
-                .where(sync_requests.c.status == "running")
+                .where(sync_requests.c.status == RequestStatus.RUNNING)
                 .values(
-                    status="failed",
+                    status=RequestStatus.FAILED,
                     finished_at=now,
                     error=ORPHAN_REQUEST_ERROR,
                 )

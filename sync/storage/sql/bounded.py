@@ -1,4 +1,5 @@
-"""The API's engine: every query bounded in time, so a stuck database cannot hang a scrape."""
+"""A read-only engine whose every query is bounded in time, so a stuck database cannot hang
+the health API (a scrape, a probe)."""
 
 from __future__ import annotations
 

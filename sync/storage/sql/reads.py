@@ -1,0 +1,235 @@
+"""The read model over SQL: one RunLogSnapshot from one connection.
+
+It only SELECTs tables the dashboard_reader login may read, and each query touches the
+last 24 h of sync_log, one index range per entity, or a few rows, so it stays fast with
+millions of sync_log rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, case, func, select
+
+from sync.entities import STATE_ENTITIES
+from sync.health.snapshot import (
+    BASELINE_RUNS,
+    RECENT_RUNS,
+    Beat,
+    Check,
+    DayGroup,
+    RunLogSnapshot,
+    RunRow,
+    SalesHours,
+    Streak,
+)
+from sync.runs import SUCCEEDED, RequestStatus, RunStatus
+from sync.storage.reads import (
+    MTTR_WINDOW,
+    RUN_COLUMNS,
+    baseline_anchor,
+    check_row,
+    local_midnight,
+    run_row,
+    sales_hour_ends,
+    state_row,
+    streak_from,
+    yesterday,
+)
+from sync.storage.schema import (
+    ENTITY_TABLES,
+    alert_incidents,
+    reconciliations,
+    scheduler_heartbeat,
+    sync_log,
+    sync_requests,
+    sync_run_totals,
+    sync_state,
+)
+from sync.storage.sql.db import database_errors
+
+
+def _runs(conn: Connection, entity: str) -> tuple[RunRow, ...]:
+    rows = conn.execute(
+        select(*(sync_log.c[c] for c in RUN_COLUMNS))
+        .where(sync_log.c.entity_type == entity)
+        .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
+        .limit(RECENT_RUNS)
+    ).all()
+    return tuple(run_row(r._mapping) for r in rows)
+
+
+def _streak(conn: Connection, entity: str) -> Streak:
+    """Failed runs since the latest successful one, counted over the whole log."""
+    last_ok = conn.scalar(
+        select(func.max(sync_log.c.started_at)).where(
+            sync_log.c.entity_type == entity, sync_log.c.status.in_(sorted(SUCCEEDED))
+        )
+    )
+    failed = select(func.count(), func.min(sync_log.c.started_at)).where(
+        sync_log.c.entity_type == entity, sync_log.c.status == RunStatus.FAILED
+    )
+    if last_ok is not None:
+        failed = failed.where(sync_log.c.started_at > last_ok)
+    n, first = conn.execute(failed).one()
+    return Streak(int(n or 0), first)
+
+
+def _day(conn: Connection, now: datetime, day_start: datetime) -> tuple[DayGroup, ...]:
+    today = case((sync_log.c.started_at >= day_start, sync_log.c.records_upserted), else_=0)
+    rows = conn.execute(
+        select(
+            sync_log.c.entity_type,
+            sync_log.c.status,
+            sync_log.c.error_type,
+            func.count(),
+            func.sum(sync_log.c.duration_ms),
+            func.count(sync_log.c.duration_ms),
+            func.sum(today),
+        )
+        .where(sync_log.c.started_at >= now - timedelta(hours=24))
+        .group_by(sync_log.c.entity_type, sync_log.c.status, sync_log.c.error_type)
+    ).all()
+    return tuple(
+        DayGroup(e, s, t, int(n), int(ms or 0), int(timed or 0), int(rec or 0))
+        for e, s, t, n, ms, timed, rec in rows
+    )
+
+
+def _checks(conn: Connection, *conditions: Any) -> tuple[Check, ...]:
+    """The checks of the latest reconciliation run among the rows matching `conditions`."""
+    run_id = conn.scalar(
+        select(reconciliations.c.run_id)
+        .where(*conditions)
+        .order_by(reconciliations.c.checked_at.desc())
+        .limit(1)
+    )
+    if run_id is None:
+        return ()
+    rows = conn.execute(
+        select(reconciliations).where(reconciliations.c.run_id == run_id, *conditions)
+    ).all()
+    return tuple(check_row(r._mapping) for r in rows)
+
+
+def _seconds_between(conn: Connection, start: Any, end: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _baseline(conn: Connection, anchor: RunRow) -> tuple[int, ...]:
+    rows = conn.scalars(
+        select(sync_log.c.duration_ms)
+        .where(
+            sync_log.c.entity_type == anchor.entity_type,
+            sync_log.c.action == anchor.action,
+            sync_log.c.status.in_(sorted(SUCCEEDED)),
+            sync_log.c.duration_ms.is_not(None),
+            sync_log.c.started_at < anchor.started_at,
+        )
+        .order_by(sync_log.c.started_at.desc())
+        .limit(BASELINE_RUNS)
+    )
+    return tuple(int(v) for v in rows)
+
+
+def _sales_hours(conn: Connection, runs: tuple[RunRow, ...]) -> SalesHours | None:
+    ends = sales_hour_ends(runs)
+    if not ends:
+        return None
+    sales = ENTITY_TABLES["sales"]
+    counts = tuple(
+        int(
+            conn.scalar(
+                select(func.count())
+                .select_from(sales)
+                .where(sales.c.sale_date >= end - timedelta(hours=1), sales.c.sale_date < end)
+            )
+            or 0
+        )
+        for end in ends
+    )
+    return SalesHours(end=ends[0], counts=counts)
+
+
+def _beats(conn: Connection) -> tuple[Beat, ...]:
+    rows = conn.execute(
+        select(scheduler_heartbeat).order_by(scheduler_heartbeat.c.last_beat_at.desc())
+    ).all()
+    return tuple(Beat(b.last_beat_at, dict(b.activity or {}), b.next_run_at) for b in rows)
+
+
+def read_beats(engine: Engine) -> tuple[Beat, ...]:
+    """Only the heartbeats, freshest first (the API's readiness probe, asked often)."""
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return _beats(conn)
+
+
+def read_snapshot(
+    engine: Engine, now: datetime, day_start: datetime | None = None
+) -> RunLogSnapshot:
+    """Everything the views show about the run log, read in one connection."""
+    day_start = day_start or local_midnight(now)
+    day = yesterday(now)
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        states = tuple(state_row(r._mapping) for r in conn.execute(select(sync_state)))
+        runs = {e: _runs(conn, e) for e in STATE_ENTITIES}
+        streaks = {e: streak_from(runs[e]) or _streak(conn, e) for e in STATE_ENTITIES}
+        baselines = {}
+        for entity, rows in runs.items():
+            anchor = baseline_anchor(rows)
+            if anchor is not None:
+                baselines[entity] = _baseline(conn, anchor)
+        open_by_severity = conn.execute(
+            select(alert_incidents.c.severity, func.count())
+            .where(alert_incidents.c.status == "open")
+            .group_by(alert_incidents.c.severity)
+        ).all()
+        resolved, seconds = conn.execute(
+            select(
+                func.count(),
+                func.sum(
+                    _seconds_between(
+                        conn, alert_incidents.c.opened_at, alert_incidents.c.resolved_at
+                    )
+                ),
+            ).where(alert_incidents.c.resolved_at >= now - MTTR_WINDOW)
+        ).one()
+        queued = conn.scalar(
+            select(func.count())
+            .select_from(sync_requests)
+            .where(sync_requests.c.status == RequestStatus.QUEUED)
+        )
+        totals = conn.execute(
+            select(sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs)
+        ).all()
+        return RunLogSnapshot(
+            read_at=now,
+            day_start=day_start,
+            states=states,
+            runs=runs,
+            streaks=streaks,
+            day=_day(conn, now, day_start),
+            beats=_beats(conn),
+            reconciliation=_checks(conn),
+            sales_reconciliation=_checks(
+                conn,
+                reconciliations.c.entity_type == "sales",
+                reconciliations.c.scope.like(f"{day}%"),
+            ),
+            open_incidents={str(s): int(n) for s, n in open_by_severity},
+            resolved_30d=int(resolved or 0),
+            incident_seconds_30d=float(seconds) if seconds is not None else None,
+            queue_depth=int(queued or 0),
+            run_totals=tuple((e, s, int(n)) for e, s, n in totals),
+            baselines=baselines,
+            sales_hours=_sales_hours(conn, runs["sales"]),
+        )
+
+
+def ping(engine: Engine) -> None:
+    """Raise a DATABASE SyncError unless the database answers and has the sync tables."""
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        conn.execute(select(func.count()).select_from(sync_state)).scalar()
