@@ -92,7 +92,7 @@ class AlertService:
 
     def findings(self, now: datetime) -> list[Finding]:
         """Every rule that holds now, from one read of the run log."""
-        return findings(self.store.read_snapshot(now), self.settings)
+        return findings(self.store.read_snapshot(now, self.settings.store_time_zone), self.settings)
 
     def _log_changes(self, changes: inc.Changes) -> None:
         for incident_id in changes.opened:

@@ -5,7 +5,7 @@ Reads go through `load`, so a database failure draws the friendly panel and stop
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import streamlit as st
@@ -31,8 +31,8 @@ CSV_LIMIT = 100_000
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _snapshot(url: str, day_start: datetime) -> RunLogSnapshot:
-    return read_snapshot(runtime.engine_for(url), runtime.clock(), day_start)
+def _snapshot(url: str, zone: str | None) -> RunLogSnapshot:
+    return read_snapshot(runtime.engine_for(url), runtime.clock(), zone=zone)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -48,10 +48,9 @@ def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
 
 
 def snapshot() -> RunLogSnapshot:
-    """The read model behind the Status view: one read, cached 30 s ("today" is the store's)."""
-    today = runtime.clock().astimezone(store_tz())
-    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
-    return load(_snapshot, runtime.settings().reader_database_url, midnight.astimezone(UTC))
+    """The read model behind the Status view: one read, cached 30 s (today is the store's)."""
+    cfg = runtime.settings()
+    return load(_snapshot, cfg.reader_database_url, cfg.store_time_zone)
 
 
 def overview() -> dq.Overview:

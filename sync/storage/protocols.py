@@ -200,8 +200,14 @@ class StatusBoard(Protocol):
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
         ...
 
-    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
-        """Everything the views show about the run log, in one read (sync.storage.reads)."""
+    def read_snapshot(
+        self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
+    ) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (sync.storage.reads).
+
+        Its "today" and "yesterday" are store days: `zone` is STORE_TIME_ZONE (None: the
+        zone most outlets share).
+        """
         ...
 
 
@@ -252,8 +258,10 @@ class IncidentBook(Protocol):
 class Alerting(Protocol):
     """What the alert service needs of a store: the read model, a lease, the incidents."""
 
-    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
-        """Everything the views show about the run log, in one read."""
+    def read_snapshot(
+        self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
+    ) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (store days in `zone`)."""
         ...
 
     def leases(self, ttl_seconds: float) -> LeaseManager:

@@ -7,11 +7,12 @@ reconciliation, incidents and the queue. Every view is a pure function of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sync.days import store_days
 from sync.health.snapshot import (
     HISTORY_WEEKS,
     RECENT_RUNS,
@@ -30,14 +31,18 @@ STATE_COLUMNS: tuple[str, ...] = tuple(StateRow.__dataclass_fields__)
 MTTR_WINDOW = timedelta(days=30)
 
 
-def local_midnight(now: datetime) -> datetime:
-    """The start of today on this host's clock ('records processed today')."""
-    return now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+def store_clock(
+    now: datetime, zone: str | None, outlets: Iterable[tuple[str, str | None, bool]]
+) -> tuple[datetime, str]:
+    """(start of the store's today, the store's yesterday as YYYY-MM-DD).
 
-
-def yesterday(now: datetime) -> str:
-    """The day the nightly reconciliation checks (YYYY-MM-DD, UTC)."""
-    return (now - timedelta(days=1)).date().isoformat()
+    The store's day: STORE_TIME_ZONE (`zone`), else the zone most outlets share (see
+    `sync.days`). "Records today" count from that midnight; the nightly reconciliation
+    checks that yesterday.
+    """
+    days = store_days(zone, outlets)
+    today = days.today(now)
+    return days.bounds(today, today)[0], days.yesterday(now).isoformat()
 
 
 def state_row(row: Mapping[str, Any]) -> StateRow:

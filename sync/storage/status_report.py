@@ -134,4 +134,4 @@ def build_status_report(snap: RunLogSnapshot, settings: Settings) -> StatusRepor
 
 def status_report(board: StatusBoard, now: datetime, settings: Settings) -> StatusReport:
     """What `python -m sync status` prints, from one read of `board` (SQL or REST)."""
-    return build_status_report(board.read_snapshot(now), settings)
+    return build_status_report(board.read_snapshot(now, settings.store_time_zone), settings)

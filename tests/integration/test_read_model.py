@@ -132,7 +132,7 @@ def _fill(engine) -> None:
 
 def test_every_backend_reads_the_same_snapshot(every_store):
     _fill(every_store.engine)
-    snap = every_store.read_snapshot(NOW, NOW - 4 * H - timedelta(minutes=30))
+    snap = every_store.read_snapshot(NOW, day_start=NOW - 4 * H - timedelta(minutes=30))
     assert snap.read_at == NOW
     products = snap.state("products")
     assert products and products.status == "failed" and products.error_type == "AUTH"

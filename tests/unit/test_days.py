@@ -96,3 +96,13 @@ def test_planned_calls_follow_the_windows_the_search_asks():
     assert planned_calls(quiet, start, end, 1000) == 3
     busy = sorted(start + timedelta(minutes=m) for m in range(0, 24 * 60, 2))  # 720 on day 1
     assert planned_calls(busy, start, end, 100) == 3 + 24  # day 1 splits into 24 hours
+
+
+def test_the_read_models_today_and_yesterday_are_the_stores():
+    from sync.storage.reads import store_clock
+
+    now = datetime(2025, 12, 5, 12, 30, tzinfo=UTC)  # 01:30 on 6 December in Auckland
+    start, yesterday = store_clock(now, None, [("a", "Pacific/Auckland", False)])
+    assert start == datetime(2025, 12, 5, 11, 0, tzinfo=UTC) and yesterday == "2025-12-05"
+    start, yesterday = store_clock(now, "America/New_York", [("a", "Pacific/Auckland", False)])
+    assert start == datetime(2025, 12, 5, 5, 0, tzinfo=UTC) and yesterday == "2025-12-04"

@@ -90,11 +90,13 @@ class RestCoordination(RestBase):
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
         status_board.write_heartbeat(self, instance_id, values)
 
-    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
-        """Everything the views show about the run log, in one read."""
+    def read_snapshot(
+        self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
+    ) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (store days in `zone`)."""
         from sync.storage.rest.reads import read_snapshot  # not needed to sync
 
-        return read_snapshot(self, now, day_start)
+        return read_snapshot(self, now, day_start, zone=zone)
 
     def incidents(self) -> RestIncidents:
         """The alert incidents of this project."""

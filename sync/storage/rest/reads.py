@@ -29,12 +29,11 @@ from sync.storage.reads import (
     baseline_anchor,
     check_row,
     day_groups,
-    local_midnight,
     run_row,
     sales_hour_ends,
     state_row,
+    store_clock,
     streak_from,
-    yesterday,
 )
 from sync.storage.rest.db import RestBase, parse_time
 
@@ -164,10 +163,22 @@ def _incidents(rest: RestBase, now: datetime) -> tuple[dict[str, int], int, floa
 
 
 def read_snapshot(
-    rest: RestBase, now: datetime, day_start: datetime | None = None
+    rest: RestBase,
+    now: datetime,
+    day_start: datetime | None = None,
+    *,
+    zone: str | None = None,
 ) -> RunLogSnapshot:
-    """Everything the views show about the run log, read over REST."""
-    day_start = day_start or local_midnight(now)
+    """Everything the views show about the run log, read over REST.
+
+    "Today" and "yesterday" are the store's days (`zone`: STORE_TIME_ZONE, else the zone
+    most outlets share); `day_start` overrides the start of today.
+    """
+    outlets = _rows(rest, rest.table("lightspeed_outlets").select("id,time_zone,deleted_at"))
+    midnight, day = store_clock(
+        now, zone, [(o["id"], o.get("time_zone"), bool(o.get("deleted_at"))) for o in outlets]
+    )
+    day_start = day_start or midnight
     states = tuple(state_row(r) for r in _rows(rest, rest.table("sync_state").select("*")))
     runs = {e: _runs(rest, e) for e in STATE_ENTITIES}
     streaks = {e: streak_from(runs[e]) or _streak(rest, e) for e in STATE_ENTITIES}
@@ -212,7 +223,7 @@ def read_snapshot(
             for b in beats
         ),
         reconciliation=_checks(rest),
-        sales_reconciliation=_checks(rest, yesterday(now)),
+        sales_reconciliation=_checks(rest, day),
         open_incidents=open_incidents,
         resolved_30d=resolved,
         incident_seconds_30d=seconds,

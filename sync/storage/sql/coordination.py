@@ -106,11 +106,13 @@ class SqlCoordination:
 
         status_board.write_heartbeat(self.engine, instance_id, values)
 
-    def read_snapshot(self, now: datetime, day_start: datetime | None = None) -> RunLogSnapshot:
-        """Everything the views show about the run log, in one read."""
+    def read_snapshot(
+        self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
+    ) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (store days in `zone`)."""
         from sync.storage.sql.reads import read_snapshot
 
-        return read_snapshot(self.engine, now, day_start)
+        return read_snapshot(self.engine, now, day_start, zone=zone)
 
     def incidents(self) -> SqlIncidents:
         """The alert incidents of this database."""

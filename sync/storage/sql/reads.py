@@ -30,12 +30,11 @@ from sync.storage.reads import (
     RUN_COLUMNS,
     baseline_anchor,
     check_row,
-    local_midnight,
     run_row,
     sales_hour_ends,
     state_row,
+    store_clock,
     streak_from,
-    yesterday,
 )
 from sync.storage.schema import (
     ENTITY_TABLES,
@@ -168,12 +167,24 @@ def read_beats(engine: Engine) -> tuple[Beat, ...]:
 
 
 def read_snapshot(
-    engine: Engine, now: datetime, day_start: datetime | None = None
+    engine: Engine,
+    now: datetime,
+    day_start: datetime | None = None,
+    *,
+    zone: str | None = None,
 ) -> RunLogSnapshot:
-    """Everything the views show about the run log, read in one connection."""
-    day_start = day_start or local_midnight(now)
-    day = yesterday(now)
+    """Everything the views show about the run log, read in one connection.
+
+    "Today" and "yesterday" are the store's days (`zone`: STORE_TIME_ZONE, else the zone
+    most outlets share); `day_start` overrides the start of today.
+    """
     with database_errors(str(engine.url)), engine.connect() as conn:
+        outlets = ENTITY_TABLES["outlets"]
+        zones = conn.execute(
+            select(outlets.c.id, outlets.c.time_zone, outlets.c.deleted_at.is_not(None))
+        ).all()
+        midnight, day = store_clock(now, zone, [(i, z, bool(d)) for i, z, d in zones])
+        day_start = day_start or midnight
         states = tuple(state_row(r._mapping) for r in conn.execute(select(sync_state)))
         runs = {e: _runs(conn, e) for e in STATE_ENTITIES}
         streaks = {e: streak_from(runs[e]) or _streak(conn, e) for e in STATE_ENTITIES}
