@@ -22,6 +22,12 @@ ACTIONS = (Action.INCREMENTAL, Action.BACKFILL)
 # limits are enforced by the database (migration 0007) and at claim time.
 MAX_BACKFILL_DAYS = 90
 
+# The database caps new requests per requester (migration 0012); its refusal starts so.
+MAX_REQUESTS_PER_HOUR = 30
+RATE_CAP_MARK = "Too many run-now requests"
+MAX_REQUESTED_BY = 100
+MAX_REASON = 500
+
 ORPHAN_REQUEST_ERROR = (
     "The scheduler running this request stopped before it finished; press Sync now again."
 )
@@ -92,7 +98,7 @@ def validate_request(
     problem = request_problem(entity, action, date_from, date_to, today)
     if problem:
         raise SyncError(ErrorKind.CONFIG, problem)
-    return (reason or "").strip()[:500] or None
+    return (reason or "").strip()[:MAX_REASON] or None
 
 
 def open_backfill_refusal(entity: str) -> SyncError:

@@ -12,9 +12,12 @@ from sqlalchemy import Engine, case, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.expression import Exists
 
+from sync.errors import ErrorKind, SyncError
 from sync.storage.queueing import (
     ALL,
+    MAX_REQUESTED_BY,
     ORPHAN_REQUEST_ERROR,
+    RATE_CAP_MARK,
     Claim,
     Enqueued,
     holder_alive,
@@ -45,8 +48,20 @@ def request_sync(
     with database_errors(str(engine.url)):
         try:
             return _enqueue(engine, entity, requested_by, reason, now, action, date_from, date_to)
-        except IntegrityError:  # another backfill of the entity was queued at the same moment
-            raise open_backfill_refusal(entity) from None
+        except IntegrityError as exc:
+            raise _refusal(exc, entity) from None
+
+
+def _refusal(exc: IntegrityError, entity: str) -> SyncError:
+    """What the database refused: a trigger's limit (migration 0012), or a second backfill."""
+    diag = getattr(exc.orig, "diag", None)
+    text = str(getattr(diag, "message_primary", None) or exc.orig)
+    if RATE_CAP_MARK in text:
+        return SyncError(ErrorKind.RATE_LIMIT, text)
+    if getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint" in text:
+        # another backfill of the entity was queued at the same moment
+        return open_backfill_refusal(entity)
+    return SyncError(ErrorKind.CONFIG, text)
 
 
 def _enqueue(
@@ -93,7 +108,7 @@ def _enqueue(
             raise open_backfill_refusal(entity)
         values = {
             "entity_type": entity,
-            "requested_by": requested_by,
+            "requested_by": requested_by[:MAX_REQUESTED_BY] if requested_by else None,
             "reason": reason,
             "action": action,
             "date_from": date_from,
