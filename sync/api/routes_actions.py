@@ -22,13 +22,19 @@ from sync.api.errors import ApiProblem
 from sync.engine.backfill import check_range, estimate
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
-from sync.storage.queueing import MAX_BACKFILL_DAYS, REQUESTABLE, open_backfill_refusal
+from sync.storage.queueing import (
+    MAX_BACKFILL_DAYS,
+    REQUESTABLE,
+    dates_problem,
+    open_backfill_refusal,
+)
 from sync.storage.schema import sync_log, sync_requests
 from sync.storage.sql.db import database_errors
 from sync.storage.sql.queue import request_sync
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/sync-health")
+MAX_ROW_ID = 2**63 - 1
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
@@ -62,7 +68,10 @@ def _backfill_entity(entity: str) -> str:
     return entity
 
 
-def _checked(date_from: date, date_to: date) -> None:
+def _checked(date_from: date, date_to: date, today: date) -> None:
+    problem = dates_problem(date_from, date_to, today)
+    if problem:
+        raise ApiProblem(400, problem)
     try:
         check_range(date_from, date_to, max_days=MAX_BACKFILL_DAYS)
     except SyncError as exc:
@@ -77,7 +86,9 @@ def _checked(date_from: date, date_to: date) -> None:
 def acknowledge(
     incident_id: int, key: AdminKey, ctx: Ctx, body: Acknowledge | None = None
 ) -> dict[str, Any]:
-    incident = alerts.get_incident(ctx.engine, incident_id)
+    # Beyond a bigint no row can exist (and the drivers refuse such a number).
+    in_range = 0 < incident_id <= MAX_ROW_ID
+    incident = alerts.get_incident(ctx.engine, incident_id) if in_range else None
     if incident is None:
         raise ApiProblem(404, f"There is no incident #{incident_id}.")
     if not alerts.acknowledge(
@@ -100,7 +111,7 @@ def backfill_estimate(
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to")],
 ) -> dict[str, Any]:
-    _checked(date_from, date_to)
+    _checked(date_from, date_to, ctx.now().date())
     guess = estimate(ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to)
     return {
         "entity": guess.entity,
@@ -123,7 +134,7 @@ def backfill_estimate(
 )
 def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONResponse:
     entity = _backfill_entity(entity)
-    _checked(body.date_from, body.date_to)
+    _checked(body.date_from, body.date_to, ctx.now().date())
     try:
         queued = request_sync(
             ctx.engine,

@@ -60,6 +60,24 @@ class Claim:
         return None if self.entity == ALL else [self.entity]
 
 
+# No store has sales before this day; earlier dates are typing mistakes (year 0200 ...).
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def dates_problem(date_from: date, date_to: date, today: date) -> str | None:
+    """One sentence when a day of the range is before 2000 or after tomorrow, else None.
+
+    `today` is the UTC date; tomorrow is allowed (it is already tomorrow east of UTC).
+    """
+    for day in (date_from, date_to):
+        if day < EARLIEST_DAY:
+            earliest = EARLIEST_DAY.isoformat()
+            return f"The date {day.isoformat()} is before {earliest}: check the year."
+        if day > today + timedelta(days=1):
+            return f"The date {day.isoformat()} is in the future: use dates up to today."
+    return None
+
+
 def request_problem(
     entity: str, action: str, date_from: date | None, date_to: date | None, today: date
 ) -> str | None:
@@ -83,7 +101,7 @@ def request_problem(
         return f"A queued backfill covers at most {MAX_BACKFILL_DAYS} days; this one covers {days}."
     if date_to > today + timedelta(days=1):
         return f"A backfill cannot reach into the future (it ends {date_to})."
-    return None
+    return dates_problem(date_from, date_to, today)
 
 
 def validate_request(

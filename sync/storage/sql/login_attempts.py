@@ -124,9 +124,7 @@ def _last_unlock(key: str) -> object:
     )
 
 
-def _counts(
-    conn: Connection, key: str, client: str, now: datetime, exclude: int | None
-) -> _Counts:
+def _counts(conn: Connection, key: str, client: str, now: datetime, exclude: int | None) -> _Counts:
     since_pair = (
         select(func.coalesce(func.max(la.c.id), 0))
         .where(
@@ -153,7 +151,9 @@ def _counts(
     )
 
 
-def _times(conn: Connection, exclude: int | None, since: datetime, *where: object) -> list[datetime]:
+def _times(
+    conn: Connection, exclude: int | None, since: datetime, *where: object
+) -> list[datetime]:
     query = select(la.c.attempted_at).where(
         *where, la.c.outcome.in_(_COUNTED), la.c.attempted_at > since
     )
