@@ -13,7 +13,7 @@ import pytest
 from sync.auth import MAX_FAILURES, Lockout, check_password
 from sync.runs import utcnow
 from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.login_attempts import Slot, close_slot, take_slot
+from sync.storage.sql.login_attempts import close_slot, take_slot
 
 HASH = bcrypt.hashpw(b"the right passphrase", bcrypt.gensalt(4)).decode()
 ATTACKER, CFO_OFFICE = "203.0.113.66", "198.51.100.20"

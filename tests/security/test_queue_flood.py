@@ -29,7 +29,8 @@ def reader(pg_url, postgres_server) -> str:
 def insert(conn: psycopg.Connection, who: str | None, reason: str | None = None) -> bool:
     try:
         conn.execute(
-            "INSERT INTO sync_requests (entity_type, requested_by, reason) VALUES ('sales', %s, %s)",
+            "INSERT INTO sync_requests (entity_type, requested_by, reason) "
+            "VALUES ('sales', %s, %s)",
             (who, reason),
         )
     except psycopg.errors.CheckViolation:

@@ -116,7 +116,8 @@ def test_a_slot_is_closed_only_by_its_own_login_within_a_minute(logins):
     with psycopg.connect(admin, autocommit=True) as conn:  # an attempt from two minutes ago
         conn.execute("SET session_replication_role = replica")
         conn.execute(
-            f"UPDATE login_attempts SET attempted_at = now() - interval '2 minutes' WHERE id = {old}"
+            "UPDATE login_attempts SET attempted_at = now() - interval '2 minutes' "
+            f"WHERE id = {old}"
         )
     with pytest.raises(REFUSED, match="within a minute"):
         run(dashboard, f"UPDATE login_attempts SET outcome = 'succeeded' WHERE id = {old}")
