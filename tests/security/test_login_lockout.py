@@ -4,6 +4,9 @@ the attacker's own address gets no more than five checks within the back-off."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -14,6 +17,7 @@ from sync.auth import MAX_FAILURES, Lockout, check_password
 from sync.runs import utcnow
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.login_attempts import close_slot, take_slot
+from tests.support.processes import REPO
 
 HASH = bcrypt.hashpw(b"the right passphrase", bcrypt.gensalt(4)).decode()
 ATTACKER, CFO_OFFICE = "203.0.113.66", "198.51.100.20"
@@ -73,3 +77,20 @@ def test_the_cfo_gets_in_from_another_address_while_an_attacker_hammers(dashboar
     # Even the right password from the attacker's address waits out the back-off.
     paused = log_in(dashboard_engine, ATTACKER, "the right passphrase", utcnow())
     assert isinstance(paused, Lockout) and paused.until > utcnow()
+
+
+def test_the_admin_lifts_the_pause_with_the_unlock_command(dashboard_engine, db_url, tmp_path):
+    for _ in range(MAX_FAILURES):
+        log_in(dashboard_engine, ATTACKER, "wrong guess", utcnow())
+    assert isinstance(log_in(dashboard_engine, ATTACKER, "the right passphrase", utcnow()), Lockout)
+    result = subprocess.run(
+        [sys.executable, "-m", "sync", "--env-file", "/dev/null", "unlock", "CFO"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": db_url},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Login pauses of 'cfo' lifted: 5 failed attempt(s)" in result.stdout
+    assert log_in(dashboard_engine, ATTACKER, "the right passphrase", utcnow()) is True
