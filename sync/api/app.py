@@ -18,7 +18,6 @@ from sync.api.limits import BodyLimit
 from sync.api.metrics import render_metrics
 from sync.api.routes_actions import router as actions_router
 from sync.api.routes_health import router as health_router
-from sync.api.server import least_privilege_problem
 from sync.errors import SyncError
 
 DESCRIPTION = (
@@ -61,7 +60,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         body: dict[str, Any] = {
             "ready": ready,
             "reason": reason,
-            "least_privilege": least_privilege_problem(ctx.settings) is None,
+            "least_privilege": not ctx.settings.least_privilege_problems,
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -21,11 +21,6 @@ def api_login_problem(settings: Settings) -> str | None:
     return settings.api_login_problem
 
 
-def least_privilege_problem(settings: Settings) -> str | None:
-    """The sentences, joined, when the API or the dashboard reads as the writer (else None)."""
-    return " ".join(settings.least_privilege_problems) or None
-
-
 def build_context(settings: Settings) -> ApiContext:
     """The API's context; refuses a database whose schema is behind (no api_keys yet)."""
     url = settings.api_reader_database_url
