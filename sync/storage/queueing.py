@@ -119,6 +119,15 @@ def validate_request(
     return (reason or "").strip()[:MAX_REASON] or None
 
 
+def rate_cap_refusal() -> SyncError:
+    """The sentence for a request past the database's cap per requester (migration 0012)."""
+    return SyncError(
+        ErrorKind.RATE_LIMIT,
+        f"{RATE_CAP_MARK} by one requester ({MAX_REQUESTS_PER_HOUR} an hour at most): wait a "
+        "while, then ask again.",
+    )
+
+
 def open_backfill_refusal(entity: str) -> SyncError:
     """The sentence for a second open backfill of one entity."""
     return SyncError(

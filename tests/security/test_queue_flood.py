@@ -94,3 +94,25 @@ def test_merged_duplicates_count_once_and_the_cap_is_one_sentence(db_url, reques
     )
     reader.dispose()
     engine.dispose()
+
+
+def test_every_backend_refuses_the_31st_request_of_the_hour_in_one_sentence(
+    every_store, every_db_url
+):
+    engine = create_db_engine(every_db_url)
+    outcomes: list[str] = []
+    for _ in range(MAX_REQUESTS_PER_HOUR + 1):
+        with engine.begin() as conn:  # the scheduler finishes each one
+            conn.execute(sync_requests.update().values(status="done"))
+        try:
+            every_store.request_sync("sales", requested_by="ops", reason=None, now=utcnow())
+            outcomes.append("queued")
+        except SyncError as exc:
+            assert exc.kind is ErrorKind.RATE_LIMIT
+            outcomes.append(exc.message)
+    engine.dispose()
+    assert outcomes[:-1] == ["queued"] * MAX_REQUESTS_PER_HOUR
+    assert outcomes[-1] == (
+        "Too many run-now requests by one requester (30 an hour at most): wait a while, "
+        "then ask again."
+    )

@@ -22,6 +22,7 @@ from sync.storage.queueing import (
     Enqueued,
     holder_alive,
     open_backfill_refusal,
+    rate_cap_refusal,
     validate_request,
 )
 from sync.storage.schema import scheduler_heartbeat, sync_requests
@@ -57,7 +58,7 @@ def _refusal(exc: IntegrityError, entity: str) -> SyncError:
     diag = getattr(exc.orig, "diag", None)
     text = str(getattr(diag, "message_primary", None) or exc.orig)
     if RATE_CAP_MARK in text:
-        return SyncError(ErrorKind.RATE_LIMIT, text)
+        return rate_cap_refusal()
     if getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint" in text:
         # another backfill of the entity was queued at the same moment
         return open_backfill_refusal(entity)
