@@ -116,8 +116,9 @@ class Lockout:
     until: datetime
     by_address: bool = False
 
-    def message(self, local: Callable[[datetime], str]) -> str:
-        """The sentence shown on the login screen; `local` formats the time."""
+    def message(self, local: Callable[[datetime], str], escape: Callable[[str], str] = str) -> str:
+        """The sentence shown on the login screen; `local` formats the time, `escape` the
+        typed username (for Markdown)."""
         if self.by_address:
             return (
                 "Too many login attempts from this address: logins from it are paused until "
@@ -127,7 +128,7 @@ class Lockout:
             "Too many wrong passwords from this address: login for this user from here is "
             f"paused until {local(self.until)}, and each further wrong password doubles the "
             "pause. Other addresses are not affected; the admin can lift it with "
-            f"`python -m sync unlock {self.username}`."
+            f"`python -m sync unlock {escape(self.username)}`."
         )
 
 

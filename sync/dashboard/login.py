@@ -91,7 +91,9 @@ def login_gate() -> Session | None:
                     icon=":material/error:",
                 )
         if locked is not None:
-            st.error(locked.message(lambda t: local(t, "%H:%M")), icon=":material/lock_clock:")
+            # The typed username sits in a code span: only a backtick could end it.
+            text = locked.message(lambda t: local(t, "%H:%M"), lambda n: n.replace("`", "'"))
+            st.error(text, icon=":material/lock_clock:")
     return None
 
 
