@@ -1204,12 +1204,12 @@ $migration_0011$;
 END
 $do$;
 
--- 0012_security_round_two.postgres.sql
+-- 0013_security_round_two.postgres.sql
 DO $do$
 BEGIN
-    IF NOT EXISTS (SELECT FROM schema_migrations WHERE version = 12) THEN
-        EXECUTE $migration_0012$
--- Migration 0012: the database, not the roles that use them, keeps the login throttle and
+    IF NOT EXISTS (SELECT FROM schema_migrations WHERE version = 13) THEN
+        EXECUTE $migration_0013$
+-- Migration 0013: the database, not the roles that use them, keeps the login throttle and
 -- the run-now queue within bounds (issue 24).
 --
 --  * login_attempts: a trigger dates every new row with now() and records the login that
@@ -1341,9 +1341,9 @@ BEGIN
         WITH CHECK (outcome IN ('failed', 'succeeded'));
 END
 $$;
-$migration_0012$;
+$migration_0013$;
         INSERT INTO schema_migrations (version, description, applied_at)
-        VALUES (12, 'security round two', now());
+        VALUES (13, 'security round two', now());
     END IF;
 END
 $do$;

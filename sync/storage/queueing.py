@@ -22,7 +22,7 @@ ACTIONS = (Action.INCREMENTAL, Action.BACKFILL)
 # limits are enforced by the database (migration 0007) and at claim time.
 MAX_BACKFILL_DAYS = 90
 
-# The database caps new requests per requester (migration 0012); its refusal starts so.
+# The database caps new requests per requester (migration 0013); its refusal starts so.
 MAX_REQUESTS_PER_HOUR = 30
 RATE_CAP_MARK = "Too many run-now requests"
 MAX_REQUESTED_BY = 100
@@ -120,7 +120,7 @@ def validate_request(
 
 
 def rate_cap_refusal() -> SyncError:
-    """The sentence for a request past the database's cap per requester (migration 0012)."""
+    """The sentence for a request past the database's cap per requester (migration 0013)."""
     return SyncError(
         ErrorKind.RATE_LIMIT,
         f"{RATE_CAP_MARK} by one requester ({MAX_REQUESTS_PER_HOUR} an hour at most): wait a "

@@ -223,7 +223,7 @@ sync_requests = Table(
     Column("date_to", Date),
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
-# Requests per requester and hour are capped by a trigger (migration 0012).
+# Requests per requester and hour are capped by a trigger (migration 0013).
 Index("ix_sync_requests_requested_by", sync_requests.c.requested_by, sync_requests.c.requested_at)
 _OPEN_BACKFILL = text("action = 'backfill' AND status IN ('queued', 'running')")
 # At most one open backfill per entity (migration 0007). The partial predicate lives in the
@@ -351,7 +351,7 @@ Index(
 
 # Dashboard password checks: a row is taken before the check (outcome 'checking') and
 # closed after it, so attempts in flight count against the limit (sync.auth). The database
-# sets attempted_at and db_user (the login that took the row) itself (migration 0012).
+# sets attempted_at and db_user (the login that took the row) itself (migration 0013).
 login_attempts = Table(
     "login_attempts",
     metadata,

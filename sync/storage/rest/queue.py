@@ -101,7 +101,7 @@ def request_sync(
     try:
         inserted = rest.execute(insert).data
     except SyncError as exc:
-        if RATE_CAP_MARK in exc.message:  # the database's cap per requester (migration 0012)
+        if RATE_CAP_MARK in exc.message:  # the database's cap per requester (migration 0013)
             raise rate_cap_refusal() from None
         raise
     return Enqueued(id=int(inserted[0]["id"]), merged=False, status="queued")

@@ -4,7 +4,7 @@ Counting what is inside the windows and taking the slot happen in one serialised
 transaction (an advisory lock on Postgres, the write lock on SQLite), so bursts from many
 browsers never get more checks than sync.auth allows. The rows live in the database: a
 restart of the dashboard keeps a pause in force. The database dates each row itself and
-lets the dashboard's role only close its own fresh slot (migration 0012); a success or an
+lets the dashboard's role only close its own fresh slot (migration 0013); a success or an
 unlock is a row too, after which earlier failures no longer count.
 """
 
@@ -108,7 +108,7 @@ def unlock(engine: Engine, username: str, now: datetime) -> int:
 
 
 def _insert(conn: Connection, key: str, client: str, outcome: str) -> int:
-    # attempted_at is the database's own clock (a trigger on both dialects, migration 0012);
+    # attempted_at is the database's own clock (a trigger on both dialects, migration 0013);
     # SQLite's column still wants a value until its trigger replaces it.
     values: dict[str, object] = {"username": key, "client": client, "outcome": outcome}
     if conn.dialect.name != "postgresql":

@@ -54,7 +54,7 @@ def request_sync(
 
 
 def _refusal(exc: IntegrityError, entity: str) -> SyncError:
-    """What the database refused: a trigger's limit (migration 0012), or a second backfill."""
+    """What the database refused: a trigger's limit (migration 0013), or a second backfill."""
     diag = getattr(exc.orig, "diag", None)
     text = str(getattr(diag, "message_primary", None) or exc.orig)
     if RATE_CAP_MARK in text:

@@ -1,4 +1,4 @@
--- Migration 0012: the database dates login attempts and bounds the run-now queue (see the
+-- Migration 0013: the database dates login attempts and bounds the run-now queue (see the
 -- Postgres script; SQLite has no roles, so only what needs no role is here).
 --  * login_attempts: a trigger replaces attempted_at with the database's clock.
 --  * sync_requests: reason at most 500 characters, requested_by at most 100, at most 30

@@ -1,4 +1,4 @@
--- Migration 0012: the database, not the roles that use them, keeps the login throttle and
+-- Migration 0013: the database, not the roles that use them, keeps the login throttle and
 -- the run-now queue within bounds (issue 24).
 --
 --  * login_attempts: a trigger dates every new row with now() and records the login that
