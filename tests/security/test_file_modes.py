@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sync.config import load_settings
+from sync.errors import SyncError
 from sync.storage.sql.db import create_db_engine, migrate
 from tests.support.processes import REPO
 
@@ -85,3 +88,10 @@ def test_the_api_unit_gets_neither_the_writer_password_nor_lightspeed_secrets():
     assert settings.lightspeed_client_secret is None and settings.lightspeed_token is None
     assert settings.database_url.startswith("sqlite")  # the writer's URL is not in it
     assert settings.least_privilege_problems == ()
+
+
+def test_a_database_that_cannot_be_created_is_one_sentence(tmp_path):
+    (tmp_path / "data").write_text("a file where the folder should be")
+    with pytest.raises(SyncError, match="Cannot create the SQLite database") as refused:
+        create_db_engine(f"sqlite:///{tmp_path / 'data' / 'copy.db'}")
+    assert "DATABASE_URL" in refused.value.message

@@ -57,11 +57,19 @@ def create_private_file(path: Path) -> None:
     SQLite gives the -wal and -shm files it creates next to it the same mode. A new
     parent folder is private too; an existing file keeps its mode.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
+    if path.exists():
         return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        if path.exists():  # another process created it at the same moment
+            return
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"Cannot create the SQLite database {path} ({exc.strerror or exc}): check "
+            "DATABASE_URL and that this user may write to that folder.",
+        ) from None
 
 
 def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
