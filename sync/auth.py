@@ -16,13 +16,25 @@ import bcrypt
 
 from sync.config import Settings
 
-MAX_FAILURES = 5
 MIN_COOKIE_KEY_LENGTH = 32
 # bcrypt reads no more than this many bytes of a password.
 BCRYPT_MAX_BYTES = 72
-WINDOW = timedelta(minutes=15)
+
+# The throttle (OWASP ASVS 2.2): wrong passwords are counted per (user, client address),
+# so that nobody elsewhere can lock the CFO out. After MAX_FAILURES the pause doubles with
+# every further failure, up to LONGEST_PAUSE; a right password or `python -m sync unlock`
+# starts the count again, and failures older than MEMORY are forgotten.
+MAX_FAILURES = 5
+FIRST_PAUSE = timedelta(minutes=5)
+LONGEST_PAUSE = timedelta(hours=1)
+MEMORY = timedelta(hours=24)
 # Per client address (every username): a sprayer of usernames is stopped too.
+WINDOW = timedelta(minutes=15)
 MAX_PER_ADDRESS = 20
+# Per user, every address: past this many failures in WINDOW each check is slowed down,
+# never refused (a distributed guesser must not be able to keep the CFO out).
+USER_CEILING = 50
+SLOW_CHECK_SECONDS = 3.0
 _BCRYPT_RE = re.compile(r"^\$2[aby]?\$\d{2}\$[./A-Za-z0-9]{53}$")
 
 
@@ -98,45 +110,69 @@ def credentials(settings: Settings) -> dict[str, dict]:
 
 @dataclass(frozen=True)
 class Lockout:
-    """A refused login (this user, or this client address) and when it may try again."""
+    """A refused login (this user from this address, or this address) and when it may retry."""
 
     username: str
     until: datetime
     by_address: bool = False
 
-    def message(self, local: Callable[[datetime], str]) -> str:
-        """The sentence shown on the login screen; `local` formats the time."""
+    def message(self, local: Callable[[datetime], str], escape: Callable[[str], str] = str) -> str:
+        """The sentence shown on the login screen; `local` formats the time, `escape` the
+        typed username (for Markdown)."""
         if self.by_address:
             return (
                 "Too many login attempts from this address: logins from it are paused until "
                 f"{local(self.until)}."
             )
         return (
-            f"Too many wrong passwords: login for this user is paused until {local(self.until)}. "
-            "Wait until then; the pause holds for every browser and across restarts."
+            "Too many wrong passwords from this address: login for this user from here is "
+            f"paused until {local(self.until)}, and each further wrong password doubles the "
+            "pause. Other addresses are not affected; the admin can lift it with "
+            f"`python -m sync unlock {escape(self.username)}`."
         )
+
+
+def pause_after(failures: int) -> timedelta:
+    """How long one (user, address) waits after `failures` counted failures (0 below the limit)."""
+    if failures < MAX_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - MAX_FAILURES, 16)
+    return min(FIRST_PAUSE * 2**doublings, LONGEST_PAUSE)
 
 
 def lockout_for(
     username: str,
-    user_attempts: Sequence[datetime],
+    pair_attempts: Sequence[datetime],
     client_attempts: Sequence[datetime],
     now: datetime,
 ) -> Lockout | None:
-    """Whether one more password check is allowed now.
+    """Whether one more password check of `username` from this address is allowed now.
 
-    `*_attempts` are the checks inside the window (failed or still running) of this user
-    and of this client address. No more than MAX_FAILURES checks per user (and
-    MAX_PER_ADDRESS per address) ever happen in any WINDOW; a refusal lasts until the
-    oldest counted attempt leaves the window.
+    `pair_attempts`: the failed (or still running) checks of this user from this address
+    since its last success or unlock; those older than MEMORY are ignored. Once there are
+    MAX_FAILURES, the next check waits pause_after(count) after the latest one.
+    `client_attempts`: the checks from this address for any user; no more than
+    MAX_PER_ADDRESS happen in any WINDOW.
     """
-    recent = sorted(t for t in user_attempts if now - t < WINDOW)
+    recent = sorted(t for t in pair_attempts if now - t < MEMORY)
     if len(recent) >= MAX_FAILURES:
-        return Lockout(username, recent[len(recent) - MAX_FAILURES] + WINDOW)
+        until = recent[-1] + pause_after(len(recent))
+        if now < until:
+            return Lockout(username, until)
     by_client = sorted(t for t in client_attempts if now - t < WINDOW)
     if len(by_client) >= MAX_PER_ADDRESS:
         return Lockout(username, by_client[len(by_client) - MAX_PER_ADDRESS] + WINDOW, True)
     return None
+
+
+def slowdown(user_attempts: Sequence[datetime], now: datetime) -> float:
+    """Seconds to wait before checking: the per-user ceiling slows checks, never refuses them.
+
+    `user_attempts` are the failed (or running) checks of the user from every address
+    since the last unlock.
+    """
+    recent = sum(1 for t in user_attempts if now - t < WINDOW)
+    return SLOW_CHECK_SECONDS if recent >= USER_CEILING else 0.0
 
 
 def throttle_key(username: str) -> str:

@@ -13,6 +13,7 @@ from sync import __version__
 from sync.api.auth import ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import install_error_handlers
+from sync.api.limits import BodyLimit
 from sync.api.metrics import render_metrics
 from sync.api.routes_actions import router as actions_router
 from sync.api.routes_health import router as health_router
@@ -28,10 +29,17 @@ DESCRIPTION = (
 
 def create_app(ctx: ApiContext) -> FastAPI:
     """The health API over `ctx` (settings, engine, clock)."""
+    docs = ctx.settings.api_docs  # Swagger UI comes from a CDN: off unless asked for
     app = FastAPI(
-        title="Lightspeed Sync & Health API", version=__version__, description=DESCRIPTION
+        title="Lightspeed Sync & Health API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
     )
     app.state.context = ctx
+    # Outermost: an oversized body is refused before routing, parsing or key checks.
+    app.add_middleware(BodyLimit)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(actions_router)
@@ -43,12 +51,17 @@ def create_app(ctx: ApiContext) -> FastAPI:
     @app.get(
         "/readyz",
         tags=["probes"],
-        summary="200 when the database answers and the scheduler's heartbeat is fresh, else 503",
+        summary="200 when the database answers and the scheduler's heartbeat is fresh, else 503; "
+        "least_privilege is false while the API or dashboard reads Postgres as the writer",
         responses={503: {"description": "not ready, with the reason"}},
     )
     def readyz(ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
         ready, reason = readiness(ctx)
-        body: dict[str, Any] = {"ready": ready, "reason": reason}
+        body: dict[str, Any] = {
+            "ready": ready,
+            "reason": reason,
+            "least_privilege": not ctx.settings.least_privilege_problems,
+        }
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get(

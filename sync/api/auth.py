@@ -64,13 +64,23 @@ async def require_key(
     return key
 
 
-async def require_admin(key: Annotated[ApiKey, Depends(require_key)]) -> ApiKey:
-    """The caller's key when it may change things; 403 for a read key."""
+async def require_admin(
+    ctx: Annotated[ApiContext, Depends(context)], key: Annotated[ApiKey, Depends(require_key)]
+) -> ApiKey:
+    """The caller's key when it may change things; 403 for a read key, 429 past its rate."""
     if not key.admin:
         raise ApiProblem(
             403,
             f"The key {key.name!r} may only read: create an admin key with "
             "`python -m sync api-key create NAME --admin` to change things.",
+        )
+    wait = ctx.posts.wait_for(key.name)
+    if wait:
+        raise ApiProblem(
+            429,
+            f"Too many changes with the key {key.name!r} (at most {ctx.posts.limit} a minute): "
+            f"wait {wait} s, then try again.",
+            {"Retry-After": str(wait)},
         )
     return key
 

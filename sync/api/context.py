@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
+from sync.api.limits import PostLimiter
 from sync.config import Settings
 from sync.runs import utcnow
 from sync.storage.sql.db import Engine
@@ -24,6 +25,8 @@ class ApiContext:
     # key hash -> (key, monotonic time it was last confirmed by the database): lets a
     # known key still read /metrics (db_up 0) while the database is down.
     verified: dict[str, tuple[Any, float]] = field(default_factory=dict, repr=False)
+    # POSTs per key (sync.api.limits): bounds how fast one key can queue or acknowledge.
+    posts: PostLimiter = field(default_factory=PostLimiter, repr=False)
 
     def now(self) -> datetime:
         """Now, in UTC."""

@@ -30,8 +30,8 @@ def problem(status: int, message: str, headers: dict[str, str] | None = None) ->
 
 
 _HTTP_TEXT = {
-    404: "No such endpoint: see /docs for the API.",
-    405: "This method is not allowed here: see /docs for the API.",
+    404: "No such endpoint: see /openapi.json (or the README) for the API.",
+    405: "This method is not allowed here: see /openapi.json (or the README) for the API.",
 }
 
 
@@ -54,6 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.kind == ErrorKind.DATABASE:
             log.error("Database error: %s", exc.message)
             return problem(503, "The database cannot be reached; try again shortly.")
+        if exc.kind == ErrorKind.RATE_LIMIT:  # the database's cap on queued requests
+            return problem(429, exc.message, {"Retry-After": "600"})
         return problem(400, exc.message)
 
     @app.exception_handler(RequestValidationError)

@@ -21,12 +21,19 @@ from sync.api.errors import ApiProblem
 from sync.engine.backfill import check_range, estimate
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
-from sync.storage.queueing import MAX_BACKFILL_DAYS, REQUESTABLE, open_backfill_refusal
+from sync.storage.queueing import (
+    MAX_BACKFILL_DAYS,
+    REQUESTABLE,
+    dates_problem,
+    open_backfill_refusal,
+)
 from sync.storage.sql.history import latest_backfill
+from sync.storage.sql.outlets import load_store_days
 from sync.storage.sql.queue import request_sync
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/sync-health")
+MAX_ROW_ID = 2**63 - 1
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
@@ -60,7 +67,15 @@ def _backfill_entity(entity: str) -> str:
     return entity
 
 
-def _checked(date_from: date, date_to: date) -> None:
+def _store_today(ctx: ApiContext) -> date:
+    """The store's calendar date now (STORE_TIME_ZONE, else the zone most outlets share)."""
+    return load_store_days(ctx.engine, ctx.settings.store_time_zone).today(ctx.now())
+
+
+def _checked(date_from: date, date_to: date, today: date) -> None:
+    problem = dates_problem(date_from, date_to, today)
+    if problem:
+        raise ApiProblem(400, problem)
     try:
         check_range(date_from, date_to, max_days=MAX_BACKFILL_DAYS)
     except SyncError as exc:
@@ -75,7 +90,9 @@ def _checked(date_from: date, date_to: date) -> None:
 def acknowledge(
     incident_id: int, key: AdminKey, ctx: Ctx, body: Acknowledge | None = None
 ) -> dict[str, Any]:
-    incident = alerts.get_incident(ctx.engine, incident_id)
+    # Beyond a bigint no row can exist (and the drivers refuse such a number).
+    in_range = 0 < incident_id <= MAX_ROW_ID
+    incident = alerts.get_incident(ctx.engine, incident_id) if in_range else None
     if incident is None:
         raise ApiProblem(404, f"There is no incident #{incident_id}.")
     if not alerts.acknowledge(
@@ -98,7 +115,7 @@ def backfill_estimate(
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to")],
 ) -> dict[str, Any]:
-    _checked(date_from, date_to)
+    _checked(date_from, date_to, _store_today(ctx))
     guess = estimate(ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to)
     return {
         "entity": guess.entity,
@@ -122,7 +139,7 @@ def backfill_estimate(
 )
 def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONResponse:
     entity = _backfill_entity(entity)
-    _checked(body.date_from, body.date_to)
+    _checked(body.date_from, body.date_to, _store_today(ctx))
     try:
         queued = request_sync(
             ctx.engine,

@@ -18,16 +18,7 @@ DEFAULT_PORT = 8502
 
 def api_login_problem(settings: Settings) -> str | None:
     """One sentence when, on Postgres, the API would read with the writer's login."""
-    url = settings.api_reader_database_url
-    if not url.startswith(("postgres://", "postgresql")):
-        return None
-    if url != settings.database_url:
-        return None
-    return (
-        "The health API reads Postgres with the writer's login (API_DATABASE_URL and "
-        "DASHBOARD_DATABASE_URL are unset): create a login with CREATE ROLE api LOGIN PASSWORD "
-        "'...' IN ROLE sync_api and point API_DATABASE_URL at it."
-    )
+    return settings.api_login_problem
 
 
 def build_context(settings: Settings) -> ApiContext:
@@ -58,7 +49,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = DEFAULT_PORT)
             "of it (keys travel in a header).",
             host,
         )
-    log.info("Health API on http://%s:%d (docs at /docs)", host, port)
+    docs = " (docs at /docs)" if settings.api_docs else ""
+    log.info("Health API on http://%s:%d%s", host, port, docs)
     config = uvicorn.Config(
         create_app(ctx), host=host, port=port, log_config=None, access_log=False
     )

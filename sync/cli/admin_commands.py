@@ -8,9 +8,10 @@ import secrets as secrets_module
 import sys
 from pathlib import Path
 
-from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, require_schema
+from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, require_schema, require_sql
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
+from sync.runs import utcnow
 from sync.storage.backend import uses_supabase_rest
 from sync.storage.sql.db import (
     create_db_engine,
@@ -68,6 +69,8 @@ def cmd_set_password(_settings: Settings, args: argparse.Namespace) -> int:
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     env_path = Path(args.env_file)
     env_path.touch(mode=0o600, exist_ok=True)
+    # Before the secrets go in: an existing .env may have been created 0644 by an editor.
+    env_path.chmod(0o600)
     set_key(str(env_path), "DASHBOARD_PASSWORD_HASH", hashed)
     # A new key makes every existing login cookie invalid: a stolen cookie dies with the
     # old password.
@@ -75,6 +78,20 @@ def cmd_set_password(_settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"Dashboard password set (bcrypt hash and a new cookie key written to {env_path}); "
         "restart the dashboard: every browser has to log in again."
+    )
+    return EXIT_OK
+
+
+def cmd_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    """Lift every login pause of one dashboard user (with the writer's login)."""
+    from sync.auth import throttle_key
+    from sync.storage.sql.login_attempts import unlock
+
+    engine = require_sql(settings, "Unlocking a dashboard login").engine
+    lifted = unlock(engine, args.username, utcnow())
+    print(
+        f"Login pauses of {throttle_key(args.username)!r} lifted: {lifted} failed attempt(s) of "
+        "the last 24 hours no longer count, from any address."
     )
     return EXIT_OK
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "run": "sync.cli.sync_commands:cmd_run",
     "status": "sync.cli.sync_commands:cmd_status",
     "set-password": "sync.cli.admin_commands:cmd_set_password",
+    "unlock": "sync.cli.admin_commands:cmd_unlock",
     "demo": "sync.cli.sync_commands:cmd_demo",
     "backfill": "sync.cli.data_commands:cmd_backfill",
     "reconcile": "sync.cli.data_commands:cmd_reconcile",

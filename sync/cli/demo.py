@@ -198,7 +198,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
                     f"  password: the one printed when {CREDENTIALS} was created "
                     "(delete that file for a new one)"
                 )
-        print(f"Health API: http://127.0.0.1:{API_PORT}/docs   (a read key was just created)")
+        print(f"Health API: http://127.0.0.1:{API_PORT}/openapi.json  (a read key was just made)")
         print(
             f"  curl -s -H 'Authorization: Bearer {api_key}' "
             f"http://127.0.0.1:{API_PORT}/api/sync-health/summary"

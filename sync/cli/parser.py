@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
     )
+    unlock = sub.add_parser("unlock", help="lift the login pauses of a dashboard user")
+    unlock.add_argument("username", metavar="USER", help="the dashboard username, e.g. cfo")
     sub.add_parser("scheduler", help="the long-running service: scheduled syncs and run-now")
     req = sub.add_parser("request", help="ask the scheduler for a sync now (run-now queue)")
     req.add_argument("--entity", choices=sorted(REQUESTABLE), default="all")

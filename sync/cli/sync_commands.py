@@ -59,14 +59,18 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     report = status_report(store, utcnow(), settings)
     connection = describe(settings, store)
+    problems = settings.least_privilege_problems
     if args.json:
-        print(json.dumps({**report.as_json(), "connection": connection}, indent=2))
+        extra = {"connection": connection, "least_privilege": not problems}
+        print(json.dumps({**report.as_json(), **extra}, indent=2))
         return EXIT_OK
     colour = sys.stdout.isatty()
     health = report.health
     next_run = f" · next run {report.next_run_at:%H:%M} UTC" if report.next_run_at else ""
     counts = health.counts
     print(health.overall_text)
+    for problem in problems:  # a banner: readers holding the writer's login
+        print(f"WARNING (not least privilege): {problem}")
     print(
         f"Health score {health.health_score}/100 · {counts.healthy} healthy, "
         f"{counts.delayed} delayed, {counts.error} error · "
@@ -95,8 +99,6 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         )
         if e.error_type:
             print(f"{'':<16} {e.error_type}: {e.error_message}")
-    if settings.reader_login_problem:
-        print(f"Note: {settings.reader_login_problem}")
     return EXIT_OK
 
 

@@ -43,6 +43,7 @@ class Settings:
     database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
     dashboard_database_url: str | None = None
     api_database_url: str | None = None
+    api_docs: bool = False
     sync_interval_minutes: int = 60
     sync_page_size: int = DEFAULT_PAGE_SIZE
     alert_urls: tuple[str, ...] = field(default=(), repr=False)
@@ -204,6 +205,24 @@ class Settings:
             "dashboard LOGIN PASSWORD '...' IN ROLE dashboard_reader and point "
             "DASHBOARD_DATABASE_URL at it."
         )
+
+    @property
+    def api_login_problem(self) -> str | None:
+        """One sentence when, on Postgres, the health API would read with the writer's login."""
+        url = self.api_reader_database_url
+        if not url.startswith(("postgres://", "postgresql")) or url != self.database_url:
+            return None
+        return (
+            "The health API reads Postgres with the writer's login (API_DATABASE_URL and "
+            "DASHBOARD_DATABASE_URL are unset): create a login with CREATE ROLE api LOGIN "
+            "PASSWORD '...' IN ROLE sync_api and point API_DATABASE_URL at it."
+        )
+
+    @property
+    def least_privilege_problems(self) -> tuple[str, ...]:
+        """The sentences for every reader (dashboard, API) that uses the writer's login."""
+        found = (self.reader_login_problem, self.api_login_problem)
+        return tuple(problem for problem in found if problem)
 
     @property
     def reader_database_url(self) -> str:

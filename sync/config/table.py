@@ -378,6 +378,15 @@ DASHBOARD = (
     ),
 )
 LOGS = (Setting("LOG_DIR", p.path, "Rotating log files (10 MB x 5) are written here."),)
+HEALTH_API = (
+    Setting(
+        "API_DOCS",
+        p.boolean,
+        "Serve the interactive API page at /docs (true or false). It loads Swagger UI from a "
+        "CDN, so the browser opening it needs internet access; the schema is at "
+        "/openapi.json either way.",
+    ),
+)
 
 # (heading, introduction, items) in checking order.
 SECTIONS: tuple[tuple[str, str, tuple[Item, ...]], ...] = (
@@ -400,6 +409,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Item, ...]], ...] = (
     ("Health colours", "", HEALTH),
     ("Alerts", "", ALERTS),
     ("Dashboard login", "", DASHBOARD),
+    ("Health API", "", HEALTH_API),
     ("Logs", "", LOGS),
 )
 TABLE: tuple[Item, ...] = tuple(item for _, _, items in SECTIONS for item in items)

@@ -7,6 +7,7 @@ wrapped so that an attempt slot is taken in the database before every check
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -84,18 +85,27 @@ def login_gate() -> Session | None:
                 login_attempts.standing, runtime.engine(), who, client_address(), runtime.clock()
             )
             if locked is None:
-                left = auth.MAX_FAILURES - checks
+                left = max(auth.MAX_FAILURES - checks, 1)
                 st.error(
                     f"Wrong username or password ({left} more tries before a pause).",
                     icon=":material/error:",
                 )
         if locked is not None:
-            st.error(locked.message(lambda t: local(t, "%H:%M")), icon=":material/lock_clock:")
+            # The typed username sits in a code span: only a backtick could end it.
+            text = locked.message(lambda t: local(t, "%H:%M"), lambda n: n.replace("`", "'"))
+            st.error(text, icon=":material/lock_clock:")
     return None
 
 
 def client_address() -> str:
-    """The browser's address as Streamlit sees it ('local' on loopback)."""
+    """The browser's address as Streamlit sees it ('local' when it has none).
+
+    The throttle counts per (user, this address). On a direct bind it is the browser's
+    own address; behind a reverse proxy on the same host Streamlit takes the last entry
+    of X-Forwarded-For (it trusts that header from loopback), which nginx's
+    $proxy_add_x_forwarded_for and Caddy's reverse_proxy set to the browser's address
+    (docs/tls.md).
+    """
     address = st.context.ip_address  # AppTest hands out a mock here
     return address if isinstance(address, str) and address else "local"
 
@@ -120,6 +130,8 @@ def _guard_password_checks(authenticator: Any, attempt: dict[str, Any]) -> None:
         attempt["username"] = slot.username
         ok = False
         try:
+            if slot.delay:  # the per-user ceiling: many failures from everywhere slow checks
+                time.sleep(slot.delay)
             ok = bool(check(username, password, *args, **kwargs))
         except ValueError:  # bcrypt refuses a password over 72 bytes: a wrong one here
             st.session_state["authentication_status"] = False

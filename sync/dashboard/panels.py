@@ -30,7 +30,10 @@ def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return fn(*args, **kwargs)
     except SyncError as exc:
-        database_problem(exc)
+        if exc.kind is ErrorKind.RATE_LIMIT:  # the database's cap on run-now requests
+            st.warning(exc.message, icon=":material/hourglass_top:")
+        else:
+            database_problem(exc)
         st.stop()
         raise
 

@@ -22,6 +22,12 @@ ACTIONS = (Action.INCREMENTAL, Action.BACKFILL)
 # limits are enforced by the database (migration 0007) and at claim time.
 MAX_BACKFILL_DAYS = 90
 
+# The database caps new requests per requester (migration 0013); its refusal starts so.
+MAX_REQUESTS_PER_HOUR = 30
+RATE_CAP_MARK = "Too many run-now requests"
+MAX_REQUESTED_BY = 100
+MAX_REASON = 500
+
 ORPHAN_REQUEST_ERROR = (
     "The scheduler running this request stopped before it finished; press Sync now again."
 )
@@ -54,6 +60,24 @@ class Claim:
         return None if self.entity == ALL else [self.entity]
 
 
+# No store has sales before this day; earlier dates are typing mistakes (year 0200 ...).
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def dates_problem(date_from: date, date_to: date, today: date) -> str | None:
+    """One sentence when a day of the range is before 2000 or after tomorrow, else None.
+
+    `today` is the store's date; tomorrow is allowed (a clock a little ahead, another zone).
+    """
+    for day in (date_from, date_to):
+        if day < EARLIEST_DAY:
+            earliest = EARLIEST_DAY.isoformat()
+            return f"The date {day.isoformat()} is before {earliest}: check the year."
+        if day > today + timedelta(days=1):
+            return f"The date {day.isoformat()} is in the future: use dates up to today."
+    return None
+
+
 def request_problem(
     entity: str, action: str, date_from: date | None, date_to: date | None, today: date
 ) -> str | None:
@@ -77,7 +101,7 @@ def request_problem(
         return f"A queued backfill covers at most {MAX_BACKFILL_DAYS} days; this one covers {days}."
     if date_to > today + timedelta(days=1):
         return f"A backfill cannot reach into the future (it ends {date_to})."
-    return None
+    return dates_problem(date_from, date_to, today)
 
 
 def validate_request(
@@ -92,7 +116,16 @@ def validate_request(
     problem = request_problem(entity, action, date_from, date_to, today)
     if problem:
         raise SyncError(ErrorKind.CONFIG, problem)
-    return (reason or "").strip()[:500] or None
+    return (reason or "").strip()[:MAX_REASON] or None
+
+
+def rate_cap_refusal() -> SyncError:
+    """The sentence for a request past the database's cap per requester (migration 0013)."""
+    return SyncError(
+        ErrorKind.RATE_LIMIT,
+        f"{RATE_CAP_MARK} by one requester ({MAX_REQUESTS_PER_HOUR} an hour at most): wait a "
+        "while, then ask again.",
+    )
 
 
 def open_backfill_refusal(entity: str) -> SyncError:

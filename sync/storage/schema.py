@@ -224,6 +224,8 @@ sync_requests = Table(
     Column("date_to", Date),
 )
 Index("ix_sync_requests_status_requested", sync_requests.c.status, sync_requests.c.requested_at)
+# Requests per requester and hour are capped by a trigger (migration 0013).
+Index("ix_sync_requests_requested_by", sync_requests.c.requested_by, sync_requests.c.requested_at)
 _OPEN_BACKFILL = text(
     f"action = '{Action.BACKFILL}' AND status IN ({', '.join(repr(str(s)) for s in OPEN_REQUESTS)})"
 )
@@ -351,15 +353,17 @@ Index(
 )
 
 # Dashboard password checks: a row is taken before the check (outcome 'checking') and
-# closed after it, so attempts in flight count against the limit (sync.auth).
+# closed after it, so attempts in flight count against the limit (sync.auth). The database
+# sets attempted_at and db_user (the login that took the row) itself (migration 0013).
 login_attempts = Table(
     "login_attempts",
     metadata,
     Column("id", BigId, Identity(), primary_key=True),
     Column("username", Text, nullable=False),
     Column("client", Text, nullable=False),
-    Column("outcome", Text, nullable=False),
+    Column("outcome", Text, nullable=False),  # checking/failed/succeeded/refused/unlocked
     Column("attempted_at", UtcDateTime(), nullable=False),
+    Column("db_user", Text),
 )
 Index("ix_login_attempts_username", login_attempts.c.username, login_attempts.c.attempted_at)
 Index("ix_login_attempts_client", login_attempts.c.client, login_attempts.c.attempted_at)

@@ -90,3 +90,16 @@ def test_a_queued_backfill_does_not_block_a_plain_sync(app_db, framed_app):
     at = open_sync_now(framed_app)
     assert not at.button(key="sync-sales").disabled
     assert list(at.dataframe[-1].value["Action"]) == ["backfill 2025-01-01 → 2025-03-31"]
+
+
+def test_the_databases_cap_on_requests_is_one_sentence(app_db, framed_app):
+    for _ in range(30):
+        request_sync(app_db.engine, "sales", requested_by="cfo", reason=None, now=datetime.now(UTC))
+        with app_db.engine.begin() as conn:
+            conn.execute(update(sync_requests).values(status="done"))
+    at = open_sync_now(framed_app)
+    at.button(key="sync-all").click().run()
+    assert not at.exception
+    assert len(requests(app_db)) == 30
+    assert at.warning[-1].value.startswith("Too many run-now requests by one requester")
+    assert "cannot be read" not in texts(at)

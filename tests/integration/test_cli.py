@@ -199,7 +199,14 @@ def test_status_tells_the_admin_when_the_dashboard_uses_the_writers_login(
     assert cli("migrate", env=env, cwd=tmp_path).returncode == 0
     shared = cli("status", env=env, cwd=tmp_path)
     assert shared.returncode == 0, shared.stderr
-    assert "Note: The dashboard reads Postgres with the writer's login" in shared.stdout
+    banner = shared.stdout.splitlines()[1:3]
+    assert banner[0].startswith("WARNING (not least privilege): The dashboard reads Postgres")
+    assert banner[1].startswith("WARNING (not least privilege): The health API reads Postgres")
+    as_json = cli("status", "--json", env=env, cwd=tmp_path)
+    assert json.loads(as_json.stdout)["least_privilege"] is False
     ensure_dashboard_login(postgres_server)
-    own = cli("status", env={**env, "DASHBOARD_DATABASE_URL": dashboard_url(pg_url)}, cwd=tmp_path)
+    own_env = {**env, "DASHBOARD_DATABASE_URL": dashboard_url(pg_url)}
+    own = cli("status", env=own_env, cwd=tmp_path)
     assert own.returncode == 0 and "writer's login" not in own.stdout
+    as_json = cli("status", "--json", env=own_env, cwd=tmp_path)
+    assert json.loads(as_json.stdout)["least_privilege"] is True

@@ -38,5 +38,6 @@ def test_the_grafana_dashboard_is_importable_and_names_only_exported_metrics():
 
 def test_the_api_unit_starts_the_api_on_loopback():
     unit = (DEPLOY / "lightspeed-sync-api.service").read_text()
-    assert "-m sync api --host 127.0.0.1 --port 8502" in unit
-    assert "EnvironmentFile=/opt/lightspeed-sync/.env" in unit
+    start = "-m sync --env-file /opt/lightspeed-sync/api.env api --host 127.0.0.1 --port 8502"
+    assert start in unit
+    assert "EnvironmentFile=/opt/lightspeed-sync/api.env" in unit

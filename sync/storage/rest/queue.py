@@ -13,14 +13,18 @@ from typing import Any
 
 from postgrest.types import ReturnMethod
 
+from sync.errors import SyncError
 from sync.runs import OPEN_REQUESTS, Action, RequestStatus
 from sync.storage.queueing import (
     ALL,
+    MAX_REQUESTED_BY,
     ORPHAN_REQUEST_ERROR,
+    RATE_CAP_MARK,
     Claim,
     Enqueued,
     holder_alive,
     open_backfill_refusal,
+    rate_cap_refusal,
     validate_request,
 )
 from sync.storage.rest.db import RestBase, parse_time
@@ -82,20 +86,24 @@ def request_sync(
         return Enqueued(id=int(first["id"]), merged=True, status=first["status"])
     if action == "backfill" and _open_backfills(rest, list(OPEN_REQUESTS), entity):
         raise open_backfill_refusal(entity)
-    inserted = rest.execute(
-        rest.table("sync_requests").insert(
-            {
-                "entity_type": entity,
-                "requested_by": requested_by,
-                "reason": reason,
-                "requested_at": now.isoformat(),
-                "status": RequestStatus.QUEUED,
-                "action": action,
-                "date_from": date_from.isoformat() if date_from else None,
-                "date_to": date_to.isoformat() if date_to else None,
-            }
-        )
-    ).data
+    insert = rest.table("sync_requests").insert(
+        {
+            "entity_type": entity,
+            "requested_by": requested_by[:MAX_REQUESTED_BY] if requested_by else None,
+            "reason": reason,
+            "requested_at": now.isoformat(),
+            "status": RequestStatus.QUEUED,
+            "action": action,
+            "date_from": date_from.isoformat() if date_from else None,
+            "date_to": date_to.isoformat() if date_to else None,
+        }
+    )
+    try:
+        inserted = rest.execute(insert).data
+    except SyncError as exc:
+        if RATE_CAP_MARK in exc.message:  # the database's cap per requester (migration 0013)
+            raise rate_cap_refusal() from None
+        raise
     return Enqueued(id=int(inserted[0]["id"]), merged=False, status=RequestStatus.QUEUED)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,27 @@ def sqlite_file_path(database: str | None) -> str | None:
     return database
 
 
+def create_private_file(path: Path) -> None:
+    """Create an empty SQLite file only its owner can read (it holds the refresh token).
+
+    SQLite gives the -wal and -shm files it creates next to it the same mode. A new
+    parent folder is private too; an existing file keeps its mode.
+    """
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        if path.exists():  # another process created it at the same moment
+            return
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"Cannot create the SQLite database {path} ({exc.strerror or exc}): check "
+            "DATABASE_URL and that this user may write to that folder.",
+        ) from None
+
+
 def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
     """An engine for `url`. SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = normalize_url(url)
@@ -63,7 +85,7 @@ def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = sqlite_file_path(parsed.database)
         if database is not None:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         _configure_sqlite(engine, readonly=readonly)
         return engine

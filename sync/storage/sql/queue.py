@@ -12,14 +12,18 @@ from sqlalchemy import Engine, case, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.expression import Exists
 
+from sync.errors import ErrorKind, SyncError
 from sync.runs import OPEN_REQUESTS, RequestStatus
 from sync.storage.queueing import (
     ALL,
+    MAX_REQUESTED_BY,
     ORPHAN_REQUEST_ERROR,
+    RATE_CAP_MARK,
     Claim,
     Enqueued,
     holder_alive,
     open_backfill_refusal,
+    rate_cap_refusal,
     validate_request,
 )
 from sync.storage.schema import scheduler_heartbeat, sync_requests
@@ -46,8 +50,20 @@ def request_sync(
     with database_errors(str(engine.url)):
         try:
             return _enqueue(engine, entity, requested_by, reason, now, action, date_from, date_to)
-        except IntegrityError:  # another backfill of the entity was queued at the same moment
-            raise open_backfill_refusal(entity) from None
+        except IntegrityError as exc:
+            raise _refusal(exc, entity) from None
+
+
+def _refusal(exc: IntegrityError, entity: str) -> SyncError:
+    """What the database refused: a trigger's limit (migration 0013), or a second backfill."""
+    diag = getattr(exc.orig, "diag", None)
+    text = str(getattr(diag, "message_primary", None) or exc.orig)
+    if RATE_CAP_MARK in text:
+        return rate_cap_refusal()
+    if getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint" in text:
+        # another backfill of the entity was queued at the same moment
+        return open_backfill_refusal(entity)
+    return SyncError(ErrorKind.CONFIG, text)
 
 
 def _enqueue(
@@ -94,7 +110,7 @@ def _enqueue(
             raise open_backfill_refusal(entity)
         values = {
             "entity_type": entity,
-            "requested_by": requested_by,
+            "requested_by": requested_by[:MAX_REQUESTED_BY] if requested_by else None,
             "reason": reason,
             "action": action,
             "date_from": date_from,
