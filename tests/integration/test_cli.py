@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sync.storage.schema import sync_log, sync_state
 from sync.storage.sql.db import create_db_engine
 from tests.conftest import SIM_TOKEN
+from tests.support.processes import set_password
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -129,22 +130,7 @@ def test_unreachable_database_exits_1_as_database(tmp_path):
 
 def test_set_password_writes_a_bcrypt_hash_and_a_cookie_key(tmp_path):
     env_file = tmp_path / ".env"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sync",
-            "--env-file",
-            str(env_file),
-            "set-password",
-            "--password-stdin",
-        ],
-        input="correct horse battery\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    result = set_password(env_file, "correct horse battery")
     assert result.returncode == 0, result.stderr
     text = env_file.read_text()
     assert "DASHBOARD_PASSWORD_HASH='$2b$" in text
@@ -155,18 +141,6 @@ def test_set_password_writes_a_bcrypt_hash_and_a_cookie_key(tmp_path):
 
     hashed = dotenv_values(env_file)["DASHBOARD_PASSWORD_HASH"]
     assert bcrypt.checkpw(b"correct horse battery", hashed.encode())
-
-
-def set_password(env_file: Path, password: str) -> subprocess.CompletedProcess[str]:
-    command = ("set-password", "--password-stdin")
-    return subprocess.run(
-        [sys.executable, "-m", "sync", "--env-file", str(env_file), *command],
-        input=f"{password}\n",
-        capture_output=True,
-        text=True,
-        cwd=env_file.parent,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
 
 
 def test_set_password_rotates_the_cookie_key(tmp_path):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from sync.config import load_settings
 from sync.errors import SyncError
 from sync.storage.sql.db import create_db_engine, migrate
-from tests.support.processes import REPO
+from tests.support.processes import REPO, set_password
 
 
 def mode(path: Path) -> int:
@@ -25,23 +23,7 @@ def test_set_password_makes_an_existing_env_0600(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("LOG_DIR=logs\n")
     env_file.chmod(0o644)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sync",
-            "--env-file",
-            str(env_file),
-            "set-password",
-            "--password-stdin",
-        ],
-        input="a long enough passphrase\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        timeout=60,
-    )
+    result = set_password(env_file, "a long enough passphrase")
     assert result.returncode == 0, result.stderr
     assert "DASHBOARD_COOKIE_KEY" in env_file.read_text()
     assert mode(env_file) == 0o600

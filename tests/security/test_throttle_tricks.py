@@ -65,9 +65,8 @@ def test_a_row_dated_9999_is_refused(logins, role):
     assert abs(datetime.now(UTC) - when) < timedelta(minutes=1) and who.startswith("lsync_")
 
 
-@pytest.mark.postgres
-def test_even_the_writer_cannot_date_an_attempt(logins, pg_url):
-    engine = create_db_engine(pg_url)
+def _stored_date_of_a_9999_attempt(engine) -> datetime:
+    """Insert a failed attempt dated 9999 as `engine`'s login; the date the database kept."""
     with engine.begin() as conn:
         conn.execute(
             insert(la).values(
@@ -79,6 +78,12 @@ def test_even_the_writer_cannot_date_an_attempt(logins, pg_url):
         )
         stored = conn.scalar(select(la.c.attempted_at))
     engine.dispose()
+    return stored
+
+
+@pytest.mark.postgres
+def test_even_the_writer_cannot_date_an_attempt(logins, pg_url):
+    stored = _stored_date_of_a_9999_attempt(create_db_engine(pg_url))
     assert abs(datetime.now(UTC) - stored) < timedelta(minutes=1)
 
 
@@ -128,15 +133,4 @@ def test_a_slot_is_closed_only_by_its_own_login_within_a_minute(logins):
 def test_sqlite_dates_attempts_itself(sqlite_url):
     engine = create_db_engine(sqlite_url)
     migrate(engine)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(la).values(
-                username="cfo",
-                client="x",
-                outcome="failed",
-                attempted_at=datetime(9999, 1, 1, tzinfo=UTC),
-            )
-        )
-        stored = conn.scalar(select(la.c.attempted_at))
-    engine.dispose()
-    assert abs(datetime.now(UTC) - stored) < timedelta(minutes=1)
+    assert abs(datetime.now(UTC) - _stored_date_of_a_9999_attempt(engine)) < timedelta(minutes=1)

@@ -56,3 +56,17 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> int:
             process.kill()
             process.wait(timeout=5)
     return process.returncode
+
+
+def set_password(env_file: Path, password: str) -> subprocess.CompletedProcess[str]:
+    """`python -m sync --env-file ENV set-password --password-stdin`, as an admin runs it."""
+    command = ("set-password", "--password-stdin")
+    return subprocess.run(
+        [sys.executable, "-m", "sync", "--env-file", str(env_file), *command],
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        cwd=env_file.parent,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
