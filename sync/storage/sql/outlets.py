@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from sync.days import StoreDays, store_days
 from sync.storage.schema import ENTITY_TABLES
 from sync.storage.sql.db import database_errors
 
 
-def outlet_time_zones(engine: Engine) -> list[tuple[str, str | None, bool]]:
+def outlet_zones(conn: Connection) -> list[tuple[str, str | None, bool]]:
     """Every outlet in the copy as (id, time_zone, deleted), deleted ones included."""
     table = ENTITY_TABLES["outlets"]
     query = select(table.c.id, table.c.time_zone, table.c.deleted_at.is_not(None))
+    return [(oid, zone, bool(deleted)) for oid, zone, deleted in conn.execute(query)]
+
+
+def outlet_time_zones(engine: Engine) -> list[tuple[str, str | None, bool]]:
+    """`outlet_zones` on a connection of its own."""
     with database_errors(str(engine.url)), engine.connect() as conn:
-        return [(oid, zone, bool(deleted)) for oid, zone, deleted in conn.execute(query)]
+        return outlet_zones(conn)
 
 
 def load_store_days(engine: Engine, store_time_zone: str | None) -> StoreDays:

@@ -47,6 +47,7 @@ from sync.storage.schema import (
     sync_state,
 )
 from sync.storage.sql.db import database_errors
+from sync.storage.sql.outlets import outlet_zones
 
 
 def _runs(conn: Connection, entity: str) -> tuple[RunRow, ...]:
@@ -179,11 +180,7 @@ def read_snapshot(
     most outlets share); `day_start` overrides the start of today.
     """
     with database_errors(str(engine.url)), engine.connect() as conn:
-        outlets = ENTITY_TABLES["outlets"]
-        zones = conn.execute(
-            select(outlets.c.id, outlets.c.time_zone, outlets.c.deleted_at.is_not(None))
-        ).all()
-        midnight, day = store_clock(now, zone, [(i, z, bool(d)) for i, z, d in zones])
+        midnight, day = store_clock(now, zone, outlet_zones(conn))
         day_start = day_start or midnight
         states = tuple(state_row(r._mapping) for r in conn.execute(select(sync_state)))
         runs = {e: _runs(conn, e) for e in STATE_ENTITIES}
