@@ -120,7 +120,7 @@ class _Reader:
         size = self.client.search_page_size
         first = self._page(window, 0)
         parts = window.split() if len(first.rows) >= size else None
-        if len(first.rows) >= size and parts is not None:
+        if parts is not None:
             for part in parts:
                 if self.stopped:
                     return
