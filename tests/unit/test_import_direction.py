@@ -169,10 +169,9 @@ def test_the_command_line_may_start_the_api_but_the_api_imports_no_command_line(
 # -- reads have one home: SQL lives in storage/ ----------------------------------------------
 
 # Modules outside storage/ that still speak SQL themselves (issue 25: backfill's estimate and
-# the reconciler's counts, the `check` command's schema probe; not yet moved). The list may
+# the reconciler's counts; not yet moved). The list may
 # only shrink: a module that no longer imports SQLAlchemy or the schema must leave it.
 STILL_SPEAKING_SQL = {
-    "sync/cli/checks.py",
     "sync/engine/backfill.py",
     "sync/engine/reconcile.py",
 }
