@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sync.runs import Action
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -126,7 +128,7 @@ class RunQueue(Protocol):
         requested_by: str | None,
         reason: str | None,
         now: datetime,
-        action: str = "incremental",
+        action: str = Action.INCREMENTAL,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> Enqueued:

@@ -49,7 +49,7 @@ class Claim:
     entity: str
     requested_by: str | None
     reason: str | None
-    action: str = "incremental"
+    action: str = Action.INCREMENTAL
     date_from: date | None = None
     date_to: date | None = None
 

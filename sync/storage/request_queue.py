@@ -204,7 +204,7 @@ class RequestQueue(ABC):
         requested_by: str | None,
         reason: str | None,
         now: datetime,
-        action: str = "incremental",
+        action: str = Action.INCREMENTAL,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> Enqueued:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from sync.entities import ENTITIES, Field
-from sync.runs import OPEN_REQUESTS, Action, RequestStatus
+from sync.runs import NEVER, OPEN_REQUESTS, Action, RequestStatus
 from sync.storage.column_types import SQL_TYPES, BigId, ExactNumber, JsonDocument, UtcDateTime
 
 metadata = MetaData()
@@ -79,7 +79,7 @@ sync_state = Table(
     Column("entity_type", Text, primary_key=True),
     Column("last_sync_time", UtcDateTime()),
     Column("last_attempt_at", UtcDateTime()),
-    Column("status", Text, nullable=False, server_default="never"),
+    Column("status", Text, nullable=False, server_default=NEVER),
     Column("error_type", Text),
     Column("error_message", Text),
     Column("cursor_version", BigInteger, nullable=False, server_default="0"),

@@ -9,7 +9,7 @@ from typing import Any
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec
-from sync.runs import RunStatus
+from sync.runs import NEVER, RunStatus
 from sync.storage.rest.db import RestBase
 from sync.storage.runlog import (
     Outcome,
@@ -35,7 +35,7 @@ class RestRunLog(RestBase):
 
     def ensure_state_rows(self) -> None:
         """Create the sync_state row of every entity that has none."""
-        rows = [{"entity_type": e, "status": "never", "cursor_version": 0} for e in STATE_ENTITIES]
+        rows = [{"entity_type": e, "status": NEVER, "cursor_version": 0} for e in STATE_ENTITIES]
         self.execute(
             self.table("sync_state").upsert(
                 rows,

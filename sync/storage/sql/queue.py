@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync.errors import ErrorKind, SyncError
-from sync.runs import OPEN_REQUESTS, RequestStatus
+from sync.runs import OPEN_REQUESTS, Action, RequestStatus
 from sync.storage.queueing import RATE_CAP_MARK, Enqueued, open_backfill_refusal, rate_cap_refusal
 from sync.storage.request_queue import OPEN_READ_LIMIT, OpenRequest, RequestQueue
 from sync.storage.schema import scheduler_heartbeat, sync_requests
@@ -142,7 +142,7 @@ def request_sync(
     requested_by: str | None,
     reason: str | None,
     now: datetime,
-    action: str = "incremental",
+    action: str = Action.INCREMENTAL,
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> Enqueued:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from sync.entities import STATE_ENTITIES, EntitySpec
-from sync.runs import RunStatus
+from sync.runs import NEVER, RunStatus
 from sync.storage.runlog import (
     Outcome,
     Progress,
@@ -41,7 +41,7 @@ class SqlRunLog:
                 make = dialect_insert(self.is_postgres)
                 conn.execute(
                     make(sync_state).on_conflict_do_nothing(),
-                    [{"entity_type": e, "status": "never", "cursor_version": 0} for e in missing],
+                    [{"entity_type": e, "status": NEVER, "cursor_version": 0} for e in missing],
                 )
 
     def cursor(self, entity: str) -> int:
