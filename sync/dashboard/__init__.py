@@ -7,6 +7,7 @@ The work lives in modules by job:
 - `data`, `alert_data`: the pages' cached reads and their actions (queue, acknowledge)
 - `panels`: the database-failure panel, the page-body guard, the page header
 - `login`: the login gate, its throttle, the sidebar, the legacy pages/ guard
+- `navigation`: page links that survive a reload and a login; the phone's sidebar
 - `formatting`: times on the store's clock with their zone, durations, Markdown escaping
 - `status_tiles`: the Status page's entity tiles
 - `queries`, `alert_queries`: the SQL behind them, returning dataclasses and DataFrames
@@ -71,6 +72,7 @@ from sync.dashboard.login import (
     login_gate,
     sidebar,
 )
+from sync.dashboard.navigation import close_sidebar_on_phone, remember_page, restore_page
 from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
@@ -100,6 +102,7 @@ __all__ = [
     "backfill_problem",
     "clear_caches",
     "clock",
+    "close_sidebar_on_phone",
     "current_user",
     "da",
     "data_trust",
@@ -125,8 +128,10 @@ __all__ = [
     "page_header",
     "reader_login_problem",
     "reconciliation_rows",
+    "remember_page",
     "request_info",
     "requests_table",
+    "restore_page",
     "rule_text",
     "run_progress",
     "run_time",
