@@ -84,6 +84,7 @@ class SchedulerService:
             stop=self.stop,
             sync=self._sync,
             announce=self._announce_backfill,
+            reconcile=self.reconcile,
         )
 
     # -- wiring ---------------------------------------------------------------------------
@@ -188,13 +189,28 @@ class SchedulerService:
 
     def run_maintenance(self) -> None:
         """Nightly: reconcile yesterday against Lightspeed, then prune old history."""
-        from sync.engine.reconcile import Reconciler
         from sync.storage.sql.retention import prune
 
         engine = self.store.sql
         if engine is None:
             self._sql_only("Nightly reconciliation and pruning")
             return
+        self.reconcile()
+        try:
+            prune(engine, self.clock(), self.settings.retention_months)
+        except SyncError as exc:
+            log.error("Nightly pruning failed: %s", exc)
+        except Exception:  # never let maintenance end the service
+            log.exception("Nightly pruning failed unexpectedly")
+
+    def reconcile(self) -> str | None:
+        """Reconcile the store's yesterday against Lightspeed (nightly, or queued from the
+        dashboard); never raises. Returns one sentence when it could not finish."""
+        from sync.engine.reconcile import Reconciler
+
+        if self.store.sql is None:
+            self._sql_only("Reconciliation")
+            return "Reconciliation needs a direct database connection (set DATABASE_URL)."
         self.heartbeat.set_activity(state="reconciling")
         try:
             report = Reconciler(
@@ -207,11 +223,15 @@ class SchedulerService:
                     len(report.mismatches),
                     " ; ".join(report.repairs()),
                 )
-            prune(engine, self.clock(), self.settings.retention_months)
+            else:
+                log.info("Reconciliation of %s: the copy matches Lightspeed.", report.day)
+            return None
         except SyncError as exc:
-            log.error("Nightly maintenance failed: %s", exc)
+            log.error("Reconciliation failed: %s", exc)
+            return f"The reconciliation could not finish: {exc.message}"
         except Exception:  # never let maintenance end the service
-            log.exception("Nightly maintenance failed unexpectedly")
+            log.exception("Reconciliation failed unexpectedly")
+            return "The reconciliation failed unexpectedly; see the scheduler log."
         finally:
             self.heartbeat.set_activity(state="idle")
 

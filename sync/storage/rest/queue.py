@@ -20,6 +20,7 @@ from sync.storage.queueing import (
     MAX_REQUESTED_BY,
     ORPHAN_REQUEST_ERROR,
     RATE_CAP_MARK,
+    RECONCILE,
     Claim,
     Enqueued,
     holder_alive,
@@ -164,6 +165,8 @@ def claim_next(
         wants_backfill = not rows and action in (None, Action.BACKFILL)
         if wants_backfill and not _open_backfills(rest, [RequestStatus.RUNNING]):
             rows = _oldest_queued(rest, Action.BACKFILL, entities)
+        if not rows and action in (None, RECONCILE):
+            rows = _oldest_queued(rest, RECONCILE, entities)
         if not rows:
             return None
         oldest = rows[0]
@@ -176,7 +179,9 @@ def claim_next(
             .eq("status", RequestStatus.QUEUED)
             .eq("action", oldest["action"])
         )
-        if oldest["action"] != "incremental":
+        if oldest["action"] == RECONCILE:
+            satisfied = satisfied.eq("entity_type", oldest["entity_type"])
+        elif oldest["action"] != "incremental":
             satisfied = (
                 satisfied.eq("entity_type", oldest["entity_type"])
                 .eq("date_from", oldest["date_from"])
