@@ -9,7 +9,8 @@ The work lives in modules by job:
 - `login`: the login gate, its throttle, the sidebar, the legacy pages/ guard
 - `navigation`: page links that survive a reload and a login; the phone's sidebar
 - `formatting`: times on the store's clock with their zone, durations, Markdown escaping
-- `status_tiles`: the Status page's entity tiles
+- `status_tiles`: the Status page's entity tiles and its grid
+- `wording`: the sentences a CFO reads (score, nightly check, changes, estimates)
 - `queries`, `alert_queries`: the SQL behind them, returning dataclasses and DataFrames
   (no Streamlit)
 
@@ -46,10 +47,12 @@ from sync.dashboard.data import (
     backfill_problem,
     enqueue,
     enqueue_backfill,
+    enqueue_reconcile,
     health,
     history,
     history_csv,
     open_alerts,
+    open_reconcile,
     overview,
     request_info,
     requests_table,
@@ -76,7 +79,15 @@ from sync.dashboard.navigation import close_sidebar_on_phone, remember_page, res
 from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
-from sync.dashboard.status_tiles import tile, tiles
+from sync.dashboard.status_tiles import grid_css, tile, tiles
+from sync.dashboard.wording import (
+    changes,
+    deduction_text,
+    estimate_words,
+    score_explanation,
+    sla_sentence,
+    when_nightly,
+)
 from sync.health import HealthSummary
 from sync.runs import OPEN_REQUESTS, RequestStatus, RunStatus
 from sync.storage.queueing import REQUESTABLE
@@ -100,6 +111,7 @@ __all__ = [
     "alert_notifications",
     "backfill_estimate",
     "backfill_problem",
+    "changes",
     "clear_caches",
     "clock",
     "close_sidebar_on_phone",
@@ -107,11 +119,15 @@ __all__ = [
     "da",
     "data_trust",
     "database_problem",
+    "deduction_text",
     "dq",
     "engine",
     "enqueue",
     "enqueue_backfill",
+    "enqueue_reconcile",
+    "estimate_words",
     "exact",
+    "grid_css",
     "health",
     "history",
     "history_csv",
@@ -124,6 +140,7 @@ __all__ = [
     "open_alerts",
     "open_incident_count",
     "open_incidents",
+    "open_reconcile",
     "overview",
     "page_header",
     "reader_login_problem",
@@ -136,13 +153,16 @@ __all__ = [
     "run_progress",
     "run_time",
     "safe",
+    "score_explanation",
     "settings",
     "sidebar",
+    "sla_sentence",
     "snooze_choices",
     "snooze_incident",
     "store_tz",
     "tile",
     "tiles",
+    "when_nightly",
     "zone_abbreviation",
     "zone_name",
 ]

@@ -18,7 +18,7 @@ from sync.health.freshness import Freshness, freshness_severity
 from sync.health.overall import Overall, overall_verdict
 from sync.health.readiness import BlockReason, data_ready
 from sync.health.scheduler import next_run_for, scheduler_alive, scheduler_liveness
-from sync.health.score import ScoreInputs, health_score
+from sync.health.score import Deduction, ScoreInputs, health_score, score_deductions
 from sync.health.stats import error_rates, mttr, success_rate
 
 SEVERITIES: tuple[str, ...] = tuple(Severity)
@@ -112,6 +112,7 @@ class HealthSummary:
     performance: dict[str, Any]
     reconciliation: dict[str, Any] | None
     last_updated: datetime
+    score_deductions: tuple[Deduction, ...] = ()
 
     def entity(self, name: str) -> EntitySummary | None:
         """One entity's summary, None for a name the model does not know."""
@@ -196,15 +197,14 @@ def build_summary(facts: HealthFacts, now: datetime, settings: Settings) -> Heal
     tiers = [e.freshness for e in entities]
     verdict = overall_verdict(colours, tiers, scheduler_alive=alive, data_ready=ready.ready)
     latest = facts.latest_reconciliation
-    score = health_score(
-        ScoreInputs(
-            scheduler_alive=alive,
-            freshness=tiers,
-            failure_streaks=[e.reading.consecutive_failures for e in entities],
-            reconciliation=latest.status if latest else None,
-            anything_synced=any(e.reading.last_success for e in entities),
-        )
+    inputs = ScoreInputs(
+        scheduler_alive=alive,
+        freshness=tiers,
+        failure_streaks=[e.reading.consecutive_failures for e in entities],
+        reconciliation=latest.status if latest else None,
+        anything_synced=any(e.reading.last_success for e in entities),
     )
+    score = health_score(inputs)
     open_alerts = {s: int(facts.open_incidents.get(s, 0)) for s in SEVERITIES}
     return HealthSummary(
         overall_status=verdict.status,
@@ -238,4 +238,5 @@ def build_summary(facts: HealthFacts, now: datetime, settings: Settings) -> Heal
             else None
         ),
         last_updated=facts.fetched_at,
+        score_deductions=score_deductions(inputs),
     )
