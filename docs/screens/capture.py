@@ -58,7 +58,14 @@ def main() -> None:
                     link.first.evaluate("e => e.click()")
                     settle(page)
                 shot = Path(args.out) / f"ux-{args.prefix}-{name}-{size}.png"
-                page.screenshot(path=str(shot), full_page=True)
+                # Streamlit scrolls inside its main block: grow the window to the page's height.
+                tall = page.evaluate(
+                    "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+                )
+                page.set_viewport_size({"width": width, "height": max(height, int(tall))})
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(shot))
+                page.set_viewport_size({"width": width, "height": height})
                 print(shot, page.url)
             page.close()
         browser.close()

@@ -8,6 +8,7 @@ The work lives in modules by job:
 - `panels`: the database-failure panel, the page-body guard, the page header
 - `login`: the login gate, its throttle, the sidebar, the legacy pages/ guard
 - `navigation`: page links that survive a reload and a login; the phone's sidebar
+- `history_view`: the History runs table and its CSV, in the same units
 - `formatting`: times on the store's clock with their zone, durations, Markdown escaping
 - `status_tiles`: the Status page's entity tiles and its grid
 - `wording`: the sentences a CFO reads (score, nightly check, changes, estimates)
@@ -68,6 +69,7 @@ from sync.dashboard.formatting import (
     zone_abbreviation,
     zone_name,
 )
+from sync.dashboard.history_view import FIRST_IMPORT, csv_name, runs_view
 from sync.dashboard.login import (
     Session,
     current_user,
@@ -95,6 +97,7 @@ from sync.storage.queueing import REQUESTABLE
 __all__ = [
     "CSV_LIMIT",
     "ENTITY_LABELS",
+    "FIRST_IMPORT",
     "LIVE_REFRESH_SECONDS",
     "LOGIN_SLEEP_SECONDS",
     "OPEN_REQUESTS",
@@ -115,6 +118,7 @@ __all__ = [
     "clear_caches",
     "clock",
     "close_sidebar_on_phone",
+    "csv_name",
     "current_user",
     "da",
     "data_trust",
@@ -152,6 +156,7 @@ __all__ = [
     "rule_text",
     "run_progress",
     "run_time",
+    "runs_view",
     "safe",
     "score_explanation",
     "settings",

@@ -12,7 +12,8 @@ import streamlit as st
 
 from sync.dashboard import queries as dq
 from sync.dashboard import runtime
-from sync.dashboard.formatting import spreadsheet_safe, store_tz
+from sync.dashboard.formatting import store_tz, zone_abbreviation
+from sync.dashboard.history_view import runs_csv
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.dashboard.wording import estimate_words
@@ -82,14 +83,13 @@ def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
 
 
 def history_csv(flt: HistoryFilter) -> bytes:
-    """All runs matching `flt` (up to CSV_LIMIT) as CSV; built when the button is pressed."""
+    """All runs matching `flt` (up to CSV_LIMIT) as the table shows them, as CSV; built when
+    the button is pressed."""
     try:
         rows = dq.history_rows(runtime.engine(), flt, limit=CSV_LIMIT)
     except SyncError as exc:
         return f"The database could not be read: {exc.message}\n".encode()
-    text_columns = rows.select_dtypes(include=["object", "string"]).columns
-    rows[text_columns] = rows[text_columns].map(spreadsheet_safe)
-    return rows.to_csv(index=False).encode()
+    return runs_csv(rows, store_tz(), zone_abbreviation())
 
 
 def requests_table() -> Any:

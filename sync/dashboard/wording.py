@@ -102,7 +102,9 @@ def sla_sentence(slas: dict[str, float]) -> str:
 
 
 def changes(upserted: int, deleted: int) -> str:
-    """What a run changed: '2,000 new or changed, 19 deleted'."""
+    """What a run changed: '2,000 new or changed, 19 deleted' ('no changes')."""
+    if not upserted and not deleted:
+        return "no changes"
     text = f"{upserted:,} new or changed"
     return text + (f", {deleted:,} deleted" if deleted else "")
 
