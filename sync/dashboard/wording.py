@@ -11,14 +11,6 @@ from sync.days import clock_label
 from sync.health import Deduction
 
 MINUS = "\u2212"  # the typographic minus of "-8"
-_NOUNS = {
-    "sales": ("sale", "sales"),
-    "customers": ("customer", "customers"),
-    "products": ("product", "products"),
-    "outlets": ("outlet", "outlets"),
-    "inventory": ("inventory record", "inventory records"),
-    "sale_line_items": ("line item", "line items"),
-}
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -50,7 +42,7 @@ def when_nightly(now: datetime, zone: tzinfo, at: str | None) -> str:
     clock = clock_label(moment, zone, "%H:%M")
     today = now.astimezone(zone).date()
     if moment.date() == today:
-        return f"{'tonight' if moment.hour >= 18 else 'today'} at {clock}"
+        return f"{'tonight' if moment.hour >= 18 or moment.hour < 6 else 'today'} at {clock}"
     return f"{'tonight' if moment.hour < 6 else 'tomorrow'} at {clock}"
 
 
@@ -119,9 +111,17 @@ def duration_words(seconds: float) -> str:
     return f"about {plural(round(minutes / 60), 'hour')}"
 
 
+def nouns(entity: str) -> tuple[str, str]:
+    """('sale', 'sales'), ('inventory record', 'inventory records') for an entity's name."""
+    many = entity.replace("_", " ").lower()
+    if not many.endswith("s"):
+        return f"{many} record", f"{many} records"
+    return many[:-1], many
+
+
 def estimate_words(entity: str, records: int, seconds: float) -> str:
     """A backfill's cost in plain words: 'about 12,400 sales, about 4 minutes'."""
-    one, many = _NOUNS.get(entity, ("record", "records"))
+    one, many = nouns(entity)
     if records == 0:
         return f"no {many} in the copy for these days; it takes {duration_words(seconds)}"
     return f"about {plural(records, one, many)}, {duration_words(seconds)}"
