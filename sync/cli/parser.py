@@ -98,6 +98,9 @@ def _global_options_after_the_command(sub: Any) -> None:
     for name, command in sub.choices.items():
         if name == "simulator":  # it parses its own arguments
             continue
+        for action in command._actions:  # `api-key create NAME --env-file ...` too
+            if isinstance(action, argparse._SubParsersAction):
+                _global_options_after_the_command(action)
         command.add_argument(
             "--env-file", default=argparse.SUPPRESS, help="settings file (default .env)"
         )
