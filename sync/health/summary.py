@@ -39,6 +39,19 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _seconds(ms: float | None) -> float | None:
+    """Milliseconds as seconds to the millisecond (what a duration means)."""
+    return round(ms / 1000, 3) if ms is not None else None
+
+
+def _whole(value: float | None) -> int | None:
+    return round(value) if value is not None else None
+
+
+def _ms(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
 def sla_for(settings: Settings, entity: str) -> timedelta:
     """The freshness SLA of `entity` (FRESHNESS_SLA_HOURS_<ENTITY> overrides)."""
     return timedelta(hours=settings.freshness_sla_hours_for(entity))
@@ -78,19 +91,14 @@ class EntitySummary:
             "error_type": r.error_type,
             "success_rate_24h": success_rate(r.runs_24h),
             "consecutive_failures": r.consecutive_failures,
-            "average_duration_s": (
-                r.avg_duration_ms_24h / 1000 if r.avg_duration_ms_24h is not None else None
-            ),
+            "average_duration_s": _seconds(r.avg_duration_ms_24h),
             "records_processed_today": r.records_today,
             "records_total": r.records_total,
-            "last_run_status": r.last_run_status,
-            "last_run_duration_s": (
-                r.last_run_duration_ms / 1000 if r.last_run_duration_ms is not None else None
-            ),
+            "last_run_duration_s": _seconds(r.last_run_duration_ms),
             "last_run_records": r.last_run_records,
-            "peak_memory_bytes": r.peak_rss_bytes,
-            "api_ms_mean": r.api_ms_mean,
-            "api_ms_p95": r.api_ms_p95,
+            "peak_memory_bytes": _whole(r.peak_rss_bytes),
+            "api_ms_mean": _ms(r.api_ms_mean),
+            "api_ms_p95": _ms(r.api_ms_p95),
             "api_retries": r.api_retries,
             "next_scheduled_run": _iso(self.next_scheduled_run),
         }
@@ -161,11 +169,11 @@ def _performance(facts: HealthFacts) -> dict[str, Any]:
     return {
         "runs_24h": sum(n for s, n in runs.items() if s != "running"),
         "success_rate_24h": success_rate(runs),
-        "average_duration_s": total_ms / weight / 1000 if weight else None,
+        "average_duration_s": _seconds(total_ms / weight) if weight else None,
         "records_processed_today": sum(r.records_today for r in facts.entities),
-        "peak_memory_bytes": max(peaks, default=None),
-        "api_ms_p95": max(p95s, default=None),
-        "mttr_seconds": repair.total_seconds() if repair is not None else None,
+        "peak_memory_bytes": _whole(max(peaks, default=None)),
+        "api_ms_p95": _ms(max(p95s, default=None)),
+        "mttr_seconds": round(repair.total_seconds(), 3) if repair is not None else None,
         "incidents_resolved_30d": facts.resolved_30d,
         "error_rate_by_class": error_rates(facts.failures_by_class_24h, facts.finished_24h),
     }
