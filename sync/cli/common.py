@@ -6,7 +6,6 @@ import argparse
 import getpass
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import cast
 
 from sync.config import Settings
@@ -33,17 +32,10 @@ def require_database(settings: Settings) -> None:
     """
     if uses_supabase_rest(settings):
         return
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from sync.storage.sql.db import missing_sqlite_file
 
-    from sync.storage.sql.db import normalize_url, sqlite_file_path
-
-    try:
-        url = make_url(normalize_url(settings.database_url))
-    except ArgumentError:
-        return  # create_db_engine says what is wrong with it
-    path = sqlite_file_path(url.database) if url.get_backend_name() == "sqlite" else None
-    if path is None or Path(path).exists():
+    path = missing_sqlite_file(settings.database_url)
+    if path is None:
         return
     if not settings.database_url_set:
         raise SyncError(
