@@ -255,10 +255,11 @@ def runs_tab(flt: dashboard.HistoryFilter, stamp) -> None:
     stamp(fetched_at)
     total = int(per_bucket["runs"].sum()) if not per_bucket.empty else 0
     failed = int(per_bucket.loc[per_bucket["status"] == "failed", "runs"].sum())
-    a, b, c = st.columns(3)
-    a.metric("Runs in range", f"{total:,}", border=True)
-    b.metric("Failed", f"{failed:,}", border=True)
-    c.metric("Shown below", f"{len(rows):,}", help="The newest 1,000 runs.", border=True)
+    dashboard.grid_css()  # three to a row, two on a phone
+    with st.container(horizontal=True, key="grid-numbers"):
+        st.metric("Runs in range", f"{total:,}", border=True)
+        st.metric("Failed", f"{failed:,}", border=True)
+        st.metric("Shown below", f"{len(rows):,}", help="The newest 1,000 runs.", border=True)
     if total == 0:
         st.info("No runs match these filters.", icon=":material/search_off:")
         return

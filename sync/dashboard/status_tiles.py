@@ -32,7 +32,8 @@ _TILE_CSS = """<style>
   .st-key-grid-tiles > *, .st-key-grid-numbers > * {flex: 1 1 calc(50% - .5rem) !important;}
   .st-key-grid-numbers [data-testid="stMetric"] {padding: .5rem .6rem;}
   .st-key-grid-numbers [data-testid="stMetricValue"] {font-size: 1.35rem;}
-  .st-key-grid-numbers [data-testid="stMetricLabel"] p {font-size: .8rem;}
+  .st-key-grid-numbers [data-testid="stMetricLabel"] * {font-size: .8rem;
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
   [class*="st-key-tile-"] {padding: .6rem .6rem !important;}
   [class*="st-key-tile-"] h4 {font-size: 1.05rem; padding: 0;}
   [class*="st-key-tile-"] [data-testid="stMetricValue"] {font-size: 1.2rem;}
