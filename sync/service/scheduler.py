@@ -27,6 +27,7 @@ from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import Action, utcnow
 from sync.service.heartbeat import Heartbeat
+from sync.service.maintenance import reconcile_yesterday
 from sync.service.plan import JobSpec, plan_jobs
 from sync.service.requests import RequestWorker
 from sync.storage.leasing import PROCESS_HOLDER
@@ -204,34 +205,16 @@ class SchedulerService:
             log.exception("Nightly pruning failed unexpectedly")
 
     def reconcile(self) -> str | None:
-        """Reconcile the store's yesterday against Lightspeed (nightly, or queued from the
-        dashboard); never raises. Returns one sentence when it could not finish."""
-        from sync.engine.reconcile import Reconciler
-
+        """Reconcile the store's yesterday (nightly, or queued from the dashboard); never
+        raises. Returns one sentence when it could not finish."""
         if self.store.sql is None:
             self._sql_only("Reconciliation")
             return "Reconciliation needs a direct database connection (set DATABASE_URL)."
         self.heartbeat.set_activity(state="reconciling")
         try:
-            report = Reconciler(
-                self.settings, self.store, runner=self._runner(self.settings.lock_ttl_seconds)
-            ).run()
-            if report.mismatches:
-                log.error(
-                    "Reconciliation of %s: %d mismatch(es); repair with: %s",
-                    report.day,
-                    len(report.mismatches),
-                    " ; ".join(report.repairs()),
-                )
-            else:
-                log.info("Reconciliation of %s: the copy matches Lightspeed.", report.day)
-            return None
-        except SyncError as exc:
-            log.error("Reconciliation failed: %s", exc)
-            return f"The reconciliation could not finish: {exc.message}"
-        except Exception:  # never let maintenance end the service
-            log.exception("Reconciliation failed unexpectedly")
-            return "The reconciliation failed unexpectedly; see the scheduler log."
+            return reconcile_yesterday(
+                self.settings, self.store, self._runner(self.settings.lock_ttl_seconds)
+            )
         finally:
             self.heartbeat.set_activity(state="idle")
 
