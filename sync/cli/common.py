@@ -30,8 +30,8 @@ def require_database(settings: Settings) -> None:
     Only `migrate` (and `demo`) may create a database; every other command would otherwise
     leave an empty data/lightspeed.db behind in whatever folder it ran in.
     """
-    if uses_supabase_rest(settings):
-        return
+    if uses_supabase_rest(settings) or (settings.supabase_url and not settings.database_url_set):
+        return  # a Supabase project: open_store says what is missing there
     from sync.storage.sql.db import missing_sqlite_file
 
     path = missing_sqlite_file(settings.database_url)

@@ -89,14 +89,14 @@ def tile(t: dq.Tile, now: datetime, judged: EntitySummary | None = None) -> None
         duration = run.get("duration_ms")
         took = f" · took {run_time(duration)}" if duration is not None else ""
         when = f" · {local(run.get('started_at'), '%d %b %H:%M')}" if run else ""
-        st.caption(f"Last run: **{md(status)}**{when}{took}")
-        st.caption(f"**{f.records_total:,}** records in the table")
-        if run:
+        last = f"Last run: **{md(status)}**{when}{took}"
+        if run:  # what it changed, on its own line under it
             done = changes(
                 int(run.get("records_upserted") or 0), int(run.get("records_deleted") or 0)
             )
-            so_far = " so far" if status == RunStatus.RUNNING else ""
-            st.caption(f"Last run{so_far}: {done}")
+            last += f"  \n{done}" + (" so far" if status == RunStatus.RUNNING else "")
+        st.caption(last)
+        st.caption(f"**{f.records_total:,}** records in the table")
         if t.error:
             # Error text comes from the API and the database: shown with st.text, so no
             # Markdown (links, images) or HTML in it is ever interpreted.
