@@ -96,7 +96,8 @@ class EntitySummary:
             "records_total": r.records_total,
             "last_run_duration_s": _seconds(r.last_run_duration_ms),
             "last_run_records": r.last_run_records,
-            "peak_memory_bytes": _whole(r.peak_rss_bytes),
+            # The whole process's peak during the entity's latest run, not the entity's own.
+            "process_peak_memory_bytes": _whole(r.peak_rss_bytes),
             "api_ms_mean": _ms(r.api_ms_mean),
             "api_ms_p95": _ms(r.api_ms_p95),
             "api_retries": r.api_retries,

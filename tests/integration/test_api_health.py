@@ -91,7 +91,7 @@ def test_after_a_clean_sync_with_a_live_scheduler_everything_is_healthy(synced):
             "consecutive_failures",
             "average_duration_s",
             "records_processed_today",
-            "peak_memory_bytes",
+            "process_peak_memory_bytes",
             "next_scheduled_run",
         ):
             assert field in entity, (name, field)

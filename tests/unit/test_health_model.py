@@ -260,7 +260,7 @@ def test_the_summary_json_has_the_api_shape():
         "consecutive_failures",
         "average_duration_s",
         "records_processed_today",
-        "peak_memory_bytes",
+        "process_peak_memory_bytes",
         "next_scheduled_run",
     }
     assert all(fields <= set(e) for e in body["entities"].values())
@@ -293,7 +293,8 @@ def test_the_summary_rounds_floats_to_what_they_mean_and_has_one_status():
     body = build_summary(facts(entities=entities), NOW, load_settings({}, env_file=None)).as_json()
     sales = body["entities"]["sales"]
     assert sales["average_duration_s"] == 1.235 and sales["last_run_duration_s"] == 0.988
-    assert sales["peak_memory_bytes"] == 123456790 and isinstance(sales["peak_memory_bytes"], int)
+    peak = sales["process_peak_memory_bytes"]
+    assert peak == 123456790 and isinstance(peak, int) and "peak_memory_bytes" not in sales
     assert sales["api_ms_mean"] == 12.3 and sales["api_ms_p95"] == 45.7
     assert sales["status"] == "success" and "last_run_status" not in sales
     performance = body["performance_summary"]
