@@ -20,11 +20,14 @@ PAGES = [
 ]
 
 dashboard.leave_legacy_pages_mode()
+dashboard.remember_page()  # a reload or a link: that page opens once the user is in
 session = dashboard.login_gate()
 # Always declare the pages, even logged out: the URL keeps its page, and Streamlit's old
 # "run any file in pages/" mode can never switch on.
 navigation = st.navigation(PAGES, position="sidebar" if session else "hidden")
 if session is None:
     st.stop()
+dashboard.restore_page(navigation, PAGES)
 dashboard.sidebar(session)
+dashboard.close_sidebar_on_phone(navigation)
 navigation.run()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import altair as alt
 import pandas as pd
@@ -17,12 +17,43 @@ STATUS_COLOURS = {
     dashboard.RunStatus.INTERRUPTED: "#8A94A6",
     dashboard.RunStatus.RUNNING: "#2F6FEB",
 }
-LEGEND = {"orient": "top", "title": None, "columns": 6, "symbolSize": 60, "labelFontSize": 11}
+LEGEND = {"orient": "bottom", "title": None, "columns": 3, "symbolSize": 60, "labelFontSize": 11}
+
+
+def _from_url(today: date) -> None:
+    """First run of a session: the filters start from the URL's query (a shared link)."""
+    if "hist-dates" in st.session_state:
+        return
+    query = st.query_params
+    try:
+        first = date.fromisoformat(query.get("from", ""))
+        last = date.fromisoformat(query.get("to", ""))
+        if first <= last <= today:
+            st.session_state["hist-dates"] = (first, last)
+    except ValueError:
+        pass
+    entities = [e for e in query.get_all("entity") if e in dashboard.ENTITY_LABELS]
+    statuses = [s for s in query.get_all("status") if s in dashboard.RUN_STATUSES]
+    st.session_state["hist-entities"] = entities
+    st.session_state["hist-status"] = statuses
+
+
+def _to_url(first: date, last: date, entities: list[str], statuses: list[str]) -> None:
+    """The filters in the URL, so a reload or a shared link shows the same runs."""
+    wanted = {"from": first.isoformat(), "to": last.isoformat()}
+    if entities:
+        wanted["entity"] = entities
+    if statuses:
+        wanted["status"] = statuses
+    current = {k: st.query_params.get_all(k) for k in st.query_params}
+    if current != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
+        st.query_params.from_dict(wanted)
 
 
 def filters() -> dashboard.HistoryFilter | None:
     """Date range (default the last 7 days), entities and statuses; empty means all."""
     today = dashboard.clock().astimezone(dashboard.store_tz()).date()
+    _from_url(today)
     dates, entities, statuses = st.columns([1.3, 2, 2])
     picked = dates.date_input(
         f"Dates ({dashboard.zone_name()} days)",
@@ -43,6 +74,7 @@ def filters() -> dashboard.HistoryFilter | None:
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.info("Pick the last day of the range too.", icon=":material/date_range:")
         return None
+    _to_url(picked[0], picked[1], chosen, wanted)
     tz = dashboard.store_tz()
     start = datetime.combine(picked[0], time.min, tz).astimezone(UTC)
     end = datetime.combine(picked[1] + timedelta(days=1), time.min, tz).astimezone(UTC)
@@ -64,35 +96,23 @@ def every_bucket(per_bucket: pd.DataFrame, flt: dashboard.HistoryFilter, unit: s
 
 
 def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame, unit: str):
-    """Runs per day by status, duration per entity, records per run."""
+    """Runs per day by status, records per run, duration per entity (24-hour clock)."""
     label = "%d %b %H:00" if unit == "hour" else "%d %b"
-    left, middle, right = st.columns(3)
+    left, right = st.columns(2)
     with left:
         st.markdown(f"**Runs per {unit}**")
         frame = per_bucket.assign(when=per_bucket["bucket"].dt.strftime(label))
+        order = list(dict.fromkeys(frame.sort_values("bucket")["when"]))
         present = [s for s in STATUS_COLOURS if s in set(frame["status"])]
         scale = alt.Scale(domain=present, range=[STATUS_COLOURS[s] for s in present])
         st.altair_chart(
             alt.Chart(frame)
             .mark_bar()
             .encode(
-                x=alt.X("when:O", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
+                x=alt.X("when:O", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("sum(runs):Q", title="runs"),
                 color=alt.Color("status:N", scale=scale, legend=alt.Legend(**LEGEND)),
                 tooltip=["when", "status", "runs"],
-            ),
-            height=260,
-        )
-    with middle:
-        st.markdown(f"**Average duration per entity and {unit}** (seconds)")
-        st.altair_chart(
-            alt.Chart(durations)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("bucket:T", title=None),
-                y=alt.Y("avg_s:Q", title="seconds"),
-                color=alt.Color("entity:N", legend=alt.Legend(**LEGEND)),
-                tooltip=["bucket:T", "entity", alt.Tooltip("avg_s:Q", format=".1f"), "runs"],
             ),
             height=260,
         )
@@ -101,51 +121,73 @@ def charts(per_bucket: pd.DataFrame, durations: pd.DataFrame, rows: pd.DataFrame
         per_run = (
             rows.groupby("run_id", as_index=False)
             .agg(started=("started_at", "min"), records=("records_upserted", "sum"))
-            .sort_values("started")
+            .sort_values(["started", "run_id"])
             .tail(100)
         )
-        per_run["run"] = (
-            per_run["started"].dt.tz_convert(dashboard.store_tz()).dt.strftime("%d %b %H:%M:%S")
+        local_start = per_run["started"].dt.tz_convert(dashboard.store_tz())
+        per_run["run"] = local_start.dt.strftime("%d %b %H:%M:%S")
+        # Two runs started in the same second still get a bar each, in time order.
+        per_run["run"] += (
+            per_run.groupby("run").cumcount().map(lambda n: f" ({n + 1})" if n else "")
         )
         st.altair_chart(
             alt.Chart(per_run)
             .mark_bar(color="#2F6FEB")
             .encode(
-                x=alt.X("run:O", sort=None, title=None, axis=alt.Axis(labels=len(per_run) <= 12)),
+                x=alt.X(
+                    "run:O",
+                    sort=list(per_run["run"]),
+                    title=None,
+                    axis=alt.Axis(labels=len(per_run) <= 12, labelAngle=0),
+                ),
                 y=alt.Y("records:Q", title="records"),
-                tooltip=["run", "records", "run_id"],
+                tooltip=["run", alt.Tooltip("records:Q", format=","), "run_id"],
             ),
             height=260,
         )
+    st.markdown(f"**Average duration per entity and {unit}** (seconds)")
+    timeline = durations.assign(
+        when=durations["bucket"].dt.strftime(label),
+        entity=durations["entity"].map(lambda e: dashboard.ENTITY_LABELS.get(e, e)),
+    )
+    st.altair_chart(
+        alt.Chart(timeline)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "when:O",
+                sort=list(dict.fromkeys(timeline.sort_values("bucket")["when"])),
+                title=None,
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y("avg_s:Q", title="seconds"),
+            color=alt.Color("entity:N", legend=alt.Legend(**LEGEND)),
+            tooltip=["when", "entity", alt.Tooltip("avg_s:Q", format=".1f"), "runs"],
+        ),
+        height=240,
+    )
 
 
 def table(rows: pd.DataFrame) -> None:
     """The runs, newest first, and the error details of failed ones."""
-    tz = dashboard.store_tz()
-    view = pd.DataFrame(
-        {
-            "Started": rows["started_at"].dt.tz_convert(tz).dt.tz_localize(None),
-            "Entity": rows["entity_type"].map(lambda e: dashboard.ENTITY_LABELS.get(e, e)),
-            "Action": rows["action"],
-            "Trigger / by": rows["trigger"]
-            + rows["triggered_by"].map(lambda by: f" · {by}" if by else ""),
-            "Status": rows["status"].map(lambda s: [s]),
-            "Duration (s)": rows["duration_ms"] / 1000,
-            "Records": rows["records_upserted"],
-            "API calls": rows["api_calls"],
-            "Error class": rows["error_type"].fillna(""),
-        }
-    )
+    view = dashboard.runs_view(rows, dashboard.store_tz(), dashboard.ENTITY_LABELS)
+    view["Status"] = view["Status"].map(lambda s: [s])
+    # On a phone the status comes right after the time, so it is on screen without scrolling.
+    columns = ["Started", "Status", "Entity", "Action", "Records", "Deleted", "Duration (s)"]
+    columns += ["Trigger / by", "API calls", "Error class", "Reason"]
     st.dataframe(
-        view,
+        view[columns],
         hide_index=True,
         height="auto" if len(view) <= 10 else 420,
         column_config={
             "Started": st.column_config.DatetimeColumn(
-                f"Started ({dashboard.zone_abbreviation()})", format="D MMM YYYY, HH:mm:ss"
+                f"Started ({dashboard.zone_abbreviation()})",
+                format="D MMM, HH:mm:ss",
+                pinned=True,
             ),
             "Duration (s)": st.column_config.NumberColumn(format="%.2f"),
             "Records": st.column_config.NumberColumn(format="localized"),
+            "Deleted": st.column_config.NumberColumn(format="localized"),
             "Status": st.column_config.MultiselectColumn(
                 options=list(STATUS_COLOURS), color=list(STATUS_COLOURS.values())
             ),
@@ -213,10 +255,11 @@ def runs_tab(flt: dashboard.HistoryFilter, stamp) -> None:
     stamp(fetched_at)
     total = int(per_bucket["runs"].sum()) if not per_bucket.empty else 0
     failed = int(per_bucket.loc[per_bucket["status"] == "failed", "runs"].sum())
-    a, b, c = st.columns(3)
-    a.metric("Runs in range", f"{total:,}", border=True)
-    b.metric("Failed", f"{failed:,}", border=True)
-    c.metric("Shown below", f"{len(rows):,}", help="The newest 1,000 runs.", border=True)
+    dashboard.grid_css()  # three to a row, two on a phone
+    with st.container(horizontal=True, key="grid-numbers"):
+        st.metric("Runs in range", f"{total:,}", border=True)
+        st.metric("Failed", f"{failed:,}", border=True)
+        st.metric("Shown below", f"{len(rows):,}", help="The newest 1,000 runs.", border=True)
     if total == 0:
         st.info("No runs match these filters.", icon=":material/search_off:")
         return
@@ -225,11 +268,12 @@ def runs_tab(flt: dashboard.HistoryFilter, stamp) -> None:
     st.download_button(
         "Download CSV",
         data=lambda: dashboard.history_csv(flt),
-        file_name=f"sync-history-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}.csv",
+        file_name=dashboard.csv_name(flt.start, flt.end, dashboard.store_tz()),
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
-        help=f"All matching runs, up to {dashboard.CSV_LIMIT:,} rows.",
+        help=f"All matching runs as the table shows them (with the reason and error details), "
+        f"up to {dashboard.CSV_LIMIT:,} rows.",
     )
 
 

@@ -1,4 +1,4 @@
-"""Status: verdict, health score, data ready, run statistics, scheduler and entity tiles."""
+"""Status: verdict and score, entity tiles, headline numbers, data trust and its button."""
 
 from __future__ import annotations
 
@@ -32,15 +32,36 @@ def blocked(health: dashboard.HealthSummary) -> None:
     st.error("\n".join(lines), icon=":material/block:")
 
 
-def summary(
-    view: dashboard.dq.Overview, health: dashboard.HealthSummary, open_alerts: int = 0
-) -> None:
-    """The verdict, data-ready and scheduler banners, and the headline numbers."""
+def score_line(view: dashboard.dq.Overview, health: dashboard.HealthSummary) -> str:
+    """'Health score 92/100 · -8: no reconciliation yet, it runs tonight at 02:00 CET.'"""
+    stale = [
+        dashboard.ENTITY_LABELS.get(e.reading.entity, e.reading.entity)
+        for e in health.entities
+        if e.freshness.value != "ok"
+    ]
+    failing = [
+        dashboard.ENTITY_LABELS.get(e.reading.entity, e.reading.entity)
+        for e in health.entities
+        if e.reading.consecutive_failures
+    ]
+    nightly = dashboard.when_nightly(
+        dashboard.clock(), dashboard.store_tz(), dashboard.settings().nightly_full_time
+    )
+    why = dashboard.score_explanation(
+        dashboard.deduction_text(d, stale=stale, failing=failing, nightly=nightly)
+        for d in health.score_deductions
+    )
+    return f"**Health score {health.health_score}/100**" + (f" · {why}" if why else "")
+
+
+def verdict(view: dashboard.dq.Overview, health: dashboard.HealthSummary) -> None:
+    """The verdict and the score's reasons first, then the banners that need action."""
     banner, icon = _VERDICT[health.overall_status.value]
-    verdict, _, words = health.overall_text.partition(" — ")
+    text, _, words = health.overall_text.partition(" — ")
     red = [t.label for t in view.tiles if t.colour.value == "red"]
     detail = f" Needs attention: {', '.join(red)}." if red else ""
-    banner(f"**{verdict}** — {dashboard.md(words)}.{detail}", icon=icon)
+    banner(f"**{text}** — {dashboard.md(words)}.{detail}", icon=icon)
+    st.markdown(score_line(view, health), help=_SCORE_HELP)
     blocked(health)
     sched = view.scheduler
     if not sched.alive:
@@ -53,60 +74,65 @@ def summary(
     login_problem = dashboard.reader_login_problem()
     if login_problem:
         st.warning(dashboard.md(login_problem), icon=":material/admin_panel_settings:")
+
+
+def numbers(
+    view: dashboard.dq.Overview, health: dashboard.HealthSummary, open_alerts: int = 0
+) -> None:
+    """The headline numbers: three to a row on a wide screen, two on a phone."""
     counts = health.counts
-    top = st.columns(3)
-    top[0].metric("Health score", f"{health.health_score}/100", help=_SCORE_HELP, border=True)
-    top[1].metric(
-        "Healthy · delayed · error",
-        f"{counts.healthy} · {counts.delayed} · {counts.error}",
-        help="Entities by colour: green, yellow, red.",
-        border=True,
-    )
-    top[2].metric(
-        "Data for reports",
-        "Ready" if health.data_ready else "Blocked",
-        help="Blocked while sales or line items are empty, critically stale (over 4x "
-        "their SLA) or failing on AUTH, or yesterday's sales differ from Lightspeed.",
-        border=True,
-    )
-    # Six headline tiles, three to a row: at 1400 px six in one row cut labels and values.
     rate = view.success_rate_24h
-    cols = [*st.columns(3), *st.columns(3)]
-    cols[0].metric(
-        "Success rate, 24 h",
-        f"{rate:.0%}" if rate is not None else "—",
-        help=f"{view.runs_24h} finished entity runs in the last 24 hours; partial counts as "
-        "success.",
-        border=True,
-    )
-    cols[1].metric(
-        "Failures in a row",
-        f"{view.consecutive_failures}"
-        + ("+" if view.consecutive_failures >= dashboard.dq.STREAK_DEPTH else ""),
-        help="The longest run of failures in a row among the entities"
-        + (f" ({view.failing_entity})." if view.failing_entity else "."),
-        border=True,
-    )
+    sched = view.scheduler
     avg = view.avg_duration_s_24h
-    cols[2].metric(
-        "Avg run time, 24 h",
-        dashboard.run_time(avg * 1000) if avg is not None else "—",
-        help="Average duration of one entity's run.",
-        border=True,
+    streak = f"{view.consecutive_failures}" + (
+        "+" if view.consecutive_failures >= dashboard.dq.STREAK_DEPTH else ""
     )
-    cols[3].metric("Records synced today", f"{view.records_today:,}", border=True)
-    cols[4].metric(
-        "Scheduler",
-        "Alive" if sched.alive else ("Never seen" if sched.state == "never" else "Down"),
-        help=sched.text,
-        border=True,
-    )
-    cols[5].metric(
-        "Open alerts",
-        f"{open_alerts}",
-        help="Open incidents: see the Alerts page to acknowledge or snooze them.",
-        border=True,
-    )
+    items = [
+        ("Health score", f"{health.health_score}/100", _SCORE_HELP),
+        (
+            "Healthy · delayed · error",
+            f"{counts.healthy} · {counts.delayed} · {counts.error}",
+            "Entities by colour: green, yellow, red.",
+        ),
+        (
+            "Data for reports",
+            "Ready" if health.data_ready else "Blocked",
+            "Blocked while sales or line items are empty, critically stale (over 4x their SLA) "
+            "or failing on AUTH, or yesterday's sales differ from Lightspeed.",
+        ),
+        (
+            "Success rate, 24 h",
+            f"{rate:.0%}" if rate is not None else "—",
+            f"{view.runs_24h} finished entity runs in the last 24 hours; partial counts as "
+            "success.",
+        ),
+        (
+            "Failures in a row",
+            streak,
+            "The longest run of failures in a row among the entities"
+            + (f" ({view.failing_entity})." if view.failing_entity else "."),
+        ),
+        (
+            "Avg run time, 24 h",
+            dashboard.run_time(avg * 1000) if avg is not None else "—",
+            "Average duration of one entity's run.",
+        ),
+        ("Records synced today", f"{view.records_today:,}", None),
+        (
+            "Scheduler",
+            "Alive" if sched.alive else ("Never seen" if sched.state == "never" else "Down"),
+            sched.text,
+        ),
+        (
+            "Open alerts",
+            f"{open_alerts}",
+            "Open incidents: see the Alerts page to acknowledge or snooze them.",
+        ),
+    ]
+    dashboard.grid_css()
+    with st.container(horizontal=True, key="grid-numbers"):
+        for label, value, help_text in items:
+            st.metric(label, value, help=help_text, border=True)
     activity = sched.activity
     if sched.alive:
         parts = []
@@ -125,15 +151,58 @@ def summary(
             st.caption(" ".join(parts))
 
 
-def data_trust() -> None:
+def sla_caption(health: dashboard.HealthSummary) -> None:
+    """The freshness SLA, said once for every tile."""
+    slas = {
+        dashboard.ENTITY_LABELS.get(e.reading.entity, e.reading.entity): e.sla.total_seconds()
+        / 3600
+        for e in health.entities
+    }
+    st.caption(dashboard.sla_sentence(slas))
+
+
+def reconcile_button(user: str) -> None:
+    """Queue a reconciliation of yesterday now (the scheduler runs it within seconds)."""
+    pending = dashboard.open_reconcile()
+    nightly = dashboard.when_nightly(
+        dashboard.clock(), dashboard.store_tz(), dashboard.settings().nightly_full_time
+    )
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    clicked = left.button(
+        "Reconcile yesterday now",
+        key="reconcile-now",
+        icon=":material/fact_check:",
+        disabled=pending is not None,
+        help="Compares yesterday's records and sales totals in the copy with Lightspeed.",
+    )
+    if pending is not None:
+        words = "is running" if pending["status"] == "running" else "is queued"
+        right.caption(
+            f"Reconciliation #{int(pending['id'])} {words}; its result appears here when it "
+            "finishes."
+        )
+    else:
+        right.caption(
+            f"It also runs by itself every night{' — next ' + nightly if nightly else ''}."
+            if nightly
+            else "The nightly reconciliation is off (NIGHTLY_FULL_TIME)."
+        )
+    if clicked:
+        result = dashboard.enqueue_reconcile(user)
+        st.toast(
+            f"Reconciliation #{result.id} queued: the scheduler starts it within seconds.",
+            icon=":material/check_circle:",
+        )
+        st.rerun()
+
+
+def data_trust(user: str) -> None:
     """Per entity: verified against Lightspeed by the latest reconciliation, or what differs."""
     trust, errors = dashboard.data_trust()
     st.subheader("Data trust", anchor=False)
+    reconcile_button(user)
     if not trust and not errors:
-        st.caption(
-            "No reconciliation has run yet (`python -m sync reconcile` checks the copy against "
-            "Lightspeed)."
-        )
+        st.caption("No reconciliation has run yet: it checks yesterday's copy against Lightspeed.")
         return
     today = dashboard.local(dashboard.clock(), "%Y-%m-%d")
     for item in trust:
@@ -163,27 +232,29 @@ def data_trust() -> None:
 
 
 @st.fragment(run_every=dashboard.STATUS_REFRESH_SECONDS)
-def live_status() -> None:
+def live_status(user: str) -> None:
     """Redrawn every minute from one snapshot of the run log, at most 30 s old."""
     stamp = dashboard.page_header("Status", key="refresh-status")
     view = dashboard.overview()
     stamp(view.fetched_at)
     open_alerts = dashboard.open_alerts()
     health = dashboard.health()
-    summary(view, health, open_alerts)
+    verdict(view, health)
     if open_alerts:
         st.caption(
             f"{open_alerts} open alert{'s' if open_alerts != 1 else ''}: "
             "open **Alerts** in the sidebar to acknowledge or snooze."
         )
     st.subheader("Entities", anchor=False)
+    sla_caption(health)
     dashboard.tiles(view, dashboard.clock(), health)
-    data_trust()
+    st.subheader("Numbers", anchor=False)
+    numbers(view, health, open_alerts)
+    data_trust(user)
 
 
 def render() -> None:
-    dashboard.current_user()
-    live_status()
+    live_status(dashboard.current_user())
 
 
 dashboard.safe(render)

@@ -63,35 +63,39 @@ def blocking(entity: str, active: dict[str, int], queue: pd.DataFrame) -> int | 
 def request_buttons(user: str, queue: pd.DataFrame) -> None:
     """One button for everything, one per entity, and an optional reason."""
     active = active_requests(queue)
+    if st.session_state.pop("sync-reason-clear", False):
+        st.session_state["sync-reason"] = ""  # the reason belonged to the request just made
     reason = st.text_input(
         "Reason (optional)", max_chars=500, placeholder="e.g. month-end close", key="sync-reason"
     )
-    targets = list(dashboard.REQUESTABLE)
-    columns = st.columns(len(targets))
     if active:
         st.caption("Buttons for data already requested stay off until that request finishes.")
-    for column, entity in zip(columns, targets, strict=True):
-        text = "Sync everything" if entity == "all" else label(entity)
-        holder = blocking(entity, active, queue)
-        clicked = column.button(
-            text,
-            key=f"sync-{entity}",
-            type="primary" if entity == "all" else "secondary",
-            icon=":material/sync:",
-            disabled=holder is not None,
-            help=f"Already requested (#{holder})" if holder else None,
-            width="stretch",
-        )
-        if clicked:
-            result = dashboard.enqueue(entity, user, reason)
-            st.session_state["follow"] = result.id
-            if result.merged:
-                st.toast(
-                    f"Already requested: following request #{result.id}.", icon=":material/info:"
-                )
-            else:
-                st.toast(f"Request #{result.id} queued.", icon=":material/check_circle:")
-            st.rerun()
+    # Buttons as wide as their words, wrapping on a narrow screen: no label is ever cut.
+    with st.container(horizontal=True, key="sync-buttons"):
+        for entity in dashboard.REQUESTABLE:
+            text = "Sync everything" if entity == "all" else label(entity)
+            holder = blocking(entity, active, queue)
+            clicked = st.button(
+                text,
+                key=f"sync-{entity}",
+                type="primary" if entity == "all" else "secondary",
+                icon=":material/sync:",
+                disabled=holder is not None,
+                help=f"Already requested (#{holder})" if holder else None,
+                width="content",
+            )
+            if clicked:
+                result = dashboard.enqueue(entity, user, reason)
+                st.session_state["follow"] = result.id
+                st.session_state["sync-reason-clear"] = True
+                if result.merged:
+                    st.toast(
+                        f"Already requested: following request #{result.id}.",
+                        icon=":material/info:",
+                    )
+                else:
+                    st.toast(f"Request #{result.id} queued.", icon=":material/check_circle:")
+                st.rerun()
 
 
 def backfill_form(user: str) -> None:
@@ -121,9 +125,11 @@ def backfill_form(user: str) -> None:
     if problem:
         st.error(problem, icon=":material/date_range:")
         return
-    st.info(
-        f"Estimate: {dashboard.md(dashboard.backfill_estimate(entity, date_from, date_to))}",
-        icon=":material/calculate:",
+    words = dashboard.backfill_estimate(entity, date_from, date_to)
+    st.info(f"Estimate: {dashboard.md(words)}.", icon=":material/calculate:")
+    st.caption(
+        "Counted from the copy's records on those store days and the time past runs took per "
+        "API call; days missing from the copy are not counted."
     )
     if st.button("Queue backfill", key="backfill-queue", icon=":material/history:"):
         result = dashboard.enqueue_backfill(entity, user, date_from, date_to)
@@ -171,6 +177,8 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
         st.info(f"Request #{request_id} no longer exists.")
         return False
     what = "everything" if info["entity_type"] == "all" else info["entity_type"]
+    if info.get("action") == "reconcile":
+        what = "reconcile yesterday"
     status = info["status"]
     if status == dashboard.RequestStatus.QUEUED:
         st.info(
@@ -217,6 +225,8 @@ def show_request(request_id: int, scheduler_alive: bool) -> bool:
 def live(request_id: int, scheduler_alive: bool) -> None:
     """Polls every 2 s while the request is open, then redraws the whole page once."""
     if not show_request(request_id, scheduler_alive):
+        # Forget the cached reads too: the header's "Data as of" and the queue move on.
+        dashboard.clear_caches()
         st.rerun()
 
 
@@ -230,7 +240,9 @@ def queue_table(queue: pd.DataFrame) -> None:
                 "#": queue["id"],
                 "Entity": queue["entity_type"].map(label),
                 "Action": [
-                    f"backfill {r.date_from} → {r.date_to}" if r.action == "backfill" else "sync"
+                    f"backfill {r.date_from} → {r.date_to}"
+                    if r.action == "backfill"
+                    else ("reconcile yesterday" if r.action == "reconcile" else "sync")
                     for r in queue.itertuples()
                 ],
                 "Status": queue["status"].map(lambda s: [s]),

@@ -44,6 +44,22 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(health_router)
     app.include_router(actions_router)
 
+    @app.get("/", tags=["probes"], summary="What this is, and where to go (no key needed)")
+    def index() -> dict[str, Any]:
+        return {
+            "name": "Lightspeed Sync & Health API",
+            "version": __version__,
+            "links": {
+                "summary": "/api/sync-health/summary",
+                "metrics": "/metrics",
+                "livez": "/livez",
+                "readyz": "/readyz",
+                "openapi": "/openapi.json",
+                **({"docs": "/docs"} if docs else {}),
+            },
+            "auth": "Authorization: Bearer <key> (python -m sync api-key create NAME)",
+        }
+
     @app.get("/livez", tags=["probes"], summary="The process answers (always 200)")
     def livez() -> dict[str, str]:
         return {"status": "alive"}

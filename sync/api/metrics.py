@@ -25,9 +25,10 @@ from sync.api.context import ApiContext
 from sync.api.summary import load_snapshot
 from sync.config import Settings
 from sync.errors import SyncError
-from sync.health import tier_thresholds
+from sync.health import Freshness, tier_thresholds
 from sync.health.reading import summarize
 from sync.health.snapshot import RunLogSnapshot
+from sync.runs import FINISHED
 
 log = logging.getLogger(__name__)
 NS = "lightspeed_sync"
@@ -41,6 +42,7 @@ FAMILIES = (
     f"{NS}_consecutive_failures",
     f"{NS}_run_peak_memory_bytes",
     f"{NS}_freshness_threshold_seconds",
+    f"{NS}_entity_stale",
     f"{NS}_runs_total",
     f"{NS}_alert_incidents_open",
     f"{NS}_health_score",
@@ -99,8 +101,14 @@ def families(snap: RunLogSnapshot, settings: Settings) -> Iterator[Metric]:
         "Age above which an entity reaches each freshness severity (multiples of its SLA).",
         ("entity", "severity"),
     )
+    stale = gauge(
+        "entity_stale",
+        "1 while an entity is past its freshness SLA (or never synced), else 0.",
+        ("entity",),
+    )
     for item in summary.entities:
         name = item.reading.entity
+        stale.add_metric([name], 0 if item.freshness is Freshness.OK else 1)
         if item.reading.last_success is not None:
             last_success.add_metric([name], item.reading.last_success.timestamp())
         failures.add_metric([name], item.reading.consecutive_failures)
@@ -112,14 +120,18 @@ def families(snap: RunLogSnapshot, settings: Settings) -> Iterator[Metric]:
             records.add_metric([name], item.reading.last_run_records)
         for severity, age in tier_thresholds(item.sla).items():
             thresholds.add_metric([name, severity.value], age.total_seconds())
-    yield from (last_success, duration, records, failures, memory, thresholds)
+    yield from (last_success, duration, records, failures, memory, thresholds, stale)
 
     counter = CounterMetricFamily(
         f"{NS}_runs",
         "Finished runs per entity and status (never lowered by pruning).",
         labels=["entity", "status"],
     )
+    # Every finished status starts at 0, so a failure-rate query answers 0, not nothing.
+    totals = {(e.reading.entity, str(s)): 0 for e in summary.entities for s in FINISHED}
     for entity, status, n in snap.run_totals:
+        totals[(entity, status)] = n
+    for (entity, status), n in sorted(totals.items()):
         counter.add_metric([entity, status], n)
     yield counter
 

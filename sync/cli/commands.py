@@ -42,12 +42,12 @@ SETTINGS_READERS: dict[str, str] = {
     "check": "sync.cli.check_command:cmd_check",
 }
 
-# Commands that write to LOG_DIR/sync.log; the others log to the console only.
+# Commands that write to LOG_DIR/sync.log; the others log to the console only (`demo` sets
+# up its own: .demo/logs/sync.log).
 LOGGED_COMMANDS = (
     "run",
     "connect",
     "migrate",
-    "demo",
     "scheduler",
     "backfill",
     "reconcile",

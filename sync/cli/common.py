@@ -10,7 +10,7 @@ from typing import cast
 
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
-from sync.storage.backend import open_store
+from sync.storage.backend import open_store, uses_supabase_rest
 from sync.storage.protocols import SyncStore
 from sync.storage.sql.store import Store
 
@@ -21,8 +21,40 @@ CommandHandler = Callable[[Settings, argparse.Namespace], int]
 """A command: takes the settings and the parsed arguments, returns the exit code."""
 
 
+NOT_CONFIGURED = "Not configured: run `make demo` or set DATABASE_URL."
+
+
+def require_database(settings: Settings) -> None:
+    """Refuse, creating nothing, when the SQLite file the settings name does not exist.
+
+    Only `migrate` (and `demo`) may create a database; every other command would otherwise
+    leave an empty data/lightspeed.db behind in whatever folder it ran in.
+    """
+    if uses_supabase_rest(settings) or (settings.supabase_url and not settings.database_url_set):
+        return  # a Supabase project: open_store says what is missing there
+    from sync.storage.sql.db import missing_sqlite_file
+
+    path = missing_sqlite_file(settings.database_url)
+    if path is None:
+        return
+    if not settings.database_url_set:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            NOT_CONFIGURED,
+            recovery="`make demo` writes .demo/.env: add `--env-file .demo/.env` to the "
+            "command. For your own store, set DATABASE_URL in .env, then run "
+            "`python -m sync migrate`.",
+        )
+    raise SyncError(
+        ErrorKind.CONFIG,
+        f"The SQLite file {path} does not exist yet.",
+        recovery="Check DATABASE_URL, or run `python -m sync migrate` to create it.",
+    )
+
+
 def require_schema(settings: Settings) -> SyncStore:
-    """The configured store, refusing one whose schema is behind."""
+    """The configured store, refusing a missing database or one whose schema is behind."""
+    require_database(settings)
     return open_store(settings)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from sync.config import Settings
+from sync.logs import setup_logging
 from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.storage.sql.api_keys import create_key
@@ -29,6 +30,7 @@ DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator
 DEMO_APP, DEMO_APP_SECRET = "demo-app", "demo-app-secret"  # the simulator's OAuth app
 CREDENTIALS = DEMO_DIR / "dashboard.env"
+DEMO_ENV = DEMO_DIR / ".env"  # the running demo's settings, for the CLI (`--env-file`)
 DASHBOARD_PORT = int(os.environ.get("DEMO_DASHBOARD_PORT", "8501"))
 API_PORT = int(os.environ.get("DEMO_API_PORT", "8502"))
 
@@ -51,6 +53,32 @@ def demo_settings(settings: Settings, api_url: str, *, app: bool = False) -> Set
         sync_interval_minutes=5,
         store_name="Demo store (simulator)",
     )
+
+
+def write_demo_env(settings: Settings, credentials: dict[str, str]) -> Path:
+    """.demo/.env: what the CLI needs to reach the running demo (owner-only, rewritten on
+    every start: the simulator's port changes)."""
+    values = {
+        "DATABASE_URL": settings.database_url,
+        "LIGHTSPEED_BASE_URL": settings.lightspeed_base_url or "",
+        "LIGHTSPEED_TOKEN": settings.lightspeed_token or "",
+        "LIGHTSPEED_CLIENT_ID": settings.lightspeed_client_id or "",
+        "LIGHTSPEED_CLIENT_SECRET": settings.lightspeed_client_secret or "",
+        "SYNC_INTERVAL_MINUTES": str(settings.sync_interval_minutes),
+        "LOG_DIR": str(settings.log_dir),
+        "STORE_NAME": settings.display_name,
+        **credentials,
+    }
+    # Single quotes: neither python-dotenv nor `set -a; . .demo/.env` expands the $ of a
+    # bcrypt hash inside them.
+    lines = [f"{key}='{value}'" for key, value in values.items() if value]
+    DEMO_ENV.touch(mode=0o600, exist_ok=True)
+    DEMO_ENV.chmod(0o600)
+    DEMO_ENV.write_text(
+        "# Written by `python -m sync demo` for the CLI: "
+        "python -m sync status --env-file .demo/.env\n" + "\n".join(lines) + "\n"
+    )
+    return DEMO_ENV
 
 
 def connect_demo_app(settings: Settings) -> int:
@@ -167,9 +195,13 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     app = bool(getattr(args, "app", False))
     # As an app: access tokens that live 2 minutes, so the refreshes show in the log.
     oauth = {"oauth_client_id": DEMO_APP, "oauth_client_secret": DEMO_APP_SECRET} if app else {}
+    # The demo store has sold up to this minute and keeps selling on the real clock, so
+    # estimates, History and the charts look like a live store's.
     config = SimulatorConfig(
         seed=42,
         scale=scale,
+        anchor=f"{utcnow():%Y-%m-%dT%H:%M:%SZ}",
+        wall_clock=True,
         token=DEMO_TOKEN,
         live_interval=10.0,
         oauth_token_seconds=120.0,
@@ -183,7 +215,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         store.ensure_state_rows()
         if app and connect_demo_app(demo) != 0:
             return 1
+        setup_logging(demo.log_dir, demo.secrets)  # the scheduler's lines go to .demo/logs
         credentials, new_password = demo_credentials()
+        env_file = write_demo_env(demo, credentials)
         dashboard = start_dashboard(demo, credentials)
         api, api_key = start_api(demo, engine)
         print(f"Simulator (development stand-in, not Lightspeed): {sim.api_url} — {scale} store,")
@@ -202,6 +236,10 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"  curl -s -H 'Authorization: Bearer {api_key}' "
             f"http://127.0.0.1:{API_PORT}/api/sync-health/summary"
+        )
+        print(
+            f"CLI against this demo: python -m sync status --env-file {env_file}   "
+            f"(or: set -a; . {env_file}; set +a)"
         )
         print("Scheduler: a sync now, then every 5 minutes. Ctrl-C stops everything.\n")
         stop = threading.Event()
@@ -231,7 +269,9 @@ def _print_status_after_first_sync(settings: Settings, store: Store, stop: threa
         if all(e.status not in ("never", "running") for e in report.entities):
             print(f"\nFirst sync done. Overall: {report.overall.value}")
             for e in report.entities:
-                print(f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>8} rows  {e.status}")
+                print(
+                    f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>9,} rows  {e.status}"
+                )
             print(
                 "\nWith your own store: fill in .env (README, 'Use it with your store'), then run "
                 "`python -m sync check` first: it says what is missing or wrong, line by line.\n"

@@ -89,7 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.
+    _global_options_after_the_command(sub)
     return parser
+
+
+def _global_options_after_the_command(sub: Any) -> None:
+    """`status --env-file .demo/.env -v` works too: the global options after the command."""
+    for name, command in sub.choices.items():
+        if name == "simulator":  # it parses its own arguments
+            continue
+        for action in command._actions:  # `api-key create NAME --env-file ...` too
+            if isinstance(action, argparse._SubParsersAction):
+                _global_options_after_the_command(action)
+        command.add_argument(
+            "--env-file", default=argparse.SUPPRESS, help="settings file (default .env)"
+        )
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="more detail: debug logging, and raw cursors in `status`",
+        )
 
 
 def _date_arg(text: str) -> date:

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from sync.config import Family, Reading, format_value, read_settings
 
 EXIT_OK, EXIT_USAGE = 0, 2
-MAX_VALUE_WIDTH = 48
+LINE_WIDTH = 100
 
 
 def cmd_settings(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -62,22 +62,44 @@ def setting_row(reading: Reading) -> dict[str, Any]:
     }
 
 
-def render_rows(rows: list[dict[str, Any]]) -> str:
-    """Aligned text: NAME, VALUE, DEFAULT, SOURCE, then the error sentence if any."""
+def render_rows(rows: list[dict[str, Any]], width: int = LINE_WIDTH) -> str:
+    """Aligned text in `width` columns: NAME, VALUE, SOURCE, and the DEFAULT only where it
+    differs from the value; then the error sentence if any. Long cells end in '…'."""
     header = {"name": "NAME", "value": "VALUE", "default": "DEFAULT", "source": "SOURCE"}
 
-    def width(key: str) -> int:
-        return min(MAX_VALUE_WIDTH, max(len(_cell(r[key])) for r in [header, *rows]))
+    def longest(key: str) -> int:
+        return max(len(_cell(r[key])) for r in [header, *rows])
 
-    widths = {key: width(key) for key in ("name", "value", "default")}
+    def differs(row: dict[str, Any]) -> bool:
+        return row is header or row["default"] not in (row["value"], "", "-")
+
+    names, sources = longest("name"), longest("source")
+    room = width - names - sources - 6  # what VALUE and DEFAULT share
+    # Values first; a default that does not fit its column goes on a line of its own, and
+    # a value longer than the line ends in '…' (`--json` has every value whole).
+    values = min(longest("value"), room - len(header["default"]))
+    defaults = room - values
     lines = []
     for row in [header, *rows]:
-        cells = [_cell(row[key]).ljust(widths[key]) for key in widths]
-        line = "  ".join([*cells, row["source"]])
+        default = _cell(row["default"]) if differs(row) else ""
+        below = len(default) > defaults  # too long for its column: on a line of its own
+        cells = [
+            _cell(row["name"]).ljust(names),
+            _fit(_cell(row["value"]), values).ljust(values),
+            _cell(row["source"]).ljust(sources),
+            "" if below else default,
+        ]
+        line = "  ".join(cells).rstrip()
         if row.get("error"):
             line += f"  error: {row['error']}"
-        lines.append(line.rstrip())
+        lines.append(line)
+        if below:
+            lines.append(_fit(f"{'':{names}}  (default: {default})", width))
     return "\n".join(lines) + "\n"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _cell(text: str) -> str:

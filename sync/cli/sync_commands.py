@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import UTC, tzinfo
 from types import FrameType
 from typing import Any
 
@@ -18,8 +19,9 @@ from sync.cli.common import (
     whoami,
     writer_store,
 )
-from sync.cli.output import COLOUR_CODES, ProgressDisplay, print_results
+from sync.cli.output import ProgressDisplay, print_results
 from sync.config import Settings
+from sync.days import zone_named
 from sync.engine.connection import describe, require_credentials
 from sync.engine.runner import Runner
 from sync.runs import utcnow
@@ -64,42 +66,27 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         extra = {"connection": connection, "least_privilege": not problems}
         print(json.dumps({**report.as_json(), **extra}, indent=2))
         return EXIT_OK
-    colour = sys.stdout.isatty()
-    health = report.health
-    next_run = f" · next run {report.next_run_at:%H:%M} UTC" if report.next_run_at else ""
-    counts = health.counts
-    print(health.overall_text)
-    for problem in problems:  # a banner: readers holding the writer's login
-        print(f"WARNING (not least privilege): {problem}")
-    print(
-        f"Health score {health.health_score}/100 · {counts.healthy} healthy, "
-        f"{counts.delayed} delayed, {counts.error} error · "
-        f"data {'ready' if health.data_ready else 'NOT READY'} · "
-        f"scheduler: {report.scheduler}{next_run}"
+    from sync.cli.status_text import status_lines
+
+    lines = status_lines(
+        report,
+        store_zone(settings, store),
+        connection=connection_line(connection),
+        problems=problems,
+        colour=sys.stdout.isatty(),
+        verbose=bool(args.verbose),
     )
-    for reason in health.reasons:
-        since = f" (since {reason.since:%Y-%m-%d %H:%M} UTC)" if reason.since else ""
-        print(f"  Blocked: {reason.entity}: {reason.reason}{since}. Next: {reason.next_step}")
-    print(f"Lightspeed: {connection_line(connection)}")
-    print(
-        f"{'entity':<16} {'health':<7} {'freshness':<9} {'last success':<22} {'last run':<12} "
-        f"{'cursor':>12} {'rows':>9}"
-    )
-    for e in report.entities:
-        health_colour = e.colour.value
-        shown = (
-            f"{COLOUR_CODES[health_colour]}{health_colour:<7}\033[0m"
-            if colour
-            else f"{health_colour:<7}"
-        )
-        last = f"{e.last_success:%Y-%m-%d %H:%M:%S}" if e.last_success else "never"
-        print(
-            f"{e.entity:<16} {shown} {e.freshness.value:<9} {last:<22} {e.status:<12} "
-            f"{e.cursor_version:>12} {e.records_total:>9}"
-        )
-        if e.error_type:
-            print(f"{'':<16} {e.error_type}: {e.error_message}")
+    print("\n".join(lines))
     return EXIT_OK
+
+
+def store_zone(settings: Settings, store: Any) -> tzinfo:
+    """The store's zone for the times `status` prints (STORE_TIME_ZONE, else the outlets')."""
+    if store.sql is None:
+        return zone_named(settings.store_time_zone) or UTC
+    from sync.storage.sql.outlets import load_store_days
+
+    return load_store_days(store.sql, settings.store_time_zone).zone
 
 
 def connection_line(connection: dict[str, Any]) -> str:

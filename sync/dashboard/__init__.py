@@ -7,8 +7,11 @@ The work lives in modules by job:
 - `data`, `alert_data`: the pages' cached reads and their actions (queue, acknowledge)
 - `panels`: the database-failure panel, the page-body guard, the page header
 - `login`: the login gate, its throttle, the sidebar, the legacy pages/ guard
+- `navigation`: page links that survive a reload and a login; the phone's sidebar
+- `history_view`: the History runs table and its CSV, in the same units
 - `formatting`: times on the store's clock with their zone, durations, Markdown escaping
-- `status_tiles`: the Status page's entity tiles
+- `status_tiles`: the Status page's entity tiles and its grid
+- `wording`: the sentences a CFO reads (score, nightly check, changes, estimates)
 - `queries`, `alert_queries`: the SQL behind them, returning dataclasses and DataFrames
   (no Streamlit)
 
@@ -45,10 +48,12 @@ from sync.dashboard.data import (
     backfill_problem,
     enqueue,
     enqueue_backfill,
+    enqueue_reconcile,
     health,
     history,
     history_csv,
     open_alerts,
+    open_reconcile,
     overview,
     request_info,
     requests_table,
@@ -64,6 +69,7 @@ from sync.dashboard.formatting import (
     zone_abbreviation,
     zone_name,
 )
+from sync.dashboard.history_view import FIRST_IMPORT, csv_name, runs_view
 from sync.dashboard.login import (
     Session,
     current_user,
@@ -71,10 +77,19 @@ from sync.dashboard.login import (
     login_gate,
     sidebar,
 )
+from sync.dashboard.navigation import close_sidebar_on_phone, remember_page, restore_page
 from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
 from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
-from sync.dashboard.status_tiles import tile, tiles
+from sync.dashboard.status_tiles import grid_css, tile, tiles
+from sync.dashboard.wording import (
+    changes,
+    deduction_text,
+    estimate_words,
+    score_explanation,
+    sla_sentence,
+    when_nightly,
+)
 from sync.health import HealthSummary
 from sync.runs import OPEN_REQUESTS, RequestStatus, RunStatus
 from sync.storage.queueing import REQUESTABLE
@@ -82,6 +97,7 @@ from sync.storage.queueing import REQUESTABLE
 __all__ = [
     "CSV_LIMIT",
     "ENTITY_LABELS",
+    "FIRST_IMPORT",
     "LIVE_REFRESH_SECONDS",
     "LOGIN_SLEEP_SECONDS",
     "OPEN_REQUESTS",
@@ -98,17 +114,24 @@ __all__ = [
     "alert_notifications",
     "backfill_estimate",
     "backfill_problem",
+    "changes",
     "clear_caches",
     "clock",
+    "close_sidebar_on_phone",
+    "csv_name",
     "current_user",
     "da",
     "data_trust",
     "database_problem",
+    "deduction_text",
     "dq",
     "engine",
     "enqueue",
     "enqueue_backfill",
+    "enqueue_reconcile",
+    "estimate_words",
     "exact",
+    "grid_css",
     "health",
     "history",
     "history_csv",
@@ -121,23 +144,30 @@ __all__ = [
     "open_alerts",
     "open_incident_count",
     "open_incidents",
+    "open_reconcile",
     "overview",
     "page_header",
     "reader_login_problem",
     "reconciliation_rows",
+    "remember_page",
     "request_info",
     "requests_table",
+    "restore_page",
     "rule_text",
     "run_progress",
     "run_time",
+    "runs_view",
     "safe",
+    "score_explanation",
     "settings",
     "sidebar",
+    "sla_sentence",
     "snooze_choices",
     "snooze_incident",
     "store_tz",
     "tile",
     "tiles",
+    "when_nightly",
     "zone_abbreviation",
     "zone_name",
 ]

@@ -12,14 +12,17 @@ import streamlit as st
 
 from sync.dashboard import queries as dq
 from sync.dashboard import runtime
-from sync.dashboard.formatting import spreadsheet_safe, store_tz
+from sync.dashboard.formatting import store_tz, zone_abbreviation
+from sync.dashboard.history_view import runs_csv
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
+from sync.dashboard.wording import estimate_words
 from sync.errors import SyncError
 from sync.health import HealthSummary
 from sync.health.reading import summarize
 from sync.health.snapshot import RunLogSnapshot
-from sync.storage.queueing import MAX_BACKFILL_DAYS, Enqueued
+from sync.runs import OPEN_REQUESTS
+from sync.storage.queueing import ALL, MAX_BACKFILL_DAYS, RECONCILE, Enqueued
 from sync.storage.sql.queue import request_sync
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.status_report import thresholds_for
@@ -80,14 +83,13 @@ def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
 
 
 def history_csv(flt: HistoryFilter) -> bytes:
-    """All runs matching `flt` (up to CSV_LIMIT) as CSV; built when the button is pressed."""
+    """All runs matching `flt` (up to CSV_LIMIT) as the table shows them, as CSV; built when
+    the button is pressed."""
     try:
         rows = dq.history_rows(runtime.engine(), flt, limit=CSV_LIMIT)
     except SyncError as exc:
         return f"The database could not be read: {exc.message}\n".encode()
-    text_columns = rows.select_dtypes(include=["object", "string"]).columns
-    rows[text_columns] = rows[text_columns].map(spreadsheet_safe)
-    return rows.to_csv(index=False).encode()
+    return runs_csv(rows, store_tz(), zone_abbreviation())
 
 
 def requests_table() -> Any:
@@ -117,6 +119,28 @@ def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
     )
 
 
+def enqueue_reconcile(username: str) -> Enqueued:
+    """Queue a reconciliation of the store's yesterday (merged into an open one)."""
+    return load(
+        request_sync,
+        runtime.engine(),
+        ALL,
+        requested_by=username,
+        reason=None,
+        now=runtime.clock(),
+        action=RECONCILE,
+    )
+
+
+def open_reconcile() -> dict[str, Any] | None:
+    """The queued or running reconciliation request, if any (not cached)."""
+    queue = requests_table()
+    if queue.empty:
+        return None
+    mine = queue[(queue["action"] == RECONCILE) & queue["status"].isin(OPEN_REQUESTS)]
+    return None if mine.empty else dict(mine.iloc[0])
+
+
 def backfill_problem(date_from: date, date_to: date) -> str | None:
     """One sentence when the range is inverted or longer than the dashboard allows."""
     from sync.engine.backfill import check_range
@@ -129,11 +153,12 @@ def backfill_problem(date_from: date, date_to: date) -> str | None:
 
 
 def backfill_estimate(entity: str, date_from: date, date_to: date) -> str:
-    """What a backfill would cost, from the copy and past runs (never calls Lightspeed)."""
+    """What a backfill would cost, in plain words (from the copy; never calls Lightspeed)."""
     from sync.engine.backfill import estimate
 
     cfg = runtime.settings()
-    return load(estimate, cfg, runtime.engine(), entity, date_from, date_to).describe()
+    found = load(estimate, cfg, runtime.engine(), entity, date_from, date_to)
+    return estimate_words(entity, found.records, found.seconds)
 
 
 def enqueue_backfill(entity: str, username: str, date_from: date, date_to: date) -> Enqueued:

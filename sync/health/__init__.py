@@ -24,7 +24,7 @@ from sync.health.freshness import Freshness, freshness_severity, tier_thresholds
 from sync.health.overall import Overall, Verdict, overall, overall_verdict
 from sync.health.readiness import BlockReason, Readiness, data_ready
 from sync.health.scheduler import next_run_for, scheduler_alive, scheduler_liveness
-from sync.health.score import ScoreInputs, health_score
+from sync.health.score import Deduction, ScoreInputs, health_score, score_deductions
 from sync.health.stats import consecutive_failures, error_rates, mttr, split_error, success_rate
 from sync.health.summary import EntitySummary, HealthSummary, build_summary, sla_for, thresholds_of
 
@@ -33,6 +33,7 @@ __all__ = [
     "READY_ENTITIES",
     "BlockReason",
     "Colour",
+    "Deduction",
     "EntityHealth",
     "EntityReading",
     "EntitySummary",
@@ -61,6 +62,7 @@ __all__ = [
     "overall_verdict",
     "scheduler_alive",
     "scheduler_liveness",
+    "score_deductions",
     "sla_for",
     "split_error",
     "status_counts",

@@ -19,7 +19,7 @@ from sync.health.freshness import Freshness, freshness_severity
 from sync.health.overall import Overall, overall_verdict
 from sync.health.readiness import BlockReason, data_ready
 from sync.health.scheduler import next_run_for, scheduler_alive, scheduler_liveness
-from sync.health.score import ScoreInputs, health_score
+from sync.health.score import Deduction, ScoreInputs, health_score, score_deductions
 from sync.health.stats import error_rates, mttr, success_rate
 from sync.runs import RunStatus
 
@@ -39,6 +39,19 @@ class Settings(Protocol):
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _seconds(ms: float | None) -> float | None:
+    """Milliseconds as seconds to the millisecond (what a duration means)."""
+    return round(ms / 1000, 3) if ms is not None else None
+
+
+def _whole(value: float | None) -> int | None:
+    return round(value) if value is not None else None
+
+
+def _ms(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
 
 
 def sla_for(settings: Settings, entity: str) -> timedelta:
@@ -80,19 +93,15 @@ class EntitySummary:
             "error_type": r.error_type,
             "success_rate_24h": success_rate(r.runs_24h),
             "consecutive_failures": r.consecutive_failures,
-            "average_duration_s": (
-                r.avg_duration_ms_24h / 1000 if r.avg_duration_ms_24h is not None else None
-            ),
+            "average_duration_s": _seconds(r.avg_duration_ms_24h),
             "records_processed_today": r.records_today,
             "records_total": r.records_total,
-            "last_run_status": r.last_run_status,
-            "last_run_duration_s": (
-                r.last_run_duration_ms / 1000 if r.last_run_duration_ms is not None else None
-            ),
+            "last_run_duration_s": _seconds(r.last_run_duration_ms),
             "last_run_records": r.last_run_records,
-            "peak_memory_bytes": r.peak_rss_bytes,
-            "api_ms_mean": r.api_ms_mean,
-            "api_ms_p95": r.api_ms_p95,
+            # The whole process's peak during the entity's latest run, not the entity's own.
+            "process_peak_memory_bytes": _whole(r.peak_rss_bytes),
+            "api_ms_mean": _ms(r.api_ms_mean),
+            "api_ms_p95": _ms(r.api_ms_p95),
             "api_retries": r.api_retries,
             "next_scheduled_run": _iso(self.next_scheduled_run),
         }
@@ -114,6 +123,7 @@ class HealthSummary:
     performance: dict[str, Any]
     reconciliation: dict[str, Any] | None
     last_updated: datetime
+    score_deductions: tuple[Deduction, ...] = ()
 
     def entity(self, name: str) -> EntitySummary | None:
         """One entity's summary, None for a name the model does not know."""
@@ -162,11 +172,11 @@ def _performance(facts: HealthFacts) -> dict[str, Any]:
     return {
         "runs_24h": sum(n for s, n in runs.items() if s != "running"),
         "success_rate_24h": success_rate(runs),
-        "average_duration_s": total_ms / weight / 1000 if weight else None,
+        "average_duration_s": _seconds(total_ms / weight) if weight else None,
         "records_processed_today": sum(r.records_today for r in facts.entities),
-        "peak_memory_bytes": max(peaks, default=None),
-        "api_ms_p95": max(p95s, default=None),
-        "mttr_seconds": repair.total_seconds() if repair is not None else None,
+        "peak_memory_bytes": _whole(max(peaks, default=None)),
+        "api_ms_p95": _ms(max(p95s, default=None)),
+        "mttr_seconds": round(repair.total_seconds(), 3) if repair is not None else None,
         "incidents_resolved_30d": facts.resolved_30d,
         "error_rate_by_class": error_rates(facts.failures_by_class_24h, facts.finished_24h),
     }
@@ -198,15 +208,14 @@ def build_summary(facts: HealthFacts, now: datetime, settings: Settings) -> Heal
     tiers = [e.freshness for e in entities]
     verdict = overall_verdict(colours, tiers, scheduler_alive=alive, data_ready=ready.ready)
     latest = facts.latest_reconciliation
-    score = health_score(
-        ScoreInputs(
-            scheduler_alive=alive,
-            freshness=tiers,
-            failure_streaks=[e.reading.consecutive_failures for e in entities],
-            reconciliation=latest.status if latest else None,
-            anything_synced=any(e.reading.last_success for e in entities),
-        )
+    inputs = ScoreInputs(
+        scheduler_alive=alive,
+        freshness=tiers,
+        failure_streaks=[e.reading.consecutive_failures for e in entities],
+        reconciliation=latest.status if latest else None,
+        anything_synced=any(e.reading.last_success for e in entities),
     )
+    score = health_score(inputs)
     open_alerts = {s: int(facts.open_incidents.get(s, 0)) for s in SEVERITIES}
     return HealthSummary(
         overall_status=verdict.status,
@@ -241,4 +250,5 @@ def build_summary(facts: HealthFacts, now: datetime, settings: Settings) -> Heal
             else None
         ),
         last_updated=facts.fetched_at,
+        score_deductions=score_deductions(inputs),
     )

@@ -14,7 +14,7 @@ from sync.engine.runner import EntityResult
 from sync.errors import SyncError
 from sync.runs import SUCCEEDED, Action
 from sync.service.heartbeat import Heartbeat
-from sync.storage.queueing import Claim, request_problem
+from sync.storage.queueing import RECONCILE, Claim, request_problem
 
 if TYPE_CHECKING:
     from sync.storage.protocols import SyncStore
@@ -55,6 +55,7 @@ class RequestWorker:
         stop: threading.Event,
         sync: SyncRun,
         announce: Callable[[Claim, list[EntityResult], str | None], None],
+        reconcile: Callable[[], str | None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -64,6 +65,7 @@ class RequestWorker:
         self.stop = stop
         self.sync = sync
         self.announce = announce
+        self.reconcile = reconcile
         self.unsettled: list[Claim] = []  # claims a failure left `running` (see recover)
 
     def settle_unsettled(self) -> None:
@@ -121,6 +123,12 @@ class RequestWorker:
             claim.entity,
             claim.requested_by or "unknown",
         )
+        if claim.action == RECONCILE:  # no sync run: the checks land in `reconciliations`
+            problem = self.reconcile() if self.reconcile else "This process cannot reconcile."
+            self.store.finish_requests(
+                claim.ids, run_id=None, failed=bool(problem), error=problem, now=self.clock()
+            )
+            return
         self.store.set_request_run(claim.ids, run_id)
         if claim.action == Action.BACKFILL and claim.date_from and claim.date_to:
             results = self._backfill(claim, run_id)

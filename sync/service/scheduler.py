@@ -27,6 +27,7 @@ from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import Action, utcnow
 from sync.service.heartbeat import Heartbeat
+from sync.service.maintenance import reconcile_yesterday
 from sync.service.plan import JobSpec, plan_jobs
 from sync.service.requests import RequestWorker
 from sync.storage.leasing import PROCESS_HOLDER
@@ -84,6 +85,7 @@ class SchedulerService:
             stop=self.stop,
             sync=self._sync,
             announce=self._announce_backfill,
+            reconcile=self.reconcile,
         )
 
     # -- wiring ---------------------------------------------------------------------------
@@ -188,30 +190,31 @@ class SchedulerService:
 
     def run_maintenance(self) -> None:
         """Nightly: reconcile yesterday against Lightspeed, then prune old history."""
-        from sync.engine.reconcile import Reconciler
         from sync.storage.sql.retention import prune
 
         engine = self.store.sql
         if engine is None:
             self._sql_only("Nightly reconciliation and pruning")
             return
-        self.heartbeat.set_activity(state="reconciling")
+        self.reconcile()
         try:
-            report = Reconciler(
-                self.settings, self.store, runner=self._runner(self.settings.lock_ttl_seconds)
-            ).run()
-            if report.mismatches:
-                log.error(
-                    "Reconciliation of %s: %d mismatch(es); repair with: %s",
-                    report.day,
-                    len(report.mismatches),
-                    " ; ".join(report.repairs()),
-                )
             prune(engine, self.clock(), self.settings.retention_months)
         except SyncError as exc:
-            log.error("Nightly maintenance failed: %s", exc)
+            log.error("Nightly pruning failed: %s", exc)
         except Exception:  # never let maintenance end the service
-            log.exception("Nightly maintenance failed unexpectedly")
+            log.exception("Nightly pruning failed unexpectedly")
+
+    def reconcile(self) -> str | None:
+        """Reconcile the store's yesterday (nightly, or queued from the dashboard); never
+        raises. Returns one sentence when it could not finish."""
+        if self.store.sql is None:
+            self._sql_only("Reconciliation")
+            return "Reconciliation needs a direct database connection (set DATABASE_URL)."
+        self.heartbeat.set_activity(state="reconciling")
+        try:
+            return reconcile_yesterday(
+                self.settings, self.store, self._runner(self.settings.lock_ttl_seconds)
+            )
         finally:
             self.heartbeat.set_activity(state="idle")
 

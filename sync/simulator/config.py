@@ -86,6 +86,9 @@ class SimulatorConfig:
     token: str | None = DEFAULT_TOKEN
     live_interval: float | None = None
     anchor: str = "2025-11-25"
+    # Demo: live changes carry the real time (the default keeps the deterministic clock that
+    # advances from `anchor`); pair it with anchor=now so the sales run up to today.
+    wall_clock: bool = False
     error_rate: float = 0.0
     timeout_rate: float = 0.0
     timeout_delay: float = 5.0

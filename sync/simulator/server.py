@@ -246,6 +246,7 @@ class SimulatorServer:
                 self.config.scale,
                 self.config.anchor,
                 self.config.outlet_time_zones,
+                wall_clock=self.config.wall_clock,
             )
         self.stopping.clear()
         self._httpd = _HTTPServer((self.host, self.port), self)
@@ -378,5 +379,6 @@ class SimulatorServer:
                 self.config.scale,
                 self.config.anchor,
                 self.config.outlet_time_zones,
+                wall_clock=self.config.wall_clock,
             )
         return self.store

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
@@ -103,6 +104,7 @@ class Store:
         scale: str,
         anchor: str = "2025-11-25",
         zones: Sequence[str] = (),
+        wall_clock: bool = False,
     ) -> None:
         """Generate the store for ``seed``/``scale`` (deterministic); outlets in ``zones``."""
         gen = generate(seed, scale, anchor, zones)
@@ -121,6 +123,7 @@ class Store:
         }
         self.version = gen.version
         self.clock = gen.now
+        self.wall_clock = wall_clock
         self.rng = random.Random(f"lightspeed-dev-stand-in:mutations:{seed}:{scale}")
         self.lock = threading.RLock()
         self.mutation_count = 0
@@ -207,8 +210,12 @@ class Store:
         return self.version
 
     def tick(self) -> int:
-        """Advance the simulated clock a little and return it (epoch seconds)."""
-        self.clock += self.rng.randint(1, 90)
+        """Advance the simulated clock a little and return it (epoch seconds).
+
+        With ``wall_clock`` (the demo) it follows the real time instead.
+        """
+        step = self.rng.randint(1, 90)
+        self.clock = max(self.clock + 1, int(time.time())) if self.wall_clock else self.clock + step
         return self.clock
 
     def product_ref(self, pid: str) -> ProductRef | None:

@@ -15,8 +15,11 @@ from sync.storage.leasing import HOST, pid_alive
 
 ALL = "all"
 REQUESTABLE = (ALL, *ENTITY_BY_NAME)
+# A reconciliation of the store's yesterday, queued from the dashboard's Data trust panel
+# (the scheduler also runs one every night). Not a sync_log action: it is no sync run.
+RECONCILE = "reconcile"
 # What may be queued (a full pass is the scheduler's own, nightly).
-ACTIONS = (Action.INCREMENTAL, Action.BACKFILL)
+ACTIONS = (Action.INCREMENTAL, Action.BACKFILL, RECONCILE)
 # The longest backfill anyone may queue (the CLI's own `backfill` has no limit). The same
 # limits are enforced by the database (migration 0007) and at claim time.
 MAX_BACKFILL_DAYS = 90
@@ -88,7 +91,11 @@ def request_problem(
     if entity not in REQUESTABLE:
         return f"Unknown entity {entity!r}: use one of {', '.join(REQUESTABLE)}."
     if action not in ACTIONS:
-        return f"Unknown action {action!r}: use {' or '.join(ACTIONS)}."
+        return f"Unknown action {action!r}: use {', '.join(ACTIONS)}."
+    if action == RECONCILE:
+        if entity != ALL or date_from or date_to:
+            return "A reconciliation checks the whole store's yesterday: no entity, no dates."
+        return None
     if action == Action.INCREMENTAL:
         return "Only a backfill has a date range." if date_from or date_to else None
     if entity == ALL:

@@ -18,12 +18,16 @@ from sync.storage.queueing import (
     ALL,
     MAX_REQUESTED_BY,
     ORPHAN_REQUEST_ERROR,
+    RECONCILE,
     Claim,
     Enqueued,
     holder_alive,
     open_backfill_refusal,
     validate_request,
 )
+
+# Which queued action a scheduler takes first: what the CFO waits for before what can wait.
+CLAIM_ORDER = {Action.INCREMENTAL: 0, Action.BACKFILL: 1, RECONCILE: 2}
 
 # The open requests a store reads at once, oldest first. The per-requester cap keeps the
 # queue far below this; past it, a new request may not merge (it is satisfied at claim).
@@ -101,7 +105,8 @@ def next_claim(
 ) -> OpenRequest | None:
     """The request a scheduler takes next, or None.
 
-    Run-now syncs come before backfills, then the oldest first. One backfill runs at a
+    Run-now syncs come before backfills, backfills before reconciliations, then the oldest
+    first. One backfill runs at a
     time: the next waits until the running one ends. `action` and `entities` narrow what
     may be taken (a request for 'all' concerns every entity).
     """
@@ -119,7 +124,7 @@ def next_claim(
     ]
     return min(
         candidates,
-        key=lambda r: (r.action == Action.BACKFILL, r.requested_at, r.id),
+        key=lambda r: (CLAIM_ORDER.get(r.action, len(CLAIM_ORDER)), r.requested_at, r.id),
         default=None,
     )
 

@@ -47,14 +47,16 @@ def test_it_shows_the_last_seven_days_by_default(history):
     columns = list(at.dataframe[0].value.columns)
     assert columns == [
         "Started",
+        "Status",  # next to the time: on a phone it is on screen without scrolling
         "Entity",
         "Action",
-        "Trigger / by",
-        "Status",
-        "Duration (s)",
         "Records",
+        "Deleted",
+        "Duration (s)",
+        "Trigger / by",
         "API calls",
         "Error class",
+        "Reason",
     ]
     assert len(at.get("vega_lite_chart")) == 3
 
@@ -81,8 +83,8 @@ def test_failed_runs_have_expandable_details_rendered_as_text(history):
 def test_the_csv_holds_every_filtered_row(history):
     flt = dashboard.HistoryFilter(NOW - timedelta(days=4), NOW, ("products",), ("failed",))
     lines = dashboard.history_csv(flt).decode().splitlines()
-    assert lines[0].startswith("id,run_id,entity_type")
-    assert len(lines) == 1 + 2 and all(",products," in line for line in lines[1:])
+    assert lines[0].startswith("Started (UTC),Entity,Action,")
+    assert len(lines) == 1 + 2 and all(",Products," in line for line in lines[1:])
     assert at_least_one_button(history, "Download CSV")
 
 
@@ -95,10 +97,10 @@ def test_csv_cells_a_spreadsheet_would_run_are_prefixed(app_db, history):
     import io
 
     rows = list(csv.DictReader(io.StringIO(text)))
-    cells = {row["error_details"] for row in rows}
+    cells = {row["Error details"] for row in rows}
     assert {'\'=HYPERLINK("http://x")', "'+1+1", "'-2+3", "'@SUM(A1)"} <= cells
     assert "429 from the API <b>twice</b> — Wait." in cells  # other text is untouched
-    assert all(not row["id"].startswith("'") for row in rows)
+    assert all(not row["Started (UTC)"].startswith("'") for row in rows)
 
 
 def test_an_empty_range_says_so(history):

@@ -25,6 +25,7 @@ def test_a_click_queues_a_request_as_the_logged_in_user(app_db, framed_app):
         "month-end close",
         "queued",
     )
+    assert at.text_input(key="sync-reason").value == ""  # the reason went with the request
     at.run()
     # A queued "all" covers every entity: no second click anywhere while it waits.
     assert all(at.button(key=f"sync-{e}").disabled for e in dashboard.REQUESTABLE)

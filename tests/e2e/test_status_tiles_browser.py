@@ -62,7 +62,7 @@ def test_at_1400_px_the_score_shows_and_no_tile_is_cut(healthy_app, browser):
         log_in(page)
         expect(page.get_by_role("heading", name="Status", exact=True)).to_be_visible()
         expect(page.get_by_text("HEALTHY", exact=False).first).to_be_visible()
-        expect(page.get_by_text("Health score")).to_be_visible()
+        expect(page.get_by_text("Health score", exact=True)).to_be_visible()
         expect(page.get_by_text("Healthy · delayed · error")).to_be_visible()
         expect(page.get_by_text("6 · 0 · 0")).to_be_visible()
         expect(page.get_by_text("Reports are blocked")).to_have_count(0)
@@ -85,7 +85,7 @@ def test_the_cut_check_sees_a_cut_label(healthy_app, browser):
     try:
         page.goto(healthy_app.url)
         log_in(page)  # a new context: no login cookie
-        expect(page.get_by_text("Health score")).to_be_visible()
+        expect(page.get_by_text("Health score", exact=True)).to_be_visible()
         settle(page)
         page.add_style_tag(content='[data-testid="stMetric"] {width: 60px !important;}')
         page.wait_for_timeout(300)

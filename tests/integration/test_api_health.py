@@ -91,7 +91,7 @@ def test_after_a_clean_sync_with_a_live_scheduler_everything_is_healthy(synced):
             "consecutive_failures",
             "average_duration_s",
             "records_processed_today",
-            "peak_memory_bytes",
+            "process_peak_memory_bytes",
             "next_scheduled_run",
         ):
             assert field in entity, (name, field)
@@ -109,6 +109,8 @@ def test_after_a_clean_sync_with_a_live_scheduler_everything_is_healthy(synced):
     runs = families["lightspeed_sync_runs"]
     for name in SIX:
         assert value(runs, entity=name, status="success") >= 1
+        assert value(runs, entity=name, status="failed") == 0  # every status, from 0
+        assert value(families["lightspeed_sync_entity_stale"], entity=name) == 0
         assert value(families["lightspeed_sync_last_success_timestamp_seconds"], entity=name) > 0
         assert value(families["lightspeed_sync_last_run_records"], entity=name) >= 0
         assert value(families["lightspeed_sync_consecutive_failures"], entity=name) == 0
@@ -142,6 +144,8 @@ def test_sales_three_days_stale_is_critical_not_ready_and_blocks_naming_sales(sy
     assert all(r["next_step"] for r in block["reasons"])
     families = scrape(api)
     assert value(families["lightspeed_sync_data_ready"]) == 0
+    assert value(families["lightspeed_sync_entity_stale"], entity="sales") == 1
+    assert value(families["lightspeed_sync_entity_stale"], entity="customers") == 0
     assert value(families["lightspeed_sync_health_score"]) == body["health_score"]
 
 

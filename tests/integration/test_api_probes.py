@@ -55,3 +55,14 @@ def test_the_openapi_schema_is_served_and_docs_only_when_asked_for(store, db_url
         assert missing.status_code == 404 and missing.json()["error"].startswith("No such")
     with running_api(make_settings(db_url, NO_LIGHTSPEED, API_DOCS="true"), store.engine) as api:
         assert api.get("/docs").status_code == 200
+
+
+def test_the_root_answers_with_a_short_json_index(store, db_url):
+    settings = make_settings(db_url, NO_LIGHTSPEED)
+    with running_api(settings, store.engine) as api:
+        root = api.get("/")
+        assert root.status_code == 200
+        body = root.json()
+        assert body["name"] == "Lightspeed Sync & Health API" and body["version"]
+        assert body["links"]["summary"] == "/api/sync-health/summary"
+        assert body["links"]["metrics"] == "/metrics"

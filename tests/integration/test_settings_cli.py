@@ -51,17 +51,16 @@ def test_it_lists_every_setting_with_its_source_and_masks_secrets(tmp_path):
     result = settings_cli(env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = lines_by_name(result.stdout)
-    assert result.stdout.splitlines()[0].split() == ["NAME", "VALUE", "DEFAULT", "SOURCE"]
-    assert rows["LIGHTSPEED_TOKEN"].split()[1:] == ["***", "-", "environment"]
-    assert rows["LIGHTSPEED_DOMAIN_PREFIX"].split()[1:] == ["MyStore", "-", "environment"]
-    assert rows["SYNC_INTERVAL_MINUTES"].split()[1:] == ["15", "60", ".env"]
-    assert rows["SYNC_PAGE_SIZE"].split()[1:] == ["1000", "1000", "default"]
-    assert rows["SYNC_INTERVAL_MINUTES_SALES"].split()[1:] == [
-        "5",
-        "=",
-        "SYNC_INTERVAL_MINUTES",
-        ".env",
-    ]
+    assert result.stdout.splitlines()[0].split() == ["NAME", "VALUE", "SOURCE", "DEFAULT"]
+    # The default only where it differs from the value, and every line fits 100 columns.
+    assert rows["LIGHTSPEED_TOKEN"].split()[1:] == ["***", "environment"]
+    assert rows["LIGHTSPEED_DOMAIN_PREFIX"].split()[1:] == ["MyStore", "environment"]
+    assert rows["SYNC_INTERVAL_MINUTES"].split()[1:] == ["15", ".env", "60"]
+    assert rows["SYNC_PAGE_SIZE"].split()[1:] == ["1000", "default"]
+    assert rows["SYNC_INTERVAL_MINUTES_SALES"].split()[1:] == ["5", ".env"]
+    below = result.stdout.split(rows["SYNC_INTERVAL_MINUTES_SALES"] + "\n")[1].splitlines()[0]
+    assert below.strip() == "(default: = SYNC_INTERVAL_MINUTES)"  # too long for its column
+    assert max(map(len, result.stdout.splitlines())) <= 100
     assert "SYNC_INTERVAL_MINUTES_INVENTORY" not in rows  # unset overrides are left out
     assert "postgresql://writer:***@db.example.com" in rows["DATABASE_URL"]
     assert "mailto://user:***@smtp.example.com" in rows["ALERT_URLS"]
@@ -78,14 +77,14 @@ def test_a_bad_value_is_shown_with_its_sentence_and_exits_2(tmp_path):
     assert result.returncode == 2
     rows = lines_by_name(result.stdout)
     assert rows["SYNC_PAGE_SIZE"].endswith(
-        "environment  error: SYNC_PAGE_SIZE='0' is not valid: "
+        "environment  1000  error: SYNC_PAGE_SIZE='0' is not valid: "
         "put a whole number from 1 to 10000 there."
     )
-    assert "bogus://...  " in rows["ALERT_URLS_WARNING"]
+    assert "bogus://... " in rows["ALERT_URLS_WARNING"]
     assert "error: ALERT_URLS_WARNING entry #1 (bogus://...)" in rows["ALERT_URLS_WARNING"]
     assert "topsecret9" not in result.stdout + result.stderr
     # The other settings are still listed, and stderr says which ones to fix.
-    assert rows["SYNC_INTERVAL_MINUTES"].split()[1:] == ["15", "60", ".env"]
+    assert rows["SYNC_INTERVAL_MINUTES"].split()[1:] == ["15", ".env", "60"]
     assert "2 settings not valid (SYNC_PAGE_SIZE, ALERT_URLS_WARNING)" in result.stderr
 
 

@@ -260,7 +260,7 @@ def test_the_summary_json_has_the_api_shape():
         "consecutive_failures",
         "average_duration_s",
         "records_processed_today",
-        "peak_memory_bytes",
+        "process_peak_memory_bytes",
         "next_scheduled_run",
     }
     assert all(fields <= set(e) for e in body["entities"].values())
@@ -278,3 +278,25 @@ def test_a_database_without_any_sync_scores_zero_and_is_blocked():
     assert not summary.data_ready
     assert {r.entity for r in summary.reasons} == {"sales", "sale_line_items"}
     assert summary.counts.error == 6
+
+
+def test_the_summary_rounds_floats_to_what_they_mean_and_has_one_status():
+    odd = {
+        "avg_duration_ms_24h": 1234.56789123,
+        "last_run_duration_ms": 987.654321,
+        "peak_rss_bytes": 123456789.75,
+        "api_ms_mean": 12.3456789012345,
+        "api_ms_p95": 45.6789,
+        "runs_24h": {"success": 3},
+    }
+    entities = tuple(reading(name, **odd) for name in HEALTH_ENTITIES)
+    body = build_summary(facts(entities=entities), NOW, load_settings({}, env_file=None)).as_json()
+    sales = body["entities"]["sales"]
+    assert sales["average_duration_s"] == 1.235 and sales["last_run_duration_s"] == 0.988
+    peak = sales["process_peak_memory_bytes"]
+    assert peak == 123456790 and isinstance(peak, int) and "peak_memory_bytes" not in sales
+    assert sales["api_ms_mean"] == 12.3 and sales["api_ms_p95"] == 45.7
+    assert sales["status"] == "success" and "last_run_status" not in sales
+    performance = body["performance_summary"]
+    assert performance["average_duration_s"] == 1.235
+    assert performance["peak_memory_bytes"] == 123456790

@@ -140,7 +140,10 @@ def test_metrics_are_families_of_one_snapshot():
     found = {m.name: m for m in families(snap, SETTINGS)}
     runs = {(s.labels["entity"], s.labels["status"]): s.value for s in found[
         "lightspeed_sync_runs"].samples if s.name.endswith("_total")}  # fmt: skip
-    assert runs == {("sales", "success"): 12, ("sales", "failed"): 1}
+    assert runs[("sales", "success")] == 12 and runs[("sales", "failed")] == 1
+    # Every entity has every finished status, from 0: failure-rate queries answer 0.
+    assert runs[("customers", "failed")] == 0 and runs[("sales", "interrupted")] == 0
+    assert len(runs) == 6 * 4
     (score,) = found["lightspeed_sync_health_score"].samples
     assert score.value == summarize(snap, SETTINGS).health_score
     beat = found["lightspeed_sync_scheduler_last_heartbeat_timestamp_seconds"].samples[0]

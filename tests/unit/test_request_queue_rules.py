@@ -98,3 +98,15 @@ def test_a_running_request_is_orphaned_when_its_scheduler_is_gone():
     ]
     assert orphaned(queue, fresh_instances=set()) == [2, 3]
     assert orphaned(queue, fresh_instances={elsewhere}) == [3]
+
+
+def test_a_queued_reconciliation_waits_for_syncs_and_backfills():
+    reconcile = req(1, "all", action="reconcile")
+    backfill = req(2, action="backfill", days=JUNE)
+    assert next_claim([reconcile, backfill, req(3)]).id == 3
+    assert next_claim([reconcile, backfill]).id == 2
+    assert next_claim([reconcile]).id == 1
+    assert merge_target([reconcile], "all", "reconcile", None, None) == reconcile
+    assert satisfied_by(reconcile, [reconcile, req(4, "all", action="reconcile")]) == [
+        req(4, "all", action="reconcile")
+    ]

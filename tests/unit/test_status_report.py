@@ -95,6 +95,6 @@ def test_a_failure_streak_in_the_snapshot_lowers_the_score():
     )
     report = build_status_report(snap, SETTINGS)
     sales = report.health.entity_detail("sales")
-    assert sales and sales["consecutive_failures"] == 4 and sales["last_run_status"] == "failed"
+    assert sales and sales["consecutive_failures"] == 4 and sales["status"] == "failed"
     assert report.health.health_score < 92
     assert report.entities[3].colour.value == "red"

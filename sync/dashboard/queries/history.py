@@ -10,7 +10,7 @@ import pandas as pd
 from sync.storage.reads import HistoryFilter
 from sync.storage.sql import history as reads
 from sync.storage.sql.db import Engine
-from sync.storage.sql.history import LOG_COLUMNS
+from sync.storage.sql.history import HISTORY_EXTRA, LOG_COLUMNS
 
 __all__ = [
     "LOG_COLUMNS",
@@ -23,7 +23,9 @@ __all__ = [
 
 def history_rows(engine: Engine, flt: HistoryFilter, limit: int = 1000) -> pd.DataFrame:
     """The newest `limit` runs matching `flt`."""
-    frame = pd.DataFrame(reads.history_rows(engine, flt, limit), columns=["id", *LOG_COLUMNS])
+    frame = pd.DataFrame(
+        reads.history_rows(engine, flt, limit), columns=["id", *LOG_COLUMNS, *HISTORY_EXTRA]
+    )
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame

@@ -62,6 +62,19 @@ def sqlite_file_path(database: str | None) -> str | None:
     return database
 
 
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file `url` names when that file does not exist, else None
+    (also None for Postgres, memory databases and URLs that do not parse)."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = sqlite_file_path(parsed.database)
+    return path if path is not None and not Path(path).exists() else None
+
+
 def create_private_file(path: Path) -> None:
     """Create an empty SQLite file only its owner can read (it holds the refresh token).
 

@@ -19,6 +19,9 @@ LOG_COLUMNS = tuple(
     c.name for c in sync_log.c if c.name not in ("id", "version_from", "version_to", "host", "pid")
 )
 REQUEST_COLUMNS = tuple(c.name for c in sync_requests.c if c.name != "claimed_by")
+# What history_rows adds to LOG_COLUMNS: where the cursor started (none: a first import)
+# and the reason given with the run-now request that started the run.
+HISTORY_EXTRA = ("version_from", "reason")
 
 
 def _conditions(flt: HistoryFilter) -> list[ColumnElement[bool]]:
@@ -36,9 +39,22 @@ def _rows(engine: Engine, query: Any) -> list[Any]:
 
 
 def history_rows(engine: Engine, flt: HistoryFilter, limit: int = 1000) -> list[dict[str, Any]]:
-    """The newest `limit` runs matching `flt`, id and LOG_COLUMNS (uses ix_sync_log_started)."""
+    """The newest `limit` runs matching `flt`: id, LOG_COLUMNS and HISTORY_EXTRA
+    (uses ix_sync_log_started)."""
+    reasons = (
+        select(sync_requests.c.run_id, func.max(sync_requests.c.reason).label("reason"))
+        .where(sync_requests.c.run_id.is_not(None))
+        .group_by(sync_requests.c.run_id)
+        .subquery("reasons")
+    )
     query = (
-        select(sync_log.c.id, *(sync_log.c[c] for c in LOG_COLUMNS))
+        select(
+            sync_log.c.id,
+            *(sync_log.c[c] for c in LOG_COLUMNS),
+            sync_log.c.version_from,
+            reasons.c.reason,
+        )
+        .select_from(sync_log.outerjoin(reasons, reasons.c.run_id == sync_log.c.run_id))
         .where(*_conditions(flt))
         .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
         .limit(limit)
