@@ -30,7 +30,7 @@ OAUTH_PATHS = ("/connect", TOKEN_PATH, "/_sim/oauth/revoke")
 TRICKLE_BYTES = 16
 
 
-class HTTPServer(ThreadingHTTPServer):
+class ThreadedServer(ThreadingHTTPServer):
     """Threaded server that remembers open connections so stop() can close them."""
 
     daemon_threads = True
@@ -80,7 +80,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     disable_nagle_algorithm = True
     timeout = 120
-    server: HTTPServer
+    server: ThreadedServer
 
     def version_string(self) -> str:
         """The ``Server`` header: clearly not Lightspeed."""

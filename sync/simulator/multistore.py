@@ -72,7 +72,7 @@ def parse_store_tokens(items: Sequence[str], prefixes: Collection[str]) -> dict[
         prefix, sep, token = item.partition("=")
         prefix = prefix.strip().lower()
         if not sep or not token:
-            raise ValueError(f"--store-token takes PREFIX=TOKEN, not {item.split('=')[0]!r}...")
+            raise ValueError("--store-token takes PREFIX=TOKEN, e.g. acme=tok-acme")
         if prefix not in prefixes:
             raise ValueError(f"--store-token names store {prefix!r}, which --stores does not list")
         tokens[prefix] = token

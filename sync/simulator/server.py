@@ -9,7 +9,7 @@ from typing import Any
 from .config import SimulatorConfig
 from .faults import FaultEngine
 from .formats import LABEL
-from .handler import API_PREFIX, HTTPServer
+from .handler import API_PREFIX, ThreadedServer
 from .multistore import DEFAULT_PREFIX, PLACEHOLDER, route, store_configs
 from .oauth import OAuthApp
 from .site import StoreSite
@@ -54,7 +54,7 @@ class SimulatorServer:
             for prefix, cfg in configs.items()
         }
         self.multi = stores is not None
-        self._httpd: HTTPServer | None = None
+        self._httpd: ThreadedServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- stores -------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class SimulatorServer:
         for site in self.sites.values():
             site.generate()
         self.stopping.clear()
-        self._httpd = HTTPServer((self.host, self.port), self)
+        self._httpd = ThreadedServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
