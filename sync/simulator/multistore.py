@@ -106,7 +106,7 @@ def host_prefix(host: str | None) -> str | None:
     """The ``acme`` of ``acme.localhost:8765`` or ``acme.retail.lightspeed.app``, else None."""
     if not host:
         return None
-    name = host.strip().lower()
+    name = host.split(",")[0].strip().lower()  # a proxy chain lists the client's host first
     if name.startswith("["):
         return None  # an IPv6 literal
     name = name.rsplit(":", 1)[0].rstrip(".")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from sync.simulator import SimulatorConfig, SimulatorServer
-from sync.simulator.multistore import parse_stores, store_seed
+from sync.simulator.multistore import host_prefix, parse_stores, store_seed
 
 STORES = ("acme", "acme-nz", "beta")
 CLIENT_ID, CLIENT_SECRET = "multi-app", "multi-secret"
@@ -215,3 +215,20 @@ def test_the_token_endpoint_is_also_reached_by_host(make_stores):
     host = {"Host": f"beta.localhost:{sim.port}"}
     answer = requests.post(f"{sim.url}/api/1.0/token", data=form, headers=host, timeout=5)
     assert answer.status_code == 200 and answer.json()["domain_prefix"] == "beta"
+
+
+@pytest.mark.parametrize(
+    ("host", "prefix"),
+    [
+        ("acme.localhost:8765", "acme"),
+        ("ACME-NZ.retail.lightspeed.app", "acme-nz"),
+        ("acme.retail.lightspeed.app, proxy.internal", "acme"),
+        ("127.0.0.1:8765", None),
+        ("localhost:8765", None),
+        ("a.b.localhost", None),
+        ("[::1]:8765", None),
+        (None, None),
+    ],
+)
+def test_a_host_names_a_store_only_in_the_two_known_forms(host, prefix):
+    assert host_prefix(host) == prefix
