@@ -110,6 +110,15 @@ def http_url(name: str, raw: str) -> str:
     return raw
 
 
+def base_url(name: str, raw: str) -> str:
+    """An http(s) URL whose only placeholder, if any, is {prefix} (the store's domain prefix)."""
+    url = http_url(name, raw)
+    rest = url.replace("{prefix}", "")
+    if "{" in rest or "}" in rest:
+        raise bad(name, raw, "a URL whose only placeholder is {prefix}")
+    return url
+
+
 def database_url(name: str, raw: str) -> str:
     """An SQLAlchemy URL for SQLite or Postgres (its text is kept out of the error)."""
     if not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", raw):

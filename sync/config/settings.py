@@ -17,6 +17,8 @@ DEFAULT_PAGE_SIZE = 1000
 HEALTH_ENTITIES = ENTITY_NAMES
 ALERT_SEVERITIES: tuple[str, ...] = tuple(Severity)
 ALERT_RULES: tuple[str, ...] = tuple(Rule)
+# LIGHTSPEED_BASE_URL may hold this placeholder: the store's domain prefix goes there.
+PREFIX_PLACEHOLDER = "{prefix}"
 # The read scope each synced entity needs (Lightspeed's `<resource>:read`), in sync order.
 SYNC_SCOPES = tuple(f"{entity}:read" for entity in SYNCED_ENTITIES)
 
@@ -96,9 +98,9 @@ class Settings:
 
     @property
     def api_base_url(self) -> str:
-        """The API 2.0 root, from LIGHTSPEED_BASE_URL or the domain prefix."""
+        """The API 2.0 root, from LIGHTSPEED_BASE_URL (its {prefix} filled in) or the prefix."""
         if self.lightspeed_base_url:
-            return self.lightspeed_base_url.rstrip("/")
+            return expand_base_url(self.lightspeed_base_url, self.lightspeed_domain_prefix)
         if self.lightspeed_domain_prefix:
             return f"https://{self.lightspeed_domain_prefix}.retail.lightspeed.app/api/2.0"
         raise SyncError(
@@ -129,10 +131,17 @@ class Settings:
 
     @property
     def token_url(self) -> str:
-        """The OAuth token endpoint: LIGHTSPEED_TOKEN_URL, else the API origin + /api/1.0/token."""
+        """The OAuth token endpoint: LIGHTSPEED_TOKEN_URL, else next to the API root.
+
+        `.../api/2.0` becomes `.../api/1.0/token` (so a simulator's `/{prefix}/api/2.0` keeps
+        its store); any other root gives its origin + /api/1.0/token.
+        """
         if self.lightspeed_token_url:
             return self.lightspeed_token_url
-        scheme, _, rest = self.api_base_url.partition("://")
+        base = self.api_base_url
+        if base.endswith("/api/2.0"):
+            return base.removesuffix("/api/2.0") + "/api/1.0/token"
+        scheme, _, rest = base.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}/api/1.0/token"
 
     @property
@@ -233,6 +242,19 @@ class Settings:
     def api_reader_database_url(self) -> str:
         """The URL the health API reads through (its own login, else the dashboard's)."""
         return self.api_database_url or self.reader_database_url
+
+
+def expand_base_url(url: str, prefix: str | None) -> str:
+    """`url` without a trailing slash, with `{prefix}` replaced by the store's domain prefix."""
+    if PREFIX_PLACEHOLDER in url:
+        if not prefix:
+            raise SyncError(
+                ErrorKind.CONFIG,
+                "LIGHTSPEED_BASE_URL contains {prefix} but LIGHTSPEED_DOMAIN_PREFIX is not set: "
+                "set it to the store's prefix (the 'mystore' in mystore.retail.lightspeed.app).",
+            )
+        url = url.replace(PREFIX_PLACEHOLDER, prefix)
+    return url.rstrip("/")
 
 
 def _url_passwords(*urls: str | None) -> list[str]:

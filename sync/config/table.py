@@ -30,9 +30,9 @@ LIGHTSPEED = (
     ),
     Setting(
         "LIGHTSPEED_BASE_URL",
-        p.http_url,
-        "Overrides the URL built from the prefix (the local simulator, tests). "
-        "Leave unset for a store.",
+        p.base_url,
+        "Overrides the URL built from the prefix (simulator, tests; unset for a store). "
+        "{prefix} in it becomes LIGHTSPEED_DOMAIN_PREFIX (http://127.0.0.1:8765/{prefix}/api/2.0).",
         example="http://127.0.0.1:8765/api/2.0",
     ),
 )

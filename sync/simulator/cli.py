@@ -8,7 +8,8 @@ import signal
 import threading
 from typing import Any
 
-from .config import SCALES, SimulatorConfig
+from .config import DEFAULT_TOKEN, SCALES, SimulatorConfig
+from .multistore import MULTI_TOKEN, parse_store_tokens, parse_stores
 from .server import SimulatorServer
 
 
@@ -21,7 +22,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scale", choices=list(SCALES), default="small")
-    p.add_argument("--token", default="dev-token", help='"" accepts any bearer token')
+    p.add_argument(
+        "--token",
+        default=None,
+        help='the personal token ("" accepts any bearer token); default dev-token, or '
+        "dev-token-{prefix} with --stores ({prefix} becomes each store's prefix)",
+    )
+    p.add_argument(
+        "--stores",
+        default=None,
+        metavar="N|A,B",
+        help="serve several stores: N (store1..storeN) or domain prefixes separated by "
+        "commas, each with its own data, rate limit and tokens, at /{prefix}/api/2.0",
+    )
+    p.add_argument(
+        "--store-token",
+        action="append",
+        default=[],
+        dest="store_tokens",
+        metavar="PREFIX=TOKEN",
+        help="with --stores: this store's personal token instead of --token; repeatable",
+    )
     p.add_argument("--anchor", default="2025-11-25", help="fixed 'now' of the generated data")
     p.add_argument("--live-interval", type=float, default=None, metavar="SECONDS")
     p.add_argument("--error-rate", type=float, default=0.0)
@@ -114,7 +135,10 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             "oauth_client_secret", "oauth_token_seconds", "outlet_time_zones",
         )
     }  # fmt: skip
-    values["token"] = args.token or None
+    token = args.token
+    if token is None:
+        token = MULTI_TOKEN if args.stores else DEFAULT_TOKEN
+    values["token"] = token or None
     if args.oauth_scopes is not None:
         values["oauth_scopes"] = args.oauth_scopes.replace(",", " ").split()
     return SimulatorConfig(**values)
@@ -126,7 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = config_from_args(args)
-        sim = SimulatorServer(config, host=args.host, port=args.port)
+        stores = parse_stores(args.stores) if args.stores is not None else None
+        if args.store_tokens and stores is None:
+            raise ValueError("--store-token needs --stores")
+        tokens = parse_store_tokens(args.store_tokens, stores or ())
+        sim = SimulatorServer(
+            config, host=args.host, port=args.port, stores=stores, store_tokens=tokens
+        )
     except ValueError as exc:
         parser.error(str(exc))
     done = threading.Event()

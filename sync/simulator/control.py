@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import mutations
@@ -10,7 +11,7 @@ from .data import ENTITIES
 from .formats import LABEL, decode, encode
 
 if TYPE_CHECKING:
-    from .server import SimulatorServer
+    from .site import StoreSite
 
 
 class Stats:
@@ -68,11 +69,12 @@ def _json_body(body: bytes) -> dict[str, Any]:
     return parsed
 
 
-def health(sim: SimulatorServer) -> dict[str, Any]:
-    """The /_sim/health document."""
+def health(sim: StoreSite) -> dict[str, Any]:
+    """The /_sim/health document of one store."""
     return {
         "ok": True,
         "label": LABEL,
+        "domain_prefix": sim.prefix,
         "scale": sim.config.scale,
         "seed": sim.config.seed,
         "counts": sim.counts(),
@@ -80,11 +82,15 @@ def health(sim: SimulatorServer) -> dict[str, Any]:
     }
 
 
-def handle(sim: SimulatorServer, method: str, path: str, body: bytes) -> tuple[int, bytes]:
-    """Answer one /_sim/ request; returns (status, JSON bytes)."""
+def overview(sites: Iterable[StoreSite]) -> dict[str, Any]:
+    """The unprefixed /_sim/health document when several stores are served."""
+    return {"ok": True, "label": LABEL, "stores": {site.prefix: health(site) for site in sites}}
+
+
+def handle(sim: StoreSite, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+    """Answer one /_sim/ request for one store; returns (status, JSON bytes)."""
     route = path.rstrip("/")
-    store = sim.store
-    assert store is not None, "handle() runs only on a started simulator"
+    store = sim.generate()
     try:
         if method == "GET" and route == "/_sim/health":
             return 200, encode(health(sim))

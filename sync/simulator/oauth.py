@@ -26,13 +26,14 @@ FORM = "application/x-www-form-urlencoded"
 
 @dataclass
 class OAuthApp:
-    """The one registered app, its grants and what it was asked (for tests)."""
+    """The registered app in one store: its grants and what it was asked (for tests)."""
 
     client_id: str
     client_secret: str
     token_seconds: float = 3600.0
     rotate: bool = True  # False: refresh answers carry no refresh_token (pre-2025 behaviour)
     scopes: tuple[str, ...] = tuple(SCOPE.split())  # what the app declares in the portal
+    domain_prefix: str = DOMAIN_PREFIX  # the store this app is installed in
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (redirect, scope)
     access: dict[str, float] = field(default_factory=dict)  # token -> expires (epoch s)
     refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> granted scope
@@ -79,7 +80,7 @@ class OAuthApp:
             code = self._new("code")
             with self.lock:
                 self.codes[code] = (redirect, " ".join(dict.fromkeys(wanted)))
-            back = {"code": code, "domain_prefix": DOMAIN_PREFIX, **back}
+            back = {"code": code, "domain_prefix": self.domain_prefix, **back}
         sep = "&" if "?" in redirect else "?"
         return 302, f"{redirect}{sep}{urlencode(back)}"
 
@@ -120,7 +121,7 @@ class OAuthApp:
             "token_type": "Bearer",
             "expires": expires,
             "expires_in": max(0, int(expires - now)),
-            "domain_prefix": DOMAIN_PREFIX,
+            "domain_prefix": self.domain_prefix,
             "scope": scope,
         }
         if refresh is None or self.rotate:
