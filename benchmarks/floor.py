@@ -7,9 +7,7 @@ COPY on Postgres, executemany on SQLite. The table has no index and no constrain
 
 from __future__ import annotations
 
-import json
 import time
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,9 +20,7 @@ TABLE = "bench_raw_floor"
 
 def raw_rows(page: Page) -> list[tuple[str, int, str]]:
     """(id, version, raw JSON text) of each record, numbers exact."""
-    rows = json.loads(page.source, parse_float=Decimal) if page.source else page.rows
-    if isinstance(rows, dict):
-        rows = rows["data"]
+    rows = page.rows
     return [(r["id"], int(r["version"]), dumps_json(r)) for r in rows if isinstance(r, dict)]
 
 

@@ -16,14 +16,17 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from sync.config import Settings
+from sync.engine.connection import open_client
+from sync.engine.context import PageCallback, RunContext
 from sync.engine.isolation import write_isolated
-from sync.engine.runner import PageCallback, Runner
+from sync.engine.lease import EntityLease
+from sync.engine.runner import Runner
 from sync.engine.search import planned_calls, search_sales
 from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
-from sync.runs import Action, RunStatus, Trigger
+from sync.lightspeed.transport import SEARCH_PAGE_SIZE, LightspeedClient
+from sync.runs import Action, RunStatus, Trigger, utcnow
 from sync.storage.runlog import RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import database_errors
@@ -155,24 +158,34 @@ def backfill(
     """
     check_range(date_from, date_to)
     run_id = run_id or str(uuid.uuid4())
-    runner = Runner(
-        settings,
-        store,
-        on_page=on_page,
-        stop=stop,
-        lock_wait_seconds=settings.lock_ttl_seconds,
-        client_factory=client_factory,
-    )
+    stop = stop or threading.Event()
     if entity != SALES.name:
+        runner = Runner(
+            settings,
+            store,
+            on_page=on_page,
+            stop=stop,
+            lock_wait_seconds=settings.lock_ttl_seconds,
+            client_factory=client_factory,
+        )
         return runner.run(
             [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
         )[0]
     start, end = load_store_days(store.engine, settings.store_time_zone).bounds(date_from, date_to)
     info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
-    client = runner.client_factory()
+    leases = store.leases(settings.lock_ttl_seconds)
+    context = RunContext(
+        store=store,
+        clock=utcnow,
+        stop=stop,
+        lease=EntityLease(leases, utcnow, stop, settings.lock_ttl_seconds),
+        on_page=on_page,
+        secrets=settings.secrets,
+    )
+    client = client_factory() if client_factory else open_client(settings, store)
     try:
         return run_skeleton(
-            runner,
+            context,
             SALES,
             client,
             info,
@@ -192,24 +205,17 @@ def _search_walk(start: datetime, end: datetime) -> Walk:
     """
 
     def walk(run: EntityRun) -> None:
-        runner = run.runner
+        context = run.context
 
         def fetching(at: str) -> None:
             run.at = at
 
-        for page in search_sales(run.client, start, end, stop=runner.stop, fetching=fetching):
+        for page in search_sales(run.client, start, end, stop=context.stop, fetching=fetching):
             run.at = page.at
-            now = runner.clock()
-            versions = _stored_versions(runner.store, page.rows)
-            write_isolated(
-                runner.store,
-                SALES,
-                map_page(SALES, page.rows, now, default_versions=versions),
-                cursor=None,
-                run_id=run.info.run_id,
-                trackers=run.trackers.all,
-                now=now,
-            )
+            position = run.position(None)
+            versions = _stored_versions(context.store, page.rows)
+            mapped = map_page(SALES, page.rows, position.now, default_versions=versions)
+            write_isolated(context.store, SALES, mapped, position)
             run.page_written()
 
     return walk

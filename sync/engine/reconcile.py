@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from sync.config import Settings
+from sync.engine.decode import Page, decode_list, fetch_decoded
 from sync.engine.runner import Runner
 from sync.engine.search import search_sales
-from sync.entities import ENTITY_BY_NAME
+from sync.entities import ENTITY_BY_NAME, EntitySpec
 from sync.errors import SyncError
-from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import VersionFeed
+from sync.lightspeed.transport import LightspeedClient
 from sync.runs import SYNCED_ENTITIES, Trigger, utcnow
 from sync.storage.schema import ENTITY_TABLES, reconciliations
 from sync.storage.sql.db import database_errors
@@ -155,11 +156,18 @@ def count_source(client: LightspeedClient, entity: str) -> int:
     spec = ENTITY_BY_NAME[entity]
     feed, count = VersionFeed(spec.path), 0
     while True:
-        page = client.list_page(spec.path, feed.cursor)
+        page = _live_page(client, spec, feed.cursor)
         feed.advance(page)
         if feed.finished:
             return count
         count += sum(1 for r in page.rows if isinstance(r, dict) and not r.get("deleted_at"))
+
+
+def _live_page(client: LightspeedClient, spec: EntitySpec, after: int) -> Page:
+    """A page of `spec`'s list without deleted records (Lightspeed leaves them out)."""
+    return fetch_decoded(
+        lambda: client.list_page(spec.path, after), lambda raw: decode_list(raw, spec)
+    )
 
 
 def _outlet_ids(engine: Engine) -> list[str]:
