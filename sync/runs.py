@@ -56,6 +56,9 @@ class Trigger(StrEnum):
     CLI = "cli"
 
 
+#: sync_state.status of an entity that has never run (not a sync_log status).
+NEVER = "never"
+
 #: An entity's result when another process holds its lease (not a sync_log status).
 SKIPPED = "skipped"
 

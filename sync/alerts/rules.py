@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sync.errors import ErrorKind, Severity, SyncError
 from sync.health import Colour, Thresholds, consecutive_failures, entity_health, format_age
-from sync.runs import COMPLETED, Rule, RunStatus
+from sync.runs import COMPLETED, Action, Rule, RunStatus
 
 RULE_TEXT = {
     Rule.SYNC_FAILED: "sync failed",
@@ -195,7 +195,7 @@ def slow_run(facts: EntityFacts, limits: Limits) -> Finding | None:
     latest = facts.latest
     if latest is None or latest.status == RunStatus.FAILED or latest.duration_ms is None:
         return None
-    if latest.action == "incremental" and not latest.version_from:
+    if latest.action == Action.INCREMENTAL and not latest.version_from:
         return None
     limit = slow_limit(facts.baseline_ms, limits)
     took = timedelta(milliseconds=latest.duration_ms)

@@ -21,7 +21,7 @@ from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
 from sync.alerts.rules import Finding
 from sync.config import Settings
 from sync.engine.runner import EntityResult
-from sync.runs import utcnow
+from sync.runs import RunStatus, utcnow
 from sync.storage.protocols import Alerting
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class AlertService:
 
     def after_run(self, results: Sequence[EntityResult]) -> Evaluation:
         """Evaluate right after a sync run, so a failure is reported within seconds."""
-        failed = [r.entity for r in results if r.status == "failed"]
+        failed = [r.entity for r in results if r.status == RunStatus.FAILED]
         if failed:
             log.debug("Evaluating alerts after failed run(s) of %s", ", ".join(failed))
         return self.evaluate()

@@ -5,13 +5,8 @@ the scheduler's heartbeat and the last run of each entity. Each reads; none writ
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from sync.auth import MIN_COOKIE_KEY_LENGTH, is_bcrypt_hash
 from sync.config import Reading, Settings, alert_url_secrets
@@ -20,21 +15,14 @@ from sync.lightspeed.probe import Finding
 from sync.storage.backend import open_store, uses_supabase_rest
 from sync.storage.migrations import migration_scripts
 from sync.storage.protocols import SyncStore
-from sync.storage.sql.db import create_db_engine, database_errors, normalize_url, safe_url
+from sync.storage.sql.db import safe_url, sqlite_file
+from sync.storage.sql.privileges import copy_writers, read_only_problem
 from sync.storage.status_report import StatusReport
 
 SET_PASSWORD = "`python -m sync set-password`"  # noqa: S105 - a command, not a password
 READER_ROLE_HINT = (
     "Give the dashboard a read-only login: CREATE ROLE dashboard LOGIN PASSWORD '...' IN ROLE "
     "dashboard_reader; then set DASHBOARD_DATABASE_URL to it."
-)
-_WRITABLE_TABLES = text(
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
-    "AND (c.relname LIKE 'lightspeed\\_%' OR c.relname IN ('sync_state', 'sync_log')) "
-    "AND (has_table_privilege(c.oid, 'INSERT') OR has_table_privilege(c.oid, 'UPDATE') "
-    "OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')) "
-    "ORDER BY c.relname"
 )
 
 
@@ -51,17 +39,6 @@ def settings_findings(readings: Sequence[Reading]) -> list[Finding]:
         return found
     others = " other" if any(r.error for r in readings) else ""
     return [Finding("settings", "pass", f"every{others} setting parses")]
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for Postgres or an in-memory database)."""
-    try:
-        parsed = make_url(normalize_url(url))
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return None if parsed.database in (":memory:",) else Path(parsed.database)
 
 
 def database_findings(settings: Settings) -> tuple[list[Finding], SyncStore | None]:
@@ -154,13 +131,7 @@ def dashboard_database_finding(settings: Settings) -> Finding:
     if path is not None:
         return _sqlite_reader(name, path)
     try:
-        engine = create_db_engine(url)
-        try:
-            with database_errors(url), engine.connect() as conn:
-                user = conn.execute(text("SELECT current_user")).scalar_one()
-                writable = list(conn.execute(_WRITABLE_TABLES).scalars())
-        finally:
-            engine.dispose()
+        user, writable = copy_writers(url)
     except SyncError as exc:
         fix = "Check DASHBOARD_DATABASE_URL (unset: DATABASE_URL)."
         return Finding(name, "fail", exc.message, fix, blocking=False)
@@ -177,11 +148,11 @@ def dashboard_database_finding(settings: Settings) -> Finding:
 def _sqlite_reader(name: str, path: Path) -> Finding:
     if not path.is_file():
         return Finding(name, "skip", f"not checked: {path} does not exist yet")
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.Error as exc:
-        return Finding(name, "fail", f"{path} cannot be opened read-only: {exc}.", blocking=False)
+    problem = read_only_problem(path)
+    if problem is not None:
+        return Finding(
+            name, "fail", f"{path} cannot be opened read-only: {problem}.", blocking=False
+        )
     return Finding(
         name,
         "pass",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sync.runs import ENTITY_NAMES
+from sync.runs import ENTITY_NAMES, NEVER
 
 #: The six entities the model judges, in the order every view lists them.
 HEALTH_ENTITIES: tuple[str, ...] = ENTITY_NAMES
@@ -20,7 +20,7 @@ class EntityReading:
     """One entity: its sync_state row and aggregates of its sync_log rows."""
 
     entity: str
-    status: str = "never"  # sync_state.status
+    status: str = NEVER  # sync_state.status
     last_success: datetime | None = None
     error_type: str | None = None
     error_message: str | None = None

@@ -13,7 +13,7 @@ from sync.health.facts import (
 )
 from sync.health.snapshot import Check, RunLogSnapshot
 from sync.health.summary import HealthSummary, Settings, build_summary
-from sync.runs import FINISHED, RunStatus
+from sync.runs import FINISHED, NEVER, RunStatus
 
 WORST_CHECK = {"mismatch": 2, "error": 1, "matched": 0}
 
@@ -50,7 +50,7 @@ def _reading(snap: RunLogSnapshot, name: str) -> EntityReading:
     streak = snap.streaks.get(name)
     return EntityReading(
         entity=name,
-        status=state.status if state else "never",
+        status=state.status if state else NEVER,
         last_success=state.last_sync_time if state else None,
         error_type=state.error_type if state else None,
         error_message=state.error_message if state else None,

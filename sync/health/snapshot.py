@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sync.runs import NEVER
+
 #: Latest runs kept per entity: enough for any failure streak worth reporting.
 RECENT_RUNS = 50
 #: Successful runs of the latest run's action that set its "usual" duration.
@@ -25,7 +27,7 @@ class StateRow:
     """One sync_state row."""
 
     entity_type: str
-    status: str = "never"
+    status: str = NEVER
     last_sync_time: datetime | None = None
     last_attempt_at: datetime | None = None
     error_type: str | None = None

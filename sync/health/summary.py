@@ -20,6 +20,7 @@ from sync.health.readiness import BlockReason, data_ready
 from sync.health.scheduler import next_run_for, scheduler_alive, scheduler_liveness
 from sync.health.score import ScoreInputs, health_score
 from sync.health.stats import error_rates, mttr, success_rate
+from sync.runs import RunStatus
 
 SEVERITIES: tuple[str, ...] = tuple(Severity)
 
@@ -150,7 +151,7 @@ def _performance(facts: HealthFacts) -> dict[str, Any]:
     for r in facts.entities:
         for status, n in r.runs_24h.items():
             runs[status] = runs.get(status, 0) + n
-        finished = sum(n for s, n in r.runs_24h.items() if s != "running")
+        finished = sum(n for s, n in r.runs_24h.items() if s != RunStatus.RUNNING)
         if r.avg_duration_ms_24h is not None and finished:
             total_ms += r.avg_duration_ms_24h * finished
             weight += finished

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from sync.config import Settings
 from sync.engine.runner import EntityResult
 from sync.errors import SyncError
-from sync.runs import SUCCEEDED
+from sync.runs import SUCCEEDED, Action
 from sync.service.heartbeat import Heartbeat
 from sync.storage.queueing import Claim, request_problem
 
@@ -122,7 +122,7 @@ class RequestWorker:
             claim.requested_by or "unknown",
         )
         self.store.set_request_run(claim.ids, run_id)
-        if claim.action == "backfill" and claim.date_from and claim.date_to:
+        if claim.action == Action.BACKFILL and claim.date_from and claim.date_to:
             results = self._backfill(claim, run_id)
         else:
             results = self.sync(
@@ -148,7 +148,7 @@ class RequestWorker:
             error=error,
             now=self.clock(),
         )
-        if claim.action == "backfill" and claim.date_from and claim.date_to:
+        if claim.action == Action.BACKFILL and claim.date_from and claim.date_to:
             self.announce(claim, results, error)
 
     def _backfill(self, claim: Claim, run_id: str) -> list[EntityResult]:

@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sync.runs import Action
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -23,8 +25,8 @@ if TYPE_CHECKING:
     from sync.storage.runlog import Outcome, Progress, RunInfo, RunMetrics
 
 
-class PageWriter(Protocol):
-    """Writes the copy page by page, and the run log around it (sync_log, sync_state)."""
+class RunLog(Protocol):
+    """Opens and closes runs: sync_log rows and the entities' sync_state."""
 
     def ensure_state_rows(self) -> None:
         """Create the sync_state row of every entity that has none."""
@@ -39,6 +41,24 @@ class PageWriter(Protocol):
     ) -> list[Progress]:
         """Open a `running` sync_log row per entity; returns their progress trackers."""
         ...
+
+    def finish_run(
+        self,
+        spec: EntitySpec,
+        trackers: Sequence[Progress],
+        outcome: Outcome,
+        *,
+        started_at: datetime,
+        now: datetime,
+        is_sync: bool = True,
+        metrics: RunMetrics | None = None,
+    ) -> None:
+        """Close the run's sync_log rows (with the run's metrics) and update sync_state."""
+        ...
+
+
+class PageWriter(Protocol):
+    """Writes the copy page by page, each page with its cursor and progress."""
 
     def write_page(
         self,
@@ -84,20 +104,6 @@ class PageWriter(Protocol):
         to hold no object with a key twice."""
         ...
 
-    def finish_run(
-        self,
-        spec: EntitySpec,
-        trackers: Sequence[Progress],
-        outcome: Outcome,
-        *,
-        started_at: datetime,
-        now: datetime,
-        is_sync: bool = True,
-        metrics: RunMetrics | None = None,
-    ) -> None:
-        """Close the run's sync_log rows (with the run's metrics) and update sync_state."""
-        ...
-
     def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
         """Record one rejected record (or page) in sync_rejects."""
         ...
@@ -122,7 +128,7 @@ class RunQueue(Protocol):
         requested_by: str | None,
         reason: str | None,
         now: datetime,
-        action: str = "incremental",
+        action: str = Action.INCREMENTAL,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> Enqueued:
@@ -287,7 +293,7 @@ class SqlAccess(Protocol):
         ...
 
 
-class SyncStore(PageWriter, RunQueue, Leasing, StatusBoard, Alerting, SqlAccess, Protocol):
+class SyncStore(RunLog, PageWriter, RunQueue, Leasing, StatusBoard, Alerting, SqlAccess, Protocol):
     """Everything the runner and the scheduler do to the copy, over SQL or REST."""
 
     url: str

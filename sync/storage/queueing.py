@@ -1,7 +1,6 @@
-"""The rules of the run-now queue both stores share: what may be asked, claims, orphans.
+"""What may be asked of the run-now queue, and the sentences of its refusals.
 
-The queue itself is the `sync_requests` table; sync.storage.sql.queue and
-sync.storage.rest.queue enqueue, claim and finish requests with these rules.
+sync.storage.request_queue decides merges, claims and orphans with these rules.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ class Claim:
     entity: str
     requested_by: str | None
     reason: str | None
-    action: str = "incremental"
+    action: str = Action.INCREMENTAL
     date_from: date | None = None
     date_to: date | None = None
 

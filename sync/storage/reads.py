@@ -22,7 +22,7 @@ from sync.health.snapshot import (
     StateRow,
     Streak,
 )
-from sync.runs import COMPLETED, SUCCEEDED, Action, RunStatus
+from sync.runs import COMPLETED, NEVER, SUCCEEDED, Action, RunStatus
 
 #: The sync_log columns a RunRow holds.
 RUN_COLUMNS: tuple[str, ...] = tuple(RunRow.__dataclass_fields__)
@@ -49,7 +49,7 @@ def state_row(row: Mapping[str, Any]) -> StateRow:
     """A StateRow from a sync_state row (datetimes already parsed)."""
     return StateRow(
         entity_type=row["entity_type"],
-        status=row.get("status") or "never",
+        status=row.get("status") or NEVER,
         last_sync_time=row.get("last_sync_time"),
         last_attempt_at=row.get("last_attempt_at"),
         error_type=row.get("error_type"),

@@ -2,109 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
-    DateTime,
-    Dialect,
     Double,
     Identity,
     Index,
     Integer,
     MetaData,
-    Numeric,
     PrimaryKeyConstraint,
     Table,
     Text,
-    TypeDecorator,
     text,
 )
-from sqlalchemy.types import TypeEngine
 
-from sync.entities import ENTITIES, Field, Kind
-from sync.runs import OPEN_REQUESTS, Action, RequestStatus
+from sync.entities import ENTITIES, Field
+from sync.runs import NEVER, OPEN_REQUESTS, Action, RequestStatus
+from sync.storage.column_types import SQL_TYPES, BigId, ExactNumber, JsonDocument, UtcDateTime
 
 metadata = MetaData()
 
 
-class ExactNumber(TypeDecorator[Decimal]):
-    """`numeric` on Postgres; on SQLite, text, because SQLite would round through a float."""
-
-    impl = Numeric
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(Text())
-        return dialect.type_descriptor(Numeric(asdecimal=True))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        return str(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """`timestamptz` on Postgres; UTC text on SQLite. Always returns aware UTC datetimes."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class JsonDocument(TypeDecorator[Any]):
-    """`jsonb` on Postgres, JSON elsewhere; the Postgres dialect is imported only when used."""
-
-    impl = JSON
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import JSONB
-
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
-
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-
-_SQL_TYPES: dict[Kind, Any] = {
-    Kind.TEXT: Text,
-    Kind.INT: BigInteger,
-    Kind.NUMBER: ExactNumber,
-    Kind.BOOL: Boolean,
-    Kind.TIMESTAMP: UtcDateTime,
-    Kind.DATE: Date,
-}
-
-
 def _columns(fields: tuple[Field, ...]) -> list[Column[Any]]:
-    return [Column(f.name, _SQL_TYPES[f.kind]()) for f in fields]
+    return [Column(f.name, SQL_TYPES[f.kind]()) for f in fields]
 
 
 def _common_tail() -> list[Column[Any]]:
@@ -154,7 +79,7 @@ sync_state = Table(
     Column("entity_type", Text, primary_key=True),
     Column("last_sync_time", UtcDateTime()),
     Column("last_attempt_at", UtcDateTime()),
-    Column("status", Text, nullable=False, server_default="never"),
+    Column("status", Text, nullable=False, server_default=NEVER),
     Column("error_type", Text),
     Column("error_message", Text),
     Column("cursor_version", BigInteger, nullable=False, server_default="0"),

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from sync import dashboard
 from sync.storage.schema import sync_requests
-from sync.storage.sql.queue import request_sync, set_run_id
+from sync.storage.sql.queue import SqlQueue, request_sync
 from tests.app.conftest import add_run, heartbeat, open_sync_now, requests, texts
 
 
@@ -53,7 +53,7 @@ def test_it_shows_live_progress_then_the_result(app_db, framed_app):
             .where(sync_requests.c.id == queued.id)
             .values(status="running", started_at=now - timedelta(seconds=12))
         )
-    set_run_id(app_db.engine, [queued.id], "run-77")
+    SqlQueue(app_db.engine).set_request_run([queued.id], "run-77")
     for entity in ("sales", "sale_line_items"):
         add_run(app_db, entity, "running", now - timedelta(seconds=12), run_id="run-77", pages=4)
     at = open_sync_now(framed_app)

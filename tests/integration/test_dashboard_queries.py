@@ -16,7 +16,7 @@ from sync.errors import SyncError
 from sync.health import Colour
 from sync.storage.schema import sync_log
 from sync.storage.sql.db import create_db_engine, database_errors, migrate
-from sync.storage.sql.queue import request_sync, set_run_id
+from sync.storage.sql.queue import SqlQueue, request_sync
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.sql.store import Store
 from sync.storage.status_report import thresholds_for
@@ -121,7 +121,7 @@ def test_the_queue_lists_open_requests_first_and_follows_their_run(store):
     queue = dq.recent_requests(store.engine)
     assert list(queue["id"]) == [first.id, other.id]
     assert dq.request_info(store.engine, first.id)["reason"] == "close"
-    set_run_id(store.engine, [first.id], "run-42")
+    SqlQueue(store.engine).set_request_run([first.id], "run-42")
     with store.engine.begin() as conn:
         _run(conn, "sales", "running", NOW, run_id="run-42", finished_at=None, pages=3)
     progress = dq.run_progress(store.engine, "run-42")

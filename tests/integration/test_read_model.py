@@ -182,3 +182,30 @@ def test_the_status_report_is_the_same_on_every_backend(every_store):
     assert detail and detail["consecutive_failures"] == 2
     assert report.health.reconciliation and report.health.reconciliation["run_id"] == "r2"
     assert report.scheduler == "alive"
+
+
+def test_long_streaks_and_rare_actions_read_the_same_everywhere(every_store):
+    """Beyond the latest 50 runs: a streak counted over the whole log, and the baseline of a
+    nightly full pass found behind 70 incremental runs."""
+    with every_store.engine.begin() as conn:
+        _run(conn, "products", "success", 200 * H)
+        for n in range(60):
+            _run(conn, "products", "failed", (100 - n) * H, error_type="API")
+        for n, ms in enumerate((4000, 5000, 6000)):
+            _run(conn, "sales", "success", (300 - 24 * n) * H, ms=ms, action="full")
+        for n in range(70):
+            _run(conn, "sales", "success", (200 - n) * H, ms=100)
+        _run(conn, "sales", "success", H, ms=7000, action="full")
+    snap = every_store.read_snapshot(NOW)
+    assert snap.streaks["products"] == Streak(60, NOW - 100 * H)
+    assert snap.baselines["sales"] == (6000, 5000, 4000)
+    assert snap.sales_hours is not None and snap.sales_hours.end == NOW - H
+
+
+def test_the_rest_backend_reads_the_snapshot_in_one_request(every_store):
+    if every_store.sql is not None:
+        pytest.skip("the SQL stores read the snapshot in one connection")
+    _fill(every_store.engine)
+    before = every_store.api_calls
+    every_store.read_snapshot(NOW)
+    assert every_store.api_calls - before == 1

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sync.entities import ENTITIES, EntitySpec, Kind
-from sync.storage.schema import ENTITY_TABLES, ExactNumber
+from sync.storage.column_types import ExactNumber
+from sync.storage.schema import ENTITY_TABLES
 
 # Where the copy is read from: a SQLAlchemy engine, or a function giving a table's rows
 # (the live Supabase test reads through the REST API).

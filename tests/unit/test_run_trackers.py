@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sync.engine.skeleton import RunTrackers
-from sync.storage.sql.store import Progress
+from sync.storage.runlog import Progress
 
 
 @pytest.mark.parametrize("count", [1, 2])

@@ -1,6 +1,6 @@
 """The Supabase REST store (supabase-py / PostgREST), mirroring sync.storage.sql file for file.
 
-`db` the client, error mapping and schema version; `store` the RestStore (pages through
-the `sync_apply_page` function, run log); `coordination` its run-now queue (`queue`),
-leases (`leases`) and status (`status`). No retention: pruning needs SQL.
+`db` the client, error mapping and schema version; `store` the RestStore, made of
+`run_log`, `page_writes` (a page per call to the `sync_apply_page` function) and `queue`,
+with `leases`, `status` and `reads`. No retention: pruning needs SQL.
 """

@@ -1,7 +1,7 @@
-"""The read model over REST: one RunLogSnapshot from a Supabase project's tables.
+"""The read model over REST: one RunLogSnapshot from one call to `sync_read_model`.
 
-PostgREST has no GROUP BY or per-group LIMIT, so this reads rows and `storage.reads`
-aggregates them: a few small requests per entity, every one an indexed range.
+PostgREST has no GROUP BY or per-group LIMIT, so the function (migration 0014) returns
+the rows (each part an index range or a few rows) and `storage.reads` aggregates them.
 """
 
 from __future__ import annotations
@@ -14,18 +14,16 @@ from postgrest.types import CountMethod
 from sync.entities import STATE_ENTITIES
 from sync.health.snapshot import (
     BASELINE_RUNS,
+    HISTORY_WEEKS,
     RECENT_RUNS,
     Beat,
-    Check,
     RunLogSnapshot,
     RunRow,
     SalesHours,
     Streak,
 )
-from sync.runs import SUCCEEDED, RequestStatus, RunStatus
+from sync.runs import COMPLETED, SUCCEEDED
 from sync.storage.reads import (
-    MTTR_WINDOW,
-    RUN_COLUMNS,
     baseline_anchor,
     check_row,
     day_groups,
@@ -55,111 +53,59 @@ def _time(value: Any) -> datetime:
     return moment
 
 
-def _rows(rest: RestBase, builder: Any) -> list[dict[str, Any]]:
-    return [_parsed(r) for r in rest.execute(builder).data]
-
-
 def _count(rest: RestBase, builder: Any) -> int:
     return int(rest.execute(builder.limit(1)).count or 0)
 
 
-def _runs(rest: RestBase, entity: str) -> tuple[RunRow, ...]:
-    query = (
-        rest.table("sync_log")
-        .select(",".join(RUN_COLUMNS))
-        .eq("entity_type", entity)
-        .order("started_at", desc=True)
-        .order("id", desc=True)
-        .limit(RECENT_RUNS)
-    )
-    return tuple(run_row(r) for r in _rows(rest, query))
+def _streak_of(part: dict[str, Any] | None) -> Streak:
+    """The streak the function counted over the whole log."""
+    part = part or {}
+    return Streak(int(part.get("n") or 0), parse_time(part.get("first")))
 
 
-def _streak(rest: RestBase, entity: str) -> Streak:
-    """Failed runs since the latest successful one, counted over the whole log."""
-    log = rest.table("sync_log")
-    ok = _rows(
-        rest,
-        log.select("started_at")
-        .eq("entity_type", entity)
-        .filter("status", "in", _SUCCEEDED)
-        .order("started_at", desc=True)
-        .limit(1),
-    )
-    query = (
-        rest.table("sync_log")
-        .select("started_at", count=CountMethod.exact)
-        .eq("entity_type", entity)
-        .eq("status", RunStatus.FAILED)
-    )
-    if ok:
-        query = query.gt("started_at", ok[0]["started_at"].isoformat())
-    response = rest.execute(query.order("started_at").limit(1))
-    first = parse_time(response.data[0]["started_at"]) if response.data else None
-    return Streak(int(response.count or 0), first)
+def _baselines(
+    runs: dict[str, tuple[RunRow, ...]], rows: list[dict[str, Any]]
+) -> dict[str, tuple[int, ...]]:
+    """Per entity, the durations of the successful runs before its anchor, newest first."""
+    baselines = {}
+    for entity, entity_runs in runs.items():
+        anchor = baseline_anchor(entity_runs)
+        if anchor is None:
+            continue
+        earlier = sorted(
+            (
+                (_time(r["started_at"]), int(r["duration_ms"]))
+                for r in rows
+                if r["entity_type"] == entity and r["action"] == anchor.action
+            ),
+            reverse=True,
+        )
+        before = [ms for started, ms in earlier if started < anchor.started_at]
+        baselines[entity] = tuple(before[:BASELINE_RUNS])
+    return baselines
 
 
-def _checks(rest: RestBase, sales_day: str | None = None) -> tuple[Check, ...]:
-    def filtered(query: Any) -> Any:
-        if sales_day is None:
-            return query
-        return query.eq("entity_type", "sales").like("scope", f"{sales_day}%")
-
-    table = rest.table("reconciliations")
-    latest = _rows(rest, filtered(table.select("run_id")).order("checked_at", desc=True).limit(1))
-    if not latest:
-        return ()
-    query = filtered(rest.table("reconciliations").select("*").eq("run_id", latest[0]["run_id"]))
-    return tuple(check_row(r) for r in _rows(rest, query))
-
-
-def _baseline(rest: RestBase, anchor: RunRow) -> tuple[int, ...]:
-    rows = _rows(
-        rest,
-        rest.table("sync_log")
-        .select("duration_ms")
-        .eq("entity_type", anchor.entity_type)
-        .eq("action", anchor.action)
-        .filter("status", "in", _SUCCEEDED)
-        .not_.is_("duration_ms", "null")
-        .lt("started_at", anchor.started_at.isoformat())
-        .order("started_at", desc=True)
-        .limit(BASELINE_RUNS),
-    )
-    return tuple(int(r["duration_ms"]) for r in rows)
-
-
-def _sales_hours(rest: RestBase, runs: tuple[RunRow, ...]) -> SalesHours | None:
+def _sales_hours(
+    rest: RestBase, runs: tuple[RunRow, ...], part: dict[str, Any] | None
+) -> SalesHours | None:
+    """The function's counts when they are of the hours the rule wants, else counted here."""
     ends = sales_hour_ends(runs)
     if not ends:
         return None
-    counts = tuple(
-        _count(
-            rest,
-            rest.table("lightspeed_sales")
-            .select("id", count=CountMethod.exact)
-            .gte("sale_date", (end - timedelta(hours=1)).isoformat())
-            .lt("sale_date", end.isoformat()),
+    if part and parse_time(part.get("anchor_started_at")) == ends[0]:
+        counts = tuple(int(n) for n in part["counts"])
+    else:  # the log changed between the two reads: count the hours the rule wants
+        counts = tuple(
+            _count(
+                rest,
+                rest.table("lightspeed_sales")
+                .select("id", count=CountMethod.exact)
+                .gte("sale_date", (end - timedelta(hours=1)).isoformat())
+                .lt("sale_date", end.isoformat()),
+            )
+            for end in ends
         )
-        for end in ends
-    )
     return SalesHours(end=ends[0], counts=counts)
-
-
-def _incidents(rest: RestBase, now: datetime) -> tuple[dict[str, int], int, float | None]:
-    """(open incidents by severity, resolved in 30 days, their summed seconds open)."""
-    table = rest.table("alert_incidents")
-    by_severity: dict[str, int] = {}
-    for row in _rows(rest, table.select("severity").eq("status", "open")):
-        by_severity[row["severity"]] = by_severity.get(row["severity"], 0) + 1
-    resolved = _rows(
-        rest,
-        rest.table("alert_incidents")
-        .select("opened_at,resolved_at")
-        .gte("resolved_at", (now - MTTR_WINDOW).isoformat()),
-    )
-    seconds = [(_time(r["resolved_at"]) - _time(r["opened_at"])).total_seconds() for r in resolved]
-    return by_severity, len(resolved), sum(seconds) if seconds else None
 
 
 def read_snapshot(
@@ -169,66 +115,60 @@ def read_snapshot(
     *,
     zone: str | None = None,
 ) -> RunLogSnapshot:
-    """Everything the views show about the run log, read over REST.
+    """Everything the views show about the run log, read over REST in one request.
 
-    "Today" and "yesterday" are the store's days (`zone`: STORE_TIME_ZONE, else the zone
-    most outlets share); `day_start` overrides the start of today.
+    The `sync_read_model` function (migration 0014) returns the rows; the rules here and
+    in sync.storage.reads turn them into the snapshot the SQL store builds. "Today" and
+    "yesterday" are the store's days (`zone`: STORE_TIME_ZONE, else the zone most outlets
+    share); `day_start` overrides the start of today.
     """
-    outlets = _rows(rest, rest.table("lightspeed_outlets").select("id,time_zone,deleted_at"))
-    midnight, day = store_clock(
-        now, zone, [(o["id"], o.get("time_zone"), bool(o.get("deleted_at"))) for o in outlets]
-    )
+    today = now.date()
+    # The store's yesterday is one of these whatever its zone (UTC-12 to UTC+14).
+    days = [(today - timedelta(days=n)).isoformat() for n in range(-1, 3)]
+    params = {
+        "p_now": now.isoformat(),
+        "p_entities": list(STATE_ENTITIES),
+        "p_recent": RECENT_RUNS,
+        "p_baseline": BASELINE_RUNS + RECENT_RUNS,
+        "p_weeks": HISTORY_WEEKS,
+        "p_days": days,
+        "p_succeeded": sorted(SUCCEEDED),
+        "p_completed": sorted(COMPLETED),
+    }
+    model = rest.execute(rest.rest.rpc("sync_read_model", params)).data
+    outlets = [(o["id"], o.get("time_zone"), bool(o.get("deleted_at"))) for o in model["outlets"]]
+    midnight, day = store_clock(now, zone, outlets)
     day_start = day_start or midnight
-    states = tuple(state_row(r) for r in _rows(rest, rest.table("sync_state").select("*")))
-    runs = {e: _runs(rest, e) for e in STATE_ENTITIES}
-    streaks = {e: streak_from(runs[e]) or _streak(rest, e) for e in STATE_ENTITIES}
-    baselines = {}
-    for entity, rows in runs.items():
-        anchor = baseline_anchor(rows)
-        if anchor is not None:
-            baselines[entity] = _baseline(rest, anchor)
-    day_rows = _rows(
-        rest,
-        rest.table("sync_log")
-        .select("entity_type,status,error_type,duration_ms,records_upserted,started_at")
-        .gte("started_at", (now - timedelta(hours=24)).isoformat()),
-    )
-    beats = _rows(
-        rest,
-        rest.table("scheduler_heartbeat")
-        .select("last_beat_at,activity,next_run_at")
-        .order("last_beat_at", desc=True),
-    )
-    open_incidents, resolved, seconds = _incidents(rest, now)
-    queued = _count(
-        rest,
-        rest.table("sync_requests")
-        .select("id", count=CountMethod.exact)
-        .eq("status", RequestStatus.QUEUED),
-    )
-    totals = _rows(rest, rest.table("sync_run_totals").select("entity_type,status,runs"))
+    runs = {e: tuple(run_row(_parsed(r)) for r in model["runs"].get(e, [])) for e in STATE_ENTITIES}
+    streaks = {
+        e: streak_from(runs[e]) or _streak_of(model["streaks"].get(e)) for e in STATE_ENTITIES
+    }
+    resolved = model["resolved"] or {}
+    seconds = resolved.get("seconds")
     return RunLogSnapshot(
         read_at=now,
         day_start=day_start,
-        states=states,
+        states=tuple(state_row(_parsed(r)) for r in model["states"]),
         runs=runs,
         streaks=streaks,
-        day=day_groups(day_rows, day_start),
+        day=day_groups([_parsed(r) for r in model["day"]], day_start),
         beats=tuple(
             Beat(
                 _time(b["last_beat_at"]),
                 dict(b.get("activity") or {}),
                 parse_time(b.get("next_run_at")),
             )
-            for b in beats
+            for b in model["beats"]
         ),
-        reconciliation=_checks(rest),
-        sales_reconciliation=_checks(rest, day),
-        open_incidents=open_incidents,
-        resolved_30d=resolved,
-        incident_seconds_30d=seconds,
-        queue_depth=queued,
-        run_totals=tuple((r["entity_type"], r["status"], int(r["runs"])) for r in totals),
-        baselines=baselines,
-        sales_hours=_sales_hours(rest, runs["sales"]),
+        reconciliation=tuple(check_row(_parsed(r)) for r in model["checks"]),
+        sales_reconciliation=tuple(
+            check_row(_parsed(r)) for r in (model["sales_checks"].get(day) or [])
+        ),
+        open_incidents={str(k): int(v) for k, v in model["open_incidents"].items()},
+        resolved_30d=int(resolved.get("n") or 0),
+        incident_seconds_30d=float(seconds) if seconds is not None else None,
+        queue_depth=int(model["queued"] or 0),
+        run_totals=tuple((r["entity_type"], r["status"], int(r["runs"])) for r in model["totals"]),
+        baselines=_baselines(runs, model["baselines"]),
+        sales_hours=_sales_hours(rest, runs["sales"], model.get("sales_hours")),
     )

@@ -7,283 +7,53 @@ and progress still commit together; everything else is plain table requests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from postgrest.exceptions import APIError
-from postgrest.types import CountMethod, ReturnMethod
+from sync.storage.rest import leases as entity_leases
+from sync.storage.rest import status as status_board
+from sync.storage.rest.db import pending_migrations
+from sync.storage.rest.page_writes import RestPageWrites
+from sync.storage.rest.queue import RestQueue
+from sync.storage.rest.run_log import RestRunLog
 
-from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
-from sync.errors import SyncError
-from sync.runs import RunStatus
-from sync.storage.jsoncodec import dumps_json
-from sync.storage.refusal import RecordRefused, is_refusal_code
-from sync.storage.rest.coordination import RestCoordination
-from sync.storage.runlog import (
-    Outcome,
-    Progress,
-    RunInfo,
-    RunMetrics,
-    needs_recount,
-    run_end_values,
-    run_log_row,
-    state_end_values,
-)
-from sync.storage.schema import ENTITY_TABLES
+if TYPE_CHECKING:
+    from sync.health.snapshot import RunLogSnapshot
+    from sync.storage.rest.incidents import RestIncidents
 
 
-class RestStore(RestCoordination):
+class RestStore(RestRunLog, RestPageWrites, RestQueue):
     """The sync's view of a Supabase project, through its REST API."""
 
     #: No SQL over REST (see SqlAccess): reconciliation, pruning, alerts, backfills are off.
     sql: None = None
 
-    def count_rows(self, table: str) -> int:
-        """The exact row count of `table`."""
-        # One row of body at most: PostgREST counts the whole table regardless of the limit.
-        response = self.execute(self.table(table).select("id", count=CountMethod.exact).limit(1))
-        return int(response.count or 0)
+    def leases(self, ttl_seconds: float) -> entity_leases.RestLeases:
+        """This process's entity leases."""
+        return entity_leases.RestLeases(self, ttl_seconds)
 
-    # -- state and log -------------------------------------------------------------------
+    def mark_orphans(self, now: datetime) -> int:
+        """Mark runs left `running` by a dead process as interrupted."""
+        return entity_leases.mark_orphans(self, now)
 
-    def ensure_state_rows(self) -> None:
-        """Create the sync_state row of every entity that has none."""
-        rows = [{"entity_type": e, "status": "never", "cursor_version": 0} for e in STATE_ENTITIES]
-        self.execute(
-            self.table("sync_state").upsert(
-                rows,
-                on_conflict="entity_type",
-                ignore_duplicates=True,
-                returning=ReturnMethod.minimal,
-            )
-        )
+    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
+        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+        status_board.write_heartbeat(self, instance_id, values)
 
-    def cursor(self, entity: str) -> int:
-        """The stored version cursor of `entity` (0 when never synced)."""
-        rows = self.execute(
-            self.table("sync_state").select("cursor_version").eq("entity_type", entity)
-        ).data
-        return int(rows[0]["cursor_version"] or 0) if rows else 0
+    def read_snapshot(
+        self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
+    ) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (store days in `zone`)."""
+        from sync.storage.rest.reads import read_snapshot  # not needed to sync
 
-    def start_run(
-        self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
-    ) -> list[Progress]:
-        """Insert a `running` sync_log row per entity; returns their progress trackers."""
-        trackers = []
-        for entity in entities:
-            row = run_log_row(info, entity, version_from, now)
-            inserted = self.execute(self.table("sync_log").insert(row)).data
-            trackers.append(Progress(log_id=int(inserted[0]["id"])))
-        self.execute(
-            self.table("sync_state")
-            .update(
-                {
-                    "status": RunStatus.RUNNING,
-                    "last_attempt_at": now,
-                    "last_run_id": info.run_id,
-                    "updated_at": now,
-                },
-                returning=ReturnMethod.minimal,
-            )
-            .in_("entity_type", list(entities))
-        )
-        return trackers
+        return read_snapshot(self, now, day_start, zone=zone)
 
-    def finish_run(
-        self,
-        spec: EntitySpec,
-        trackers: Sequence[Progress],
-        outcome: Outcome,
-        *,
-        started_at: datetime,
-        now: datetime,
-        is_sync: bool = True,
-        metrics: RunMetrics | None = None,
-    ) -> None:
-        """Close the run's sync_log rows and update sync_state (as the SQL store does)."""
-        duration_ms = int((now - started_at).total_seconds() * 1000)
-        for name, tracker in zip(spec.state_names, trackers, strict=True):
-            self.execute(
-                self.table("sync_log")
-                .update(
-                    run_end_values(outcome, tracker, duration_ms, now, metrics),
-                    returning=ReturnMethod.minimal,
-                )
-                .eq("id", tracker.log_id)
-            )
-            total = None
-            if needs_recount(tracker, is_sync=is_sync):
-                total = self.count_rows(ENTITY_TABLES[name].name)
-            values = state_end_values(outcome, total, now, is_sync=is_sync)
-            self.execute(
-                self.table("sync_state")
-                .update(values, returning=ReturnMethod.minimal)
-                .eq("entity_type", name)
-            )
+    def incidents(self) -> RestIncidents:
+        """The alert incidents of this project."""
+        from sync.storage.rest.incidents import RestIncidents
 
-    def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
-        """Record one rejected record (or page) in sync_rejects."""
-        self.execute(
-            self.table("sync_rejects").insert(
-                {
-                    "run_id": run_id,
-                    "entity_type": entity,
-                    "source_id": None,
-                    "reason": reason,
-                    "raw": raw,
-                    "rejected_at": now,
-                },
-                returning=ReturnMethod.minimal,
-            )
-        )
+        return RestIncidents(self)
 
-    def mark_missing_deleted(
-        self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
-    ) -> int:
-        """After a complete full pass: mark live rows whose id was not `seen` deleted."""
-        name = ENTITY_TABLES[spec.name].name
-        live: list[str] = []
-        while True:
-            query = self.table(name).select("id").is_("deleted_at", "null").order("id")
-            batch = self.execute(query.range(len(live), len(live) + 999)).data
-            live += [row["id"] for row in batch]
-            if len(batch) < 1000:
-                break
-        gone = [source_id for source_id in live if source_id not in seen]
-        stamp = {"deleted_at": now.isoformat(), "synced_at": now.isoformat()}
-        for start in range(0, len(gone), 100):
-            chunk = gone[start : start + 100]
-            self.execute(
-                self.table(name).update(stamp, returning=ReturnMethod.minimal).in_("id", chunk)
-            )
-            if spec.child is not None:
-                child = ENTITY_TABLES[spec.child.name].name
-                self.execute(
-                    self.table(child)
-                    .update(stamp, returning=ReturnMethod.minimal)
-                    .in_(spec.child.parent_column, chunk)
-                )
-        if gone:
-            trackers[0].deleted += len(gone)
-            self.execute(
-                self.table("sync_log")
-                .update(trackers[0].values(), returning=ReturnMethod.minimal)
-                .eq("id", trackers[0].log_id)
-            )
-        return len(gone)
-
-    # -- page writes ---------------------------------------------------------------------
-
-    def bulk_writes(self) -> AbstractContextManager[object]:
-        """Nothing to do around a run's page writes behind the API."""
-        return nullcontext()
-
-    @property
-    def maps_source_pages(self) -> bool:
-        """Postgres behind the API maps plain pages itself (sync_apply_source_page)."""
-        return True
-
-    @property
-    def checks_repeated_keys(self) -> bool:
-        """No: jsonb keeps the last of two values, as the Python mapping does."""
-        return False
-
-    def write_source_page(
-        self,
-        spec: EntitySpec,
-        body: bytes,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-        keys_distinct: bool = False,
-    ) -> bool:
-        """Write a page of plain records from its source JSON in one RPC, like `write_page`.
-
-        False (nothing written) when the database refused the data: the caller then maps
-        the page in Python and calls `write_page`, which finds the refused record(s).
-        """
-        params = {"p_entity": spec.name, "p_body": body.decode()}
-        try:
-            self._apply_page("sync_apply_source_page", params, spec, cursor, trackers, now)
-        except RecordRefused:
-            return False
-        return True
-
-    def write_page(
-        self,
-        spec: EntitySpec,
-        page: MappedPage,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
-        """Write one page and advance the cursor in one transaction (one RPC call)."""
-        child = ENTITY_TABLES[spec.child.name].name if spec.child else None
-        rejects = [
-            {
-                "run_id": run_id,
-                "entity_type": spec.name,
-                "source_id": r.source_id,
-                "reason": r.reason,
-                "raw": r.raw,
-                "rejected_at": now,
-            }
-            for r in page.rejects
-        ]
-        params = {
-            "p_table": ENTITY_TABLES[spec.name].name,
-            "p_rows": dumps_json(page.rows),
-            "p_child_table": child,
-            "p_parent_column": spec.child.parent_column if spec.child else None,
-            "p_children": dumps_json(page.children) if spec.child else None,
-            "p_rejects": dumps_json(rejects) if rejects else None,
-        }
-        self._apply_page("sync_apply_page", params, spec, cursor, trackers, now)
-
-    def _apply_page(
-        self,
-        function: str,
-        params: dict[str, Any],
-        spec: EntitySpec,
-        cursor: int | None,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
-        """Call a page RPC with the run's progress; RecordRefused when the data is refused."""
-        params = {
-            **params,
-            "p_state_names": list(spec.state_names),
-            "p_cursor": cursor,
-            "p_log_id": trackers[0].log_id,
-            "p_child_log_id": trackers[1].log_id if len(trackers) > 1 else None,
-            "p_api_calls": trackers[0].api_calls,
-            "p_now": now.isoformat(),
-        }
-        try:
-            result = self.execute(self.rest.rpc(function, params)).data
-        except SyncError as exc:
-            cause = exc.__context__
-            if isinstance(cause, APIError) and is_refusal_code(cause.code):
-                raise RecordRefused(exc.message) from None
-            raise
-        _count(trackers, result, cursor)
-
-
-def _count(trackers: Sequence[Progress], result: dict[str, Any], cursor: int | None) -> None:
-    """The totals of one committed page (the RPC's answer) onto the run's trackers."""
-    main = trackers[0]
-    main.upserted += int(result["written"])
-    main.deleted += int(result["deleted"])
-    main.rejected += int(result["rejected"])
-    if len(trackers) > 1:
-        trackers[1].upserted += int(result["children"])
-    for tracker in trackers:
-        tracker.pages += 1
-        if cursor is not None:
-            tracker.version_to = cursor
+    def pending_migrations(self) -> list[int]:
+        """Shipped Postgres migrations the project has not applied."""
+        return pending_migrations(self)

@@ -44,6 +44,17 @@ def safe_url(url: str) -> str:
         return redact(url)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for Postgres or an in-memory database)."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database in (":memory:",) else Path(parsed.database)
+
+
 def sqlite_file_path(database: str | None) -> str | None:
     """The path of a SQLite URL's database when it is a plain file (not memory, not a URI)."""
     if not database or database == ":memory:" or database.startswith("file:"):

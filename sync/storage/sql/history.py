@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, literal_column, select, text
 from sqlalchemy.sql import ColumnElement
 
-from sync.runs import OPEN_REQUESTS, RunStatus
+from sync.runs import OPEN_REQUESTS, Action, RunStatus
 from sync.storage.reads import HistoryFilter
 from sync.storage.schema import sync_log, sync_requests
 from sync.storage.sql.db import database_errors
@@ -183,7 +183,7 @@ def latest_backfill(
     with database_errors(str(engine.url)), engine.connect() as conn:
         row = conn.execute(
             select(sync_requests)
-            .where(r.entity_type == entity, r.action == "backfill")
+            .where(r.entity_type == entity, r.action == Action.BACKFILL)
             .order_by(r.requested_at.desc(), r.id.desc())
             .limit(1)
         ).first()

@@ -1,62 +1,29 @@
-"""Writes to the copy: one transaction per page (rows, line items, rejects, cursor, progress)."""
+"""The SQL store: the run log, page writes and the run-now queue of one database, with
+its leases, heartbeat, read model and incidents."""
 
 from __future__ import annotations
 
-import dataclasses
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, case, delete, func, insert, select, update
+from sqlalchemy import Engine
 
-from sync.entities import STATE_ENTITIES, EntitySpec, MappedPage
-from sync.errors import SyncError
-from sync.runs import RunStatus
-from sync.storage.refusal import RecordRefused
-from sync.storage.runlog import (
-    Outcome,
-    Progress,
-    RunInfo,
-    RunMetrics,
-    needs_recount,
-    run_end_values,
-    run_log_row,
-    state_end_values,
-)
-from sync.storage.schema import (
-    ENTITY_TABLES,
-    sync_log,
-    sync_rejects,
-    sync_state,
-)
-from sync.storage.sql import sourcepage, sourcepage_sqlite
-from sync.storage.sql.bulk import copy_rows, copy_upsert
-from sync.storage.sql.checkpointer import WalCheckpointer
-from sync.storage.sql.coordination import SqlCoordination
-from sync.storage.sql.db import (
-    database_error,
-    database_errors,
-    dialect_insert,
-    is_data_refusal,
-    sqlite_file_path,
-)
+from sync.storage.sql import leases as entity_leases
+from sync.storage.sql.db import pending_migrations
+from sync.storage.sql.page_writes import SqlPageWrites
+from sync.storage.sql.queue import SqlQueue
+from sync.storage.sql.run_log import SqlRunLog
 
-# Bound parameters per IN (...) list: far below SQLite's and Postgres' limits.
-_CHUNK = 900
+if TYPE_CHECKING:
+    from sync.health.snapshot import RunLogSnapshot
+    from sync.storage.sql.incidents import SqlIncidents
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+class Store(SqlRunLog, SqlPageWrites, SqlQueue):
+    """The sync's view of a SQL database (sync.storage.protocols.SyncStore).
 
-
-class Store(SqlCoordination):
-    """The sync's view of a SQL database. `pg_method` picks the Postgres bulk path.
-
-    The Supabase REST store (sync.storage.rest.store) offers the same methods; the scheduler's
-    queue, leases, heartbeat and status reads come from `SqlCoordination`.
+    The Supabase REST store (sync.storage.rest.store) offers the same methods.
+    `pg_method` picks the Postgres bulk path ("copy" or "values").
     """
 
     def __init__(self, engine: Engine, *, pg_method: str = "copy") -> None:
@@ -70,368 +37,34 @@ class Store(SqlCoordination):
         """The engine: the SQL store runs everything that needs SQL (see SqlAccess)."""
         return self.engine
 
-    # -- state and log -------------------------------------------------------------------
+    def leases(self, ttl_seconds: float) -> entity_leases.Leases:
+        """This process's entity leases."""
+        return entity_leases.Leases(self.engine, ttl_seconds)
 
-    def ensure_state_rows(self) -> None:
-        """Create the sync_state row of every entity that has none."""
-        with database_errors(self.url), self.engine.begin() as conn:
-            present = set(conn.scalars(select(sync_state.c.entity_type)))
-            missing = [e for e in STATE_ENTITIES if e not in present]
-            if missing:
-                # Two processes starting at once (two `run`s) may both find the rows missing.
-                make = dialect_insert(self.is_postgres)
-                conn.execute(
-                    make(sync_state).on_conflict_do_nothing(),
-                    [{"entity_type": e, "status": "never", "cursor_version": 0} for e in missing],
-                )
+    def mark_orphans(self, now: datetime) -> int:
+        """Mark runs left `running` by a dead process as interrupted."""
+        return entity_leases.mark_orphans(self.engine, now)
 
-    def cursor(self, entity: str) -> int:
-        """The stored version cursor of `entity` (0 when never synced)."""
-        with database_errors(self.url), self.engine.connect() as conn:
-            value = conn.scalar(
-                select(sync_state.c.cursor_version).where(sync_state.c.entity_type == entity)
-            )
-        return int(value or 0)
+    def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
+        """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
+        from sync.storage.sql import status as status_board  # not needed to sync
 
-    def start_run(
-        self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
-    ) -> list[Progress]:
-        """Insert a `running` sync_log row per entity; returns their progress trackers."""
-        trackers = []
-        with database_errors(self.url), self.engine.begin() as conn:
-            for entity in entities:
-                log_id = conn.scalar(
-                    insert(sync_log)
-                    .values(**run_log_row(info, entity, version_from, now))
-                    .returning(sync_log.c.id)
-                )
-                conn.execute(
-                    update(sync_state)
-                    .where(sync_state.c.entity_type == entity)
-                    .values(
-                        status=RunStatus.RUNNING,
-                        last_attempt_at=now,
-                        last_run_id=info.run_id,
-                        updated_at=now,
-                    )
-                )
-                trackers.append(Progress(log_id=int(log_id)))
-        return trackers
+        status_board.write_heartbeat(self.engine, instance_id, values)
 
-    def finish_run(
-        self,
-        spec: EntitySpec,
-        trackers: Sequence[Progress],
-        outcome: Outcome,
-        *,
-        started_at: datetime,
-        now: datetime,
-        is_sync: bool = True,
-        metrics: RunMetrics | None = None,
-    ) -> None:
-        """Close the run's sync_log rows and update sync_state (counts included).
+    def read_snapshot(
+        self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
+    ) -> RunLogSnapshot:
+        """Everything the views show about the run log, in one read (store days in `zone`)."""
+        from sync.storage.sql.reads import read_snapshot  # not needed to sync
 
-        A backfill (`is_sync=False`) only refreshes the row count: it neither makes the
-        entity fresher nor reflects the state of the incremental sync.
-        """
-        names = spec.state_names
-        duration_ms = int((now - started_at).total_seconds() * 1000)
-        with database_errors(self.url), self.engine.begin() as conn:
-            for name, tracker in zip(names, trackers, strict=True):
-                conn.execute(
-                    update(sync_log)
-                    .where(sync_log.c.id == tracker.log_id)
-                    .values(**run_end_values(outcome, tracker, duration_ms, now, metrics))
-                )
-                total = None
-                if needs_recount(tracker, is_sync=is_sync):
-                    count = select(func.count()).select_from(ENTITY_TABLES[name])
-                    total = int(conn.scalar(count) or 0)
-                values = state_end_values(outcome, total, now, is_sync=is_sync)
-                conn.execute(
-                    update(sync_state).where(sync_state.c.entity_type == name).values(**values)
-                )
+        return read_snapshot(self.engine, now, day_start, zone=zone)
 
-    def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
-        """Record one rejected record (or page) in sync_rejects."""
-        with database_errors(self.url), self.engine.begin() as conn:
-            conn.execute(
-                insert(sync_rejects).values(
-                    run_id=run_id,
-                    entity_type=entity,
-                    source_id=None,
-                    reason=reason,
-                    raw=raw,
-                    rejected_at=now,
-                )
-            )
+    def incidents(self) -> SqlIncidents:
+        """The alert incidents of this database."""
+        from sync.storage.sql.incidents import SqlIncidents
 
-    def mark_missing_deleted(
-        self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
-    ) -> int:
-        """After a complete full pass: mark live rows whose id was not `seen` deleted."""
-        table = ENTITY_TABLES[spec.name]
-        child = ENTITY_TABLES[spec.child.name] if spec.child else None
-        after = [dataclasses.replace(t) for t in trackers]
-        with database_errors(self.url), self.engine.begin() as conn:
-            live = conn.scalars(select(table.c.id).where(table.c.deleted_at.is_(None))).all()
-            gone = [source_id for source_id in live if source_id not in seen]
-            for chunk in _chunks(gone):
-                conn.execute(
-                    update(table).where(table.c.id.in_(chunk)).values(deleted_at=now, synced_at=now)
-                )
-                if child is not None and spec.child is not None:
-                    parent = child.c[spec.child.parent_column]
-                    conn.execute(
-                        update(child).where(parent.in_(chunk)).values(deleted_at=now, synced_at=now)
-                    )
-            after[0].deleted += len(gone)
-            conn.execute(
-                update(sync_log).where(sync_log.c.id == after[0].log_id).values(**after[0].values())
-            )
-        _settle(trackers, after)
-        return len(gone)
+        return SqlIncidents(self.engine)
 
-    # -- page writes ---------------------------------------------------------------------
-
-    def bulk_writes(self) -> AbstractContextManager[object]:
-        """Around a run's page writes: a SQLite file's WAL is checkpointed in the background."""
-        path = None if self.is_postgres else sqlite_file_path(self.engine.url.database)
-        return nullcontext() if path is None else WalCheckpointer(path)
-
-    def write_page(
-        self,
-        spec: EntitySpec,
-        page: MappedPage,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
-        """Write one page and advance the cursor, all in one transaction.
-
-        The cursor never moves backwards (a full pass restarts from 0); `cursor=None`
-        (a backfill) leaves it alone.
-        """
-        table = ENTITY_TABLES[spec.name]
-        # The totals are worked out on copies and handed to the trackers only after COMMIT:
-        # a page that is rolled back must not be counted.
-        after = [dataclasses.replace(t) for t in trackers]
-        try:
-            with database_errors(self.url), self.engine.begin() as conn:
-                self._page_commit(conn)
-                self._write(conn, spec, table, page, cursor, run_id, after, now)
-        except SyncError as exc:
-            cause = exc.__context__
-            if cause is not None and is_data_refusal(cause):
-                raise RecordRefused(exc.message) from None
-            raise
-        except (ValueError, OverflowError, TypeError) as exc:
-            # Raised by the driver while binding a value (SQLite: an integer beyond 64 bits).
-            raise RecordRefused(database_error(exc, self.url).message) from None
-        _settle(trackers, after)
-
-    @property
-    def maps_source_pages(self) -> bool:
-        """SQLite (3.38+: `->`), and Postgres with the COPY method, map a page's JSON."""
-        if self.is_postgres:
-            return self.pg_method == "copy"
-        return sourcepage_sqlite.SUPPORTED
-
-    @property
-    def checks_repeated_keys(self) -> bool:
-        """SQLite: its JSON functions read the first of two values, Python the last."""
-        return not self.is_postgres
-
-    def write_source_page(
-        self,
-        spec: EntitySpec,
-        body: bytes,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-        keys_distinct: bool = False,
-    ) -> bool:
-        """Write a page from its source JSON, mapped by the database, like `write_page`.
-
-        The caller has checked that every record is plain (`plain_records`). False
-        (nothing written) when this store does not map pages itself (the VALUES method),
-        the page holds what only the Python mapping maps exactly (SQLite), or the database
-        refused the data: then the caller maps the page in Python and calls `write_page`,
-        which finds and rejects the refused record(s).
-        """
-        if not self.maps_source_pages:
-            return False
-        if not self.is_postgres and not sourcepage_sqlite.mappable(body):
-            return False
-        after = [dataclasses.replace(t) for t in trackers]
-        try:
-            with database_errors(self.url), self.engine.begin() as conn:
-                self._page_commit(conn)
-                if self.is_postgres:
-                    counts = sourcepage.write_source_page(conn, spec, body.decode(), now)
-                else:
-                    counts = sourcepage_sqlite.write_source_page(
-                        conn, spec, body, now, keys_distinct=keys_distinct
-                    )
-                written, deleted, children = counts
-                after[0].upserted += written
-                after[0].deleted += deleted
-                if len(after) > 1:
-                    after[1].upserted += children
-                self._advance(conn, spec, cursor, after, now)
-        except sourcepage_sqlite.Unmappable:
-            return False
-        except SyncError as exc:
-            cause = exc.__context__
-            if cause is not None and (is_data_refusal(cause) or _sqlite_refusal(cause)):
-                return False
-            raise
-        _settle(trackers, after)
-        return True
-
-    def _page_commit(self, conn: Connection) -> None:
-        """A page's COMMIT returns before its WAL reaches the disk (Postgres).
-
-        Safe because a page is one transaction with its cursor: a crash of the server
-        loses at most the pages of its last moments (three times wal_writer_delay), each
-        whole, with its cursor and progress, and the next run fetches them again.
-        `finish_run` commits synchronously: its flush covers every page before it, so a
-        run recorded as finished is durable. A crash of the sync process loses nothing.
-        """
-        if self.is_postgres:
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-
-    def _write(
-        self,
-        conn: Connection,
-        spec: EntitySpec,
-        table: Table,
-        page: MappedPage,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
-        rows = self._newer_rows(conn, table, page.rows)
-        self._upsert(conn, table, rows)
-        written_children = 0
-        if spec.child is not None:
-            written_children = self._replace_children(conn, spec, rows, page.children)
-        if page.rejects:
-            conn.execute(
-                insert(sync_rejects),
-                [
-                    {
-                        "run_id": run_id,
-                        "entity_type": spec.name,
-                        "source_id": r.source_id,
-                        "reason": r.reason,
-                        "raw": r.raw,
-                        "rejected_at": now,
-                    }
-                    for r in page.rejects
-                ],
-            )
-        main = trackers[0]
-        main.upserted += len(rows)
-        main.deleted += sum(1 for r in rows if r["deleted_at"] is not None)
-        main.rejected += len(page.rejects)
-        if len(trackers) > 1:
-            trackers[1].upserted += written_children
-        self._advance(conn, spec, cursor, trackers, now)
-
-    def _advance(
-        self,
-        conn: Connection,
-        spec: EntitySpec,
-        cursor: int | None,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
-        """The cursor and the run's sync_log rows, in the page's transaction."""
-        if cursor is not None:
-            current = sync_state.c.cursor_version
-            conn.execute(
-                update(sync_state)
-                .where(sync_state.c.entity_type.in_(spec.state_names))
-                .values(
-                    cursor_version=case((current < cursor, cursor), else_=current),
-                    updated_at=now,
-                )
-            )
-        for tracker in trackers:
-            tracker.pages += 1
-            if cursor is not None:
-                tracker.version_to = cursor
-            conn.execute(
-                update(sync_log).where(sync_log.c.id == tracker.log_id).values(**tracker.values())
-            )
-
-    def _newer_rows(
-        self, conn: Connection, table: Table, rows: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Drop rows older than what is stored (a backfill must never undo a newer sync)."""
-        stored: dict[str, int] = {}
-        for chunk in _chunks([r["id"] for r in rows]):
-            query = select(table.c.id, table.c.version).where(table.c.id.in_(chunk))
-            stored.update({source_id: version for source_id, version in conn.execute(query)})
-        return [r for r in rows if stored.get(r["id"], -1) <= r["version"]]
-
-    def _replace_children(
-        self,
-        conn: Connection,
-        spec: EntitySpec,
-        parents: list[dict[str, Any]],
-        children: list[dict[str, Any]],
-    ) -> int:
-        assert spec.child is not None
-        child_table = ENTITY_TABLES[spec.child.name]
-        parent_col = spec.child.parent_column
-        parent_ids = [p["id"] for p in parents]
-        for chunk in _chunks(parent_ids):
-            conn.execute(delete(child_table).where(child_table.c[parent_col].in_(chunk)))
-        keep = set(parent_ids)
-        rows = [c for c in children if c[parent_col] in keep]
-        self._insert(conn, child_table, rows)
-        return len(rows)
-
-    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if self.is_postgres and self.pg_method == "copy":
-            copy_upsert(conn, table, rows)
-            return
-        make = dialect_insert(self.is_postgres)
-        statement = make(table)
-        columns = [c.name for c in table.columns if not c.primary_key]
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={name: statement.excluded[name] for name in columns},
-        )
-        conn.execute(statement, rows)
-
-    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if self.is_postgres and self.pg_method == "copy":
-            copy_rows(conn, table.name, table, rows)
-            return
-        conn.execute(insert(table), rows)
-
-
-def _sqlite_refusal(exc: BaseException) -> bool:
-    """SQLite (raw driver calls) refusing a value, or its JSON functions refusing the body."""
-    if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
-        return True
-    return isinstance(exc, sqlite3.OperationalError) and "JSON" in str(exc)
-
-
-def _settle(trackers: Sequence[Progress], after: Sequence[Progress]) -> None:
-    """Hand the totals worked out on copies to the run's trackers, once COMMIT succeeded."""
-    for tracker, done in zip(trackers, after, strict=True):
-        for field in dataclasses.fields(done):
-            setattr(tracker, field.name, getattr(done, field.name))
+    def pending_migrations(self) -> list[int]:
+        """Shipped migrations this database has not applied."""
+        return pending_migrations(self.engine)
