@@ -85,10 +85,7 @@ def profile_entity(
             written = store.write_source_page(
                 spec,
                 page.source,
-                cursor=cursor,
-                run_id="profile",
-                trackers=trackers,
-                now=utcnow(),
+                PagePosition(cursor, "profile", trackers, utcnow()),
                 keys_distinct=page.keys_distinct,
             )
             if written:

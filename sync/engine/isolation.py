@@ -26,7 +26,7 @@ def write_isolated(
 ) -> None:
     """`store.write_page`, except that records the database refuses are rejected, not fatal."""
     try:
-        _write(store, spec, page, position)
+        store.write_page(spec, page, position)
         return
     except RecordRefused as exc:
         log.warning("%s: the database refused a page (%s); finding the record(s)", spec.name, exc)
@@ -38,17 +38,11 @@ def write_isolated(
         tracker.pages = count  # the pieces count as the one page they came from
     rejects = [*page.rejects, *refused]
     try:
-        _write(store, spec, MappedPage(rejects=rejects), position)
+        store.write_page(spec, MappedPage(rejects=rejects), position)
     except RecordRefused:
         # The rejects themselves could not be stored as received: keep reason and id only.
         bare = [Reject(r.source_id, r.reason, {"raw": "not storable"}) for r in rejects]
-        _write(store, spec, MappedPage(rejects=bare), position)
-
-
-def _write(store: PageWriter, spec: EntitySpec, page: MappedPage, at: PagePosition) -> None:
-    store.write_page(
-        spec, page, cursor=at.cursor, run_id=at.run_id, trackers=at.trackers, now=at.now
-    )
+        store.write_page(spec, MappedPage(rejects=bare), position)
 
 
 def _bisect(
@@ -63,7 +57,7 @@ def _bisect(
         return
     part = _part(spec, page, rows)
     try:
-        _write(store, spec, part, piece)
+        store.write_page(spec, part, piece)
         return
     except RecordRefused as exc:
         if len(rows) == 1:

@@ -33,13 +33,7 @@ def fetch_page(
 def write_page(store: PageWriter, spec: EntitySpec, page: Page, position: PagePosition) -> bool:
     """Write `page` and advance the cursor in one transaction; True if the store mapped it."""
     if page.source is not None and store.write_source_page(
-        spec,
-        page.source,
-        cursor=position.cursor,
-        run_id=position.run_id,
-        trackers=position.trackers,
-        now=position.now,
-        keys_distinct=page.keys_distinct,
+        spec, page.source, position, keys_distinct=page.keys_distinct
     ):
         return True
     # Python mapping: the page was not plain, or the database refused it (then its rows

@@ -107,16 +107,9 @@ def test_sql_mapping_gives_the_rows_of_the_python_mapping(two_stores, spec, reco
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
-    assert in_sql.write_source_page(
-        spec, page.source, cursor=99, run_id="r", trackers=trackers[in_sql], now=NOW
-    )
+    assert in_sql.write_source_page(spec, page.source, PagePosition(99, "r", trackers[in_sql], NOW))
     in_python.write_page(
-        spec,
-        map_page(spec, page.rows, NOW),
-        cursor=99,
-        run_id="r",
-        trackers=trackers[in_python],
-        now=NOW,
+        spec, map_page(spec, page.rows, NOW), PagePosition(99, "r", trackers[in_python], NOW)
     )
     for name in spec.state_names:
         expected = _rows(in_python, name)
@@ -141,9 +134,7 @@ def test_an_older_version_never_replaces_a_newer_row_or_its_line_items(two_store
     newer = _plain(SALES, json.dumps([_sale("s-1", 20, total_price=2.5)]).encode())
     older = _plain(SALES, json.dumps([_sale("s-1", 19, line_items=[]), _sale("s-2", 1)]).encode())
     for page in (newer, older):
-        assert store.write_source_page(
-            SALES, page.source, cursor=None, run_id="r", trackers=trackers, now=NOW
-        )
+        assert store.write_source_page(SALES, page.source, PagePosition(None, "r", trackers, NOW))
     sales = {r["id"]: r for r in _rows(store, "sales")}
     assert sales["s-1"]["version"] == 20 and str(sales["s-1"]["total_price"]) == "2.5"
     assert sorted(r["id"] for r in _rows(store, "sale_line_items")) == [

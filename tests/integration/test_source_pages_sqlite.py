@@ -21,6 +21,7 @@ from sync.engine.decode import Decoding, Page, decode_list
 from sync.entities import CUSTOMERS, SALES, EntitySpec, map_page
 from sync.entities.values import to_timestamp
 from sync.lightspeed.transport import RawPage
+from sync.storage.position import PagePosition
 from sync.storage.runlog import RunInfo
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.sourcepage_sqlite import _number, _timestamp, mappable
@@ -152,32 +153,13 @@ def _write_both(
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
+    at = {store: PagePosition(cursor, "r", trackers[store], NOW) for store in trackers}
     mapped = in_sql.write_source_page(
-        spec,
-        page.source,
-        cursor=cursor,
-        run_id="r",
-        trackers=trackers[in_sql],
-        now=NOW,
-        keys_distinct=page.keys_distinct,
+        spec, page.source, at[in_sql], keys_distinct=page.keys_distinct
     )
     if not mapped:  # as the engine does (sync.engine.pages.write_page)
-        in_sql.write_page(
-            spec,
-            map_page(spec, page.rows, NOW),
-            cursor=cursor,
-            run_id="r",
-            trackers=trackers[in_sql],
-            now=NOW,
-        )
-    in_python.write_page(
-        spec,
-        map_page(spec, page.rows, NOW),
-        cursor=cursor,
-        run_id="r",
-        trackers=trackers[in_python],
-        now=NOW,
-    )
+        in_sql.write_page(spec, map_page(spec, page.rows, NOW), at[in_sql])
+    in_python.write_page(spec, map_page(spec, page.rows, NOW), at[in_python])
     totals = [[(t.upserted, t.deleted, t.pages) for t in trackers[s]] for s in (in_sql, in_python)]
     assert totals[0] == totals[1]
     return mapped
