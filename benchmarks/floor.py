@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from sync.lightspeed.paging import Page
+from sync.engine.decode import Page
 from sync.storage.jsoncodec import dumps_json
 
 TABLE = "bench_raw_floor"
@@ -20,8 +20,7 @@ TABLE = "bench_raw_floor"
 
 def raw_rows(page: Page) -> list[tuple[str, int, str]]:
     """(id, version, raw JSON text) of each record, numbers exact."""
-    rows = page.rows
-    return [(r["id"], int(r["version"]), dumps_json(r)) for r in rows if isinstance(r, dict)]
+    return [(r["id"], int(r["version"]), dumps_json(r)) for r in page.rows if isinstance(r, dict)]
 
 
 def prepare(engine: Engine, compression: str | None = None) -> None:
