@@ -17,7 +17,6 @@ from sync.config import Settings
 from sync.engine.connection import open_client
 from sync.engine.context import PageCallback, RunContext
 from sync.engine.isolation import write_isolated
-from sync.engine.lease import EntityLease
 from sync.engine.runner import Runner
 from sync.engine.search import planned_calls, search_sales
 from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
@@ -157,14 +156,13 @@ def backfill(
     reads = copy_reads(store)
     start, end = reads.store_days(settings.store_time_zone).bounds(date_from, date_to)
     info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
-    leases = store.leases(settings.lock_ttl_seconds)
-    context = RunContext(
-        store=store,
+    context = RunContext.of(
+        settings,
+        store,
         clock=utcnow,
         stop=stop,
-        lease=EntityLease(leases, utcnow, stop, settings.lock_ttl_seconds),
         on_page=on_page,
-        secrets=settings.secrets,
+        lock_wait_seconds=settings.lock_ttl_seconds,
     )
     client = client_factory() if client_factory else open_client(settings, store)
     try:

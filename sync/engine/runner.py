@@ -13,7 +13,6 @@ from sync.config import Settings
 from sync.engine.connection import open_client
 from sync.engine.context import PageCallback, RunContext
 from sync.engine.decode import Decoding, Page
-from sync.engine.lease import EntityLease
 from sync.engine.pages import fetch_page, write_page
 from sync.engine.skeleton import EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec
@@ -92,14 +91,14 @@ class Runner:
         self.clock = clock
         self.stop = stop or threading.Event()
         self.prefetch = prefetch
-        leases = leases if leases is not None else store.leases(settings.lock_ttl_seconds)
-        self.context = RunContext(
-            store=store,
+        self.context = RunContext.of(
+            settings,
+            store,
             clock=clock,
             stop=self.stop,
-            lease=EntityLease(leases, clock, self.stop, lock_wait_seconds),
             on_page=on_page,
-            secrets=settings.secrets,
+            leases=leases,
+            lock_wait_seconds=lock_wait_seconds,
         )
 
     def run(
