@@ -59,14 +59,15 @@ demo-app: install  # the same, connected as an OAuth app through `connect`
 	$(PYTHON) -m sync demo --app
 
 # Sync throughput on SQLite, Postgres and the Supabase REST backend (through the PostgREST
-# stand-in) at small and medium scale against the raw floors (medians of 3), kill -9 trials,
+# stand-in) at 30k and 120k sales against fetch-only and the same-output floor (medians of
+# 3; benchmarks/same_output.py), kill -9 trials,
 # retention of 1M log rows, the health API over 1M log rows, 5 minutes of an idle
 # scheduler; the no-change run's whole process (median of 15) and a full import under a
 # fixed-window rate limit of 10 requests per 10 s (median of 3, plus a run and a backfill
 # at once). Large scale: run `benchmarks/bench.py --scales large --skip-exact` (the exact
 # check needs ≈ 30 GB there).
 bench: install-dev
-	$(PYTHON) benchmarks/bench.py --backends sqlite,postgres,supabase-rest --crash-trials 20 $(BENCH_ARGS)
+	$(PYTHON) benchmarks/bench.py --scales 30k,120k --backends sqlite,postgres,supabase-rest --crash-trials 20 $(BENCH_ARGS)
 	$(PYTHON) benchmarks/startup_bench.py --backends sqlite,postgres
 	$(PYTHON) benchmarks/rate_bench.py --concurrent
 	$(PYTHON) benchmarks/retention_bench.py

@@ -1,4 +1,4 @@
-"""Sync benchmark: full import against its raw floors, no-change run, kill -9 trials.
+"""Sync benchmark: full import against its floors, no-change run, kill -9 trials.
 
 Runs the simulator in its own process and every measured pass as a child process, so
 peak RSS (ru_maxrss of the child) is the sync's own. Each figure is the median of
@@ -293,7 +293,8 @@ def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
 def bench_backend(
     backend: str, scale: str, api_url: str, workdir: Path, repeats: int, exact: bool = True
 ) -> dict[str, Any]:
-    """`repeats` full imports (medians) and raw floors; exact-copy check and no-change run."""
+    """`repeats` full imports and their same-output floors (medians); exact-copy check and
+    no-change run."""
     fulls, floors = [], []
     for repeat in range(repeats):
         print(f"[{scale}/{backend}] full import {repeat + 1}/{repeats} ...", file=sys.stderr)
@@ -304,8 +305,8 @@ def bench_backend(
             if repeat == 0:
                 first = _check_and_rerun(target, api_url, scale, backend, exact)
             fulls.append(full)
-        if backend != REST:
-            floors.append(raw_floor(backend, api_url, workdir))
+            if backend != REST:
+                floors.append(same_output_floor(backend, target.db_url, workdir))
     return {
         "backend": backend,
         "scale": scale,
@@ -318,8 +319,8 @@ def bench_backend(
         "records": fulls[0]["records"],
         "records_per_s": fulls[0]["records"] / median([f["seconds"] for f in fulls]),
         "peak_rss_mb": max(f["peak_rss_mb"] for f in fulls),
-        "raw_floor_seconds": median(floors) if floors else None,
-        "raw_floor_seconds_each": floors,
+        "floor_seconds": median(floors) if floors else None,
+        "floor_seconds_each": floors,
         **first,
     }
 
@@ -381,11 +382,17 @@ def passes_child(mode: str, api_url: str, db_url: str | None = None) -> dict[str
     return result
 
 
-def raw_floor(backend: str, api_url: str, workdir: Path) -> float:
-    """Seconds of the raw floor write (benchmarks/floor.py) into a fresh database."""
+def same_output_floor(backend: str, source_db_url: str, workdir: Path) -> float:
+    """Seconds of the same-output floor (benchmarks/same_output.py): the rows the import
+    stored in `source_db_url`, written into a fresh database."""
     db_url, drop = new_database(backend, workdir)
     try:
-        return passes_child("floor", api_url, db_url)["seconds"]
+        args = [sys.executable, str(REPO / "benchmarks" / "passes.py"), "same"]
+        args += ["--source-db-url", source_db_url, "--db-url", db_url]
+        result = timed_child(args, os.environ.copy())
+        if result["exit"] != 0:
+            raise RuntimeError(f"passes.py same failed:\n{result['output'][-2000:]}")
+        return _reported_seconds(result)
     finally:
         drop()
 

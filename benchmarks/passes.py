@@ -7,6 +7,9 @@ load:    pre-fetch every page into memory (not timed), then time the product's p
 floor:   the raw floor: pre-fetch every page and prepare (id, version, raw JSON text) of each
          record (not timed), then time writing them into a plain table with no index, one
          transaction per page: COPY on Postgres, executemany on SQLite.
+same:    the same-output floor (benchmarks/same_output.py): the rows the product stored in
+         --source-db-url, read back in its pages (not timed), then timed into the freshly
+         migrated --db-url, one transaction per page (COPY binary / executemany).
 profile: per entity, where the time goes (fetch, parse, map, write, commit), one stage
          after the other (no overlap), next to the raw floor of the same pages.
 compare: exit 0 when the database equals the simulator's ground truth.
@@ -116,6 +119,20 @@ def raw_floor(args: argparse.Namespace) -> None:
     print(f"records={sum(map(len, pages))} seconds={floor.write(engine, pages):.3f}")
 
 
+def same_output(args: argparse.Namespace) -> None:
+    from benchmarks import same_output as floor_of_output
+
+    source = create_db_engine(args.source_db_url)
+    pages = floor_of_output.stored_pages(source, args.page_size)
+    source.dispose()
+    engine = create_db_engine(args.db_url)
+    migrate(engine)
+    records = sum(len(part.rows) for page in pages for part in page)
+    seconds = floor_of_output.write_pages(engine, pages)
+    engine.dispose()
+    print(f"records={records} pages={len(pages)} seconds={seconds:.3f}")
+
+
 def profile(args: argparse.Namespace) -> None:
     from benchmarks.stages import print_profile
     from benchmarks.stages import profile as run_profile
@@ -145,11 +162,13 @@ def compare(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["fetch", "load", "floor", "profile", "compare"])
+    parser.add_argument("mode", choices=["fetch", "load", "floor", "same", "profile", "compare"])
     parser.add_argument("--api-url")
     parser.add_argument("--sim-url")
     parser.add_argument("--token")
     parser.add_argument("--db-url")
+    parser.add_argument("--source-db-url", help="same: the product's database after an import")
+    parser.add_argument("--page-size", type=int, default=1000, help="same: records per page")
     parser.add_argument("--pg-method", default="copy")
     parser.add_argument("--compression", help="floor: compression of raw (Postgres: lz4)")
     args = parser.parse_args()
@@ -159,6 +178,8 @@ def main() -> int:
         load(args)
     elif args.mode == "floor":
         raw_floor(args)
+    elif args.mode == "same":
+        same_output(args)
     elif args.mode == "profile":
         profile(args)
     else:

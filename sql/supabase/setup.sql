@@ -1526,7 +1526,7 @@ SELECT jsonb_build_object(
         FROM alert_incidents
         WHERE resolved_at >= p_now - interval '30 days'
     ),
-    'queued', (SELECT count(*) FROM sync_requests WHERE status = 'queued'),
+    'queue_depth', (SELECT count(*) FROM sync_requests WHERE status = 'queued'),
     'totals', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
             'entity_type', t.entity_type, 'status', t.status, 'runs', t.runs)), '[]'::jsonb)

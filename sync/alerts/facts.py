@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sync.alerts.rules import (
     Beat,
@@ -17,6 +17,7 @@ from sync.alerts.rules import (
     scheduler_down,
 )
 from sync.config import SYNCED_ENTITIES, Settings
+from sync.days import zone_named
 from sync.health.snapshot import RunLogSnapshot, RunRow
 from sync.runs import COMPLETED, Rule, RunStatus
 from sync.storage.status_report import thresholds_for
@@ -128,7 +129,8 @@ def findings(snap: RunLogSnapshot, settings: Settings) -> list[Finding]:
         if mismatch is not None and enabled(mismatch.rule.value, entity):
             found.append(mismatch)
     if enabled(Rule.SCHEDULER_DOWN, "scheduler"):
-        down = scheduler_down(heartbeats(snap), now, settings.heartbeat_seconds)
+        zone = zone_named(snap.zone) or UTC
+        down = scheduler_down(heartbeats(snap), now, settings.heartbeat_seconds, zone)
         if down is not None:
             found.append(down)
     return found

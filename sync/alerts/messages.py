@@ -1,16 +1,19 @@
-"""Message text a human can act on: what, where, how bad, since when, what to do. Pure."""
+"""Message text a human can act on: what, where, how bad, since when (on the store's
+clock), what to do. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from sync.alerts.incidents import Incident
 from sync.alerts.rules import RULE_TEXT, Rule
+from sync.days import clock_label
 from sync.engine.skeleton import EntityResult
 from sync.errors import SEVERITY_RANK, Severity
 from sync.health import format_age
+from sync.health.scheduler import WHEN
 
 KIND_PREFIX = {"repeat": "Still open: ", "escalation": "Worse now: "}
 
@@ -24,8 +27,9 @@ class Message:
     level: str  # info / success / warning / failure
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+def _when(moment: datetime, zone: tzinfo) -> str:
+    """'2026-12-05 14:05 NZDT': a moment on the store's clock."""
+    return clock_label(moment, zone, WHEN)
 
 
 def _rule_text(rule: str) -> str:
@@ -55,7 +59,7 @@ def _happened(group: Sequence[Incident]) -> list[str]:
     return ["What happened:"] + [f"- {', '.join(who)}: {text}" for text, who in texts.items()]
 
 
-def _section(group: Sequence[Incident], kind: str, now: datetime) -> str:
+def _section(group: Sequence[Incident], kind: str, now: datetime, zone: tzinfo) -> str:
     """The text of incidents sharing rule, severity, error class and recovery (often one)."""
     first = group[0]
     rule = _rule_text(first.rule)
@@ -67,8 +71,8 @@ def _section(group: Sequence[Incident], kind: str, now: datetime) -> str:
         return "\n".join(
             [
                 f"RESOLVED: {_entities(group)} — {rule} has recovered.",
-                f"It lasted {format_age(ended - since)} (from {_when(since)} to {_when(ended)}), "
-                f"{occurrences} occurrence(s).",
+                f"It lasted {format_age(ended - since)} (from {_when(since, zone)} to "
+                f"{_when(ended, zone)}), {occurrences} occurrence(s).",
                 *(line.replace("What happened", "Last problem seen") for line in _happened(group)),
                 f"{ids} closed.",
             ]
@@ -84,13 +88,13 @@ def _section(group: Sequence[Incident], kind: str, now: datetime) -> str:
     lines += [
         *_happened(group),
         f"What to do: {first.recovery or 'see logs/sync.log'}",
-        f"Since: {_when(since)} ({format_age(now - since)} ago) · occurrences: {occurrences}",
+        f"Since: {_when(since, zone)} ({format_age(now - since)} ago) · occurrences: {occurrences}",
     ]
     for incident in group:
         if incident.acknowledged_at:
             lines.append(
                 f"#{incident.id} acknowledged by {incident.acknowledged_by} at "
-                f"{_when(incident.acknowledged_at)}"
+                f"{_when(incident.acknowledged_at, zone)}"
                 + (f": {incident.ack_note}" if incident.ack_note else "")
             )
     lines.append(f"{ids}: acknowledge or snooze on the dashboard's Alerts page.")
@@ -113,13 +117,15 @@ def title_for(incident: Incident, kind: str) -> str:
     return f"[{incident.severity.upper()}] {prefix}{incident.title}"
 
 
-def compose(items: Sequence[tuple[Incident, str]], now: datetime, store: str) -> Message:
+def compose(
+    items: Sequence[tuple[Incident, str]], now: datetime, store: str, zone: tzinfo = UTC
+) -> Message:
     """One message for every (incident, kind) owed to a channel in this evaluation."""
     level = _level(items)
     if len(items) == 1:
         incident, kind = items[0]
         return Message(
-            f"{title_for(incident, kind)} · {store}", _section([incident], kind, now), level
+            f"{title_for(incident, kind)} · {store}", _section([incident], kind, now, zone), level
         )
     problems = [i for i, kind in items if kind != "resolved"]
     recovered = [i for i, kind in items if kind == "resolved"]
@@ -134,24 +140,28 @@ def compose(items: Sequence[tuple[Incident, str]], now: datetime, store: str) ->
         parts.append(f"[RESOLVED] {' / '.join(titles)}: {_entities(recovered)}")
     title = f"{' · '.join(parts)} · {store}"
     header = f"{len(problems)} problem(s), {len(recovered)} recovered."
-    body = "\n\n".join([header, *(_section(g, kind, now) for g, kind in _groups(items))])
+    body = "\n\n".join([header, *(_section(g, kind, now, zone) for g, kind in _groups(items))])
     return Message(title, body, level)
 
 
 def compose_digest(
-    open_now: Sequence[Incident], resolved: Sequence[Incident], now: datetime, store: str
+    open_now: Sequence[Incident],
+    resolved: Sequence[Incident],
+    now: datetime,
+    store: str,
+    zone: tzinfo = UTC,
 ) -> Message:
     """The daily summary: open incidents and what recovered in the last 24 h."""
     title = (
         f"Daily alert digest · {store}: {len(open_now)} open incident(s), "
         f"{len(resolved)} resolved in 24 h"
     )
-    lines = [f"Daily digest at {_when(now)}.", ""]
+    lines = [f"Daily digest at {_when(now, zone)}.", ""]
     if open_now:
         lines.append("Open:")
         for i in open_now:
             lines.append(
-                f"- #{i.id} [{i.severity}] {i.title} since {_when(i.since)} "
+                f"- #{i.id} [{i.severity}] {i.title} since {_when(i.since, zone)} "
                 f"({i.occurrences} occurrence(s)): {i.message} What to do: {i.recovery}"
             )
     else:
@@ -165,11 +175,11 @@ def compose_digest(
     return Message(title, "\n".join(lines), level)
 
 
-def compose_test(store: str, channel: str, now: datetime) -> Message:
+def compose_test(store: str, channel: str, now: datetime, zone: tzinfo = UTC) -> Message:
     """The `python -m sync alerts test` message."""
     return Message(
         f"Test alert · {store}",
-        f"This is a test message from Lightspeed Sync & Health, sent at {_when(now)} to "
+        f"This is a test message from Lightspeed Sync & Health, sent at {_when(now, zone)} to "
         f"{channel}. If you read this, alerts reach you here. Nothing is wrong.",
         "info",
     )
@@ -184,6 +194,7 @@ def compose_backfill(
     error: str | None,
     store: str,
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> Message:
     """The message sent when a queued backfill (dashboard or API) has finished."""
     days = f"{date_from} to {date_to}"
@@ -194,12 +205,12 @@ def compose_backfill(
         return Message(
             f"Backfill done · {store}: {entity} {days}",
             f"The backfill of {entity} from {days}, requested by {who}, finished at "
-            f"{_when(now)}: {upserted:,} record(s) written in {seconds:.0f} s.",
+            f"{_when(now, zone)}: {upserted:,} record(s) written in {seconds:.0f} s.",
             "success",
         )
     return Message(
         f"Backfill failed · {store}: {entity} {days}",
-        f"The backfill of {entity} from {days}, requested by {who}, failed at {_when(now)}: "
+        f"The backfill of {entity} from {days}, requested by {who}, failed at {_when(now, zone)}: "
         f"{error}. What to do: read the scheduler log (logs/sync.log), then queue the range "
         "again from the dashboard or the API.",
         "failure",

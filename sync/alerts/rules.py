@@ -5,10 +5,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from sync.days import clock_label
 from sync.errors import ErrorKind, Severity, SyncError
 from sync.health import Colour, Thresholds, consecutive_failures, entity_health, format_age
+from sync.health.scheduler import WHEN
 from sync.runs import COMPLETED, Action, Rule, RunStatus
 
 RULE_TEXT = {
@@ -316,9 +318,11 @@ class Beat:
 
 
 def scheduler_down(
-    beats: Sequence[Beat], now: datetime, heartbeat_seconds: float
+    beats: Sequence[Beat], now: datetime, heartbeat_seconds: float, zone: tzinfo = UTC
 ) -> Finding | None:
-    """No scheduler beat within 3 heartbeats (or it stopped); never seen is not 'down'."""
+    """No scheduler beat within 3 heartbeats (or it stopped); never seen is not 'down'.
+
+    Times read on the store's clock (`zone`)."""
     if not beats:
         return None
     window = timedelta(seconds=3 * heartbeat_seconds)
@@ -326,11 +330,12 @@ def scheduler_down(
         return None
     last = max(beats, key=lambda b: b.last_beat_at)
     ago = format_age(now - last.last_beat_at)
+    at = clock_label(last.last_beat_at, zone, WHEN)
     if last.state == "stopped":
-        message = f"The scheduler stopped at {last.last_beat_at:%Y-%m-%d %H:%M} UTC ({ago} ago)."
+        message = f"The scheduler stopped at {at} ({ago} ago)."
     else:
         message = (
-            f"No scheduler heartbeat since {last.last_beat_at:%Y-%m-%d %H:%M} UTC ({ago} ago; "
+            f"No scheduler heartbeat since {at} ({ago} ago; "
             f"expected every {heartbeat_seconds:g} s): it was killed or hangs."
         )
     return Finding(

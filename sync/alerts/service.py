@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sync.alerts import incidents as inc
 from sync.alerts.facts import findings
@@ -20,6 +20,7 @@ from sync.alerts.messages import (
 from sync.alerts.notify import Channel, Delivery, Notifier, channels, record
 from sync.alerts.rules import Finding
 from sync.config import Settings
+from sync.days import zone_named
 from sync.engine.runner import EntityResult
 from sync.runs import RunStatus, utcnow
 from sync.storage.protocols import Alerting
@@ -59,6 +60,7 @@ class AlertService:
         self.cooldown = timedelta(minutes=settings.alert_cooldown_minutes)
         self.leases = store.leases(LEASE_SECONDS)
         self._channels = {c.url: c for c in channels(settings.all_alert_urls, settings.secrets)}
+        self._zone: tzinfo | None = None  # the store's, learnt from each read of the run log
 
     def channels_for(self, severity: str) -> list[Channel]:
         """The channels a message of `severity` goes to."""
@@ -92,7 +94,16 @@ class AlertService:
 
     def findings(self, now: datetime) -> list[Finding]:
         """Every rule that holds now, from one read of the run log."""
-        return findings(self.store.read_snapshot(now, self.settings.store_time_zone), self.settings)
+        snap = self.store.read_snapshot(now, self.settings.store_time_zone)
+        self._zone = zone_named(snap.zone) or UTC
+        return findings(snap, self.settings)
+
+    def zone(self, now: datetime) -> tzinfo:
+        """The store's zone: messages and the digest run on the store's clock."""
+        if self._zone is None:
+            snap = self.store.read_snapshot(now, self.settings.store_time_zone)
+            self._zone = zone_named(snap.zone) or UTC
+        return self._zone
 
     def _log_changes(self, changes: inc.Changes) -> None:
         for incident_id in changes.opened:
@@ -127,7 +138,8 @@ class AlertService:
                     batches.setdefault(channel.label, (channel, []))[1].append((incident, kind))
         sent: list[Delivery] = []
         for channel, items in batches.values():
-            delivery = self.notifier.send(channel, compose(items, now, self.settings.display_name))
+            message = compose(items, now, self.settings.display_name, self.zone(now))
+            delivery = self.notifier.send(channel, message)
             record(
                 self.book,
                 [(i.id, kind, i.severity, title_for(i, kind), delivery) for i, kind in items],
@@ -144,7 +156,7 @@ class AlertService:
         """The start of the current digest window, or None outside it / when off."""
         if not self.settings.alert_digest_time:
             return None
-        local = now.astimezone()
+        local = now.astimezone(self.zone(now))
         due = datetime.combine(
             local.date(), time.fromisoformat(self.settings.alert_digest_time), local.tzinfo
         )
@@ -166,6 +178,7 @@ class AlertService:
             self.book.resolved_since(now - timedelta(hours=24)),
             now,
             self.settings.display_name,
+            self.zone(now),
         )
         return self._send_plain(todo, message, "digest", now)
 
@@ -174,7 +187,7 @@ class AlertService:
         now = self.clock()
         out: list[Delivery] = []
         for channel in self._channels.values():
-            message = compose_test(self.settings.display_name, channel.label, now)
+            message = compose_test(self.settings.display_name, channel.label, now, self.zone(now))
             out += self._send_plain([channel], message, "test", now)
         return out
 
@@ -199,6 +212,7 @@ class AlertService:
             error,
             self.settings.display_name,
             now,
+            self.zone(now),
         )
         targets = self.channels_for("error") if error else list(self._channels.values())
         return self._send_plain(targets, message, "backfill", now)

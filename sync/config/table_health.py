@@ -109,7 +109,8 @@ ALERTS = (
     Setting(
         "ALERT_DIGEST_TIME",
         p.clock_time("08:00"),
-        "A daily summary of open and resolved incidents at this local time; unset or off: none.",
+        "A daily summary of open and resolved incidents at this time on the store's clock "
+        "(STORE_TIME_ZONE, else the outlets' zone); unset or off: none.",
         example="08:00",
     ),
     Setting(

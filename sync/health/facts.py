@@ -76,6 +76,7 @@ class HealthFacts:
     resolved_30d: int = 0
     failures_by_class_24h: Mapping[str | None, int] = field(default_factory=dict)
     finished_24h: int = 0
+    zone: str = "UTC"  # the store's zone (IANA name)
 
     def entity(self, name: str) -> EntityReading:
         """The reading of `name` (an empty one when the database has no row)."""

@@ -103,6 +103,7 @@ def health_facts(snap: RunLogSnapshot) -> HealthFacts:
         resolved_30d=snap.resolved_30d,
         failures_by_class_24h=failures,
         finished_24h=finished,
+        zone=snap.zone,
     )
 
 

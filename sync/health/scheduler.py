@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from sync.days import clock_label
 from sync.health.ages import format_age
 
+#: How a moment reads in a sentence, before its zone: '2026-12-05 14:05'.
+WHEN = "%Y-%m-%d %H:%M"
 #: Entities synced as part of another's run.
 SYNCED_WITH = {"sale_line_items": "sales"}
 
@@ -22,16 +25,21 @@ def scheduler_alive(
 
 
 def scheduler_liveness(
-    last_beat: datetime | None, now: datetime, stale_after: timedelta, stopped: bool = False
+    last_beat: datetime | None,
+    now: datetime,
+    stale_after: timedelta,
+    stopped: bool = False,
+    zone: tzinfo = UTC,
 ) -> str:
-    """'alive', 'stopped at <time>', 'stale since <time>' or 'never seen'."""
+    """'alive', 'stopped at <time>', 'stale since <time>' or 'never seen' (times in `zone`)."""
     if last_beat is None:
         return "never seen"
+    when = f"{clock_label(last_beat, zone, WHEN)} ({format_age(now - last_beat)} ago)"
     if stopped:
-        return f"stopped at {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
+        return f"stopped at {when}"
     if now - last_beat <= stale_after:
         return "alive"
-    return f"stale since {last_beat:%Y-%m-%d %H:%M} UTC ({format_age(now - last_beat)} ago)"
+    return f"stale since {when}"
 
 
 def next_run_for(entity: str, jobs: Sequence[Mapping[str, Any]]) -> datetime | None:

@@ -140,6 +140,7 @@ class RunLogSnapshot:
     run_totals: tuple[tuple[str, str, int], ...] = ()  # (entity, status, runs), never pruned
     baselines: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # entity -> ms
     sales_hours: SalesHours | None = None
+    zone: str = "UTC"  # the store's zone (IANA name): the clock times are read on
 
     def state(self, entity: str) -> StateRow | None:
         """The sync_state row of `entity`, if there is one."""

@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from sync.days import zone_named
 from sync.errors import Severity
 from sync.health.colour import Colour, Thresholds, entity_health
 from sync.health.counts import StatusCounts, status_counts
@@ -223,6 +224,7 @@ def build_summary(facts: HealthFacts, now: datetime, settings: Settings) -> Heal
                 now,
                 timedelta(seconds=3 * settings.heartbeat_seconds),
                 stopped=beat.state == "stopped",
+                zone=zone_named(facts.zone) or UTC,
             ),
             "last_heartbeat": _iso(beat.last_beat),
             "next_run_at": _iso(beat.next_run_at) if alive else None,

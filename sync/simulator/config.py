@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 SCALES: dict[str, dict[str, int]] = {
     "tiny": {"customers": 40, "products": 25, "outlets": 2, "sales": 150},
     "small": {"customers": 500, "products": 300, "outlets": 3, "sales": 2_000},
+    "30k": {"customers": 6_000, "products": 1_500, "outlets": 3, "sales": 30_000},
     "medium": {"customers": 20_000, "products": 5_000, "outlets": 5, "sales": 100_000},
+    "120k": {"customers": 24_000, "products": 6_000, "outlets": 5, "sales": 120_000},
     "large": {"customers": 50_000, "products": 10_000, "outlets": 8, "sales": 333_000},
 }
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sync.days import store_days
+from sync.days import store_days, zone_key
 from sync.health.snapshot import (
     HISTORY_WEEKS,
     RECENT_RUNS,
@@ -31,10 +31,18 @@ STATE_COLUMNS: tuple[str, ...] = tuple(StateRow.__dataclass_fields__)
 MTTR_WINDOW = timedelta(days=30)
 
 
+class StoreClock(NamedTuple):
+    """The store's clock at one moment: the start of its today, its yesterday, its zone."""
+
+    midnight: datetime
+    yesterday: str  # YYYY-MM-DD
+    zone: str  # the IANA name (`Pacific/Auckland`), "UTC" until outlets are synced
+
+
 def store_clock(
     now: datetime, zone: str | None, outlets: Iterable[tuple[str, str | None, bool]]
-) -> tuple[datetime, str]:
-    """(start of the store's today, the store's yesterday as YYYY-MM-DD).
+) -> StoreClock:
+    """The store's clock at `now`.
 
     The store's day: STORE_TIME_ZONE (`zone`), else the zone most outlets share (see
     `sync.days`). "Records today" count from that midnight; the nightly reconciliation
@@ -42,7 +50,9 @@ def store_clock(
     """
     days = store_days(zone, outlets)
     today = days.today(now)
-    return days.bounds(today, today)[0], days.yesterday(now).isoformat()
+    return StoreClock(
+        days.bounds(today, today)[0], days.yesterday(now).isoformat(), zone_key(days.zone)
+    )
 
 
 def state_row(row: Mapping[str, Any]) -> StateRow:

@@ -158,7 +158,8 @@ class RequestQueue(ABC):
     """The run-now queue's protocol (sync.storage.protocols.RunQueue) over these rules.
 
     Each store supplies only the I/O: reading the open requests, inserting one, taking one
-    if still queued, failing orphans, and closing requests.
+    if still queued and failing orphans here; attaching runs and closing requests
+    (`set_request_run`, `finish_requests`) in its own class.
     """
 
     @abstractmethod
@@ -180,22 +181,6 @@ class RequestQueue(ABC):
     @abstractmethod
     def _fail_running(self, ids: Sequence[int], now: datetime, error: str) -> None:
         """Mark these requests failed, if still running."""
-
-    @abstractmethod
-    def set_request_run(self, ids: Sequence[int], run_id: str) -> None:
-        """Attach the run to its requests as soon as it starts (the dashboard follows it)."""
-
-    @abstractmethod
-    def finish_requests(
-        self,
-        ids: Sequence[int],
-        *,
-        run_id: str | None,
-        failed: bool,
-        error: str | None,
-        now: datetime,
-    ) -> None:
-        """Close claimed requests as done or failed."""
 
     def request_sync(
         self,

@@ -7,10 +7,11 @@ scheduler's liveness; the same over SQL and REST, since both read the same snaps
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
+from sync.days import zone_named
 from sync.entities import STATE_ENTITIES
 from sync.health import (
     Colour,
@@ -125,6 +126,7 @@ def build_status_report(snap: RunLogSnapshot, settings: Settings) -> StatusRepor
             now,
             timedelta(seconds=3 * settings.heartbeat_seconds),
             stopped=bool(beat and beat.state == "stopped"),
+            zone=zone_named(snap.zone) or UTC,
         ),
         next_run_at=beat.next_run_at if beat else None,
         checked_at=now,

@@ -4,6 +4,7 @@ acknowledge, snooze, resolve. Rows are arranged and checked through the database
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -259,6 +260,19 @@ def test_a_daily_digest_is_sent_once_at_its_time(store, alerts, clock, webhook):
     with store.engine.connect() as conn:
         kinds = conn.execute(select(alert_notifications.c.kind, alert_notifications.c.status)).all()
     assert kinds == [("digest", "sent")]
+
+
+def test_the_digest_runs_on_the_store_clock_and_says_its_zone(store, alerts, clock, webhook):
+    """08:00 means 08:00 at the store (Auckland, UTC+13 in November), not on the server."""
+    auckland = clock.now.astimezone(ZoneInfo("Pacific/Auckland"))
+    service = alerts(ALERT_DIGEST_TIME=f"{auckland:%H:%M}", STORE_TIME_ZONE="Pacific/Auckland")
+    healthy(store.engine, clock)
+    clock.advance(minutes=1)
+    service.evaluate()
+    [(_, body, _)] = webhook.posts
+    assert body["title"].startswith("Daily alert digest")
+    sent = auckland + timedelta(minutes=1)
+    assert f"Daily digest at {sent:%Y-%m-%d %H:%M} NZDT." in body["message"]
 
 
 def test_a_run_above_the_memory_limit_opens_a_memory_warning(store, alerts, clock, webhook):

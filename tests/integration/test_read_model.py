@@ -209,3 +209,14 @@ def test_the_rest_backend_reads_the_snapshot_in_one_request(every_store):
     before = every_store.api_calls
     every_store.read_snapshot(NOW)
     assert every_store.api_calls - before == 1
+
+
+def test_the_snapshot_carries_the_store_zone_from_its_outlets(every_store):
+    with every_store.engine.begin() as conn:
+        conn.execute(
+            insert(ENTITY_TABLES["outlets"]).values(
+                id="o1", version=1, time_zone="Pacific/Auckland", raw={"id": "o1"}, synced_at=NOW
+            )
+        )
+    assert every_store.read_snapshot(NOW).zone == "Pacific/Auckland"
+    assert every_store.read_snapshot(NOW, "Europe/Paris").zone == "Europe/Paris"

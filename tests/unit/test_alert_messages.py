@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sync.alerts.incidents import Incident
 from sync.alerts.messages import compose, compose_digest, title_for
@@ -95,3 +96,13 @@ def test_the_digest_lists_open_and_recently_resolved_incidents():
     assert "#3 sales: sync failed (AUTH), lasted 30 min" in message.body
     quiet = compose_digest([], [], NOW, "Main St")
     assert "No open incidents" in quiet.body and quiet.level == "info"
+
+
+def test_times_read_on_the_store_clock_with_its_zone():
+    auckland = ZoneInfo("Pacific/Auckland")
+    body = compose([(SALES, "open")], NOW, "Main St", auckland).body
+    assert (
+        "Since: 2026-11-23 23:30 NZDT (1 h 30 min ago)" in body
+        or "Since: 2026-11-23 23:30 NZDT" in body
+    )
+    assert "UTC" not in body

@@ -102,7 +102,7 @@ def test_the_read_models_today_and_yesterday_are_the_stores():
     from sync.storage.reads import store_clock
 
     now = datetime(2025, 12, 5, 12, 30, tzinfo=UTC)  # 01:30 on 6 December in Auckland
-    start, yesterday = store_clock(now, None, [("a", "Pacific/Auckland", False)])
+    start, yesterday, _ = store_clock(now, None, [("a", "Pacific/Auckland", False)])
     assert start == datetime(2025, 12, 5, 11, 0, tzinfo=UTC) and yesterday == "2025-12-05"
-    start, yesterday = store_clock(now, "America/New_York", [("a", "Pacific/Auckland", False)])
+    start, yesterday, _ = store_clock(now, "America/New_York", [("a", "Pacific/Auckland", False)])
     assert start == datetime(2025, 12, 5, 5, 0, tzinfo=UTC) and yesterday == "2025-12-04"

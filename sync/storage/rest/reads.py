@@ -137,8 +137,8 @@ def read_snapshot(
     }
     model = rest.execute(rest.rest.rpc("sync_read_model", params)).data
     outlets = [(o["id"], o.get("time_zone"), bool(o.get("deleted_at"))) for o in model["outlets"]]
-    midnight, day = store_clock(now, zone, outlets)
-    day_start = day_start or midnight
+    clock = store_clock(now, zone, outlets)
+    day_start = day_start or clock.midnight
     runs = {e: tuple(run_row(_parsed(r)) for r in model["runs"].get(e, [])) for e in STATE_ENTITIES}
     streaks = {
         e: streak_from(runs[e]) or _streak_of(model["streaks"].get(e)) for e in STATE_ENTITIES
@@ -162,13 +162,14 @@ def read_snapshot(
         ),
         reconciliation=tuple(check_row(_parsed(r)) for r in model["checks"]),
         sales_reconciliation=tuple(
-            check_row(_parsed(r)) for r in (model["sales_checks"].get(day) or [])
+            check_row(_parsed(r)) for r in (model["sales_checks"].get(clock.yesterday) or [])
         ),
         open_incidents={str(k): int(v) for k, v in model["open_incidents"].items()},
         resolved_30d=int(resolved.get("n") or 0),
         incident_seconds_30d=float(seconds) if seconds is not None else None,
-        queue_depth=int(model["queued"] or 0),
+        queue_depth=int(model["queue_depth"] or 0),
         run_totals=tuple((r["entity_type"], r["status"], int(r["runs"])) for r in model["totals"]),
         baselines=_baselines(runs, model["baselines"]),
         sales_hours=_sales_hours(rest, runs["sales"], model.get("sales_hours")),
+        zone=clock.zone,
     )

@@ -180,8 +180,8 @@ def read_snapshot(
     most outlets share); `day_start` overrides the start of today.
     """
     with database_errors(str(engine.url)), engine.connect() as conn:
-        midnight, day = store_clock(now, zone, outlet_zones(conn))
-        day_start = day_start or midnight
+        clock = store_clock(now, zone, outlet_zones(conn))
+        day_start = day_start or clock.midnight
         states = tuple(state_row(r._mapping) for r in conn.execute(select(sync_state)))
         runs = {e: _runs(conn, e) for e in STATE_ENTITIES}
         streaks = {e: streak_from(runs[e]) or _streak(conn, e) for e in STATE_ENTITIES}
@@ -225,7 +225,7 @@ def read_snapshot(
             sales_reconciliation=_checks(
                 conn,
                 reconciliations.c.entity_type == "sales",
-                reconciliations.c.scope.like(f"{day}%"),
+                reconciliations.c.scope.like(f"{clock.yesterday}%"),
             ),
             open_incidents={str(s): int(n) for s, n in open_by_severity},
             resolved_30d=int(resolved or 0),
@@ -234,6 +234,7 @@ def read_snapshot(
             run_totals=tuple((e, s, int(n)) for e, s, n in totals),
             baselines=baselines,
             sales_hours=_sales_hours(conn, runs["sales"]),
+            zone=clock.zone,
         )
 
 
