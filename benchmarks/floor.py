@@ -7,14 +7,12 @@ COPY on Postgres, executemany on SQLite. The table has no index and no constrain
 
 from __future__ import annotations
 
-import json
 import time
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
 
-from sync.lightspeed.paging import Page
+from sync.engine.decode import Page
 from sync.storage.jsoncodec import dumps_json
 
 TABLE = "bench_raw_floor"
@@ -22,10 +20,7 @@ TABLE = "bench_raw_floor"
 
 def raw_rows(page: Page) -> list[tuple[str, int, str]]:
     """(id, version, raw JSON text) of each record, numbers exact."""
-    rows = json.loads(page.source, parse_float=Decimal) if page.source else page.rows
-    if isinstance(rows, dict):
-        rows = rows["data"]
-    return [(r["id"], int(r["version"]), dumps_json(r)) for r in rows if isinstance(r, dict)]
+    return [(r["id"], int(r["version"]), dumps_json(r)) for r in page.rows if isinstance(r, dict)]
 
 
 def prepare(engine: Engine, compression: str | None = None) -> None:

@@ -9,23 +9,21 @@ statements), commit.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 from benchmarks import floor
+from sync.engine.decode import Decoding, Page, decode_list
 from sync.engine.isolation import write_isolated
 from sync.entities import ENTITIES, EntitySpec, map_page
-from sync.entities.plain import plain_records
-from sync.lightspeed.client import LightspeedClient, exact_rows, plain_page
-from sync.lightspeed.paging import Page, page_cursor
+from sync.lightspeed.transport import LightspeedClient, RawPage
 from sync.runs import utcnow
+from sync.storage.position import PagePosition
 from sync.storage.runlog import RunInfo
 from sync.storage.sql.store import Store
 
@@ -51,20 +49,8 @@ def timed(times: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _parse(store: Store, spec: EntitySpec, content: bytes) -> Page:
-    """The client's parse: plain (orjson + plain check) where the store maps JSON, else exact."""
-    if store.maps_source_pages:
-        page = plain_page(content, 1, prove_keys=store.checks_repeated_keys)
-        if page is not None and plain_records(spec, page.rows):
-            return page
-        if page is not None:
-            return Page(rows=exact_rows(page), version_max=page.version_max, api_calls=1)
-    body = json.loads(content, parse_float=Decimal)
-    rows = body if isinstance(body, list) else body.get("data") or []
-    return Page(
-        rows=rows,
-        version_max=page_cursor({} if isinstance(body, list) else body, rows),
-        api_calls=1,
-    )
+    """The engine's decoding: plain (orjson + plain check) where the store maps JSON, else exact."""
+    return decode_list(RawPage(spec.path, content), spec, Decoding.for_store(store))
 
 
 def profile_entity(
@@ -87,11 +73,11 @@ def profile_entity(
             content = client._send(spec.path, params).content  # the request alone
         with timed(times, "parse"):
             page = _parse(store, spec, content)
-        if not page.rows or page.version_max is None or page.version_max <= cursor:
+        if not page.size or page.version_max is None or page.version_max <= cursor:
             break
         cursor = page.version_max
         pages += 1
-        records += len(page.rows)
+        records += page.size
         raw_pages.append(floor.raw_rows(page))
         written = False
         if page.source is not None:
@@ -99,10 +85,7 @@ def profile_entity(
             written = store.write_source_page(
                 spec,
                 page.source,
-                cursor=cursor,
-                run_id="profile",
-                trackers=trackers,
-                now=utcnow(),
+                PagePosition(cursor, "profile", trackers, utcnow()),
                 keys_distinct=page.keys_distinct,
             )
             if written:
@@ -110,17 +93,9 @@ def profile_entity(
                 _split(times, start, clock.at)
         if not written:
             with timed(times, "map"):
-                mapped = map_page(spec, exact_rows(page), utcnow())
+                mapped = map_page(spec, page.rows, utcnow())
             start = time.perf_counter()
-            write_isolated(
-                store,
-                spec,
-                mapped,
-                cursor=cursor,
-                run_id="profile",
-                trackers=trackers,
-                now=utcnow(),
-            )
+            write_isolated(store, spec, mapped, PagePosition(cursor, "profile", trackers, utcnow()))
             _split(times, start, clock.at)
     floor.prepare(store.engine)
     floor_seconds = floor.write(store.engine, raw_pages)

@@ -10,25 +10,27 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Engine, func, select
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
+from sync.engine.connection import open_client
+from sync.engine.context import PageCallback, RunContext
 from sync.engine.isolation import write_isolated
-from sync.engine.runner import PageCallback, Runner
+from sync.engine.runner import Runner
 from sync.engine.search import planned_calls, search_sales
 from sync.engine.skeleton import EntityResult, EntityRun, Walk, run_skeleton
 from sync.entities import ENTITY_BY_NAME, SALES, map_page
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import SEARCH_PAGE_SIZE, LightspeedClient
-from sync.runs import Action, RunStatus, Trigger
+from sync.lightspeed.transport import SEARCH_PAGE_SIZE, LightspeedClient
+from sync.runs import Action, Trigger, utcnow
+from sync.storage.copy_reads import CopyReads
+from sync.storage.copy_source import copy_reads
 from sync.storage.runlog import RunInfo
-from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
-from sync.storage.sql.db import database_errors
-from sync.storage.sql.outlets import load_store_days
-from sync.storage.sql.store import Store
+
+if TYPE_CHECKING:
+    from sync.storage.copy_source import CopySource
+    from sync.storage.protocols import SyncStore
 
 # The documented minimum quota (one register): 300 x 1 + 50 requests per 300 s.
 ASSUMED_QUOTA = (350, 300.0)
@@ -72,23 +74,16 @@ def check_range(date_from: date, date_to: date, max_days: int | None = None) -> 
         )
 
 
-def _seconds_per_call(engine: Engine, entity: str) -> float:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(func.sum(sync_log.c.duration_ms), func.sum(sync_log.c.api_calls)).where(
-                sync_log.c.entity_type == entity,
-                sync_log.c.status == RunStatus.SUCCESS,
-                sync_log.c.api_calls > 0,
-            )
-        ).one()
-    if not row[0] or not row[1]:
+def _seconds_per_call(reads: CopyReads, entity: str) -> float:
+    millis, calls = reads.run_cost(entity)
+    if not millis or not calls:
         return DEFAULT_SECONDS_PER_CALL
-    return max(0.05, float(row[0]) / 1000 / float(row[1]))
+    return max(0.05, millis / 1000 / calls)
 
 
 def estimate(
     settings: Settings,
-    engine: Engine,
+    source: CopySource,
     entity: str,
     date_from: date,
     date_to: date,
@@ -96,35 +91,25 @@ def estimate(
     """Records, API calls and time for a backfill of store days, from the copy and past runs.
 
     Never calls Lightspeed: the sales in the copy on those days give the records and the
-    exact /search windows the backfill will ask (see `sync.engine.search`).
+    exact /search windows the backfill will ask (see `sync.engine.search`). `source`: the
+    store, or a SQL engine.
     """
     spec = ENTITY_BY_NAME[entity]
-    days = load_store_days(engine, settings.store_time_zone)
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        if spec is SALES:
-            table = ENTITY_TABLES["sales"]
-            start, end = days.bounds(date_from, date_to)
-            # The windows' queries take their boundary second: a second either side counts.
-            moments = conn.scalars(
-                select(table.c.sale_date)
-                .where(
-                    table.c.sale_date >= start - timedelta(seconds=1),
-                    table.c.sale_date <= end + timedelta(seconds=1),
-                )
-                .order_by(table.c.sale_date)
-            ).all()
-            times = [m.astimezone(UTC) for m in moments]
-            records = sum(1 for t in times if start <= t < end)
-            page = min(settings.sync_page_size, SEARCH_PAGE_SIZE)
-            calls = planned_calls(times, start, end, page)
-        else:
-            records = conn.scalar(
-                select(sync_state.c.records_total).where(sync_state.c.entity_type == entity)
-            )
-            page = settings.sync_page_size
-            calls = math.ceil(int(records or 0) / page) + 1  # paging ends on an empty page
-    # Outside the block above: on SQLite a second connection would wait for the first.
-    per_call = _seconds_per_call(engine, entity)
+    reads = copy_reads(source)
+    days = reads.store_days(settings.store_time_zone)
+    if spec is SALES:
+        start, end = days.bounds(date_from, date_to)
+        # The windows' queries take their boundary second: a second either side counts.
+        second = timedelta(seconds=1)
+        times = reads.sale_times(start - second, end + second)
+        records = sum(1 for t in times if start <= t < end)
+        page = min(settings.sync_page_size, SEARCH_PAGE_SIZE)
+        calls = planned_calls(times, start, end, page)
+    else:
+        records = reads.records_total(entity)
+        page = settings.sync_page_size
+        calls = math.ceil(records / page) + 1  # paging ends on an empty page
+    per_call = _seconds_per_call(reads, entity)
     quota, window = ASSUMED_QUOTA
     seconds = calls * per_call + max(0, calls - quota) * window / quota
     basis = f"from the copy, {per_call:.2f} s per call measured"
@@ -132,12 +117,12 @@ def estimate(
         basis = (
             f"store days in {days.describe()}, {basis}; days missing from the copy are not counted"
         )
-    return Estimate(entity, int(records or 0), calls, seconds, basis, days.name)
+    return Estimate(entity, records, calls, seconds, basis, days.name)
 
 
 def backfill(
     settings: Settings,
-    store: Store,
+    store: SyncStore,
     entity: str,
     date_from: date,
     date_to: date,
@@ -155,28 +140,38 @@ def backfill(
     """
     check_range(date_from, date_to)
     run_id = run_id or str(uuid.uuid4())
-    runner = Runner(
-        settings,
-        store,
-        on_page=on_page,
-        stop=stop,
-        lock_wait_seconds=settings.lock_ttl_seconds,
-        client_factory=client_factory,
-    )
+    stop = stop or threading.Event()
     if entity != SALES.name:
+        runner = Runner(
+            settings,
+            store,
+            on_page=on_page,
+            stop=stop,
+            lock_wait_seconds=settings.lock_ttl_seconds,
+            client_factory=client_factory,
+        )
         return runner.run(
             [entity], full=True, trigger=trigger, triggered_by=triggered_by, run_id=run_id
         )[0]
-    start, end = load_store_days(store.engine, settings.store_time_zone).bounds(date_from, date_to)
+    reads = copy_reads(store)
+    start, end = reads.store_days(settings.store_time_zone).bounds(date_from, date_to)
     info = RunInfo(run_id, Action.BACKFILL, trigger, triggered_by)
-    client = runner.client_factory()
+    context = RunContext.of(
+        settings,
+        store,
+        clock=utcnow,
+        stop=stop,
+        on_page=on_page,
+        lock_wait_seconds=settings.lock_ttl_seconds,
+    )
+    client = client_factory() if client_factory else open_client(settings, store)
     try:
         return run_skeleton(
-            runner,
+            context,
             SALES,
             client,
             info,
-            _search_walk(start, end),
+            _search_walk(start, end, reads),
             is_sync=False,
             label=f"sales backfill {date_from}..{date_to}",
         )
@@ -184,7 +179,7 @@ def backfill(
         client.close()
 
 
-def _search_walk(start: datetime, end: datetime) -> Walk:
+def _search_walk(start: datetime, end: datetime, reads: CopyReads) -> Walk:
     """The walk of a sales backfill: /search over [start, end), written without the cursor.
 
     A search row without `version` is kept: it takes the version already stored (0 when
@@ -192,30 +187,23 @@ def _search_walk(start: datetime, end: datetime) -> Walk:
     """
 
     def walk(run: EntityRun) -> None:
-        runner = run.runner
+        context = run.context
 
         def fetching(at: str) -> None:
             run.at = at
 
-        for page in search_sales(run.client, start, end, stop=runner.stop, fetching=fetching):
+        for page in search_sales(run.client, start, end, stop=context.stop, fetching=fetching):
             run.at = page.at
-            now = runner.clock()
-            versions = _stored_versions(runner.store, page.rows)
-            write_isolated(
-                runner.store,
-                SALES,
-                map_page(SALES, page.rows, now, default_versions=versions),
-                cursor=None,
-                run_id=run.info.run_id,
-                trackers=run.trackers.all,
-                now=now,
-            )
+            position = run.position(None)
+            versions = _stored_versions(reads, page.rows)
+            mapped = map_page(SALES, page.rows, position.now, default_versions=versions)
+            write_isolated(context.store, SALES, mapped, position)
             run.page_written()
 
     return walk
 
 
-def _stored_versions(store: Store, rows: list[Any]) -> dict[str, int]:
+def _stored_versions(reads: CopyReads, rows: list[Any]) -> dict[str, int]:
     """The stored version of each row that came without one (0 when not stored)."""
     ids = [
         r["id"]
@@ -224,8 +212,5 @@ def _stored_versions(store: Store, rows: list[Any]) -> dict[str, int]:
     ]
     if not ids:
         return {}
-    table = ENTITY_TABLES["sales"]
-    with database_errors(store.url), store.engine.connect() as conn:
-        query = select(table.c.id, table.c.version).where(table.c.id.in_(ids))
-        stored = {source_id: version for source_id, version in conn.execute(query)}
-    return {source_id: int(stored.get(source_id, 0)) for source_id in ids}
+    stored = reads.stored_versions("sales", ids)
+    return {source_id: stored.get(source_id, 0) for source_id in ids}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.transport import LightspeedClient
 from sync.storage.protocols import SyncStore
 
 if TYPE_CHECKING:

@@ -8,14 +8,12 @@ the page, and then the cursor, still commit. Only a refusal caused by the data
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sync.entities import EntitySpec, MappedPage, Reject
 from sync.entities.screen import clean_text
+from sync.storage.position import PagePosition
 from sync.storage.refusal import RecordRefused
-from sync.storage.runlog import Progress
 
 if TYPE_CHECKING:
     from sync.storage.protocols import PageWriter
@@ -24,42 +22,27 @@ log = logging.getLogger(__name__)
 
 
 def write_isolated(
-    store: PageWriter,
-    spec: EntitySpec,
-    page: MappedPage,
-    *,
-    cursor: int | None,
-    run_id: str,
-    trackers: Sequence[Progress],
-    now: datetime,
+    store: PageWriter, spec: EntitySpec, page: MappedPage, position: PagePosition
 ) -> None:
     """`store.write_page`, except that records the database refuses are rejected, not fatal."""
     try:
-        store.write_page(spec, page, cursor=cursor, run_id=run_id, trackers=trackers, now=now)
+        store.write_page(spec, page, position)
         return
     except RecordRefused as exc:
         log.warning("%s: the database refused a page (%s); finding the record(s)", spec.name, exc)
+    trackers = position.trackers
     pages = [t.pages for t in trackers]
     refused: list[Reject] = []
-    _bisect(store, spec, page, page.rows, refused, run_id, trackers, now)
+    _bisect(store, spec, page, page.rows, refused, position.without_cursor())
     for tracker, count in zip(trackers, pages, strict=True):
         tracker.pages = count  # the pieces count as the one page they came from
     rejects = [*page.rejects, *refused]
     try:
-        store.write_page(
-            spec,
-            MappedPage(rejects=rejects),
-            cursor=cursor,
-            run_id=run_id,
-            trackers=trackers,
-            now=now,
-        )
+        store.write_page(spec, MappedPage(rejects=rejects), position)
     except RecordRefused:
         # The rejects themselves could not be stored as received: keep reason and id only.
         bare = [Reject(r.source_id, r.reason, {"raw": "not storable"}) for r in rejects]
-        store.write_page(
-            spec, MappedPage(rejects=bare), cursor=cursor, run_id=run_id, trackers=trackers, now=now
-        )
+        store.write_page(spec, MappedPage(rejects=bare), position)
 
 
 def _bisect(
@@ -68,15 +51,13 @@ def _bisect(
     page: MappedPage,
     rows: list[dict],
     refused: list[Reject],
-    run_id: str,
-    trackers: Sequence[Progress],
-    now: datetime,
+    piece: PagePosition,
 ) -> None:
     if not rows:
         return
     part = _part(spec, page, rows)
     try:
-        store.write_page(spec, part, cursor=None, run_id=run_id, trackers=trackers, now=now)
+        store.write_page(spec, part, piece)
         return
     except RecordRefused as exc:
         if len(rows) == 1:
@@ -86,8 +67,8 @@ def _bisect(
             log.warning("%s %s: rejected, %s", spec.name, row["id"], exc.message)
             return
     middle = len(rows) // 2
-    _bisect(store, spec, page, rows[:middle], refused, run_id, trackers, now)
-    _bisect(store, spec, page, rows[middle:], refused, run_id, trackers, now)
+    _bisect(store, spec, page, rows[:middle], refused, piece)
+    _bisect(store, spec, page, rows[middle:], refused, piece)
 
 
 def _part(spec: EntitySpec, page: MappedPage, rows: list[dict]) -> MappedPage:

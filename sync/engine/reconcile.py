@@ -16,22 +16,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import Engine, func, insert, select
+from typing import TYPE_CHECKING, Any
 
 from sync.config import Settings
+from sync.engine.decode import Page, decode_list, fetch_decoded
 from sync.engine.runner import Runner
 from sync.engine.search import search_sales
-from sync.entities import ENTITY_BY_NAME
+from sync.entities import ENTITY_BY_NAME, EntitySpec
 from sync.errors import SyncError
-from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.paging import VersionFeed
+from sync.lightspeed.transport import LightspeedClient
 from sync.runs import SYNCED_ENTITIES, Trigger, utcnow
-from sync.storage.schema import ENTITY_TABLES, reconciliations
-from sync.storage.sql.db import database_errors
-from sync.storage.sql.outlets import load_store_days
-from sync.storage.sql.store import Store
+from sync.storage.copy_reads import CopyReads
+from sync.storage.copy_source import copy_reads
+
+if TYPE_CHECKING:
+    from sync.storage.protocols import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -110,32 +110,17 @@ def source_day_totals(sales: Iterable[dict[str, Any]]) -> dict[Key, Decimal]:
     return totals
 
 
-def db_day_totals(engine: Engine, outlet_id: str, start: datetime, end: datetime) -> Totals:
+def db_day_totals(reads: CopyReads, outlet_id: str, start: datetime, end: datetime) -> Totals:
     """The same figures from the copy: the outlet's sales with start <= sale_date < end."""
-    sales, lines = ENTITY_TABLES["sales"], ENTITY_TABLES["sale_line_items"]
     totals: dict[Key, Decimal] = defaultdict(Decimal)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(sales.c.id, sales.c.outlet_id, sales.c.total_price, sales.c.raw).where(
-                sales.c.outlet_id == outlet_id,
-                sales.c.sale_date >= start,
-                sales.c.sale_date < end,
-                sales.c.deleted_at.is_(None),
-            )
-        ).all()
-        closed = {r.id: r for r in rows if is_closed(r.raw)}
-        for r in closed.values():
-            outlet = r.outlet_id or ""
-            totals[("sales", outlet, "closed_sales")] += 1
-            totals[("sales", outlet, "sales_total")] += r.total_price or Decimal(0)
-        ids = list(closed)
-        for start_at in range(0, len(ids), 900):
-            chunk = ids[start_at : start_at + 900]
-            for sale_id, price_total in conn.execute(
-                select(lines.c.sale_id, lines.c.price_total).where(lines.c.sale_id.in_(chunk))
-            ):
-                outlet = closed[sale_id].outlet_id or ""
-                totals[("sales", outlet, "line_total")] += price_total or Decimal(0)
+    closed = {r.id: r for r in reads.live_sales(outlet_id, start, end) if is_closed(r.raw)}
+    for r in closed.values():
+        outlet = r.outlet_id or ""
+        totals[("sales", outlet, "closed_sales")] += 1
+        totals[("sales", outlet, "sales_total")] += r.total_price or Decimal(0)
+    for sale_id, price_total in reads.line_totals(list(closed)):
+        outlet = closed[sale_id].outlet_id or ""
+        totals[("sales", outlet, "line_total")] += price_total or Decimal(0)
     return totals
 
 
@@ -155,28 +140,18 @@ def count_source(client: LightspeedClient, entity: str) -> int:
     spec = ENTITY_BY_NAME[entity]
     feed, count = VersionFeed(spec.path), 0
     while True:
-        page = client.list_page(spec.path, feed.cursor)
+        page = _live_page(client, spec, feed.cursor)
         feed.advance(page)
         if feed.finished:
             return count
         count += sum(1 for r in page.rows if isinstance(r, dict) and not r.get("deleted_at"))
 
 
-def _outlet_ids(engine: Engine) -> list[str]:
-    """Outlets the copy's sales name (an outlet missing from the outlets table included)."""
-    sales = ENTITY_TABLES["sales"]
-    with engine.connect() as conn:
-        query = select(sales.c.outlet_id).where(sales.c.outlet_id.is_not(None)).distinct()
-        return [str(outlet) for outlet in conn.scalars(query)]
-
-
-def count_copy(engine: Engine, entity: str) -> int:
-    table = ENTITY_TABLES[entity]
-    with engine.connect() as conn:
-        return int(
-            conn.scalar(select(func.count()).select_from(table).where(table.c.deleted_at.is_(None)))
-            or 0
-        )
+def _live_page(client: LightspeedClient, spec: EntitySpec, after: int) -> Page:
+    """A page of `spec`'s list without deleted records (Lightspeed leaves them out)."""
+    return fetch_decoded(
+        lambda: client.list_page(spec.path, after), lambda raw: decode_list(raw, spec)
+    )
 
 
 def search_outlet_day(
@@ -194,9 +169,10 @@ def search_outlet_day(
 class Reconciler:
     """Runs the checks for one day, stores them in `reconciliations`."""
 
-    def __init__(self, settings: Settings, store: Store, runner: Runner | None = None) -> None:
+    def __init__(self, settings: Settings, store: SyncStore, runner: Runner | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.reads = copy_reads(store)
         self.runner = runner or Runner(settings, store, lock_wait_seconds=settings.lock_ttl_seconds)
 
     def _measure(self, client: LightspeedClient, report: Report) -> None:
@@ -204,20 +180,20 @@ class Reconciler:
 
         Sales are compared per outlet over the outlet's own calendar day.
         """
-        engine, checks = self.store.engine, report.checks
+        reads, checks = self.reads, report.checks
         for entity in COUNTED:
             source = Decimal(count_source(client, entity))
             checks.append(
-                Check(entity, "all", "records", source, Decimal(count_copy(engine, entity)))
+                Check(entity, "all", "records", source, Decimal(reads.live_count(entity)))
             )
-        days = load_store_days(engine, self.settings.store_time_zone)
+        days = reads.store_days(self.settings.store_time_zone)
         starts, ends = [], []
-        for outlet_id in sorted(days.outlets.keys() | set(_outlet_ids(engine))):
+        for outlet_id in sorted(days.outlets.keys() | set(reads.sale_outlets())):
             start, end = days.outlet_bounds(outlet_id, report.day)
             starts.append(start)
             ends.append(end)
             source = source_day_totals(search_outlet_day(client, outlet_id, start, end))
-            copy = db_day_totals(engine, outlet_id, start, end)
+            copy = db_day_totals(reads, outlet_id, start, end)
             checks += _compare(source, copy, report.day)
         if starts:
             report.repair_days = days.days_covering(min(starts), max(ends))
@@ -229,8 +205,7 @@ class Reconciler:
         measured, with the error beside it.
         """
         if day is None:
-            with database_errors(self.store.url):
-                days = load_store_days(self.store.engine, self.settings.store_time_zone)
+            days = self.reads.store_days(self.settings.store_time_zone)
             day = days.yesterday(utcnow())
         report = Report(run_id=str(uuid.uuid4()), day=day)
         client = self.runner.client_factory()
@@ -295,5 +270,4 @@ class Reconciler:
             }
             for text in report.errors
         ]
-        with database_errors(self.store.url), self.store.engine.begin() as conn:
-            conn.execute(insert(reconciliations), rows)
+        self.reads.record_reconciliation(rows)

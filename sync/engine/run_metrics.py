@@ -6,8 +6,8 @@ import resource
 import sys
 from pathlib import Path
 
-from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.timings import mean_and_p95
+from sync.lightspeed.transport import LightspeedClient
 from sync.storage.runlog import RunMetrics
 
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sync.config import Settings
 from sync.engine.connection import open_client
+from sync.engine.context import PageCallback, RunContext
+from sync.engine.decode import Decoding, Page
 from sync.engine.pages import fetch_page, write_page
 from sync.engine.skeleton import EntityResult, EntityRun, not_started, run_skeleton
 from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient
-from sync.lightspeed.paging import Page, VersionFeed
-from sync.runs import SKIPPED, Action, RunStatus, Trigger, utcnow
-from sync.storage.leasing import LeaseHolder
-from sync.storage.runlog import Outcome, Progress, RunInfo
+from sync.lightspeed.paging import VersionFeed
+from sync.lightspeed.transport import LightspeedClient
+from sync.runs import Action, RunStatus, Trigger, utcnow
+from sync.storage.runlog import Outcome, RunInfo
 
 if TYPE_CHECKING:
     from sync.storage.protocols import LeaseManager, SyncStore
@@ -29,15 +29,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["EntityResult", "PageCallback", "Runner"]
 
-PageCallback = Callable[[str, Progress, float], None]
-
 # How long a shutdown waits for a page still being fetched (then the process may exit).
 STOP_WAIT_SECONDS = 5.0
-
-
-def _ids(rows: list[Any]) -> list[str]:
-    """The text ids of a page (rejected records included: they are still listed)."""
-    return [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str)]
 
 
 class _Prefetch:
@@ -96,12 +89,17 @@ class Runner:
         self.store = store
         self.client_factory = client_factory or (lambda: open_client(settings, store))
         self.clock = clock
-        self.on_page = on_page
         self.stop = stop or threading.Event()
         self.prefetch = prefetch
-        self.leases = leases if leases is not None else store.leases(settings.lock_ttl_seconds)
-        self.lock_wait_seconds = lock_wait_seconds
-        self._renewed_at = 0.0
+        self.context = RunContext.of(
+            settings,
+            store,
+            clock=clock,
+            stop=self.stop,
+            on_page=on_page,
+            leases=leases,
+            lock_wait_seconds=lock_wait_seconds,
+        )
 
     def run(
         self,
@@ -158,7 +156,7 @@ class Runner:
     ) -> EntityResult:
         """One entity under its lease: skipped (with a note) while another process syncs it."""
         return run_skeleton(
-            self,
+            self.context,
             spec,
             client,
             info,
@@ -166,58 +164,14 @@ class Runner:
             version_from=0 if info.action == Action.FULL else None,
         )
 
-    def with_lease(
-        self, spec: EntitySpec, info: RunInfo, work: Callable[[], EntityResult]
-    ) -> EntityResult:
-        """Run `work` holding the entity's lease; a busy entity gives a `skipped` result."""
-        try:
-            holder = self._acquire(spec.name)
-        except SyncError as exc:
-            log.error("%s: could not take the lease: %s", spec.name, exc)
-            return not_started(spec, info.run_id, exc)
-        if holder is not None:
-            note = f"already being synced by {holder.describe()}"
-            log.info("%s: skipped, %s", spec.name, note)
-            return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note)
-        try:
-            return work()
-        finally:
-            try:
-                self.leases.release(spec.name)
-            except SyncError as exc:
-                log.warning("%s: lease not released (it will expire): %s", spec.name, exc)
-
-    def _acquire(self, entity: str) -> LeaseHolder | None:
-        deadline = time.monotonic() + self.lock_wait_seconds
-        announced = False
-        while True:
-            holder = self.leases.acquire(entity, self.clock())
-            if holder is None:
-                self._renewed_at = time.monotonic()
-                return None
-            if time.monotonic() >= deadline or self.stop.is_set():
-                return holder
-            if not announced:
-                log.info("%s: waiting for the run of %s to finish", entity, holder.describe())
-                announced = True
-            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
-
-    def renew_lease(self, entity: str) -> None:
-        # A renewal every 10 s keeps the lease far from its expiry at little cost.
-        if time.monotonic() - self._renewed_at >= 10:
-            self.leases.renew(entity, self.clock())
-            self._renewed_at = time.monotonic()
-
     def _walk(self, run: EntityRun) -> None:
         """Follow the version feed from the run's cursor, one transaction per page."""
         spec, client = run.spec, run.client
 
-        # A store that maps the source JSON itself gets the page body as received.
-        keep_source = self.store.maps_source_pages
-        prove_keys = keep_source and self.store.checks_repeated_keys
+        decoding = Decoding.for_store(self.store)
 
         def fetch(after: int) -> Page:
-            return fetch_page(client, spec, after, keep_source=keep_source, prove_keys=prove_keys)
+            return fetch_page(client, spec, after, decoding)
 
         feed = VersionFeed(spec.path, run.version_from)
         if self.stop.is_set():
@@ -257,19 +211,11 @@ class Runner:
             if feed.finished:
                 break
             if seen is not None:
-                seen.update(_ids(page.rows))
+                seen.update(page.ids())
             run.at = f"page after version {feed.cursor}"
             if self.prefetch:
                 pending.append(_Prefetch(fetch, feed.cursor, spec.name))
-            write_page(
-                self.store,
-                spec,
-                page,
-                cursor=feed.cursor,
-                run_id=run.info.run_id,
-                trackers=run.trackers.all,
-                clock=self.clock,
-            )
+            write_page(self.store, spec, page, run.position(feed.cursor))
             run.page_written()
             if self.stop.is_set():
                 break  # do not wait for the next page: shutdown must be quick

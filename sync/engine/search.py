@@ -21,8 +21,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync.days import parse_instant
-from sync.lightspeed.client import LightspeedClient
+from sync.engine.decode import Page, decode_search, fetch_decoded
 from sync.lightspeed.paging import SearchOffsets
+from sync.lightspeed.transport import LightspeedClient
 
 DAY = timedelta(days=1)
 # How a full window is split, from the coarsest step to the finest.
@@ -119,7 +120,7 @@ class _Reader:
     def read(self, window: Window) -> Iterator[SearchPage]:
         size = self.client.search_page_size
         first = self._page(window, 0)
-        parts = window.split() if len(first.rows) >= size else None
+        parts = window.split() if first.size >= size else None
         if parts is not None:
             for part in parts:
                 if self.stopped:
@@ -132,14 +133,19 @@ class _Reader:
             fresh = self._keep(offsets.advance(page))
             if fresh:
                 yield SearchPage(fresh, self._at(window, offsets.offset))
-            if offsets.finished or len(page.rows) < size or self.stopped:
+            if offsets.finished or page.size < size or self.stopped:
                 return  # a short page is the last one of an offset listing
             page = self._page(window, offsets.offset)
 
-    def _page(self, window: Window, offset: int) -> Any:
+    def _page(self, window: Window, offset: int) -> Page:
         self.tell(self._at(window, offset))
         date_from, date_to = window.query
-        return self.client.search_sales_page(date_from, date_to, offset, outlet_id=self.outlet_id)
+        return fetch_decoded(
+            lambda: self.client.search_sales_page(
+                date_from, date_to, offset, outlet_id=self.outlet_id
+            ),
+            decode_search,
+        )
 
     def _at(self, window: Window, offset: int) -> str:
         return f"search page at offset {offset} of {_z(window.start)}..{_z(window.end)}"

@@ -10,22 +10,19 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from sync.engine.context import RunContext
 from sync.engine.run_metrics import MetricsMark
 from sync.entities import EntitySpec
 from sync.entities.screen import clean_text
 from sync.errors import ErrorKind, SyncError, redact
-from sync.lightspeed.client import LightspeedClient, MalformedResponse
-from sync.runs import RunStatus
+from sync.lightspeed.classify import MalformedResponse
+from sync.lightspeed.transport import LightspeedClient
+from sync.runs import SKIPPED, RunStatus
+from sync.storage.position import PagePosition
 from sync.storage.runlog import Outcome, Progress, RunInfo
 
-if TYPE_CHECKING:
-    from sync.engine.runner import Runner
-
 log = logging.getLogger(__name__)
-
-#: The result status of an entity whose lease another process held (no sync_log row).
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ class RunTrackers:
 class EntityRun:
     """One entity's run as its walk sees it; `at` names the page being fetched."""
 
-    runner: Runner
+    context: RunContext
     spec: EntitySpec
     client: LightspeedClient
     info: RunInfo
@@ -86,19 +83,23 @@ class EntityRun:
     calls_before: int
     at: str = ""
 
+    def position(self, cursor: int | None) -> PagePosition:
+        """Where the page being written goes: `cursor` (None: leave it), this run, now."""
+        return PagePosition(cursor, self.info.run_id, self.trackers.all, self.context.clock())
+
     def page_written(self) -> None:
         """After each page: keep the lease, count the API calls, report progress."""
-        self.runner.renew_lease(self.spec.name)
+        self.context.lease.renew(self.spec.name)
         self.trackers.parent.api_calls = self.client.api_calls - self.calls_before
-        if self.runner.on_page:
-            self.runner.on_page(self.spec.name, self.trackers.parent, time.monotonic() - self.t0)
+        if self.context.on_page:
+            self.context.on_page(self.spec.name, self.trackers.parent, time.monotonic() - self.t0)
 
 
 Walk = Callable[[EntityRun], None]
 
 
 def run_skeleton(
-    runner: Runner,
+    context: RunContext,
     spec: EntitySpec,
     client: LightspeedClient,
     info: RunInfo,
@@ -114,11 +115,20 @@ def run_skeleton(
     (`is_sync=False`, a backfill) leaves the cursor and the entity's sync status alone.
     A busy lease gives a `skipped` result; every failure, expected or not, a classified one.
     """
-    return runner.with_lease(
-        spec,
-        info,
-        lambda: _run(runner, spec, client, info, walk, version_from, is_sync, label or spec.name),
-    )
+    lease = context.lease
+    try:
+        holder = lease.acquire(spec.name)
+    except SyncError as exc:
+        log.error("%s: could not take the lease: %s", spec.name, exc)
+        return not_started(spec, info.run_id, exc)
+    if holder is not None:
+        note = f"already being synced by {holder.describe()}"
+        log.info("%s: skipped, %s", spec.name, note)
+        return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note)
+    try:
+        return _run(context, spec, client, info, walk, version_from, is_sync, label or spec.name)
+    finally:
+        lease.release(spec.name)
 
 
 def not_started(spec: EntitySpec, run_id: str, exc: SyncError) -> EntityResult:
@@ -127,7 +137,7 @@ def not_started(spec: EntitySpec, run_id: str, exc: SyncError) -> EntityResult:
 
 
 def _run(
-    runner: Runner,
+    context: RunContext,
     spec: EntitySpec,
     client: LightspeedClient,
     info: RunInfo,
@@ -136,8 +146,8 @@ def _run(
     is_sync: bool,
     label: str,
 ) -> EntityResult:
-    store = runner.store
-    started, t0 = runner.clock(), time.monotonic()
+    store = context.store
+    started, t0 = context.clock(), time.monotonic()
     try:
         cursor = store.cursor(spec.name) if version_from is None else version_from
         trackers = RunTrackers.of(
@@ -146,7 +156,7 @@ def _run(
     except SyncError as exc:
         log.error("%s: could not start: %s", label, exc)
         return not_started(spec, info.run_id, exc)
-    run = EntityRun(runner, spec, client, info, trackers, cursor, t0, client.api_calls)
+    run = EntityRun(context, spec, client, info, trackers, cursor, t0, client.api_calls)
     mark = MetricsMark(client)
     status, error = _walk_classified(run, walk)
     main = trackers.parent
@@ -160,7 +170,7 @@ def _run(
             trackers.all,
             outcome,
             started_at=started,
-            now=runner.clock(),
+            now=context.clock(),
             is_sync=is_sync,
             metrics=mark.metrics(),
         )
@@ -197,13 +207,12 @@ def _walk_classified(run: EntityRun, walk: Walk) -> tuple[RunStatus, SyncError |
         return RunStatus.FAILED, exc
     except Exception as exc:  # a bug must not stop the other entities
         log.exception("%s: unexpected failure", run.spec.name)
-        secrets = run.runner.settings.secrets
         return RunStatus.FAILED, SyncError(
             ErrorKind.API,
             f"Unexpected {type(exc).__name__} while syncing {run.spec.name}: "
-            f"{redact(str(exc)[:200], *secrets)}",
+            f"{redact(str(exc)[:200], *run.context.secrets)}",
         )
-    return (RunStatus.INTERRUPTED if run.runner.stop.is_set() else RunStatus.SUCCESS), None
+    return (RunStatus.INTERRUPTED if run.context.stopping else RunStatus.SUCCESS), None
 
 
 def _outcome(status: RunStatus, error: SyncError | None, main: Progress) -> Outcome:
@@ -220,12 +229,12 @@ def _outcome(status: RunStatus, error: SyncError | None, main: Progress) -> Outc
 
 def _record_malformed(run: EntityRun, exc: MalformedResponse) -> None:
     try:
-        run.runner.store.record_reject(
+        run.context.store.record_reject(
             run.info.run_id,
             run.spec.name,
             f"{exc.message} ({run.at})",
             {"excerpt": clean_text(exc.excerpt)},
-            run.runner.clock(),
+            run.context.clock(),
         )
     except SyncError as db_exc:
         log.error("%s: could not record the malformed page: %s", run.spec.name, db_exc)

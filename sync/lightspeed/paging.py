@@ -7,28 +7,40 @@ next, `advance(page)`, `finished`, and a guard that raises instead of looping.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sync.errors import ErrorKind, SyncError
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list endpoint: its rows and the cursor it advances to."""
+class ListedPage(Protocol):
+    """What the version feed reads of a page (sync.engine.decode.Page is one)."""
 
-    rows: list[dict[str, Any]]
-    version_max: int | None
-    api_calls: int
-    # The body as received, when a store maps it itself (see LightspeedClient.list_page);
-    # then `rows` hold floats for fractional numbers: read money from `exact_rows`.
-    source: bytes | None = None
-    # True when the body is proved to hold no object with a key twice (sync.lightspeed.jsonkeys).
-    keys_distinct: bool = False
+    @property
+    def version_max(self) -> int | None:
+        """The cursor the page advances to (None: its rows carry no version)."""
+        ...
+
+    @property
+    def size(self) -> int:
+        """How many records the page holds."""
+        ...
+
+    def versions(self) -> list[int]:
+        """The records' integer versions."""
+        ...
+
+
+class SearchedPage(Protocol):
+    """What the /search offsets read of a page: its records."""
+
+    @property
+    def rows(self) -> list[Any]:
+        """The page's records."""
+        ...
 
 
 def page_cursor(body: Mapping[str, Any], rows: list[Any]) -> int | None:
@@ -80,9 +92,9 @@ class VersionFeed:
         self.cursor = start
         self.finished = False
 
-    def advance(self, page: Page) -> None:
+    def advance(self, page: ListedPage) -> None:
         """Move the cursor past `page`, or mark the walk finished."""
-        if not page.rows:
+        if not page.size:
             self.finished = True
             return
         new = page.version_max
@@ -95,7 +107,7 @@ class VersionFeed:
         if new > self.cursor:
             self.cursor = new
             return
-        if all(v == self.cursor for v in _row_versions(page.rows)):
+        if all(v == self.cursor for v in page.versions()):
             self.finished = True
             return
         raise SyncError(
@@ -105,20 +117,11 @@ class VersionFeed:
         )
 
 
-def next_cursor(page: Page, cursor: int, path: str) -> int | None:
+def next_cursor(page: ListedPage, cursor: int, path: str) -> int | None:
     """The cursor after `page` (see `VersionFeed`), or None when the walk is over."""
     feed = VersionFeed(path, cursor)
     feed.advance(page)
     return None if feed.finished else feed.cursor
-
-
-def _row_versions(rows: Sequence[object]) -> list[int]:
-    versions = []
-    for row in rows:
-        value = row.get("version") if isinstance(row, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            versions.append(value)
-    return versions
 
 
 class SearchOffsets:
@@ -136,7 +139,7 @@ class SearchOffsets:
         self.finished = False
         self._seen: set[Hashable] = set() if seen is None else seen
 
-    def advance(self, page: Page) -> list[Any]:
+    def advance(self, page: SearchedPage) -> list[Any]:
         """Move the offset past `page` and return its rows not seen before.
 
         Rows without an id always count as new, so that they reach the rejects; they do

@@ -24,7 +24,9 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-log = logging.getLogger("sync.lightspeed.client")
+from sync.lightspeed.pacing import RatePacer
+
+log = logging.getLogger("sync.lightspeed.transport")
 
 # A temporary lookup failure (EAI_AGAIN) may pass: retried this often, not more.
 NAME_LOOKUP_RETRIES = 2
@@ -62,6 +64,38 @@ class QuietRetry(Retry):
             return True  # the name does not exist: asking again in 30 s will not create it
         earlier = sum(isinstance(h.error, NameResolutionError) for h in self.history)
         return earlier >= NAME_LOOKUP_RETRIES
+
+
+class CountingRetry(QuietRetry):
+    """A QuietRetry that counts every failed attempt, caps a long Retry-After and tells the
+    pacer of a 429."""
+
+    attempts: list[int]
+    max_retry_after: float
+    pacer: RatePacer | None = None
+
+    def new(self, **kw: Any) -> CountingRetry:
+        retry = super().new(**kw)
+        retry.attempts = self.attempts
+        retry.max_retry_after = self.max_retry_after
+        retry.pacer = self.pacer
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> Retry:
+        self.attempts[0] += 1
+        response = kwargs.get("response", args[2] if len(args) > 2 else None)
+        if response is not None and response.status == 429 and self.pacer is not None:
+            # Our count was wrong (another host, a lost claim): every caller waits as well.
+            try:
+                seconds = self.get_retry_after(response)
+            except InvalidHeader:
+                seconds = None
+            self.pacer.hold_for(seconds)
+        return super().increment(*args, **kwargs)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
 
 
 def request_label(url: str | None) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sync.health.snapshot import RunLogSnapshot
     from sync.storage.incidents import Changes, Incident, Wanted
     from sync.storage.leasing import LeaseHolder
+    from sync.storage.position import PagePosition
     from sync.storage.queueing import Claim, Enqueued
     from sync.storage.runlog import Outcome, Progress, RunInfo, RunMetrics
 
@@ -60,16 +61,7 @@ class RunLog(Protocol):
 class PageWriter(Protocol):
     """Writes the copy page by page, each page with its cursor and progress."""
 
-    def write_page(
-        self,
-        spec: EntitySpec,
-        page: MappedPage,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
+    def write_page(self, spec: EntitySpec, page: MappedPage, at: PagePosition) -> None:
         """Write one page (rows, line items, rejects, cursor, progress) atomically."""
         ...
 
@@ -89,15 +81,7 @@ class PageWriter(Protocol):
         ...
 
     def write_source_page(
-        self,
-        spec: EntitySpec,
-        body: bytes,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-        keys_distinct: bool = False,
+        self, spec: EntitySpec, body: bytes, at: PagePosition, *, keys_distinct: bool = False
     ) -> bool:
         """Write one page from its source JSON like `write_page`; False: nothing written,
         map the page in Python and call `write_page`. `keys_distinct`: the body is proved

@@ -93,7 +93,7 @@ def test_without_the_shared_file_each_process_would_trip_the_limit(simulator, tm
     script = (
         "import sys\n"
         "from sync.config import load_settings\n"
-        "from sync.lightspeed.client import LightspeedClient\n"
+        "from sync.lightspeed.transport import LightspeedClient\n"
         "from sync.lightspeed.pacing import RatePacer\n"
         "s = load_settings({'LIGHTSPEED_BASE_URL': sys.argv[1], 'LIGHTSPEED_TOKEN': sys.argv[3],\n"
         "    'LIGHTSPEED_RATE_WINDOW_SECONDS': '2'}, env_file=None)\n"

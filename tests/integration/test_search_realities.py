@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from sync.engine.backfill import backfill
+from sync.engine.decode import decode_search
 from sync.engine.runner import Runner
-from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.transport import LightspeedClient
 from sync.storage.schema import ENTITY_TABLES
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
@@ -159,7 +160,9 @@ def test_a_refused_order_is_asked_again_without_it_and_not_asked_for_again():
         from sync.config import load_settings
 
         client = LightspeedClient(load_settings(env, env_file=None))
-        page = client.search_sales_page("2025-11-24T00:00:00Z", "2025-11-25T00:00:00Z", 0)
+        page = decode_search(
+            client.search_sales_page("2025-11-24T00:00:00Z", "2025-11-25T00:00:00Z", 0)
+        )
         client.search_sales_page("2025-11-24T00:00:00Z", "2025-11-25T00:00:00Z", 1)
         client.close()
     assert [row["id"] for row in page.rows] == ["a"] and page.api_calls == 2

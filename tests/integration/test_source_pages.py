@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from sync.engine import pages as page_writes
+from sync.engine.decode import Decoding, Page, decode_list
 from sync.engine.runner import Runner
-from sync.entities import CUSTOMERS, SALES, map_page
-from sync.entities.plain import plain_records
-from sync.lightspeed.client import exact_rows, plain_page
+from sync.entities import CUSTOMERS, SALES, EntitySpec, map_page
+from sync.lightspeed.transport import RawPage
 from sync.runs import utcnow
+from sync.storage.position import PagePosition
 from sync.storage.runlog import RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_state
 from sync.storage.sql.db import create_db_engine, migrate
@@ -83,6 +84,13 @@ def two_stores(pg_url: str, postgres_server: str):
     drop()
 
 
+def _plain(spec: EntitySpec, body: bytes) -> Page:
+    """The page as the engine decodes it for a store that maps JSON; it must be plain."""
+    page = decode_list(RawPage(spec.path, body), spec, Decoding(keep_source=True))
+    assert page.source == body, "not plain"
+    return page
+
+
 def _rows(store: Store, name: str) -> list[dict[str, Any]]:
     table = ENTITY_TABLES[name]
     with store.engine.connect() as conn:
@@ -93,23 +101,15 @@ def _rows(store: Store, name: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("spec, records", [(SALES, SALES_PAGE), (CUSTOMERS, CUSTOMERS_PAGE)])
 def test_sql_mapping_gives_the_rows_of_the_python_mapping(two_stores, spec, records):
     in_sql, in_python = two_stores
-    page = plain_page(json.dumps({"data": records}).encode(), 1)
-    assert page is not None and plain_records(spec, page.rows)
+    page = _plain(spec, json.dumps({"data": records}).encode())
     assert in_sql.maps_source_pages and not in_python.maps_source_pages
     info = RunInfo("r", "full", "cli", "test")
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
-    assert in_sql.write_source_page(
-        spec, page.source, cursor=99, run_id="r", trackers=trackers[in_sql], now=NOW
-    )
+    assert in_sql.write_source_page(spec, page.source, PagePosition(99, "r", trackers[in_sql], NOW))
     in_python.write_page(
-        spec,
-        map_page(spec, exact_rows(page), NOW),
-        cursor=99,
-        run_id="r",
-        trackers=trackers[in_python],
-        now=NOW,
+        spec, map_page(spec, page.rows, NOW), PagePosition(99, "r", trackers[in_python], NOW)
     )
     for name in spec.state_names:
         expected = _rows(in_python, name)
@@ -131,13 +131,10 @@ def test_an_older_version_never_replaces_a_newer_row_or_its_line_items(two_store
     trackers = store.start_run(
         RunInfo("r", "full", "cli", "test"), entities=SALES.state_names, version_from=0, now=NOW
     )
-    newer = plain_page(json.dumps([_sale("s-1", 20, total_price=2.5)]).encode(), 1)
-    older = plain_page(json.dumps([_sale("s-1", 19, line_items=[]), _sale("s-2", 1)]).encode(), 1)
+    newer = _plain(SALES, json.dumps([_sale("s-1", 20, total_price=2.5)]).encode())
+    older = _plain(SALES, json.dumps([_sale("s-1", 19, line_items=[]), _sale("s-2", 1)]).encode())
     for page in (newer, older):
-        assert page is not None
-        assert store.write_source_page(
-            SALES, page.source, cursor=None, run_id="r", trackers=trackers, now=NOW
-        )
+        assert store.write_source_page(SALES, page.source, PagePosition(None, "r", trackers, NOW))
     sales = {r["id"]: r for r in _rows(store, "sales")}
     assert sales["s-1"]["version"] == 20 and str(sales["s-1"]["total_price"]) == "2.5"
     assert sorted(r["id"] for r in _rows(store, "sale_line_items")) == [
@@ -206,13 +203,12 @@ def test_a_page_postgres_refuses_is_mapped_in_python_and_only_the_bad_record_rej
     """A NUL inside a plain record's untyped field: Postgres refuses, Python screens it."""
     store = sql_mapping_store
     body = json.dumps({"data": [_sale("s-1", 1, odd="a\u0000b"), _sale("s-2", 2)]}).encode()
-    page = plain_page(body, 1)
-    assert page is not None and plain_records(SALES, page.rows)
+    page = _plain(SALES, body)
     trackers = store.start_run(
         RunInfo("r", "full", "cli", "test"), entities=SALES.state_names, version_from=0, now=NOW
     )
     mapped_in_sql = page_writes.write_page(
-        store, SALES, page, cursor=2, run_id="r", trackers=trackers, clock=utcnow
+        store, SALES, page, PagePosition(2, "r", trackers, utcnow())
     )
     assert not mapped_in_sql
     sales = {r["id"]: r for r in _rows(store, "sales")}

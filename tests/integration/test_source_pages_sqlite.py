@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
+from sync.engine.decode import Decoding, Page, decode_list
 from sync.entities import CUSTOMERS, SALES, EntitySpec, map_page
-from sync.entities.plain import plain_records
 from sync.entities.values import to_timestamp
-from sync.lightspeed.client import exact_rows, plain_page
+from sync.lightspeed.transport import RawPage
+from sync.storage.position import PagePosition
 from sync.storage.runlog import RunInfo
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.sourcepage_sqlite import _number, _timestamp, mappable
@@ -134,6 +135,11 @@ def _stored(store: Store, spec: EntitySpec) -> dict[str, list[tuple[Any, ...]]]:
     return tables
 
 
+def _decoded(spec: EntitySpec, body: bytes) -> Page:
+    """The page as the engine decodes it for SQLite (keys proved where the count can)."""
+    return decode_list(RawPage(spec.path, body), spec, Decoding(keep_source=True, prove_keys=True))
+
+
 def _write_both(
     in_sql: Store, in_python: Store, spec: EntitySpec, body: bytes, *, cursor: int | None
 ) -> bool:
@@ -141,38 +147,19 @@ def _write_both(
 
     As the engine does: the page's keys proved distinct where the count proves it.
     """
-    page = plain_page(body, 1, prove_keys=True)
-    assert page is not None and plain_records(spec, page.rows)
+    page = _decoded(spec, body)
+    assert page.source == body, "not plain"
     info = RunInfo("r", "full", "cli", "test")
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
+    at = {store: PagePosition(cursor, "r", trackers[store], NOW) for store in trackers}
     mapped = in_sql.write_source_page(
-        spec,
-        page.source,
-        cursor=cursor,
-        run_id="r",
-        trackers=trackers[in_sql],
-        now=NOW,
-        keys_distinct=page.keys_distinct,
+        spec, page.source, at[in_sql], keys_distinct=page.keys_distinct
     )
     if not mapped:  # as the engine does (sync.engine.pages.write_page)
-        in_sql.write_page(
-            spec,
-            map_page(spec, exact_rows(page), NOW),
-            cursor=cursor,
-            run_id="r",
-            trackers=trackers[in_sql],
-            now=NOW,
-        )
-    in_python.write_page(
-        spec,
-        map_page(spec, exact_rows(page), NOW),
-        cursor=cursor,
-        run_id="r",
-        trackers=trackers[in_python],
-        now=NOW,
-    )
+        in_sql.write_page(spec, map_page(spec, page.rows, NOW), at[in_sql])
+    in_python.write_page(spec, map_page(spec, page.rows, NOW), at[in_python])
     totals = [[(t.upserted, t.deleted, t.pages) for t in trackers[s]] for s in (in_sql, in_python)]
     assert totals[0] == totals[1]
     return mapped
@@ -186,7 +173,7 @@ def test_sql_mapping_stores_exactly_what_the_python_mapping_stores(two_stores):
         (CUSTOMERS, _body(CUSTOMERS_PAGE), 4),
     ]
     # Keys proved distinct: the SQL looks for no repeats (the other case is below).
-    assert all(plain_page(b, 1, prove_keys=True).keys_distinct for _, b, _ in pages)
+    assert all(_decoded(spec, b).keys_distinct for spec, b, _ in pages)
     for spec, body, cursor in pages:
         assert mappable(body)
         assert _write_both(in_sql, in_python, spec, body, cursor=cursor), body[:80]
@@ -233,8 +220,8 @@ def test_a_repeated_key_is_read_as_python_reads_it(two_stores):
 def test_a_page_the_key_count_cannot_clear_is_checked_in_sql_and_still_mapped_there(two_stores):
     in_sql, in_python = two_stores
     body = b'[{"id" : "c-1", "version" : 1, "name" : "x", "email" : "a@b.c"}]'
-    page = plain_page(body, 1, prove_keys=True)
-    assert page is not None and not page.keys_distinct  # a space before a colon
+    page = _decoded(CUSTOMERS, body)
+    assert page.source == body and not page.keys_distinct  # a space before a colon
     assert _write_both(in_sql, in_python, CUSTOMERS, body, cursor=1)
     assert _stored(in_sql, CUSTOMERS) == _stored(in_python, CUSTOMERS)
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from sync.entities import PRODUCTS, SALES, map_page
+from sync.storage.position import PagePosition
 from sync.storage.runlog import Outcome, RunInfo
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_state
 from sync.storage.sql.db import create_db_engine, migrate
@@ -43,9 +44,7 @@ def write(store: Store, spec, records, cursor: int) -> None:
     trackers = store.start_run(
         RunInfo("r1", "incremental", "cli", "t"), entities=spec.state_names, version_from=0, now=NOW
     )
-    store.write_page(
-        spec, map_page(spec, records, NOW), cursor=cursor, run_id="r1", trackers=trackers, now=NOW
-    )
+    store.write_page(spec, map_page(spec, records, NOW), PagePosition(cursor, "r1", trackers, NOW))
     store.finish_run(spec, trackers, Outcome("success"), started_at=NOW, now=NOW)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from sync.engine.runner import Runner
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.transport import LightspeedClient
 
 
 def test_a_trickled_answer_times_out_at_the_total_deadline(simulator, settings_for, sqlite_url):

@@ -7,11 +7,13 @@ from email.utils import format_datetime
 import pytest
 
 from sync.config import load_settings
+from sync.engine.decode import Page, decode_list, fetch_decoded
+from sync.entities import ENTITY_BY_NAME
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.budget import FileBudget
-from sync.lightspeed.client import LightspeedClient
 from sync.lightspeed.pacing import RatePacer
 from sync.lightspeed.paging import page_cursor
+from sync.lightspeed.transport import LightspeedClient
 from tests.support.scripted_server import Reply, ScriptedServer
 
 TOKEN = "tok-SECRET-123456"
@@ -36,9 +38,17 @@ def client_for(server: ScriptedServer, **env: str) -> LightspeedClient:
     return LightspeedClient(settings)
 
 
+def read(client: LightspeedClient, path: str, after: int = 0, **kwargs: bool) -> Page:
+    """One page of `path` as the engine reads it: asked, then decoded (exact numbers)."""
+    spec = ENTITY_BY_NAME[path.strip("/")]
+    return fetch_decoded(
+        lambda: client.list_page(path, after, **kwargs), lambda raw: decode_list(raw, spec)
+    )
+
+
 def test_it_sends_bearer_auth_and_paging_params():
     with ScriptedServer([Reply(body=PAGE)]).running() as server:
-        page = client_for(server).list_page("/customers", 10, deleted=True)
+        page = read(client_for(server), "/customers", 10, deleted=True)
     seen = server.seen[0]
     assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
     assert "after=10" in seen.path and "page_size=1000" in seen.path and "deleted=true" in seen.path
@@ -49,7 +59,7 @@ def test_it_retries_5xx_then_succeeds_and_counts_calls():
     replies = [Reply(503, {"error": "x"}), Reply(502, {"error": "x"}), Reply(body=PAGE)]
     with ScriptedServer(replies).running() as server:
         client = client_for(server)
-        page = client.list_page("/sales", 0)
+        page = read(client, "/sales")
     assert len(page.rows) == 2
     assert client.api_calls == 3
     assert client.retries == 2
@@ -137,12 +147,12 @@ def test_connection_refused_is_network():
 def test_malformed_json_is_retried_then_reported():
     replies = [Reply(body=b'{"data": [{"id": "a"'), Reply(body=PAGE)]
     with ScriptedServer(replies).running() as server:
-        page = client_for(server).list_page("/sales", 0)
+        page = read(client_for(server), "/sales")
     assert len(page.rows) == 2
 
     with ScriptedServer([Reply(body=b"<html>oops")]).running() as server:
         with pytest.raises(SyncError) as info:
-            client_for(server).list_page("/sales", 0)
+            read(client_for(server), "/sales")
     assert info.value.kind is ErrorKind.API
     assert "malformed JSON" in info.value.message
 
@@ -159,7 +169,7 @@ def test_oversize_page_size_steps_down_when_refused():
 def test_numbers_arrive_as_decimals():
     body = b'{"data": [{"id": "a", "version": 5, "price": 20.6611600000}], "version": {"max": 5}}'
     with ScriptedServer([Reply(body=body)]).running() as server:
-        page = client_for(server).list_page("/products", 0)
+        page = read(client_for(server), "/products")
     assert str(page.rows[0]["price"]) == "20.6611600000"
 
 
@@ -179,7 +189,7 @@ def test_page_cursor_falls_back_to_row_versions(body, expected):
 def test_a_bare_array_body_is_read_as_the_page():
     body = b'[{"id": "a", "version": 5}, {"id": "b", "version": 9}]'
     with ScriptedServer([Reply(body=body)]).running() as server:
-        page = client_for(server).list_page("/inventory", 0)
+        page = read(client_for(server), "/inventory")
     assert [r["id"] for r in page.rows] == ["a", "b"] and page.version_max == 9
 
 

@@ -11,7 +11,7 @@ import pytest
 from sync.config import load_settings
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed import diagnosis
-from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.transport import LightspeedClient
 from sync.logs import setup_logging
 from tests.support.scripted_server import Reply, ScriptedServer
 

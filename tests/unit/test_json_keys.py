@@ -5,8 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from sync.lightspeed.client import plain_page
-from sync.lightspeed.jsonkeys import keys_all_distinct, parsed_keys
+from sync.engine.jsonkeys import keys_all_distinct, parsed_keys
 
 
 def _proved(text: bytes) -> bool:
@@ -57,11 +56,3 @@ def test_a_text_the_count_cannot_decide_is_not_proved(text):
 def test_keys_are_counted_in_objects_at_every_depth():
     assert parsed_keys({"a": [{"b": 1, "c": {"d": []}}, 2], "e": None}) == 5
     assert parsed_keys([1, "x", None]) == 0
-
-
-def test_a_plain_page_is_proved_only_when_asked():
-    body = b'{"data":[{"id":"a","version":3}],"version":{"min":1,"max":3}}'
-    assert plain_page(body, 1, prove_keys=True).keys_distinct
-    assert not plain_page(body, 1).keys_distinct
-    repeated = b'{"data":[{"id":"a","version":3,"version":3}]}'
-    assert not plain_page(repeated, 1, prove_keys=True).keys_distinct

@@ -6,7 +6,7 @@ import pytest
 
 from sync.config import load_settings
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.client import LightspeedClient
+from sync.lightspeed.transport import LightspeedClient
 from tests.support.scripted_server import Reply, ScriptedServer
 
 PAGE = {"data": [{"id": "a", "version": 11}], "version": {"max": 11, "min": 11}}

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from sync.engine.decode import Page
 from sync.errors import ErrorKind, SyncError
-from sync.lightspeed.paging import Page, SearchOffsets, VersionFeed, next_cursor
+from sync.lightspeed.paging import SearchOffsets, VersionFeed, next_cursor
 
 
 def page(*versions: int, version_max: int | None = None, rows: list[Any] | None = None) -> Page:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pytest
 
 from sync.entities import CUSTOMERS, SALES
 from sync.entities.plain import plain_records
-from sync.lightspeed.client import exact_rows, plain_page
 
 
 def sale(**extra: Any) -> dict[str, Any]:
@@ -70,36 +68,6 @@ def test_anything_less_plain_goes_to_the_python_mapping(extra):
 
 def test_a_record_that_is_not_an_object_is_not_plain():
     assert not plain_records(SALES, [sale(), ["list"]])
-
-
-def test_a_plain_page_keeps_its_source_and_reads_money_exactly_from_it():
-    content = b'{"data": [{"id": "a", "version": 3, "total_price": 0.10}], "version": {"max": 3}}'
-    page = plain_page(content, 1)
-    assert page is not None and page.source == content and page.version_max == 3
-    assert str(exact_rows(page)[0]["total_price"]) == "0.10"
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        b'{"data": [{"id": "a", "version": 3.0}]}',
-        b'{"data": [{"id": "a", "version": "3"}]}',
-        b'{"data": [{"id": "a", "version": 3, "x": NaN}]}',
-        b'{"data": [{"id": "a", "version": 99999999999999999999999}]}',
-        b'{"data": [1]}',
-        b'{"data": {}}',
-        b'{"version": {"max": 3}}',
-        b'{"data": [{"id": "a", "version": 3}], "version": {"max": 3.5}}',
-        b"[not json",
-    ],
-)
-def test_a_page_the_fast_parse_cannot_take_exactly_is_left_to_the_exact_parse(content):
-    assert plain_page(content, 1) is None
-
-
-def test_a_bare_list_answer_is_a_page_too():
-    page = plain_page(orjson.dumps([{"id": "a", "version": 4}]), 1)
-    assert page is not None and page.version_max == 4 and exact_rows(page)[0]["id"] == "a"
 
 
 def test_the_rest_backends_function_holds_the_current_statements():

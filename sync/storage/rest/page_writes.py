@@ -14,6 +14,7 @@ from postgrest.types import ReturnMethod
 from sync.entities import EntitySpec, MappedPage
 from sync.errors import SyncError
 from sync.storage.jsoncodec import dumps_json
+from sync.storage.position import PagePosition
 from sync.storage.refusal import RecordRefused, is_refusal_code
 from sync.storage.rest.db import RestBase
 from sync.storage.runlog import Progress
@@ -73,15 +74,7 @@ class RestPageWrites(RestBase):
         return False
 
     def write_source_page(
-        self,
-        spec: EntitySpec,
-        body: bytes,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-        keys_distinct: bool = False,
+        self, spec: EntitySpec, body: bytes, at: PagePosition, *, keys_distinct: bool = False
     ) -> bool:
         """Write a page of plain records from its source JSON in one RPC, like `write_page`.
 
@@ -90,22 +83,14 @@ class RestPageWrites(RestBase):
         """
         params = {"p_entity": spec.name, "p_body": body.decode()}
         try:
-            self._apply_page("sync_apply_source_page", params, spec, cursor, trackers, now)
+            self._apply_page("sync_apply_source_page", params, spec, at)
         except RecordRefused:
             return False
         return True
 
-    def write_page(
-        self,
-        spec: EntitySpec,
-        page: MappedPage,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
+    def write_page(self, spec: EntitySpec, page: MappedPage, at: PagePosition) -> None:
         """Write one page and advance the cursor in one transaction (one RPC call)."""
+        run_id, now = at.run_id, at.now
         child = ENTITY_TABLES[spec.child.name].name if spec.child else None
         rejects = [
             {
@@ -126,18 +111,17 @@ class RestPageWrites(RestBase):
             "p_children": dumps_json(page.children) if spec.child else None,
             "p_rejects": dumps_json(rejects) if rejects else None,
         }
-        self._apply_page("sync_apply_page", params, spec, cursor, trackers, now)
+        self._apply_page("sync_apply_page", params, spec, at)
 
     def _apply_page(
         self,
         function: str,
         params: dict[str, Any],
         spec: EntitySpec,
-        cursor: int | None,
-        trackers: Sequence[Progress],
-        now: datetime,
+        at: PagePosition,
     ) -> None:
         """Call a page RPC with the run's progress; RecordRefused when the data is refused."""
+        cursor, trackers = at.cursor, at.trackers
         params = {
             **params,
             "p_state_names": list(spec.state_names),
@@ -145,7 +129,7 @@ class RestPageWrites(RestBase):
             "p_log_id": trackers[0].log_id,
             "p_child_log_id": trackers[1].log_id if len(trackers) > 1 else None,
             "p_api_calls": trackers[0].api_calls,
-            "p_now": now.isoformat(),
+            "p_now": at.now.isoformat(),
         }
         try:
             result = self.execute(self.rest.rpc(function, params)).data

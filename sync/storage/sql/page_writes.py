@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Table, case, delete, insert, select, 
 
 from sync.entities import EntitySpec, MappedPage
 from sync.errors import SyncError
+from sync.storage.position import PagePosition
 from sync.storage.refusal import RecordRefused
 from sync.storage.runlog import Progress
 from sync.storage.schema import ENTITY_TABLES, sync_log, sync_rejects, sync_state
@@ -76,21 +77,13 @@ class SqlPageWrites:
         path = None if self.is_postgres else sqlite_file_path(self.engine.url.database)
         return nullcontext() if path is None else WalCheckpointer(path)
 
-    def write_page(
-        self,
-        spec: EntitySpec,
-        page: MappedPage,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-    ) -> None:
+    def write_page(self, spec: EntitySpec, page: MappedPage, at: PagePosition) -> None:
         """Write one page and advance the cursor, all in one transaction.
 
         The cursor never moves backwards (a full pass restarts from 0); `cursor=None`
         (a backfill) leaves it alone.
         """
+        cursor, run_id, trackers, now = at.cursor, at.run_id, at.trackers, at.now
         table = ENTITY_TABLES[spec.name]
         # The totals are worked out on copies and handed to the trackers only after COMMIT:
         # a page that is rolled back must not be counted.
@@ -122,15 +115,7 @@ class SqlPageWrites:
         return not self.is_postgres
 
     def write_source_page(
-        self,
-        spec: EntitySpec,
-        body: bytes,
-        *,
-        cursor: int | None,
-        run_id: str,
-        trackers: Sequence[Progress],
-        now: datetime,
-        keys_distinct: bool = False,
+        self, spec: EntitySpec, body: bytes, at: PagePosition, *, keys_distinct: bool = False
     ) -> bool:
         """Write a page from its source JSON, mapped by the database, like `write_page`.
 
@@ -142,6 +127,7 @@ class SqlPageWrites:
         """
         if not self.maps_source_pages:
             return False
+        cursor, trackers, now = at.cursor, at.trackers, at.now
         if not self.is_postgres and not sourcepage_sqlite.mappable(body):
             return False
         after = [dataclasses.replace(t) for t in trackers]

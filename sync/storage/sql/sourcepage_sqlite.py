@@ -11,7 +11,7 @@ parents replaced from json_each over each record.
 What SQL cannot map exactly is left to the Python mapping: a body with an escaped NUL
 or surrogate, an escape in a key or a number the screen refuses (`mappable`); a record
 with a repeated key (unless the fetching thread proved the page free of them:
-`sync.lightspeed.jsonkeys`), a typed number in exponent form or an impossible date
+`sync.engine.jsonkeys`), a typed number in exponent form or an impossible date
 (`_unmappable`).
 """
 
