@@ -12,6 +12,7 @@ from sync.auth import MIN_COOKIE_KEY_LENGTH, is_bcrypt_hash
 from sync.config import Reading, Settings, alert_url_secrets
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.probe import Finding
+from sync.runs import NEVER
 from sync.storage.backend import open_store, uses_supabase_rest
 from sync.storage.migrations import migration_scripts
 from sync.storage.protocols import SyncStore
@@ -247,7 +248,7 @@ def last_run_findings(report: StatusReport) -> list[Finding]:
     found = []
     for e in report.entities:
         name = f"last run {e.entity}"
-        if e.status == "never":
+        if e.status == NEVER:
             fix = (
                 "Run `python -m sync run` (the first run imports everything), or start the "
                 "scheduler."

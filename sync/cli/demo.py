@@ -19,7 +19,7 @@ from types import FrameType
 
 from sync.config import Settings
 from sync.logs import setup_logging
-from sync.runs import utcnow
+from sync.runs import NEVER, RunStatus, utcnow
 from sync.service.scheduler import SchedulerService
 from sync.storage.sql.api_keys import create_key
 from sync.storage.sql.db import Engine, create_db_engine, migrate
@@ -266,7 +266,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 def _print_status_after_first_sync(settings: Settings, store: Store, stop: threading.Event) -> None:
     while not stop.wait(1.0):
         report = status_report(store, utcnow(), settings)
-        if all(e.status not in ("never", "running") for e in report.entities):
+        if all(e.status not in (NEVER, RunStatus.RUNNING) for e in report.entities):
             print(f"\nFirst sync done. Overall: {report.overall.value}")
             for e in report.entities:
                 print(

@@ -17,7 +17,7 @@ from sync.health import (
     success_rate,
 )
 from sync.health.snapshot import RECENT_RUNS, Beat, RunLogSnapshot
-from sync.runs import ENTITY_NAMES, RunStatus
+from sync.runs import ENTITY_NAMES, NEVER, RunStatus
 from sync.storage.status_report import scheduler_liveness
 
 #: "sale_line_items" → "Sale line items", in the vocabulary's order.
@@ -68,7 +68,7 @@ def facts_of(snap: RunLogSnapshot) -> Facts:
         entities.append(
             EntityFacts(
                 entity=name,
-                status=row.status if row else "never",
+                status=row.status if row else NEVER,
                 last_success=row.last_sync_time if row else None,
                 error_type=row.error_type if row else None,
                 error_message=row.error_message if row else None,
