@@ -13,9 +13,27 @@ import pytest
 
 # Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
 # "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
-# The variable also holds once Streamlit parses its config.
+# Setting the level is not enough: Streamlit sets it again from its `logger.level` option
+# whenever it parses its config (lazily, on the first option read; it ignores the
+# environment variable in-process). A filter on the two loggers survives every re-parse.
+import logging
+
 os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 import streamlit.logger
+
+
+class _BareModeChatter(logging.Filter):
+    """Drops Streamlit's bare-mode warnings; errors still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+for _name in (
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+    "streamlit.runtime.caching.cache_data_api",
+):
+    logging.getLogger(_name).addFilter(_BareModeChatter())
 
 from sync.config import Settings, load_settings
 from sync.storage.sql.db import create_db_engine, migrate
