@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,16 +11,20 @@ from typing import Any
 
 import psycopg
 import pytest
+import streamlit.logger
+
+from sync.config import Settings, load_settings
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
 
 # Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
 # "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
 # Setting the level is not enough: Streamlit sets it again from its `logger.level` option
-# whenever it parses its config (lazily, on the first option read; it ignores the
-# environment variable in-process). A filter on the two loggers survives every re-parse.
-import logging
-
+# whenever it parses its config (lazily, on the first option read; in-process it ignores
+# the environment variable, which only child `streamlit run` processes read). A filter on
+# the two loggers survives every re-parse.
 os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
-import streamlit.logger
+streamlit.logger.set_log_level("error")
 
 
 class _BareModeChatter(logging.Filter):
@@ -34,12 +39,6 @@ for _name in (
     "streamlit.runtime.caching.cache_data_api",
 ):
     logging.getLogger(_name).addFilter(_BareModeChatter())
-
-from sync.config import Settings, load_settings
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Store
-
-streamlit.logger.set_log_level("error")
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SIM_TOKEN = "sim-token-0123456789"
