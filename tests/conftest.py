@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -63,11 +66,15 @@ def postgres_server() -> str:
     return PG_ADMIN
 
 
-def create_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
-    """Create a throwaway database; returns its SQLAlchemy URL and a drop function."""
-    name = f"lsync_test_{uuid.uuid4().hex[:12]}"
+def create_pg_database(
+    admin_url: str, template: str | None = None, prefix: str = "lsync_test"
+) -> tuple[str, Callable[[], None]]:
+    """Create a throwaway database (a copy of `template` if given); returns its SQLAlchemy URL
+    and a drop function. Names are unique: other suites share this server."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
 
     def drop() -> None:
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -76,16 +83,71 @@ def create_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
 
 
+def _db_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+@contextlib.contextmanager
+def migrated_template(admin_url: str, prepare: Callable[[str], None]) -> Iterator[str]:
+    """A database prepared once (`prepare(url)`), for `CREATE DATABASE ... TEMPLATE`; dropped
+    at the end. Its name carries this process's id (each xdist worker has its own)."""
+    url, drop = create_pg_database(admin_url, prefix=f"lsync_tpl_{os.getpid()}")
+    try:
+        prepare(url)  # must leave no connection open: a template in use cannot be copied
+        yield _db_name(url)
+    finally:
+        drop()
+
+
+def _migrate_url(url: str) -> None:
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: str) -> Iterator[str]:
+    """Our migrations, applied once per session: the databases of `store` tests copy it."""
+    with migrated_template(postgres_server, _migrate_url) as name:
+        yield name
+
+
+# Fixtures that migrate the test's database themselves: their tests get a copy of the
+# migrated template instead of an empty database (the migrations then find nothing to do),
+# which is the state they would have reached anyway, in a fraction of the time.
+MIGRATING_FIXTURES = frozenset({"store", "every_store", "any_store", "sql_mapping_store"})
+
+
+def _migrates(request: pytest.FixtureRequest) -> bool:
+    return not MIGRATING_FIXTURES.isdisjoint(request.fixturenames)
+
+
 @pytest.fixture
-def pg_url(postgres_server: str) -> Iterator[str]:
-    url, drop = create_pg_database(postgres_server)
+def pg_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database, or a migrated one for the tests of MIGRATING_FIXTURES."""
+    template = request.getfixturevalue("pg_template") if _migrates(request) else None
+    url, drop = create_pg_database(postgres_server, template)
     yield url
     drop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session (checkpointed and closed: one file to copy)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate_url(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'copy.db'}"
+def sqlite_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty SQLite file, or a copy of the migrated one for MIGRATING_FIXTURES' tests."""
+    path = tmp_path / "copy.db"
+    if _migrates(request):
+        shutil.copy2(request.getfixturevalue("sqlite_template"), path)  # mode 0600 kept
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -170,21 +232,52 @@ class SupabaseProject:
     anon_key: str = ANON_KEY
 
 
-@pytest.fixture
-def supabase_project(pg_url: str, postgres_server: str) -> Iterator[SupabaseProject]:
-    """Supabase roles and default grants, our migrations, and the PostgREST stand-in."""
-    from tests.support.postgrest_stand_in import PostgrestStandIn
+@pytest.fixture(scope="session")
+def supabase_template(postgres_server: str) -> Iterator[str]:
+    """Supabase's roles and default grants, then our migrations, once per session."""
     from tests.support.supabase_roles import apply_supabase_defaults, ensure_cluster_roles
 
-    ensure_cluster_roles(postgres_server)
-    apply_supabase_defaults(pg_url)
-    engine = create_db_engine(pg_url)
-    migrate(engine)
+    def prepare(url: str) -> None:
+        ensure_cluster_roles(postgres_server)
+        apply_supabase_defaults(url)
+        _migrate_url(url)
+
+    with migrated_template(postgres_server, prepare) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def postgrest_server() -> Iterator[Any]:
+    """One PostgREST stand-in for the session; each `supabase_project` attaches its database."""
+    from tests.support.postgrest import PostgrestStandIn
+
+    with PostgrestStandIn("postgresql://unused", {}) as server:
+        server.detach()
+        yield server
+
+
+@pytest.fixture
+def supabase_project(
+    postgres_server: str, supabase_template: str, postgrest_server: Any
+) -> Iterator[SupabaseProject]:
+    """A database with Supabase's roles and default grants and our migrations (a copy of the
+    session's template), behind the session's PostgREST stand-in."""
+    from tests.support.supabase_roles import ensure_cluster_roles
+
+    ensure_cluster_roles(postgres_server)  # cluster-wide: cheap to check, never assumed
+    db_url, drop = create_pg_database(postgres_server, supabase_template)
+    engine = create_db_engine(db_url)
     keys = {SERVICE_KEY: "service_role", READER_KEY: "dashboard_reader", ANON_KEY: "anon"}
-    with PostgrestStandIn(pg_url, keys) as server:
-        yield SupabaseProject(url=server.url, db_url=pg_url, server=server, engine=engine)
-        violations = list(server.violations)
-    engine.dispose()
+    postgrest_server.attach(db_url, keys)
+    try:
+        yield SupabaseProject(
+            url=postgrest_server.url, db_url=db_url, server=postgrest_server, engine=engine
+        )
+        violations = list(postgrest_server.violations)
+    finally:
+        postgrest_server.detach()
+        engine.dispose()
+        drop()
     assert violations == [], "requests outside PostgREST's protocol"
 
 

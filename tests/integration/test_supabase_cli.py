@@ -97,7 +97,7 @@ def test_alerts_check_evaluates_the_rules_over_rest(supabase_project, simulator,
 def test_an_unmigrated_project_and_a_missing_key_get_one_sentence(
     pg_url, postgres_server, simulator, tmp_path
 ):
-    from tests.support.postgrest_stand_in import PostgrestStandIn
+    from tests.support.postgrest import PostgrestStandIn
 
     with PostgrestStandIn(pg_url, {SERVICE_KEY: "postgres"}) as server:
         project = type("Project", (), {"url": server.url, "service_key": SERVICE_KEY})
