@@ -359,11 +359,15 @@ def test_the_scheduler_survives_a_database_outage_and_resumes(pg_url, simulator,
     try:
         wait_for(lambda: requests_by_status(direct) == {} and _synced(direct), 60, "first sync")
         proxy.stop()
-        time.sleep(4)
+
+        def failures() -> int:
+            return log_file.read_text().count("DATABASE")
+
+        wait_for(lambda: failures() > 0, 30, "the scheduler to meet the outage")
         request_sync(direct, "all", requested_by="cfo", reason="during outage", now=utcnow())
-        time.sleep(3)
+        seen = failures()
+        wait_for(lambda: failures() > seen, 30, "the scheduler to try again during the outage")
         assert process.poll() is None, "the scheduler must keep running"
-        assert "DATABASE" in log_file.read_text()
         proxy.start()
         wait_for(
             lambda: requests_by_status(direct) == {"done": 1}, 90, "the request after recovery"
