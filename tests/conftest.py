@@ -340,3 +340,37 @@ def backend_env(every_backend: str, request) -> dict[str, str]:
         "SUPABASE_URL": project.url,
         "SUPABASE_SERVICE_ROLE_KEY": project.service_key,
     }
+
+
+# -- Two processes (make test: pytest-xdist, -n 2 --dist loadgroup) -------------------------
+
+# Tests whose assertions hold a wall-clock bound or that drive a browser: they all run in one
+# xdist group, one after the other on one worker, so that two of them never compete for the
+# two cores (the other worker runs the rest meanwhile). A module is listed whole.
+SERIAL_GROUP = "serial"
+SERIAL_MODULES = frozenset(
+    {
+        "tests/integration/test_api_timeouts.py",
+        "tests/integration/test_cli_check.py",
+        "tests/integration/test_cli_connect.py",
+        "tests/integration/test_cli_unreachable.py",
+        "tests/integration/test_dashboard_scale.py",
+        "tests/integration/test_data_trust.py",
+        "tests/integration/test_rate_budget.py",
+        "tests/integration/test_scheduler.py",
+        "tests/integration/test_scheduler_idle.py",
+        "tests/integration/test_trickle.py",
+        "tests/security/test_big_body.py",
+        "tests/unit/test_client.py",
+        "tests/unit/test_client_retries.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests (e2e) and SERIAL_MODULES go to the serial xdist group."""
+    root = config.rootpath
+    for item in items:
+        module = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if module in SERIAL_MODULES or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
