@@ -286,7 +286,9 @@ def test_kill_9_of_the_scheduler_mid_run_is_recovered(
         lease = conn.execute(select(sync_locks)).first()
     assert orphan is not None and lease is not None and lease.pid == first.pid
 
-    second = start(["scheduler"], env, tmp_path, tmp_path / "second.log")
+    # Pages of 10 make the first run long enough to be killed; the recovery may take 100s.
+    recovering = {**env, "SYNC_PAGE_SIZE": "100"}
+    second = start(["scheduler"], recovering, tmp_path, tmp_path / "second.log")
     try:
 
         def recovered_and_synced() -> bool:
