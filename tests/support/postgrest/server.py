@@ -73,7 +73,10 @@ class PostgrestStandIn(RequestParser, SqlExecutor):
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="postgrest-stand-in", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="postgrest-stand-in",
+            daemon=True,
         )
         self._thread.start()
         return self
