@@ -135,7 +135,7 @@ def serve_stand_in(db_url: str, key: str) -> int:
     Each line read on stdin is answered by one JSON line (requests so far, per path, and
     protocol violations); end of stdin stops the server.
     """
-    from tests.support.postgrest_stand_in import PostgrestStandIn
+    from tests.support.postgrest import PostgrestStandIn
 
     with PostgrestStandIn(db_url, {key: "service_role"}) as server:
         tally = _RequestTally()

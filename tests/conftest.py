@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-
-# Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
-# "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
-# The variable also holds once Streamlit parses its config.
-os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 import streamlit.logger
 
 from sync.config import Settings, load_settings
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
 
+# Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
+# "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
+# Setting the level is not enough: Streamlit sets it again from its `logger.level` option
+# whenever it parses its config (lazily, on the first option read; in-process it ignores
+# the environment variable, which only child `streamlit run` processes read). A filter on
+# the two loggers survives every re-parse.
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 streamlit.logger.set_log_level("error")
+
+
+class _BareModeChatter(logging.Filter):
+    """Drops Streamlit's bare-mode warnings; errors still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+for _name in (
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+    "streamlit.runtime.caching.cache_data_api",
+):
+    logging.getLogger(_name).addFilter(_BareModeChatter())
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SIM_TOKEN = "sim-token-0123456789"
@@ -46,11 +66,15 @@ def postgres_server() -> str:
     return PG_ADMIN
 
 
-def create_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
-    """Create a throwaway database; returns its SQLAlchemy URL and a drop function."""
-    name = f"lsync_test_{uuid.uuid4().hex[:12]}"
+def create_pg_database(
+    admin_url: str, template: str | None = None, prefix: str = "lsync_test"
+) -> tuple[str, Callable[[], None]]:
+    """Create a throwaway database (a copy of `template` if given); returns its SQLAlchemy URL
+    and a drop function. Names are unique: other suites share this server."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
 
     def drop() -> None:
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -59,16 +83,71 @@ def create_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
 
 
+def _db_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+@contextlib.contextmanager
+def migrated_template(admin_url: str, prepare: Callable[[str], None]) -> Iterator[str]:
+    """A database prepared once (`prepare(url)`), for `CREATE DATABASE ... TEMPLATE`; dropped
+    at the end. Its name carries this process's id (each xdist worker has its own)."""
+    url, drop = create_pg_database(admin_url, prefix=f"lsync_tpl_{os.getpid()}")
+    try:
+        prepare(url)  # must leave no connection open: a template in use cannot be copied
+        yield _db_name(url)
+    finally:
+        drop()
+
+
+def _migrate_url(url: str) -> None:
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: str) -> Iterator[str]:
+    """Our migrations, applied once per session: the databases of `store` tests copy it."""
+    with migrated_template(postgres_server, _migrate_url) as name:
+        yield name
+
+
+# Fixtures that migrate the test's database themselves: their tests get a copy of the
+# migrated template instead of an empty database (the migrations then find nothing to do),
+# which is the state they would have reached anyway, in a fraction of the time.
+MIGRATING_FIXTURES = frozenset({"store", "every_store", "any_store", "sql_mapping_store"})
+
+
+def _migrates(request: pytest.FixtureRequest) -> bool:
+    return not MIGRATING_FIXTURES.isdisjoint(request.fixturenames)
+
+
 @pytest.fixture
-def pg_url(postgres_server: str) -> Iterator[str]:
-    url, drop = create_pg_database(postgres_server)
+def pg_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database, or a migrated one for the tests of MIGRATING_FIXTURES."""
+    template = request.getfixturevalue("pg_template") if _migrates(request) else None
+    url, drop = create_pg_database(postgres_server, template)
     yield url
     drop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session (checkpointed and closed: one file to copy)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate_url(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'copy.db'}"
+def sqlite_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty SQLite file, or a copy of the migrated one for MIGRATING_FIXTURES' tests."""
+    path = tmp_path / "copy.db"
+    if _migrates(request):
+        shutil.copy2(request.getfixturevalue("sqlite_template"), path)  # mode 0600 kept
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -153,21 +232,52 @@ class SupabaseProject:
     anon_key: str = ANON_KEY
 
 
-@pytest.fixture
-def supabase_project(pg_url: str, postgres_server: str) -> Iterator[SupabaseProject]:
-    """Supabase roles and default grants, our migrations, and the PostgREST stand-in."""
-    from tests.support.postgrest_stand_in import PostgrestStandIn
+@pytest.fixture(scope="session")
+def supabase_template(postgres_server: str) -> Iterator[str]:
+    """Supabase's roles and default grants, then our migrations, once per session."""
     from tests.support.supabase_roles import apply_supabase_defaults, ensure_cluster_roles
 
-    ensure_cluster_roles(postgres_server)
-    apply_supabase_defaults(pg_url)
-    engine = create_db_engine(pg_url)
-    migrate(engine)
+    def prepare(url: str) -> None:
+        ensure_cluster_roles(postgres_server)
+        apply_supabase_defaults(url)
+        _migrate_url(url)
+
+    with migrated_template(postgres_server, prepare) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def postgrest_server() -> Iterator[Any]:
+    """One PostgREST stand-in for the session; each `supabase_project` attaches its database."""
+    from tests.support.postgrest import PostgrestStandIn
+
+    with PostgrestStandIn("postgresql://unused", {}) as server:
+        server.detach()
+        yield server
+
+
+@pytest.fixture
+def supabase_project(
+    postgres_server: str, supabase_template: str, postgrest_server: Any
+) -> Iterator[SupabaseProject]:
+    """A database with Supabase's roles and default grants and our migrations (a copy of the
+    session's template), behind the session's PostgREST stand-in."""
+    from tests.support.supabase_roles import ensure_cluster_roles
+
+    ensure_cluster_roles(postgres_server)  # cluster-wide: cheap to check, never assumed
+    db_url, drop = create_pg_database(postgres_server, supabase_template)
+    engine = create_db_engine(db_url)
     keys = {SERVICE_KEY: "service_role", READER_KEY: "dashboard_reader", ANON_KEY: "anon"}
-    with PostgrestStandIn(pg_url, keys) as server:
-        yield SupabaseProject(url=server.url, db_url=pg_url, server=server, engine=engine)
-        violations = list(server.violations)
-    engine.dispose()
+    postgrest_server.attach(db_url, keys)
+    try:
+        yield SupabaseProject(
+            url=postgrest_server.url, db_url=db_url, server=postgrest_server, engine=engine
+        )
+        violations = list(postgrest_server.violations)
+    finally:
+        postgrest_server.detach()
+        engine.dispose()
+        drop()
     assert violations == [], "requests outside PostgREST's protocol"
 
 
@@ -230,3 +340,61 @@ def backend_env(every_backend: str, request) -> dict[str, str]:
         "SUPABASE_URL": project.url,
         "SUPABASE_SERVICE_ROLE_KEY": project.service_key,
     }
+
+
+# -- Two processes (make test: pytest-xdist, -n 2 --dist loadgroup) -------------------------
+
+# Tests whose assertions hold a wall-clock bound and the browser tests (tests/e2e/) all run in
+# one group, one after the other on one worker, so that two of them never compete for the
+# two cores (the other worker runs the rest meanwhile). A module is listed whole.
+SERIAL_GROUP = "serial"
+SERIAL_MODULES = frozenset(
+    {
+        "tests/integration/test_api_timeouts.py",
+        "tests/integration/test_cli_check.py",
+        "tests/integration/test_cli_connect.py",
+        "tests/integration/test_cli_unreachable.py",
+        "tests/integration/test_dashboard_scale.py",
+        "tests/integration/test_rate_budget.py",
+        "tests/integration/test_scheduler_idle.py",
+        "tests/integration/test_trickle.py",
+        "tests/security/test_big_body.py",
+        "tests/unit/test_client.py",
+        "tests/unit/test_client_retries.py",
+    }
+)
+
+
+def in_serial_group(nodeid: str) -> bool:
+    module = nodeid.split("::", 1)[0]
+    return module.startswith("tests/e2e/") or module in SERIAL_MODULES
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the serial group's tests `xdist_group("serial")` (for `-m`, and for xdist itself
+    once it can rename pytest 9's node ids again: see pytest_xdist_make_scheduler)."""
+    for item in items:
+        if in_serial_group(item.nodeid):
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` that works on pytest 9.2.
+
+    xdist 3.8's loadgroup reads a test's group from a "@group" suffix it adds to the node id
+    by setting `item._nodeid`, which pytest 9.2 no longer reads (it keeps `item._id`): every
+    test ended up in no group, and the browser tests ran on both workers at once. This
+    scheduler is xdist's own (LoadScopeScheduling, as loadgroup is) with the group decided
+    from the node id: the serial group as one unit, every other test a unit of its own.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SERIAL_GROUP if in_serial_group(nodeid) else nodeid
+
+    return SerialGroupScheduling(config, log)

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 COLOUR_CODES = {"green": "\033[32m", "yellow": "\033[33m", "red": "\033[31m"}
 
 
-def print_error(exc: SyncError, stream: TextIO = sys.stderr) -> None:
+def print_error(exc: SyncError, stream: TextIO | None = None) -> None:
     """Print a SyncError as its kind and message, then what to do about it."""
+    stream = stream or sys.stderr  # the current one, not the one at import
     print(f"error: {exc.kind.value}: {exc.message}", file=stream)
     print(f"  what to do: {exc.recovery}", file=stream)
 
@@ -27,8 +28,8 @@ def print_error(exc: SyncError, stream: TextIO = sys.stderr) -> None:
 class ProgressDisplay:
     """A live one-line display on a terminal; a log line every few seconds otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stderr, every_seconds: float = 5.0) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, every_seconds: float = 5.0) -> None:
+        self.stream = stream = stream or sys.stderr
         self.tty = stream.isatty()
         self.every = every_seconds
         self._last = 0.0
@@ -53,8 +54,9 @@ class ProgressDisplay:
             self.stream.flush()
 
 
-def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) -> None:
+def print_results(results: Sequence[EntityResult], stream: TextIO | None = None) -> None:
     """Print one table row per entity run, then each error, note or reject count."""
+    stream = stream or sys.stdout
     print(
         f"{'entity':<12} {'status':<12} {'upserted':>9} {'deleted':>8} {'rejected':>8} "
         f"{'pages':>6} {'calls':>6} {'seconds':>8}",
@@ -80,8 +82,9 @@ def print_results(results: Sequence[EntityResult], stream: TextIO = sys.stdout) 
             )
 
 
-def print_reconciliation(report: Report, stream: TextIO = sys.stdout) -> None:
+def print_reconciliation(report: Report, stream: TextIO | None = None) -> None:
     """Print each check of a reconciliation, then the repairs to run or the all-clear."""
+    stream = stream or sys.stdout
     print(
         f"Reconciliation of {report.day}, each outlet's own calendar day "
         f"(run {report.run_id[:8]}):",

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,24 +14,14 @@ from sync.storage.sql.api_keys import check_key, create_key, stamp_used
 from sync.storage.sql.db import create_db_engine, migrate
 from tests.conftest import make_settings
 from tests.support.api_server import running_api
+from tests.support.cli import CliResult, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, db_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sync", *args],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "DATABASE_URL": db_url,
-            "LOG_DIR": str(cwd / "logs"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
+def cli(*args: str, db_url: str, cwd: Path) -> CliResult:
+    """`python -m sync <args>` in this process (tests/support/cli.py)."""
+    return run_cli(*args, env={"DATABASE_URL": db_url, "LOG_DIR": str(cwd / "logs")}, cwd=cwd)
 
 
 @pytest.fixture

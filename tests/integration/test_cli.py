@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,20 +10,15 @@ from sqlalchemy import select
 from sync.storage.schema import sync_log, sync_state
 from sync.storage.sql.db import create_db_engine
 from tests.conftest import SIM_TOKEN
+from tests.support.cli import CliResult, run_cli, run_cli_process
 from tests.support.processes import set_password
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sync", *args],
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
+def cli(*args: str, env: dict[str, str], cwd: Path) -> CliResult:
+    """`python -m sync <args>` in this process (tests/support/cli.py)."""
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def base_env(db_url: str, api_url: str, tmp_path: Path) -> dict[str, str]:
@@ -90,7 +82,10 @@ def test_a_refused_token_exits_1_with_the_class_and_never_shows_the_token(
 
 
 def test_bad_configuration_exits_2_with_one_sentence(tmp_path):
-    bad = cli("run", env={"SYNC_PAGE_SIZE": "lots", "LOG_DIR": str(tmp_path)}, cwd=tmp_path)
+    # A real process: `python -m sync` exits with the code main() returns.
+    bad = run_cli_process(
+        "run", env={"SYNC_PAGE_SIZE": "lots", "LOG_DIR": str(tmp_path)}, cwd=tmp_path
+    )
     assert bad.returncode == 2
     assert "SYNC_PAGE_SIZE" in bad.stderr and "Traceback" not in bad.stderr
     unmigrated = cli(

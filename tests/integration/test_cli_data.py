@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sync.storage.schema import reconciliations, sync_log
 from sync.storage.sql.db import create_db_engine
 from tests.integration.test_cli import base_env, cli
+from tests.support.cli import run_cli_process
 
 
 def test_backfill_dry_run_reconcile_and_prune(sqlite_url, simulator, tmp_path):
@@ -40,7 +41,9 @@ def test_backfill_dry_run_reconcile_and_prune(sqlite_url, simulator, tmp_path):
     )
     assert reversed_range.returncode == 2 and "before it starts" in reversed_range.stderr
 
-    real = cli(
+    # A real process for the two-year backfill: heavy work, best beside the simulator's
+    # threads rather than under the same GIL (and the coverage tracer).
+    real = run_cli_process(
         "backfill",
         "--entity",
         "sales",

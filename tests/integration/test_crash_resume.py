@@ -1,4 +1,9 @@
-"""kill -9 at random moments, then a rerun: the copy is exact, nothing is doubled."""
+"""kill -9 at random moments, then a rerun: the copy is exact, nothing is doubled.
+
+The small form: 4 trials per backend (full runs and an incremental one after changes). The
+long form, 20 trials per backend at small and medium scale, is `make bench`
+(`benchmarks/bench.py --crash-trials 20`).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from tests.conftest import SIM_TOKEN, backend_env
 from tests.support.compare import diff_all
 from tests.support.processes import sync_env
 
-TRIALS = 10
+TRIALS = 4
 
 
 def last_log_id(store) -> int:

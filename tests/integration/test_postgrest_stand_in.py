@@ -14,7 +14,7 @@ from postgrest.exceptions import APIError
 from supabase import Client, create_client
 
 from tests.conftest import create_pg_database
-from tests.support.postgrest_stand_in import PostgrestStandIn
+from tests.support.postgrest import PostgrestStandIn
 from tests.support.supabase_roles import apply_supabase_defaults, ensure_cluster_roles
 
 pytestmark = pytest.mark.postgres

@@ -1,6 +1,8 @@
 """The rate limit used to the last request: a fixed window on the stand-in, one or three processes.
 
-Small versions of benchmarks/rate_bench.py: a 2-s window, a few dozen requests. Zero 429s is
+Small versions of benchmarks/rate_bench.py (`make bench`: 10 requests per 10-s window, a full
+import and a run with a backfill at once): a 1-s window, a few dozen requests. The pacer's own
+arithmetic is tested with an injected clock in tests/unit/test_pacing.py. Zero 429s is
 exact; the time bound is loose (the paced floor plus a margin) so a busy 2-core machine does
 not make it flake, while the old pacer (1.8x the floor) or no shared budget (429s) still fail.
 """
@@ -21,7 +23,8 @@ from tests.conftest import SIM_TOKEN
 from tests.integration.test_cli import base_env, cli
 from tests.support.processes import REPO, start
 
-LIMIT, WINDOW = 6, 2.0
+LIMIT, WINDOW = 6, 1.0
+WINDOW_SETTING = f"{WINDOW:g}"
 
 
 def paced_floor(requests: int) -> float:
@@ -35,7 +38,10 @@ def test_a_full_import_uses_the_window_without_a_429(simulator, settings_for, sq
     store = Store(create_db_engine(sqlite_url))
     simulator.set_faults(rate_limit=LIMIT, rate_window=WINDOW)
     settings = settings_for(
-        sqlite_url, simulator.api_url, SYNC_PAGE_SIZE="10", LIGHTSPEED_RATE_WINDOW_SECONDS="2"
+        sqlite_url,
+        simulator.api_url,
+        SYNC_PAGE_SIZE="10",
+        LIGHTSPEED_RATE_WINDOW_SECONDS=WINDOW_SETTING,
     )
     started = time.monotonic()
     results = Runner(settings, store).run()
@@ -57,7 +63,11 @@ def test_two_runs_and_a_reconcile_at_once_share_one_budget(simulator, tmp_path: 
     assert cli("run", env=first, cwd=tmp_path).returncode == 0  # something to reconcile
 
     simulator.set_faults(rate_limit=LIMIT, rate_window=WINDOW)
-    paced = {"SYNC_PAGE_SIZE": "10", "LIGHTSPEED_RATE_WINDOW_SECONDS": "2", "PYTHONPATH": str(REPO)}
+    paced = {
+        "SYNC_PAGE_SIZE": "10",
+        "LIGHTSPEED_RATE_WINDOW_SECONDS": WINDOW_SETTING,
+        "PYTHONPATH": str(REPO),
+    }
     commands = [
         (["run", "--full"], first),
         (["run"], second),
@@ -96,8 +106,9 @@ def test_without_the_shared_file_each_process_would_trip_the_limit(simulator, tm
         "from sync.lightspeed.transport import LightspeedClient\n"
         "from sync.lightspeed.pacing import RatePacer\n"
         "s = load_settings({'LIGHTSPEED_BASE_URL': sys.argv[1], 'LIGHTSPEED_TOKEN': sys.argv[3],\n"
-        "    'LIGHTSPEED_RATE_WINDOW_SECONDS': '2'}, env_file=None)\n"
-        "c = LightspeedClient(s, pacer=RatePacer(2.0) if sys.argv[2] == 'alone' else None)\n"
+        "    'LIGHTSPEED_RATE_WINDOW_SECONDS': sys.argv[4]}, env_file=None)\n"
+        "pacer = RatePacer(float(sys.argv[4])) if sys.argv[2] == 'alone' else None\n"
+        "c = LightspeedClient(s, pacer=pacer)\n"
         "for _ in range(8):\n"
         "    c.list_page('/outlets', 0)\n"
     )
@@ -109,7 +120,7 @@ def test_without_the_shared_file_each_process_would_trip_the_limit(simulator, tm
         env = {"PYTHONPATH": str(REPO)}
         processes = [
             subprocess.Popen(
-                [sys.executable, "-c", script, simulator.api_url, mode, SIM_TOKEN],
+                [sys.executable, "-c", script, simulator.api_url, mode, SIM_TOKEN, WINDOW_SETTING],
                 env={**os.environ, **env},
                 cwd=tmp_path,
             )

@@ -286,7 +286,9 @@ def test_kill_9_of_the_scheduler_mid_run_is_recovered(
         lease = conn.execute(select(sync_locks)).first()
     assert orphan is not None and lease is not None and lease.pid == first.pid
 
-    second = start(["scheduler"], env, tmp_path, tmp_path / "second.log")
+    # Pages of 10 make the first run long enough to be killed; the recovery may take 100s.
+    recovering = {**env, "SYNC_PAGE_SIZE": "100"}
+    second = start(["scheduler"], recovering, tmp_path, tmp_path / "second.log")
     try:
 
         def recovered_and_synced() -> bool:
@@ -359,11 +361,15 @@ def test_the_scheduler_survives_a_database_outage_and_resumes(pg_url, simulator,
     try:
         wait_for(lambda: requests_by_status(direct) == {} and _synced(direct), 60, "first sync")
         proxy.stop()
-        time.sleep(4)
+
+        def failures() -> int:
+            return log_file.read_text().count("DATABASE")
+
+        wait_for(lambda: failures() > 0, 30, "the scheduler to meet the outage")
         request_sync(direct, "all", requested_by="cfo", reason="during outage", now=utcnow())
-        time.sleep(3)
+        seen = failures()
+        wait_for(lambda: failures() > seen, 30, "the scheduler to try again during the outage")
         assert process.poll() is None, "the scheduler must keep running"
-        assert "DATABASE" in log_file.read_text()
         proxy.start()
         wait_for(
             lambda: requests_by_status(direct) == {"done": 1}, 90, "the request after recovery"

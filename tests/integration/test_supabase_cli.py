@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from sync.errors import SyncError
 from sync.storage.rest.db import rest_error
 from sync.storage.rest.store import RestStore
 from tests.conftest import SERVICE_KEY, SIM_TOKEN
+from tests.support.cli import CliResult, run_cli
 from tests.support.processes import sync_env
 
 pytestmark = pytest.mark.postgres
@@ -23,27 +22,17 @@ pytestmark = pytest.mark.postgres
 WRONG_KEY = "eyJhbGciOiJIUzI1NiJ9.d3Jvbmcta2V5LWZvci10ZXN0cw.V3JvbmdLZXlTaWduYXR1cmUxMjM0NTY"
 
 
-def sync_cli(
-    args: list[str], project, api_url: str, tmp_path: Path, **extra: str
-) -> subprocess.CompletedProcess:
+def sync_cli(args: list[str], project, api_url: str, tmp_path: Path, **extra: str) -> CliResult:
     backend = {
         "DATABASE_URL": "",
         "SUPABASE_URL": project.url,
         "SUPABASE_SERVICE_ROLE_KEY": project.service_key,
     }
     env = sync_env("", api_url, tmp_path / "logs", SIM_TOKEN, **{**backend, **extra})
-    return subprocess.run(
-        [sys.executable, "-m", "sync", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=tmp_path)
 
 
-def everything_written(result: subprocess.CompletedProcess, tmp_path: Path) -> str:
+def everything_written(result: CliResult, tmp_path: Path) -> str:
     logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*") if p.is_file())
     return result.stdout + result.stderr + logs
 
@@ -108,7 +97,7 @@ def test_alerts_check_evaluates_the_rules_over_rest(supabase_project, simulator,
 def test_an_unmigrated_project_and_a_missing_key_get_one_sentence(
     pg_url, postgres_server, simulator, tmp_path
 ):
-    from tests.support.postgrest_stand_in import PostgrestStandIn
+    from tests.support.postgrest import PostgrestStandIn
 
     with PostgrestStandIn(pg_url, {SERVICE_KEY: "postgres"}) as server:
         project = type("Project", (), {"url": server.url, "service_key": SERVICE_KEY})

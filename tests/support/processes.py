@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.cli import CliResult, run_cli
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -58,15 +60,14 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> int:
     return process.returncode
 
 
-def set_password(env_file: Path, password: str) -> subprocess.CompletedProcess[str]:
-    """`python -m sync --env-file ENV set-password --password-stdin`, as an admin runs it."""
-    command = ("set-password", "--password-stdin")
-    return subprocess.run(
-        [sys.executable, "-m", "sync", "--env-file", str(env_file), *command],
+def set_password(env_file: Path, password: str) -> CliResult:
+    """`python -m sync --env-file ENV set-password --password-stdin`, as an admin runs it
+    (in this process: tests/support/cli.py)."""
+    return run_cli(
+        "--env-file",
+        str(env_file),
+        "set-password",
+        "--password-stdin",
         input=f"{password}\n",
-        capture_output=True,
-        text=True,
         cwd=env_file.parent,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        timeout=60,
     )

@@ -95,7 +95,10 @@ class WebhookReceiver:
         return f"json://{at}127.0.0.1:{self.port}{path}"
 
     def __enter__(self) -> WebhookReceiver:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop's next poll: 0.5 s by default, at every test's end.
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -71,7 +71,10 @@ class ScriptedServer:
 
     @contextmanager
     def running(self) -> Iterator[ScriptedServer]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # shutdown() waits for the loop's next poll: 0.5 s by default, at every test's end.
+        thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         thread.start()
         try:
             yield self

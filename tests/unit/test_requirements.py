@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s\\;]+)", re.MULTILINE)
-DEV_ONLY = {"pytest", "ruff", "aiosmtpd", "playwright", "pip-tools"}
+DEV_ONLY = {"pytest", "ruff", "aiosmtpd", "playwright", "pip-tools", "pytest-xdist", "pytest-cov"}
 
 
 def pins(name: str) -> dict[str, str]:
