@@ -48,6 +48,7 @@ def test_login_shows_six_tiles_and_explains_the_failure(live_app, session):
     expect(session.get_by_role("button", name="Log out")).to_be_visible()
     session.get_by_role("link", name="Status").click()
     expect(session.get_by_role("heading", name="Status", exact=True)).to_be_visible()
+    settle(session)  # until the rerun ends, the previous run's tiles are still on the page
     for name in TILES:
         expect(session.get_by_role("heading", name=name, exact=True)).to_be_visible()
     expect(session.locator('[class*="st-key-tile-"]')).to_have_count(6)
