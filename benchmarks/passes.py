@@ -127,7 +127,7 @@ def same_output(args: argparse.Namespace) -> None:
     source.dispose()
     engine = create_db_engine(args.db_url)
     migrate(engine)
-    records = sum(len(part.rows) for page in pages for part in page)
+    records = floor_of_output.records(pages)
     seconds = floor_of_output.write_pages(engine, pages)
     engine.dispose()
     print(f"records={records} pages={len(pages)} seconds={seconds:.3f}")
