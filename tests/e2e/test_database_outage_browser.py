@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
 from tests.conftest import create_pg_database
-from tests.e2e.conftest import dashboard_env, log_in, shoot, start_dashboard
+from tests.e2e.conftest import dashboard_env, log_in, settle, shoot, start_dashboard
 from tests.support.processes import stop_process
 from tests.support.tcp_proxy import TcpProxy
 
@@ -33,6 +33,7 @@ def test_a_database_outage_shows_a_panel_and_the_page_recovers_by_itself(
         page.goto(app_url)
         log_in(page)
         expect(page.locator('[class*="st-key-tile-"]')).to_have_count(6)
+        settle(page)  # the page idles (no run in flight) when the database goes away
 
         proxy.stop()  # the database disappears
         page.get_by_role("button", name="Refresh").click()

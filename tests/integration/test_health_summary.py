@@ -26,6 +26,7 @@ from sync.storage.schema import (
     sync_state,
 )
 from sync.storage.sql.db import create_db_engine
+from sync.storage.sql.outlets import load_store_days
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.sql.retention import prune
 from tests.conftest import SIM_TOKEN
@@ -142,7 +143,9 @@ def test_auth_failures_and_a_mismatch_are_reasons_with_their_since(synced):
     beat(store.engine, now)
     age(store.engine, ["sales"], timedelta(hours=1))  # the failures come after its success
     first = now - timedelta(minutes=50)
-    yesterday = (now - timedelta(days=1)).date()
+    # The store's yesterday (its outlets' zone, CET in the simulator), not UTC's: between
+    # 23:00 and 00:00 UTC the two differ.
+    yesterday = load_store_days(store.engine, settings.store_time_zone).yesterday(now)
     with store.engine.begin() as conn:
         for minutes in (50, 30, 10):
             conn.execute(
