@@ -200,3 +200,4 @@ def log_in(page, password: str = PASSWORD) -> None:
     page.get_by_role("textbox", name="Username").fill("cfo")
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    settle(page)  # the runs after a login (the page a link asked for opens) end first
