@@ -40,6 +40,9 @@ class BudgetState:
     anchored: bool = False  # window_end comes from an answer, not from a guess
     generation: int = 0  # bumped whenever a window is over
     claimed: int = 0  # requests claimed in this generation
+    first_claim: float | None = None  # epoch s of the generation's first claim
+    late: int = 0  # claims made when the server's window may already have ended
+    late_since: float | None = None  # epoch s of the first of those
 
 
 class BudgetStore(Protocol):

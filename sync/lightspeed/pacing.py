@@ -63,11 +63,7 @@ def claim(state: BudgetState, now: float, window: float) -> Ticket | float:
         # the file was left by a process with another window setting.
         state.window_end = now + window
     if state.window_end is not None and now >= state.window_end:
-        state.generation += 1
-        state.claimed = 0
-        state.window_end = None
-        state.anchored = False
-        state.remaining = state.limit
+        _next_window(state)
     if state.remaining is not None:
         if state.remaining <= 0:
             if state.window_end is None:
@@ -76,8 +72,27 @@ def claim(state: BudgetState, now: float, window: float) -> Ticket | float:
         state.remaining -= 1
     if state.window_end is None:
         state.window_end = now + window  # a guess until the first answer fixes it
+    if state.first_claim is None:
+        state.first_claim = now
+    elif now >= state.first_claim + window:
+        # The server's window began no earlier than our first claim in it, so it may be
+        # over already: this request may be counted in the next one.
+        state.late += 1
+        state.late_since = state.late_since or now
     state.claimed += 1
     return Ticket(state.generation, state.claimed)
+
+
+def _next_window(state: BudgetState) -> None:
+    """The window we know of is over: start the next, less the late claims it may hold."""
+    state.generation += 1
+    state.claimed = 0
+    state.window_end = None
+    state.anchored = False
+    state.remaining = None if state.limit is None else max(0, state.limit - state.late)
+    state.first_claim = state.late_since
+    state.late = 0
+    state.late_since = None
 
 
 def settle(

@@ -289,3 +289,32 @@ def test_a_late_answer_from_a_window_already_over_changes_nothing():
     before = fast.state()
     slow.observe({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"})
     assert fast.state() == before
+
+
+def test_a_claim_after_the_servers_window_may_have_ended_counts_in_the_next():
+    """The server's window opened on our first request's arrival and ends before our bound.
+
+    A request claimed between the two ends lands in the server's next window: the next
+    window we open must count it, or its whole quota sent at once plus that one meets a 429.
+    """
+    clock = FakeClock()
+    server = FixedWindow(clock, limit=3, window=1.0)
+    budget = LocalBudget()
+    callers = [pacer_for(clock, 1.0, budget) for _ in range(3)]
+    callers[0].wait()
+    clock.now += 0.05  # in transit: the server's window opens on arrival
+    headers = server.request()
+    clock.now += 0.05
+    callers[0].observe(headers)  # our bound: this answer + 1 s, 0.05 s after the server's end
+    clock.now += 0.97  # past the server's end, before ours
+    callers[0].wait()
+    late = server.request()  # counted in the server's next window
+    clock.now += 0.05  # our window is over: three callers claim before any answer
+    for caller in callers:
+        caller.wait()
+    answers = [server.request() for _ in callers]
+    callers[0].observe(late)
+    for caller, headers in zip(callers, answers, strict=True):
+        caller.observe(headers)
+    assert server.refused == 0
+    assert clock.slept, "one of the three waited for the window after"
