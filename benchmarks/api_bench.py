@@ -41,10 +41,10 @@ ENDPOINTS = (
 
 # Runs spread evenly over the last year, six entities in turn; one in 50 failed.
 FILL = """
-INSERT INTO sync_log (run_id, entity_type, action, trigger, status, started_at, finished_at,
+INSERT INTO sync_log (store, run_id, entity_type, action, trigger, status, started_at, finished_at,
                       duration_ms, records_upserted, api_calls, pages, error_type,
                       peak_rss_bytes, api_ms_mean, api_ms_p95, api_retries)
-SELECT 'bench-' || g,
+SELECT 'default', 'bench-' || g,
        (ARRAY['customers','outlets','products','sales','sale_line_items','inventory'])[1 + g %% 6],
        'incremental', 'schedule',
        CASE WHEN g %% 50 = 0 THEN 'failed' ELSE 'success' END,
@@ -56,9 +56,9 @@ SELECT 'bench-' || g,
 FROM generate_series(1, {rows}) AS g
 """
 TOTALS = """
-INSERT INTO sync_run_totals (entity_type, status, runs)
-SELECT entity_type, status, count(*) FROM sync_log WHERE status <> 'running'
- GROUP BY entity_type, status
+INSERT INTO sync_run_totals (store, entity_type, status, runs)
+SELECT store, entity_type, status, count(*) FROM sync_log WHERE status <> 'running'
+ GROUP BY store, entity_type, status
 """
 FRESH_STATE = """
 UPDATE sync_state SET status = 'success', last_sync_time = now() - interval '5 minutes',

@@ -37,9 +37,9 @@ SIX = ("customers", "outlets", "products", "sales", "sale_line_items", "inventor
 
 # Rows spread evenly over 400 days, newest first; entity by g mod 6, one in 50 failed.
 FILL_POSTGRES = """
-INSERT INTO sync_log (run_id, entity_type, action, trigger, status, started_at, finished_at,
+INSERT INTO sync_log (store, run_id, entity_type, action, trigger, status, started_at, finished_at,
                       duration_ms, records_upserted, error_type, peak_rss_bytes, api_ms_p95)
-SELECT 'r' || g,
+SELECT 'default', 'r' || g,
        (ARRAY['customers', 'outlets', 'products', 'sales', 'sale_line_items',
               'inventory'])[mod(g, 6) + 1],
        'incremental', 'schedule',
@@ -51,9 +51,10 @@ FROM generate_series(1, {rows}) AS g
 """
 FILL_SQLITE = """
 WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {rows})
-INSERT INTO sync_log (run_id, entity_type, action, "trigger", status, started_at, finished_at,
-                      duration_ms, records_upserted, error_type, peak_rss_bytes, api_ms_p95)
-SELECT 'r' || g,
+INSERT INTO sync_log (store, run_id, entity_type, action, "trigger", status, started_at,
+                      finished_at, duration_ms, records_upserted, error_type, peak_rss_bytes,
+                      api_ms_p95)
+SELECT 'default', 'r' || g,
        CASE g % 6 WHEN 0 THEN 'customers' WHEN 1 THEN 'outlets' WHEN 2 THEN 'products'
                   WHEN 3 THEN 'sales' WHEN 4 THEN 'sale_line_items' ELSE 'inventory' END,
        'incremental', 'schedule',
@@ -114,11 +115,13 @@ def run(backend: str, rows: int, repeat: int, workdir: Path) -> dict[str, float]
         Store(engine).ensure_state_rows()
         _fill(engine, backend, rows)
         settings = load_settings({"DATABASE_URL": url}, env_file=None)
-        summarize(read_snapshot(engine, datetime.now(UTC)), settings)  # warm the pool and caches
+        summarize(
+            read_snapshot(engine, "default", datetime.now(UTC)), settings
+        )  # warm the pool and caches
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
-            summary = summarize(read_snapshot(engine, datetime.now(UTC)), settings)
+            summary = summarize(read_snapshot(engine, "default", datetime.now(UTC)), settings)
             times.append((time.perf_counter() - started) * 1000)
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(sync_log))

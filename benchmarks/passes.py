@@ -103,7 +103,12 @@ def load(args: argparse.Namespace) -> None:
             now=utcnow(),
         )
         for page, cursor in prefetched[spec.name]:
-            write_page(store, spec, page, PagePosition(cursor, "load-only", trackers, utcnow()))
+            write_page(
+                store,
+                spec,
+                page,
+                PagePosition(cursor, "load-only", trackers, utcnow(), store=store.prefix),
+            )
     print(f"seconds={time.perf_counter() - start:.3f}")
 
 

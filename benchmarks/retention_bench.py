@@ -28,8 +28,8 @@ from sync.storage.sql.retention import prune  # noqa: E402
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 FILL_POSTGRES = """
-INSERT INTO sync_log (run_id, entity_type, action, trigger, status, started_at)
-SELECT 'r' || g, 'sales', 'incremental', 'schedule', 'success',
+INSERT INTO sync_log (store, run_id, entity_type, action, trigger, status, started_at)
+SELECT 'default', 'r' || g, 'sales', 'incremental', 'schedule', 'success',
        now() - interval '3 years' + (g || ' seconds')::interval
 FROM generate_series(1, {old}) AS g
 UNION ALL
@@ -38,8 +38,8 @@ FROM generate_series(1, {recent}) AS g
 """
 FILL_SQLITE = """
 WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {total})
-INSERT INTO sync_log (run_id, entity_type, action, "trigger", status, started_at)
-SELECT 'r' || g, 'sales', 'incremental', 'schedule', 'success',
+INSERT INTO sync_log (store, run_id, entity_type, action, "trigger", status, started_at)
+SELECT 'default', 'r' || g, 'sales', 'incremental', 'schedule', 'success',
        CASE WHEN g <= {old} THEN '2023-01-01 00:00:00.000000'
             ELSE strftime('%Y-%m-%d %H:%M:%f', 'now') END
 FROM n

@@ -85,7 +85,7 @@ def profile_entity(
             written = store.write_source_page(
                 spec,
                 page.source,
-                PagePosition(cursor, "profile", trackers, utcnow()),
+                PagePosition(cursor, "profile", trackers, utcnow(), store=store.prefix),
                 keys_distinct=page.keys_distinct,
             )
             if written:
@@ -95,7 +95,12 @@ def profile_entity(
             with timed(times, "map"):
                 mapped = map_page(spec, page.rows, utcnow())
             start = time.perf_counter()
-            write_isolated(store, spec, mapped, PagePosition(cursor, "profile", trackers, utcnow()))
+            write_isolated(
+                store,
+                spec,
+                mapped,
+                PagePosition(cursor, "profile", trackers, utcnow(), store=store.prefix),
+            )
             _split(times, start, clock.at)
     floor.prepare(store.engine)
     floor_seconds = floor.write(store.engine, raw_pages)

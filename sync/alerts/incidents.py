@@ -49,9 +49,11 @@ def apply_findings(book: IncidentBook, findings: Iterable[Finding], now: datetim
     return book.apply(wanted, now)
 
 
-def acknowledge(engine: Engine, incident_id: int, by: str, note: str | None, now: datetime) -> bool:
-    """Acknowledge an open incident: no more repeats (escalations still go out)."""
-    return SqlIncidents(engine).set_open(
+def acknowledge(
+    engine: Engine, store: str, incident_id: int, by: str, note: str | None, now: datetime
+) -> bool:
+    """Acknowledge an open incident of `store`: no more repeats (escalations still go out)."""
+    return SqlIncidents(engine, store=store).set_open(
         incident_id,
         acknowledged_at=now,
         acknowledged_by=by,
@@ -59,18 +61,21 @@ def acknowledge(engine: Engine, incident_id: int, by: str, note: str | None, now
     )
 
 
-def snooze(engine: Engine, incident_id: int, until: datetime, by: str, now: datetime) -> bool:
-    """Silence an open incident until `until` (nothing new is sent before then)."""
+def snooze(
+    engine: Engine, store: str, incident_id: int, until: datetime, by: str, now: datetime
+) -> bool:
+    """Silence an open incident of `store` until `until` (nothing new is sent before then)."""
     if until <= now:
         raise ValueError("snooze until a time in the future")
-    return SqlIncidents(engine).set_open(incident_id, snoozed_until=until, snoozed_by=by)
+    incidents = SqlIncidents(engine, store=store)
+    return incidents.set_open(incident_id, snoozed_until=until, snoozed_by=by)
 
 
-def open_incidents(engine: Engine) -> list[Incident]:
-    """Open incidents, most severe first, then oldest first (the dashboard, the API)."""
-    return SqlIncidents(engine).open_incidents()
+def open_incidents(engine: Engine, store: str) -> list[Incident]:
+    """Open incidents of `store`, most severe first, then oldest first (dashboard, API)."""
+    return SqlIncidents(engine, store=store).open_incidents()
 
 
-def get_incident(engine: Engine, incident_id: int) -> Incident | None:
-    """One incident by id (the dashboard, the API)."""
-    return SqlIncidents(engine).get_incident(incident_id)
+def get_incident(engine: Engine, store: str, incident_id: int) -> Incident | None:
+    """One incident of `store` by id (the dashboard, the API)."""
+    return SqlIncidents(engine, store=store).get_incident(incident_id)

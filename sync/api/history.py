@@ -26,13 +26,13 @@ PERIODS = {
 
 
 def performance_history(
-    engine: Engine, now: datetime, period: str, entity: str | None = None
+    engine: Engine, store: str, now: datetime, period: str, entity: str | None = None
 ) -> dict[str, Any]:
     """Per bucket: runs, failures, durations, records, peak memory, API p95, errors by class."""
     shape = PERIODS[period]
     since = now - shape.span
     # Grouped by bucket and error class in SQL; the classes are folded into their bucket here.
-    rows = performance_groups(engine, since, shape.unit, entity)
+    rows = performance_groups(engine, store, since, shape.unit, entity)
     buckets: dict[str, dict[str, Any]] = {}
     for r in rows:
         b = buckets.setdefault(r.bucket, _empty(r.bucket))

@@ -69,7 +69,9 @@ def _backfill_entity(entity: str) -> str:
 
 def _store_today(ctx: ApiContext) -> date:
     """The store's calendar date now (STORE_TIME_ZONE, else the zone most outlets share)."""
-    return load_store_days(ctx.engine, ctx.settings.store_time_zone).today(ctx.now())
+    return load_store_days(
+        ctx.engine, ctx.settings.store_prefix, ctx.settings.store_time_zone
+    ).today(ctx.now())
 
 
 def _checked(date_from: date, date_to: date, today: date) -> None:
@@ -92,11 +94,12 @@ def acknowledge(
 ) -> dict[str, Any]:
     # Beyond a bigint no row can exist (and the drivers refuse such a number).
     in_range = 0 < incident_id <= MAX_ROW_ID
-    incident = alerts.get_incident(ctx.engine, incident_id) if in_range else None
+    store = ctx.settings.store_prefix
+    incident = alerts.get_incident(ctx.engine, store, incident_id) if in_range else None
     if incident is None:
         raise ApiProblem(404, f"There is no incident #{incident_id}.")
     if not alerts.acknowledge(
-        ctx.engine, incident_id, by=key.name, note=body.note if body else None, now=ctx.now()
+        ctx.engine, store, incident_id, by=key.name, note=body.note if body else None, now=ctx.now()
     ):
         raise ApiProblem(409, f"Incident #{incident_id} is already resolved.")
     log.info("Incident #%d acknowledged by API key %s", incident_id, key.name)
@@ -143,6 +146,7 @@ def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONR
     try:
         queued = request_sync(
             ctx.engine,
+            ctx.settings.store_prefix,
             entity,
             requested_by=key.name,
             reason=None,
@@ -176,7 +180,7 @@ def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONR
 )
 def backfill_status(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     entity = _backfill_entity(entity)
-    row, runs = latest_backfill(ctx.engine, entity)
+    row, runs = latest_backfill(ctx.engine, ctx.settings.store_prefix, entity)
     if row is None:
         return {"entity": entity, "backfill": None}
     return {
@@ -219,7 +223,12 @@ def sync_request(body: SyncRequest, key: AdminKey, ctx: Ctx) -> JSONResponse:
             400, f"Unknown entity {body.entity!r}: use one of {', '.join(REQUESTABLE)}."
         )
     queued = request_sync(
-        ctx.engine, body.entity, requested_by=key.name, reason=body.reason, now=ctx.now()
+        ctx.engine,
+        ctx.settings.store_prefix,
+        body.entity,
+        requested_by=key.name,
+        reason=body.reason,
+        now=ctx.now(),
     )
     log.info("Sync of %s requested by API key %s (request %d)", body.entity, key.name, queued.id)
     return JSONResponse(

@@ -75,10 +75,11 @@ def incidents(
     status: Annotated[Literal["open", "all"], Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
+    store = ctx.settings.store_prefix
     if status == "open":
-        found = [vars(i) for i in alerts.open_incidents(ctx.engine)][:limit]
+        found = [vars(i) for i in alerts.open_incidents(ctx.engine, store)][:limit]
     else:
-        found = recent_incidents(ctx.engine, limit)
+        found = recent_incidents(ctx.engine, store, limit)
     items = [{k: _json(row[k]) for k in INCIDENT_FIELDS} for row in found]
     return {"status": status, "count": len(items), "incidents": items}
 
@@ -96,7 +97,9 @@ def history(
 ) -> dict[str, Any]:
     if entity is not None and entity not in HEALTH_ENTITIES:
         raise ApiProblem(404, unknown_entity(entity))
-    return performance_history(ctx.engine, ctx.now(), period, entity or None)
+    return performance_history(
+        ctx.engine, ctx.settings.store_prefix, ctx.now(), period, entity or None
+    )
 
 
 def _json(value: Any) -> Any:

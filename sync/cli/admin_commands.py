@@ -21,6 +21,7 @@ from sync.storage.sql.db import (
     supabase_setup_sql,
 )
 from sync.storage.sql.store import Store
+from sync.storage.stores import configured_store
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -38,8 +39,8 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
             "sql/supabase/setup.sql into the Supabase SQL editor.",
         )
     engine = create_db_engine(settings.database_url)
-    applied = migrate(engine)
-    Store(engine).ensure_state_rows()
+    applied = migrate(engine, configured_store(settings))
+    Store(engine, prefix=settings.store_prefix).ensure_state_rows()
     version = schema_version(engine)
     done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
     print(f"Database {safe_url(settings.database_url)}: schema version {version} ({done}).")

@@ -25,6 +25,7 @@ from sync.storage.sql.api_keys import create_key
 from sync.storage.sql.db import Engine, create_db_engine, migrate
 from sync.storage.sql.store import Store
 from sync.storage.status_report import status_report
+from sync.storage.stores import configured_store
 
 DEMO_DIR = Path(".demo")
 DEMO_TOKEN = "demo-token"  # noqa: S105 - accepted only by the local simulator
@@ -210,8 +211,8 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     with SimulatorServer(config) as sim:
         demo = demo_settings(settings, sim.api_url, app=app)
         engine = create_db_engine(demo.database_url)
-        migrate(engine)
-        store = Store(engine)
+        migrate(engine, configured_store(demo))
+        store = Store(engine, prefix=demo.store_prefix)
         store.ensure_state_rows()
         if app and connect_demo_app(demo) != 0:
             return 1

@@ -86,7 +86,7 @@ def store_zone(settings: Settings, store: Any) -> tzinfo:
         return zone_named(settings.store_time_zone) or UTC
     from sync.storage.sql.outlets import load_store_days
 
-    return load_store_days(store.sql, settings.store_time_zone).zone
+    return load_store_days(store.sql, store.prefix, settings.store_time_zone).zone
 
 
 def connection_line(connection: dict[str, Any]) -> str:

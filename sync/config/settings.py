@@ -23,6 +23,10 @@ PREFIX_PLACEHOLDER = "{prefix}"
 SYNC_SCOPES = tuple(f"{entity}:read" for entity in SYNCED_ENTITIES)
 
 
+#: The store key of rows synced without a configured LIGHTSPEED_DOMAIN_PREFIX.
+DEFAULT_STORE = "default"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with the SPEC's defaults. Secrets are left out of repr.
@@ -143,6 +147,12 @@ class Settings:
             return base.removesuffix("/api/2.0") + "/api/1.0/token"
         scheme, _, rest = base.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}/api/1.0/token"
+
+    @property
+    def store_prefix(self) -> str:
+        """The key of this store's rows (their `store` column): LIGHTSPEED_DOMAIN_PREFIX, else
+        DEFAULT_STORE (a simulator or a LIGHTSPEED_BASE_URL without a prefix)."""
+        return self.lightspeed_domain_prefix or DEFAULT_STORE
 
     @property
     def display_name(self) -> str:

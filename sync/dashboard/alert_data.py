@@ -14,21 +14,31 @@ from sync.dashboard.formatting import store_tz
 from sync.dashboard.panels import load
 
 
+def _store() -> str:
+    return runtime.settings().store_prefix
+
+
 def open_incidents() -> list[Any]:
     """Open incidents, most severe first (not cached: the page acts on them)."""
-    return load(alerts.open_incidents, runtime.engine())
+    return load(alerts.open_incidents, runtime.engine(), _store())
 
 
 def open_incident_count() -> int:
     """How many incidents are open right now."""
-    return load(da.open_incident_count, runtime.engine())
+    return load(da.open_incident_count, runtime.engine(), _store())
 
 
 def acknowledge_incident(incident_id: int, note: str | None) -> bool:
     """Acknowledge as the logged-in user; False when the incident is no longer open."""
     user = str(st.session_state.get("username"))
     return load(
-        alerts.acknowledge, runtime.engine(), incident_id, by=user, note=note, now=runtime.clock()
+        alerts.acknowledge,
+        runtime.engine(),
+        _store(),
+        incident_id,
+        by=user,
+        note=note,
+        now=runtime.clock(),
     )
 
 
@@ -36,20 +46,26 @@ def snooze_incident(incident_id: int, until: datetime) -> bool:
     """Snooze as the logged-in user; False when the incident is no longer open."""
     user = str(st.session_state.get("username"))
     return load(
-        alerts.snooze, runtime.engine(), incident_id, until=until, by=user, now=runtime.clock()
+        alerts.snooze,
+        runtime.engine(),
+        _store(),
+        incident_id,
+        until=until,
+        by=user,
+        now=runtime.clock(),
     )
 
 
 def data_trust() -> tuple[list[da.Trust], list[dict[str, Any]]]:
     """The latest reconciliation per entity, and that run's errors."""
-    return load(da.latest_trust, runtime.engine())
+    return load(da.latest_trust, runtime.engine(), _store())
 
 
 def reconciliation_rows(
     start: datetime, end: datetime, entities: tuple[str, ...], statuses: tuple[str, ...]
 ) -> Any:
     """Reconciliation checks made in [start, end) for these entities and results."""
-    return load(da.reconciliation_rows, runtime.engine(), start, end, entities, statuses)
+    return load(da.reconciliation_rows, runtime.engine(), _store(), start, end, entities, statuses)
 
 
 def rule_text(rule: str) -> str:
@@ -76,9 +92,9 @@ def incident_history(
     start: datetime, end: datetime, statuses: tuple[str, ...], severities: tuple[str, ...]
 ) -> Any:
     """Incidents opened in [start, end) with these statuses and severities."""
-    return load(da.incident_history, runtime.engine(), start, end, statuses, severities)
+    return load(da.incident_history, runtime.engine(), _store(), start, end, statuses, severities)
 
 
 def alert_notifications(start: datetime, end: datetime) -> Any:
     """Notifications attempted in [start, end), newest first."""
-    return load(da.notifications, runtime.engine(), start, end)
+    return load(da.notifications, runtime.engine(), _store(), start, end)

@@ -49,13 +49,14 @@ _NOTIFICATION_COLUMNS = (
 )
 
 
-def open_incident_count(engine: Engine) -> int:
-    """How many incidents are open right now."""
-    return reads.open_incident_count(engine)
+def open_incident_count(engine: Engine, store: str) -> int:
+    """How many incidents of `store` are open right now."""
+    return reads.open_incident_count(engine, store)
 
 
 def incident_history(
     engine: Engine,
+    store: str,
     start: datetime,
     end: datetime,
     statuses: Sequence[str] = INCIDENT_STATUSES,
@@ -63,19 +64,21 @@ def incident_history(
     limit: int = HISTORY_LIMIT,
 ) -> pd.DataFrame:
     """Incidents opened in [start, end), newest first, filtered by status and severity."""
-    rows = reads.incident_rows(engine, _INCIDENT_COLUMNS, start, end, statuses, severities, limit)
+    rows = reads.incident_rows(
+        engine, store, _INCIDENT_COLUMNS, start, end, statuses, severities, limit
+    )
     return pd.DataFrame(rows, columns=_INCIDENT_COLUMNS)
 
 
 def notifications(
-    engine: Engine, start: datetime, end: datetime, limit: int = HISTORY_LIMIT
+    engine: Engine, store: str, start: datetime, end: datetime, limit: int = HISTORY_LIMIT
 ) -> pd.DataFrame:
     """Messages attempted in [start, end), newest first.
 
     Channels are stored masked; paths are hidden again for rows written before labels
     dropped them.
     """
-    rows = reads.notification_rows(engine, _NOTIFICATION_COLUMNS, start, end, limit)
+    rows = reads.notification_rows(engine, store, _NOTIFICATION_COLUMNS, start, end, limit)
     records = [{**r, "channel": hide_path(str(r["channel"]))} for r in rows]
     return pd.DataFrame(records, columns=_NOTIFICATION_COLUMNS)
 
@@ -112,9 +115,9 @@ class Trust:
         return not self.mismatches
 
 
-def latest_trust(engine: Engine) -> tuple[list[Trust], list[dict[str, Any]]]:
-    """Per entity, its checks in the latest run; and that run's errors (entity 'all')."""
-    rows = reads.latest_checks(engine, _CHECK_COLUMNS)
+def latest_trust(engine: Engine, store: str) -> tuple[list[Trust], list[dict[str, Any]]]:
+    """Per entity, its checks in `store`'s latest run; and that run's errors (entity 'all')."""
+    rows = reads.latest_checks(engine, store, _CHECK_COLUMNS)
     if not rows:
         return [], []
     trust = []
@@ -134,6 +137,7 @@ def latest_trust(engine: Engine) -> tuple[list[Trust], list[dict[str, Any]]]:
 
 def reconciliation_rows(
     engine: Engine,
+    store: str,
     start: datetime,
     end: datetime,
     entities: Sequence[str] = RECONCILED,
@@ -141,5 +145,5 @@ def reconciliation_rows(
     limit: int = HISTORY_LIMIT,
 ) -> pd.DataFrame:
     """Checks made in [start, end), newest first (run errors are listed with any entity)."""
-    rows = reads.check_rows(engine, _CHECK_COLUMNS, start, end, entities, statuses, limit)
+    rows = reads.check_rows(engine, store, _CHECK_COLUMNS, start, end, entities, statuses, limit)
     return pd.DataFrame(rows, columns=_CHECK_COLUMNS)

@@ -34,18 +34,18 @@ CSV_LIMIT = 100_000
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _snapshot(url: str, zone: str | None) -> RunLogSnapshot:
-    return read_snapshot(runtime.engine_for(url), runtime.clock(), zone=zone)
+def _snapshot(url: str, store: str, zone: str | None) -> RunLogSnapshot:
+    return read_snapshot(runtime.engine_for(url), store, runtime.clock(), zone=zone)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
+def _history(url: str, store: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
     f = HistoryFilter(*flt)
     eng = runtime.engine_for(url)
     return (
-        dq.history_rows(eng, f),
-        dq.runs_per_bucket(eng, f, unit, offset),
-        dq.duration_per_bucket(eng, f, unit, offset),
+        dq.history_rows(eng, store, f),
+        dq.runs_per_bucket(eng, store, f, unit, offset),
+        dq.duration_per_bucket(eng, store, f, unit, offset),
         runtime.clock(),
     )
 
@@ -53,7 +53,7 @@ def _history(url: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
 def snapshot() -> RunLogSnapshot:
     """The read model behind the Status view: one read, cached 30 s (today is the store's)."""
     cfg = runtime.settings()
-    return load(_snapshot, cfg.reader_database_url, cfg.store_time_zone)
+    return load(_snapshot, cfg.reader_database_url, cfg.store_prefix, cfg.store_time_zone)
 
 
 def overview() -> dq.Overview:
@@ -79,14 +79,17 @@ def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
     utc_offset = runtime.clock().astimezone(store_tz()).utcoffset() or timedelta()
     offset = int(utc_offset.total_seconds() // 60)
     key = (flt.start, flt.end, flt.entities, flt.statuses)
-    return load(_history, runtime.settings().reader_database_url, key, unit, offset)
+    cfg = runtime.settings()
+    return load(_history, cfg.reader_database_url, cfg.store_prefix, key, unit, offset)
 
 
 def history_csv(flt: HistoryFilter) -> bytes:
     """All runs matching `flt` (up to CSV_LIMIT) as the table shows them, as CSV; built when
     the button is pressed."""
     try:
-        rows = dq.history_rows(runtime.engine(), flt, limit=CSV_LIMIT)
+        rows = dq.history_rows(
+            runtime.engine(), runtime.settings().store_prefix, flt, limit=CSV_LIMIT
+        )
     except SyncError as exc:
         return f"The database could not be read: {exc.message}\n".encode()
     return runs_csv(rows, store_tz(), zone_abbreviation())
@@ -94,17 +97,17 @@ def history_csv(flt: HistoryFilter) -> bytes:
 
 def requests_table() -> Any:
     """Open and recent run-now requests (not cached: the page follows them live)."""
-    return load(dq.recent_requests, runtime.engine())
+    return load(dq.recent_requests, runtime.engine(), runtime.settings().store_prefix)
 
 
 def request_info(request_id: int) -> dict[str, Any] | None:
     """One run-now request as a dict, or None when it no longer exists."""
-    return load(dq.request_info, runtime.engine(), request_id)
+    return load(dq.request_info, runtime.engine(), runtime.settings().store_prefix, request_id)
 
 
 def run_progress(run_id: str) -> list[dict[str, Any]]:
     """The sync_log rows of one run, as the runner updates them."""
-    return load(dq.run_progress, runtime.engine(), run_id)
+    return load(dq.run_progress, runtime.engine(), runtime.settings().store_prefix, run_id)
 
 
 def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
@@ -112,6 +115,7 @@ def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
     return load(
         request_sync,
         runtime.engine(),
+        runtime.settings().store_prefix,
         entity,
         requested_by=username,
         reason=reason,
@@ -124,6 +128,7 @@ def enqueue_reconcile(username: str) -> Enqueued:
     return load(
         request_sync,
         runtime.engine(),
+        runtime.settings().store_prefix,
         ALL,
         requested_by=username,
         reason=None,
@@ -166,6 +171,7 @@ def enqueue_backfill(entity: str, username: str, date_from: date, date_to: date)
     return load(
         request_sync,
         runtime.engine(),
+        runtime.settings().store_prefix,
         entity,
         requested_by=username,
         reason=None,

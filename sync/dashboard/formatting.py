@@ -21,13 +21,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 ZONE_TTL_SECONDS = 300.0
 ZONE_RETRY_SECONDS = 10.0  # while the database is down: one attempt per page refresh at most
-_zones: dict[tuple[str, str | None], tuple[str | None, float]] = {}
+_zones: dict[tuple[str, str, str | None], tuple[str | None, float]] = {}
 _zones_lock = threading.Lock()
 
 
-def _store_zone_name(url: str, setting: str | None) -> str | None:
+def _store_zone_name(url: str, store: str, setting: str | None) -> str | None:
     """The store zone's name, remembered per process (a failure briefly, so pages stay fast)."""
-    key, now = (url, setting), time.monotonic()
+    key, now = (url, store, setting), time.monotonic()
     with _zones_lock:
         known = _zones.get(key)
     if known is not None and known[1] > now:
@@ -35,7 +35,7 @@ def _store_zone_name(url: str, setting: str | None) -> str | None:
     from sync.storage.sql.outlets import load_store_days
 
     try:
-        name, ttl = load_store_days(runtime.engine_for(url), setting).name, ZONE_TTL_SECONDS
+        name, ttl = load_store_days(runtime.engine_for(url), store, setting).name, ZONE_TTL_SECONDS
     except SyncError:  # the database is down: its own panel says so
         name, ttl = setting, ZONE_RETRY_SECONDS
     with _zones_lock:
@@ -46,7 +46,10 @@ def _store_zone_name(url: str, setting: str | None) -> str | None:
 def store_tz() -> tzinfo:
     """The store's zone: STORE_TIME_ZONE, else the one most outlets share (UTC without any)."""
     cfg = runtime.settings()
-    return zone_named(_store_zone_name(cfg.reader_database_url, cfg.store_time_zone)) or UTC
+    return (
+        zone_named(_store_zone_name(cfg.reader_database_url, cfg.store_prefix, cfg.store_time_zone))
+        or UTC
+    )
 
 
 def local(moment: datetime | None, fmt: str = "%H:%M") -> str:

@@ -95,7 +95,7 @@ def estimate(
     store, or a SQL engine.
     """
     spec = ENTITY_BY_NAME[entity]
-    reads = copy_reads(source)
+    reads = copy_reads(source, settings.store_prefix)
     days = reads.store_days(settings.store_time_zone)
     if spec is SALES:
         start, end = days.bounds(date_from, date_to)

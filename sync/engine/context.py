@@ -23,6 +23,8 @@ PageCallback = Callable[[str, Progress, float], None]
 class RunContext:
     """The store, clock, stop flag, lease and page callback of a run, and its secrets.
 
+    `store` is the database side, bound to one Lightspeed store (`store_prefix`).
+
     `secrets`: texts that must never reach an error message (settings.secrets).
     """
 
@@ -57,6 +59,11 @@ class RunContext:
             on_page=on_page,
             secrets=settings.secrets,
         )
+
+    @property
+    def store_prefix(self) -> str:
+        """The Lightspeed store (domain prefix) this run copies: the store's rows carry it."""
+        return self.store.prefix
 
     @property
     def stopping(self) -> bool:

@@ -85,7 +85,13 @@ class EntityRun:
 
     def position(self, cursor: int | None) -> PagePosition:
         """Where the page being written goes: `cursor` (None: leave it), this run, now."""
-        return PagePosition(cursor, self.info.run_id, self.trackers.all, self.context.clock())
+        return PagePosition(
+            cursor,
+            self.info.run_id,
+            self.trackers.all,
+            self.context.clock(),
+            store=self.context.store_prefix,
+        )
 
     def page_written(self) -> None:
         """After each page: keep the lease, count the API calls, report progress."""

@@ -141,7 +141,7 @@ class SchedulerService:
         if self.store.sql is None:
             return None
         try:
-            days = load_store_days(self.store.sql, None)
+            days = load_store_days(self.store.sql, self.store.prefix, None)
         except SyncError as exc:
             log.warning("Could not read the outlets' time zones: %s", exc)
             return None

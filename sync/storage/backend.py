@@ -39,6 +39,7 @@ def open_store(settings: Settings, *, check_schema: bool = True) -> SyncStore:
             settings.supabase_url,
             settings.supabase_service_role_key,
             timeout_seconds=settings.http_timeout_seconds,
+            prefix=settings.store_prefix,
         )
         where = f"The Supabase project {settings.supabase_url}"
         how = (
@@ -49,7 +50,7 @@ def open_store(settings: Settings, *, check_schema: bool = True) -> SyncStore:
         from sync.storage.sql.db import create_db_engine, safe_url
         from sync.storage.sql.store import Store
 
-        store = Store(create_db_engine(settings.database_url))
+        store = Store(create_db_engine(settings.database_url), prefix=settings.store_prefix)
         where = f"The database {safe_url(settings.database_url)}"
         how = "Run `python -m sync migrate` first."
     if check_schema and store.pending_migrations():

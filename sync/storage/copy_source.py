@@ -13,11 +13,15 @@ if TYPE_CHECKING:
     CopySource = SqlAccess | Engine
 
 
-def copy_reads(source: CopySource) -> CopyReads:
-    """The twin for `source`: a store (SQL or REST, see SqlAccess) or a SQLAlchemy engine.
+def copy_reads(source: CopySource, prefix: str | None = None) -> CopyReads:
+    """The twin for `source`: a store (SQL or REST, see SqlAccess; its own store's rows) or
+    a SQLAlchemy engine (the rows of store `prefix`).
 
     The twins load lazily: a run that never reads them imports neither.
     """
+    prefix = getattr(source, "prefix", prefix)
+    if prefix is None:
+        raise ValueError("copy_reads of an engine needs the store's prefix")
     engine = getattr(source, "sql", source)
     if engine is None:
         from sync.storage.rest.copy_reads import RestCopyReads
@@ -25,4 +29,4 @@ def copy_reads(source: CopySource) -> CopyReads:
         return RestCopyReads(source)  # type: ignore[arg-type]
     from sync.storage.sql.copy_reads import SqlCopyReads
 
-    return SqlCopyReads(engine)
+    return SqlCopyReads(engine, prefix)

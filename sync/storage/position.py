@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sync.storage.runlog import Progress
@@ -13,8 +13,9 @@ from sync.storage.runlog import Progress
 class PagePosition:
     """One page's place in its run, the same for every write of that page.
 
-    `cursor`: the version the page advances the entity to (None: leave the cursor
-    alone, as a backfill and the pieces of a bisected page do). `trackers`: the run's
+    `store`: the store (domain prefix) the page belongs to. `cursor`: the version the
+    page advances the entity to (None: leave the cursor alone, as a backfill and the
+    pieces of a bisected page do). `trackers`: the run's
     progress rows (in `spec.state_names` order), counted once the page commits.
     """
 
@@ -22,6 +23,7 @@ class PagePosition:
     run_id: str
     trackers: Sequence[Progress]
     now: datetime
+    store: str = field(kw_only=True)
 
     def without_cursor(self) -> PagePosition:
         """The same position, leaving the cursor where it is."""

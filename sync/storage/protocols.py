@@ -281,6 +281,7 @@ class SyncStore(RunLog, PageWriter, RunQueue, Leasing, StatusBoard, Alerting, Sq
     """Everything the runner and the scheduler do to the copy, over SQL or REST."""
 
     url: str
+    prefix: str  # the Lightspeed store (domain prefix) whose rows it writes and reads
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations the database has not applied."""

@@ -77,10 +77,13 @@ class Outcome:
     error_details: str | None = None
 
 
-def run_log_row(info: RunInfo, entity: str, version_from: int, now: datetime) -> dict[str, Any]:
-    """The `running` sync_log row a run of `entity` starts with."""
+def run_log_row(
+    info: RunInfo, store: str, entity: str, version_from: int, now: datetime
+) -> dict[str, Any]:
+    """The `running` sync_log row a run of `entity` of `store` starts with."""
     return {
         "run_id": info.run_id,
+        "store": store,
         "entity_type": entity,
         "action": info.action,
         "trigger": info.trigger,

@@ -46,10 +46,12 @@ def _entity_tables() -> dict[str, Table]:
         table = Table(
             spec.table,
             metadata,
-            Column("id", Text, primary_key=True),
+            Column("store", Text, nullable=False),
+            Column("id", Text, nullable=False),
             Column("version", BigInteger, nullable=False),
             *_columns(spec.fields),
             *_common_tail(),
+            PrimaryKeyConstraint("store", "id"),
         )
         for cols in spec.indexes:
             Index(f"ix_{spec.table}_{'_'.join(cols)}", *(table.c[c] for c in cols))
@@ -59,12 +61,13 @@ def _entity_tables() -> dict[str, Table]:
             child_table = Table(
                 child.table,
                 metadata,
+                Column("store", Text, nullable=False),
                 Column(child.parent_column, Text, nullable=False),
                 Column("id", Text, nullable=False),
                 Column("version", BigInteger, nullable=False),
                 *_columns(child.fields),
                 *_common_tail(),
-                PrimaryKeyConstraint(child.parent_column, "id", name=f"pk_{child.table}"),
+                PrimaryKeyConstraint("store", child.parent_column, "id", name=f"pk_{child.table}"),
             )
             Index(f"ix_{child.table}_product_id", child_table.c.product_id)
             tables[child.name] = child_table
@@ -73,9 +76,24 @@ def _entity_tables() -> dict[str, Table]:
 
 ENTITY_TABLES = _entity_tables()
 
+# The Lightspeed stores this database holds (migration 0016): the domain prefix is the key
+# every row of store data carries in its `store` column. No secret lives here.
+lightspeed_stores = Table(
+    "lightspeed_stores",
+    metadata,
+    Column("prefix", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("time_zone", Text),  # null until known
+    Column("connection", Text, nullable=False, server_default="token"),  # token / app
+    Column("added_at", UtcDateTime(), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    CheckConstraint("connection IN ('token', 'app')", name="ck_lightspeed_stores_connection"),
+)
+
 sync_state = Table(
     "sync_state",
     metadata,
+    Column("store", Text, primary_key=True),
     Column("entity_type", Text, primary_key=True),
     Column("last_sync_time", UtcDateTime()),
     Column("last_attempt_at", UtcDateTime()),
@@ -93,6 +111,7 @@ sync_log = Table(
     metadata,
     Column("id", BigId, Identity(), primary_key=True),
     Column("run_id", Text, nullable=False),
+    Column("store", Text, nullable=False),
     Column("entity_type", Text, nullable=False),
     Column("action", Text, nullable=False),
     Column("trigger", Text, nullable=False),
@@ -118,10 +137,16 @@ sync_log = Table(
     Column("api_ms_p95", Double),
     Column("api_retries", Integer),
 )
-Index("ix_sync_log_entity_started", sync_log.c.entity_type, sync_log.c.started_at)
-# The health summary's latest success before a failure streak, per entity (0009).
 Index(
-    "ix_sync_log_entity_status_started",
+    "ix_sync_log_store_entity_started",
+    sync_log.c.store,
+    sync_log.c.entity_type,
+    sync_log.c.started_at,
+)
+# The health summary's latest success before a failure streak, per entity (0009, 0016).
+Index(
+    "ix_sync_log_store_entity_status_started",
+    sync_log.c.store,
     sync_log.c.entity_type,
     sync_log.c.status,
     sync_log.c.started_at,
@@ -134,6 +159,7 @@ sync_requests = Table(
     "sync_requests",
     metadata,
     Column("id", BigId, Identity(), primary_key=True),
+    Column("store", Text, nullable=False),
     Column("entity_type", Text, nullable=False),
     Column("requested_by", Text),
     Column("reason", Text),
@@ -159,6 +185,7 @@ _OPEN_BACKFILL = text(
 # every start, SQLite included.
 Index(
     "ux_sync_requests_open_backfill",
+    sync_requests.c.store,
     sync_requests.c.entity_type,
     unique=True,
     info={"where": _OPEN_BACKFILL},
@@ -181,6 +208,7 @@ sync_rejects = Table(
     metadata,
     Column("id", BigId, Identity(), primary_key=True),
     Column("run_id", Text, nullable=False),
+    Column("store", Text, nullable=False),
     Column("entity_type", Text, nullable=False),
     Column("source_id", Text),
     Column("reason", Text, nullable=False),
@@ -192,6 +220,7 @@ Index("ix_sync_rejects_entity", sync_rejects.c.entity_type, sync_rejects.c.rejec
 sync_locks = Table(
     "sync_locks",
     metadata,
+    Column("store", Text, primary_key=True),
     Column("entity_type", Text, primary_key=True),
     Column("holder", Text, nullable=False),
     Column("host", Text, nullable=False),
@@ -205,6 +234,7 @@ reconciliations = Table(
     metadata,
     Column("id", BigId, Identity(), primary_key=True),
     Column("run_id", Text, nullable=False),
+    Column("store", Text, nullable=False),
     Column("entity_type", Text, nullable=False),
     Column("scope", Text, nullable=False),  # 'all', or 'YYYY-MM-DD outlet <id>'
     Column("measure", Text, nullable=False),  # records / closed_sales / sales_total / line_total
@@ -216,12 +246,18 @@ reconciliations = Table(
     Column("checked_at", UtcDateTime(), nullable=False),
 )
 Index("ix_reconciliations_checked", reconciliations.c.checked_at)
-Index("ix_reconciliations_entity", reconciliations.c.entity_type, reconciliations.c.checked_at)
+Index(
+    "ix_reconciliations_store_entity",
+    reconciliations.c.store,
+    reconciliations.c.entity_type,
+    reconciliations.c.checked_at,
+)
 
 alert_incidents = Table(
     "alert_incidents",
     metadata,
     Column("id", BigId, Identity(), primary_key=True),
+    Column("store", Text, nullable=False),
     Column("rule", Text, nullable=False),
     Column("entity", Text, nullable=False),  # an entity name, or 'scheduler'
     Column("status", Text, nullable=False),  # open / resolved
@@ -246,9 +282,10 @@ alert_incidents = Table(
     Column("pending_kind", Text),  # a message still owed to some channel
     Column("pending_at", UtcDateTime()),
 )
-# At most one open incident per (rule, entity), even with two evaluators racing.
+# At most one open incident per (store, rule, entity), even with two evaluators racing.
 Index(
     "ux_alert_incidents_open",
+    alert_incidents.c.store,
     alert_incidents.c.rule,
     alert_incidents.c.entity,
     unique=True,
@@ -331,10 +368,11 @@ Index("ix_api_keys_prefix", api_keys.c.prefix)
 sync_run_totals = Table(
     "sync_run_totals",
     metadata,
+    Column("store", Text, nullable=False),
     Column("entity_type", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("runs", BigInteger, nullable=False, server_default="0"),
-    PrimaryKeyConstraint("entity_type", "status"),
+    PrimaryKeyConstraint("store", "entity_type", "status"),
 )
 
 schema_migrations = Table(
@@ -354,6 +392,7 @@ __all__ = [
     "alert_notifications",
     "api_keys",
     "lightspeed_app_tokens",
+    "lightspeed_stores",
     "login_attempts",
     "metadata",
     "reconciliations",

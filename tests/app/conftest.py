@@ -119,7 +119,7 @@ def add_run(store: Store, entity: str, status: str, started_at, **values) -> Non
         row.update(finished_at=started_at, duration_ms=1500)
     row.update(values)
     with store.engine.begin() as conn:
-        conn.execute(insert(sync_log).values(**row))
+        conn.execute(insert(sync_log).values(store="default", **row))
 
 
 def set_state(store: Store, entity: str, **values) -> None:

@@ -33,7 +33,7 @@ def failing_sales(store) -> list:
         )
     settings = load_settings({"DATABASE_URL": str(store.engine.url)}, env_file=None)
     AlertService(settings, store).evaluate()
-    incidents = open_incidents(store.engine)
+    incidents = open_incidents(store.engine, store.prefix)
     assert incidents, "the failed runs should open an incident"
     return incidents
 
@@ -55,14 +55,18 @@ def old_incident(store, **values) -> int:
         **values,
     }
     with store.engine.begin() as conn:
-        return int(conn.execute(insert(alert_incidents).values(**row)).inserted_primary_key[0])
+        return int(
+            conn.execute(
+                insert(alert_incidents).values(store="default", **row)
+            ).inserted_primary_key[0]
+        )
 
 
 def test_open_incidents_are_listed_with_their_details(app_db, framed_app):
     [incident, *_] = failing_sales(app_db)
     at = open_alerts(framed_app)
     shown = texts(at)
-    assert f"Open incidents ({len(open_incidents(app_db.engine))})" in shown
+    assert f"Open incidents ({len(open_incidents(app_db.engine, app_db.prefix))})" in shown
     assert "sync failed" in shown and "Sales" in shown
     plain = "\n".join(t.value for t in at.text)
     assert f"Last message: {incident.message}" in plain
@@ -77,7 +81,7 @@ def test_acknowledge_records_the_user_and_note(app_db, framed_app):
     at.text_input(key=f"ack-note-{incident.id}").input("looking into it")
     at.button(key=f"ack-{incident.id}").click().run()
     assert not at.exception
-    after = get_incident(app_db.engine, incident.id)
+    after = get_incident(app_db.engine, app_db.prefix, incident.id)
     assert after.acknowledged_by == "cfo" and after.ack_note == "looking into it"
     assert after.acknowledged_at is not None
     assert any("Acknowledged by cfo" in t.value for t in at.text)
@@ -91,7 +95,7 @@ def test_snooze_for_four_hours(app_db, framed_app):
     before = datetime.now(UTC)
     at.button(key=f"snooze-{incident.id}").click().run()
     assert not at.exception
-    after = get_incident(app_db.engine, incident.id)
+    after = get_incident(app_db.engine, app_db.prefix, incident.id)
     assert after.snoozed_by == "cfo"
     assert before + timedelta(hours=4) - timedelta(minutes=1) < after.snoozed_until
     assert after.snoozed_until < before + timedelta(hours=4, minutes=1)
@@ -139,7 +143,7 @@ def test_no_open_incidents(app_db, framed_app):
 def test_status_page_counts_open_alerts(app_db, framed_app):
     failing_sales(app_db)
     old_incident(app_db)  # resolved: not counted
-    count = len(open_incidents(app_db.engine))
+    count = len(open_incidents(app_db.engine, app_db.prefix))
     at = log_in(framed_app().run())
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}

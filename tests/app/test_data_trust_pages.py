@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, literal
 
 from sync.engine.reconcile import Reconciler
 from sync.engine.runner import Runner
@@ -61,7 +61,7 @@ def mismatch(store, checked_at: datetime) -> None:
         },
     ]
     with store.engine.begin() as conn:
-        conn.execute(insert(reconciliations), rows)
+        conn.execute(insert(reconciliations).values(store=literal("default")), rows)
 
 
 def test_status_shows_each_entity_verified_after_a_clean_reconciliation(

@@ -44,6 +44,7 @@ def runs(app_db, monkeypatch):
     with app_db.engine.begin() as conn:
         conn.execute(
             insert(sync_requests).values(
+                store="default",
                 entity_type="sales",
                 requested_by="cfo",
                 reason="month-end close",

@@ -212,7 +212,7 @@ def add_outlet(store, outlet_id: str, zone: str) -> None:
 
     row = {"id": outlet_id, "version": 1, "time_zone": zone, "raw": {}, "synced_at": NOW}
     with store.engine.begin() as conn:
-        conn.execute(insert(ENTITY_TABLES["outlets"]).values(**row))
+        conn.execute(insert(ENTITY_TABLES["outlets"]).values(store="default", **row))
 
 
 def test_times_are_on_the_stores_clock_with_its_zone(app_db, framed_app, pinned):

@@ -36,7 +36,9 @@ def test_a_click_queues_a_request_as_the_logged_in_user(app_db, framed_app):
 
 def test_one_entity_button_is_off_while_its_request_is_open(app_db, framed_app):
     now = datetime.now(UTC)
-    request_sync(app_db.engine, "sales", requested_by="someone", reason=None, now=now)
+    request_sync(
+        app_db.engine, app_db.prefix, "sales", requested_by="someone", reason=None, now=now
+    )
     at = open_sync_now(framed_app)
     assert at.button(key="sync-sales").disabled
     assert not at.button(key="sync-products").disabled
@@ -47,14 +49,16 @@ def test_one_entity_button_is_off_while_its_request_is_open(app_db, framed_app):
 def test_it_shows_live_progress_then_the_result(app_db, framed_app):
     now = datetime.now(UTC)
     heartbeat(app_db, now, state="syncing")
-    queued = request_sync(app_db.engine, "sales", requested_by="cfo", reason=None, now=now)
+    queued = request_sync(
+        app_db.engine, app_db.prefix, "sales", requested_by="cfo", reason=None, now=now
+    )
     with app_db.engine.begin() as conn:
         conn.execute(
             update(sync_requests)
             .where(sync_requests.c.id == queued.id)
             .values(status="running", started_at=now - timedelta(seconds=12))
         )
-    SqlQueue(app_db.engine).set_request_run([queued.id], "run-77")
+    SqlQueue(app_db.engine, prefix=app_db.prefix).set_request_run([queued.id], "run-77")
     for entity in ("sales", "sale_line_items"):
         add_run(app_db, entity, "running", now - timedelta(seconds=12), run_id="run-77", pages=4)
     at = open_sync_now(framed_app)
@@ -80,6 +84,7 @@ def test_a_queued_backfill_does_not_block_a_plain_sync(app_db, framed_app):
 
     request_sync(
         app_db.engine,
+        app_db.prefix,
         "sales",
         requested_by="admin",
         reason=None,
@@ -95,7 +100,14 @@ def test_a_queued_backfill_does_not_block_a_plain_sync(app_db, framed_app):
 
 def test_the_databases_cap_on_requests_is_one_sentence(app_db, framed_app):
     for _ in range(30):
-        request_sync(app_db.engine, "sales", requested_by="cfo", reason=None, now=datetime.now(UTC))
+        request_sync(
+            app_db.engine,
+            app_db.prefix,
+            "sales",
+            requested_by="cfo",
+            reason=None,
+            now=datetime.now(UTC),
+        )
         with app_db.engine.begin() as conn:
             conn.execute(update(sync_requests).values(status="done"))
     at = open_sync_now(framed_app)

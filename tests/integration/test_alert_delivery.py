@@ -46,7 +46,7 @@ def test_a_refused_token_sends_one_critical_email_and_one_webhook_then_one_resol
         assert "Error class: AUTH" in text
         assert "LIGHTSPEED_TOKEN" in text  # the recovery suggestion
     assert webhook.posts[0][0] == "/hooks/alerts" and webhook.posts[0][1]["type"] == "failure"
-    opened = open_incidents(store.engine)
+    opened = open_incidents(store.engine, store.prefix)
     assert {(i.rule, i.entity, i.severity) for i in opened} == {
         ("sync_failed", e, "critical") for e in SYNCED_ENTITIES
     }
@@ -54,7 +54,7 @@ def test_a_refused_token_sends_one_critical_email_and_one_webhook_then_one_resol
     for _ in range(5):
         service.run_job(EVERY_ENTITY)
     assert len(smtp.messages) == 1 and len(webhook.posts) == 1
-    assert {i.occurrences for i in open_incidents(store.engine)} == {6}
+    assert {i.occurrences for i in open_incidents(store.engine, store.prefix)} == {6}
 
     simulator.set_faults(auth_fail=False)
     service.run_job(EVERY_ENTITY)
@@ -62,7 +62,7 @@ def test_a_refused_token_sends_one_critical_email_and_one_webhook_then_one_resol
     subject, body = smtp.texts()[1]
     assert subject.startswith("[RESOLVED]") and "has recovered" in body and "lasted" in body
     assert webhook.posts[1][1]["type"] == "success"
-    assert open_incidents(store.engine) == []
+    assert open_incidents(store.engine, store.prefix) == []
     kinds = [(n.kind, n.status) for n in notifications(store.engine)]
     assert kinds == [("open", "sent")] * 10 + [("resolved", "sent")] * 10
 
@@ -94,14 +94,18 @@ def test_a_refusing_mail_server_is_recorded_retried_and_never_stops_the_schedule
 
         # The next evaluation (here: after a run-now request) retries the mail only.
         smtp.refuse = False
-        request_sync(store.engine, "outlets", requested_by="cfo", reason=None, now=utcnow())
+        request_sync(
+            store.engine, store.prefix, "outlets", requested_by="cfo", reason=None, now=utcnow()
+        )
         wait_for(lambda: len(smtp.messages) == 1, 30, "the retried mail")
         assert len(webhook.posts) == 1
         assert "Error class: AUTH" in smtp.texts()[0][1]
 
         # The scheduler kept serving: a fixed token syncs and resolves everything.
         simulator.set_faults(auth_fail=False)
-        request_sync(store.engine, "all", requested_by="cfo", reason=None, now=utcnow())
+        request_sync(
+            store.engine, store.prefix, "all", requested_by="cfo", reason=None, now=utcnow()
+        )
         wait_for(lambda: len(webhook.posts) == 2, 60, "the resolved message")
     finally:
         service.stop.set()

@@ -70,7 +70,7 @@ def log_run(engine, clock, entity="sales", status="failed", kind="NETWORK", **ex
         **extra,
     }
     with engine.begin() as conn:
-        conn.execute(insert(sync_log).values(**values))
+        conn.execute(insert(sync_log).values(store="default", **values))
         if status == "success":
             conn.execute(
                 update(sync_state)
@@ -97,7 +97,7 @@ def test_it_opens_one_incident_and_counts_each_new_failure_once(store, alerts, c
     clock.advance(minutes=5)
     log_run(store.engine, clock)
     service.evaluate()
-    [incident] = open_incidents(store.engine)
+    [incident] = open_incidents(store.engine, store.prefix)
     assert (incident.rule, incident.entity, incident.severity) == (
         "sync_failed",
         "sales",
@@ -120,7 +120,7 @@ def test_it_escalates_at_once_when_failures_reach_the_limit(store, alerts, clock
         "[CRITICAL] worse now: sales: sync failed (NETWORK)",
     ]
     assert "3 failed runs in a row" in webhook.posts[1][1]["message"]
-    assert open_incidents(store.engine)[0].severity == "critical"
+    assert open_incidents(store.engine, store.prefix)[0].severity == "critical"
 
 
 def test_it_repeats_after_the_cooldown_unless_acknowledged(store, alerts, clock, webhook):
@@ -135,12 +135,14 @@ def test_it_repeats_after_the_cooldown_unless_acknowledged(store, alerts, clock,
     service.evaluate()
     assert titles(webhook)[1].startswith("[ERROR] still open: sales: sync failed (API)")
 
-    [incident] = [i for i in open_incidents(store.engine) if i.rule == "sync_failed"]
-    assert acknowledge(store.engine, incident.id, "cfo", "token renewed tomorrow", clock.now)
+    [incident] = [i for i in open_incidents(store.engine, store.prefix) if i.rule == "sync_failed"]
+    assert acknowledge(
+        store.engine, store.prefix, incident.id, "cfo", "token renewed tomorrow", clock.now
+    )
     clock.advance(hours=5)
     service.evaluate()
     assert len(webhook.posts) == 2
-    acked = get_incident(store.engine, incident.id)
+    acked = get_incident(store.engine, store.prefix, incident.id)
     assert (acked.acknowledged_by, acked.ack_note) == ("cfo", "token renewed tomorrow")
 
 
@@ -149,8 +151,10 @@ def test_a_snoozed_incident_is_silent_until_the_snooze_ends(store, alerts, clock
     healthy(store.engine, clock)
     log_run(store.engine, clock)
     service.evaluate()
-    [incident] = open_incidents(store.engine)
-    assert snooze(store.engine, incident.id, clock.now + timedelta(hours=2), "cfo", clock.now)
+    [incident] = open_incidents(store.engine, store.prefix)
+    assert snooze(
+        store.engine, store.prefix, incident.id, clock.now + timedelta(hours=2), "cfo", clock.now
+    )
     for _ in range(3):  # the streak escalates, and the cooldown passes: still silent
         clock.advance(minutes=35)
         log_run(store.engine, clock)
@@ -160,7 +164,7 @@ def test_a_snoozed_incident_is_silent_until_the_snooze_ends(store, alerts, clock
     service.evaluate()
     assert titles(webhook)[1].startswith("[CRITICAL] worse now:")
     with pytest.raises(ValueError):
-        snooze(store.engine, incident.id, clock.now, "cfo", clock.now)
+        snooze(store.engine, store.prefix, incident.id, clock.now, "cfo", clock.now)
 
 
 def test_it_resolves_with_one_message_saying_how_long_it_lasted(store, alerts, clock, webhook):
@@ -176,8 +180,10 @@ def test_it_resolves_with_one_message_saying_how_long_it_lasted(store, alerts, c
     body = webhook.posts[1][1]
     assert body["type"] == "success" and body["title"].startswith("[RESOLVED]")
     assert "lasted 1 h 15 min" in body["message"]
-    assert open_incidents(store.engine) == []
-    assert not acknowledge(store.engine, 1, "cfo", None, clock.now)  # closed: nothing to ack
+    assert open_incidents(store.engine, store.prefix) == []
+    assert not acknowledge(
+        store.engine, store.prefix, 1, "cfo", None, clock.now
+    )  # closed: nothing to ack
 
 
 def test_warnings_go_to_email_only_and_critical_to_email_and_webhook(
@@ -213,10 +219,10 @@ def test_stale_data_and_a_dead_scheduler_are_found_from_the_database(store, aler
         )
     clock.advance(seconds=90)
     service.evaluate()
-    assert open_incidents(store.engine) == []
+    assert open_incidents(store.engine, store.prefix) == []
     clock.advance(hours=3)
     service.evaluate()
-    found = {(i.rule, i.entity, i.severity) for i in open_incidents(store.engine)}
+    found = {(i.rule, i.entity, i.severity) for i in open_incidents(store.engine, store.prefix)}
     assert ("scheduler_down", "scheduler", "critical") in found
     assert ("stale", "sales", "warning") in found and len(found) == 6
 
@@ -228,6 +234,7 @@ def test_slow_runs_and_empty_sales_hours_are_found_from_the_database(store, aler
         for week in (1, 2, 3):  # the same weekday and hour sold in 3 of the last 4 weeks
             conn.execute(
                 insert(sales).values(
+                    store=store.prefix,
                     id=f"s{week}",
                     version=week,
                     sale_date=clock.now - timedelta(weeks=week, minutes=30),
@@ -242,7 +249,7 @@ def test_slow_runs_and_empty_sales_hours_are_found_from_the_database(store, aler
     log_run(store.engine, clock, "products", "success", duration_ms=31 * 60_000)
     log_run(store.engine, clock, "sales", "success", records_upserted=0)
     service.evaluate()
-    found = {(i.rule, i.entity) for i in open_incidents(store.engine)}
+    found = {(i.rule, i.entity) for i in open_incidents(store.engine, store.prefix)}
     assert found == {("slow_run", "products"), ("empty_success", "sales")}
 
 
@@ -281,11 +288,11 @@ def test_a_run_above_the_memory_limit_opens_a_memory_warning(store, alerts, cloc
     clock.advance(minutes=1)
     log_run(store.engine, clock, "inventory", "success", peak_rss_bytes=300 * 2**20)
     service.evaluate()
-    [incident] = open_incidents(store.engine)
+    [incident] = open_incidents(store.engine, store.prefix)
     assert (incident.rule, incident.entity, incident.severity) == ("memory", "inventory", "warning")
     assert "300 MB" in incident.message and "limit 256 MB" in incident.message
     assert titles(webhook) == ["[WARNING] inventory: sync used too much memory · Lightspeed store"]
     clock.advance(minutes=1)
     log_run(store.engine, clock, "inventory", "success", peak_rss_bytes=100 * 2**20)
     service.evaluate()
-    assert open_incidents(store.engine) == []
+    assert open_incidents(store.engine, store.prefix) == []

@@ -130,6 +130,7 @@ def test_an_admin_key_acknowledges_an_open_incident(api, store):
         incident_id = conn.execute(
             alert_incidents.insert()
             .values(
+                store="default",
                 rule="sync_failed",
                 entity="sales",
                 status="open",

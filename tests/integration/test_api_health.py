@@ -181,6 +181,7 @@ def test_performance_history_buckets_the_runs(synced):
     with store.engine.begin() as conn:  # a failed run, as the runner records one
         conn.execute(
             insert(sync_log).values(
+                store="default",
                 run_id="failed-run",
                 entity_type="sales",
                 action="incremental",

@@ -71,7 +71,11 @@ def test_the_api_role_reads_keys_and_stamps_them_and_nothing_more(migrated, pg_u
             run(api, statement)
     # What the dashboard may do, the API may do.
     assert run(api, "SELECT count(*) FROM sync_log") == [(0,)]
-    run(api, "INSERT INTO sync_requests (entity_type, requested_by) VALUES ('sales', 'k')")
+    run(
+        api,
+        "INSERT INTO sync_requests (store, entity_type, requested_by) "
+        "VALUES ('default', 'sales', 'k')",
+    )
 
 
 def test_a_revoked_key_cannot_be_stamped_back_to_life_by_the_api_role(migrated, pg_url):
@@ -117,6 +121,7 @@ def test_the_api_serves_through_its_own_login(migrated, pg_url):
             incident = conn.execute(
                 insert(alert_incidents)
                 .values(
+                    store="default",
                     rule="stale",
                     entity="sales",
                     status="open",

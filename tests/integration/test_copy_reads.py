@@ -43,12 +43,12 @@ def _figures(sales: list[CopySale]) -> list[tuple[str, str | None, Decimal | Non
 def test_a_store_gets_its_own_twin_and_an_engine_the_sql_one(synced, supabase_project):
     store, _ = synced
     assert isinstance(copy_reads(store), RestCopyReads)
-    assert isinstance(copy_reads(supabase_project.engine), SqlCopyReads)
+    assert isinstance(copy_reads(supabase_project.engine, store.prefix), SqlCopyReads)
 
 
 def test_the_rest_twin_reads_what_the_sql_twin_reads(synced, supabase_project):
     store, _ = synced
-    rest, sql = copy_reads(store), SqlCopyReads(supabase_project.engine)
+    rest, sql = copy_reads(store), SqlCopyReads(supabase_project.engine, store.prefix)
     assert rest.store_days(None).name == sql.store_days(None).name
     times = sql.sale_times(*WIDE)
     assert times and rest.sale_times(*WIDE) == times

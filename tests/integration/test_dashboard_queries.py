@@ -38,14 +38,16 @@ def _run(conn, entity, status, started_at, **values):
         "records_upserted": 5,
     }
     row.update(values)
-    conn.execute(insert(sync_log).values(**row))
+    conn.execute(insert(sync_log).values(store="default", **row))
 
 
 def test_facts_after_a_real_sync_are_all_green(store, simulator, settings_for):
     settings = settings_for(store.url, simulator.api_url)
     Runner(settings, store).run(trigger="schedule", triggered_by="scheduler")
     now = datetime.now(UTC)
-    facts = dq.facts_of(read_snapshot(store.engine, now, now.replace(hour=0, minute=0)))
+    facts = dq.facts_of(
+        read_snapshot(store.engine, store.prefix, now, now.replace(hour=0, minute=0))
+    )
     limits = {e: thresholds_for(settings, e) for e in dq.ENTITY_LABELS}
     view = dq.build_overview(facts, now, limits, heartbeat_seconds=30)
     assert [t.facts.entity for t in view.tiles] == list(dq.ENTITY_LABELS)
@@ -65,7 +67,7 @@ def test_failure_streaks_and_24h_statistics(store):
         _run(conn, "customers", "failed", NOW - timedelta(hours=2))
         _run(conn, "customers", "success", NOW - timedelta(hours=1), duration_ms=8000)
         _run(conn, "outlets", "success", NOW - timedelta(hours=30))  # outside 24 h
-    facts = dq.facts_of(read_snapshot(store.engine, NOW, NOW - timedelta(hours=12)))
+    facts = dq.facts_of(read_snapshot(store.engine, store.prefix, NOW, NOW - timedelta(hours=12)))
     view = dq.build_overview(facts, NOW, {}, heartbeat_seconds=30)
     assert view.consecutive_failures == 3 and view.failing_entity == "products"
     assert view.runs_24h == 6
@@ -81,14 +83,14 @@ def test_history_filters_in_sql(store):
                 status = "failed" if day % 3 == 0 else "success"
                 _run(conn, entity, status, NOW - timedelta(days=day, minutes=30))
     week = dq.HistoryFilter(NOW - timedelta(days=7), NOW)
-    assert len(dq.history_rows(store.engine, week)) == 14
+    assert len(dq.history_rows(store.engine, store.prefix, week)) == 14
     only_sales = dq.HistoryFilter(week.start, week.end, entities=("sales",))
-    rows = dq.history_rows(store.engine, only_sales)
+    rows = dq.history_rows(store.engine, store.prefix, only_sales)
     assert set(rows["entity_type"]) == {"sales"} and len(rows) == 7
     assert rows["started_at"].is_monotonic_decreasing
     failed = dq.HistoryFilter(week.start, week.end, statuses=("failed",))
-    assert set(dq.history_rows(store.engine, failed)["status"]) == {"failed"}
-    assert len(dq.history_rows(store.engine, week, limit=3)) == 3
+    assert set(dq.history_rows(store.engine, store.prefix, failed)["status"]) == {"failed"}
+    assert len(dq.history_rows(store.engine, store.prefix, week, limit=3)) == 3
 
 
 def test_runs_are_counted_per_local_day_and_hour(store):
@@ -97,34 +99,40 @@ def test_runs_are_counted_per_local_day_and_hour(store):
         _run(conn, "sales", "failed", datetime(2026, 11, 22, 21, 10, tzinfo=UTC), duration_ms=4000)
         _run(conn, "customers", "success", datetime(2026, 11, 22, 21, 40, tzinfo=UTC))
     flt = dq.HistoryFilter(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
-    utc = dq.runs_per_bucket(store.engine, flt, "day", 0)
+    utc = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", 0)
     assert utc.groupby("bucket")["runs"].sum().to_dict() == {datetime(2026, 11, 22): 3}
     # Two hours east of UTC the 23:30 run belongs to the 23rd.
-    east = dq.runs_per_bucket(store.engine, flt, "day", 120)
+    east = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", 120)
     by_day = east.groupby("bucket")["runs"].sum().to_dict()
     assert by_day == {datetime(2026, 11, 22): 2, datetime(2026, 11, 23): 1}
-    hours = dq.runs_per_bucket(store.engine, flt, "hour", 0)
+    hours = dq.runs_per_bucket(store.engine, store.prefix, flt, "hour", 0)
     assert hours.groupby("bucket")["runs"].sum().to_dict() == {
         datetime(2026, 11, 22, 21): 2,
         datetime(2026, 11, 22, 23): 1,
     }
-    durations = dq.duration_per_bucket(store.engine, flt, "day", 0)
+    durations = dq.duration_per_bucket(store.engine, store.prefix, flt, "day", 0)
     sales = durations[durations["entity"] == "sales"].iloc[0]
     assert sales["avg_s"] == pytest.approx(3.0) and sales["max_s"] == pytest.approx(4.0)
 
 
 def test_the_queue_lists_open_requests_first_and_follows_their_run(store):
-    first = request_sync(store.engine, "sales", requested_by="cfo", reason="close", now=NOW)
-    second = request_sync(store.engine, "sales", requested_by="cfo", reason=None, now=NOW)
+    first = request_sync(
+        store.engine, store.prefix, "sales", requested_by="cfo", reason="close", now=NOW
+    )
+    second = request_sync(
+        store.engine, store.prefix, "sales", requested_by="cfo", reason=None, now=NOW
+    )
     assert second.merged and second.id == first.id
-    other = request_sync(store.engine, "all", requested_by="cfo", reason=None, now=NOW)
-    queue = dq.recent_requests(store.engine)
+    other = request_sync(
+        store.engine, store.prefix, "all", requested_by="cfo", reason=None, now=NOW
+    )
+    queue = dq.recent_requests(store.engine, store.prefix)
     assert list(queue["id"]) == [first.id, other.id]
-    assert dq.request_info(store.engine, first.id)["reason"] == "close"
-    SqlQueue(store.engine).set_request_run([first.id], "run-42")
+    assert dq.request_info(store.engine, store.prefix, first.id)["reason"] == "close"
+    SqlQueue(store.engine, prefix=store.prefix).set_request_run([first.id], "run-42")
     with store.engine.begin() as conn:
         _run(conn, "sales", "running", NOW, run_id="run-42", finished_at=None, pages=3)
-    progress = dq.run_progress(store.engine, "run-42")
+    progress = dq.run_progress(store.engine, store.prefix, "run-42")
     assert [(p["entity_type"], p["status"], p["pages"]) for p in progress] == [
         ("sales", "running", 3)
     ]
@@ -156,9 +164,9 @@ def test_the_dashboard_reader_role_reads_everything_and_only_queues_requests(pg_
     request.addfinalizer(drop_login)
     reader = create_db_engine(pg_url.replace("postgres@", f"{login}@"), readonly=True)
     try:
-        assert len(dq.facts_of(read_snapshot(reader, NOW, NOW)).entities) == 6
-        dq.history_rows(reader, dq.HistoryFilter(NOW - timedelta(days=7), NOW))
-        assert request_sync(reader, "all", requested_by="cfo", reason=None, now=NOW).id
+        assert len(dq.facts_of(read_snapshot(reader, "default", NOW, NOW)).entities) == 6
+        dq.history_rows(reader, "default", dq.HistoryFilter(NOW - timedelta(days=7), NOW))
+        assert request_sync(reader, "default", "all", requested_by="cfo", reason=None, now=NOW).id
         for statement in (
             "SELECT count(*) FROM later_table",  # SELECT is granted table by table
             "UPDATE sync_state SET status = 'failed'",

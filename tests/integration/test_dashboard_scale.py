@@ -18,10 +18,10 @@ ENTITIES = "('customers','outlets','products','sales','sale_line_items','invento
 
 _SQLITE_FILL = f"""
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})
-INSERT INTO sync_log (run_id, entity_type, action, trigger, triggered_by, status,
+INSERT INTO sync_log (store, run_id, entity_type, action, trigger, triggered_by, status,
     started_at, finished_at, duration_ms, records_upserted, api_calls, pages,
     error_type, error_details)
-SELECT 'run-' || (i / 6),
+SELECT 'default', 'run-' || (i / 6),
     json_extract('["customers","outlets","products","sales","sale_line_items","inventory"]',
                  '$[' || (i % 6) || ']'),
     'incremental', 'schedule', 'scheduler',
@@ -35,10 +35,10 @@ FROM n
 """
 
 _POSTGRES_FILL = f"""
-INSERT INTO sync_log (run_id, entity_type, action, trigger, triggered_by, status,
+INSERT INTO sync_log (store, run_id, entity_type, action, trigger, triggered_by, status,
     started_at, finished_at, duration_ms, records_upserted, api_calls, pages,
     error_type, error_details)
-SELECT 'run-' || (i / 6),
+SELECT 'default', 'run-' || (i / 6),
     (ARRAY['customers','outlets','products','sales','sale_line_items','inventory'])[1 + i % 6],
     'incremental', 'schedule', 'scheduler',
     CASE WHEN i % 47 = 0 THEN 'failed' WHEN i % 97 = 0 THEN 'partial' ELSE 'success' END,
@@ -71,24 +71,28 @@ def test_dashboard_queries_stay_fast_with_a_million_runs(store):
             conn.execute(text("ANALYZE"))
         assert conn.execute(text("SELECT count(*) FROM sync_log")).scalar() == ROWS
 
-    snap, t_facts = _timed(read_snapshot, store.engine, now, now - timedelta(hours=10))
+    snap, t_facts = _timed(
+        read_snapshot, store.engine, store.prefix, now, now - timedelta(hours=10)
+    )
     facts = dq.facts_of(snap)
     assert facts.status_counts_24h and all(f.last_run for f in facts.entities)
     week = dq.HistoryFilter(now - timedelta(days=7), now + timedelta(seconds=1))
-    rows, t_rows = _timed(dq.history_rows, store.engine, week)
+    rows, t_rows = _timed(dq.history_rows, store.engine, store.prefix, week)
     assert len(rows) == 1000 and rows["started_at"].is_monotonic_decreasing
     failed = dq.HistoryFilter(week.start, week.end, ("sales",), ("failed",))
-    some, t_filtered = _timed(dq.history_rows, store.engine, failed)
+    some, t_filtered = _timed(dq.history_rows, store.engine, store.prefix, failed)
     assert set(some["status"]) == {"failed"} and set(some["entity_type"]) == {"sales"}
-    per_day, t_days = _timed(dq.runs_per_bucket, store.engine, week, "day", 60)
+    per_day, t_days = _timed(dq.runs_per_bucket, store.engine, store.prefix, week, "day", 60)
     assert 50_000 < per_day["runs"].sum() < 65_000
-    durations, t_durations = _timed(dq.duration_per_bucket, store.engine, week, "day", 60)
+    durations, t_durations = _timed(
+        dq.duration_per_bucket, store.engine, store.prefix, week, "day", 60
+    )
     assert set(durations["entity"]) == set(dq.ENTITY_LABELS)
     everything = dq.HistoryFilter(now - timedelta(days=SPAN_DAYS + 1), week.end)
-    all_days, t_all = _timed(dq.runs_per_bucket, store.engine, everything, "day", 60)
+    all_days, t_all = _timed(dq.runs_per_bucket, store.engine, store.prefix, everything, "day", 60)
     assert all_days["runs"].sum() == ROWS
-    request_sync(store.engine, "all", requested_by="cfo", reason=None, now=now)
-    queue, t_queue = _timed(dq.recent_requests, store.engine)
+    request_sync(store.engine, store.prefix, "all", requested_by="cfo", reason=None, now=now)
+    queue, t_queue = _timed(dq.recent_requests, store.engine, store.prefix)
     assert len(queue) == 1
     timings = {
         "facts": t_facts,

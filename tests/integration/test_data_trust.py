@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 
 from sync.engine.backfill import backfill, check_range, estimate
 from sync.engine.reconcile import Reconciler
@@ -89,7 +89,7 @@ def test_reconciliation_matches_then_finds_and_repairs_exact_mismatches(
     from sync.alerts import AlertService, open_incidents
 
     AlertService(settings, store).evaluate()
-    opened = {(i.rule, i.entity) for i in open_incidents(store.engine)}
+    opened = {(i.rule, i.entity) for i in open_incidents(store.engine, store.prefix)}
     assert {("reconciliation_mismatch", "sales"), ("reconciliation_mismatch", "products")} <= opened
 
     # The repairs the report offers bring it back to matched.
@@ -97,7 +97,9 @@ def test_reconciliation_matches_then_finds_and_repairs_exact_mismatches(
     backfill(settings, store, "products", day, day)
     assert Reconciler(settings, store).run(day).mismatches == []
     AlertService(settings, store).evaluate()
-    assert not [i for i in open_incidents(store.engine) if i.rule == "reconciliation_mismatch"]
+    assert not [
+        i for i in open_incidents(store.engine, store.prefix) if i.rule == "reconciliation_mismatch"
+    ]
     assert diff_all(store.engine, sim) == []
 
 
@@ -183,7 +185,7 @@ def test_retention_removes_only_rows_past_the_horizon(store):
     old, recent = horizon - timedelta(seconds=1), horizon + timedelta(seconds=1)
     with store.engine.begin() as conn:
         conn.execute(
-            insert(sync_log),
+            insert(sync_log).values(store=literal("default")),
             [
                 {
                     "run_id": f"r{i}",
@@ -197,7 +199,7 @@ def test_retention_removes_only_rows_past_the_horizon(store):
             ],
         )
         conn.execute(
-            insert(sync_requests),
+            insert(sync_requests).values(store=literal("default")),
             [{"entity_type": "all", "requested_at": when} for when in (old, recent)],
         )
     result = prune(store.engine, now, 13, batch=500)

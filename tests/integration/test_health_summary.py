@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, literal, select, text, update
 
 from sync.engine.runner import Runner
 from sync.health.reading import summarize
@@ -87,7 +87,7 @@ def test_a_clean_sync_with_a_live_scheduler_is_healthy(synced):
     store, settings = synced
     now = datetime.now(UTC)
     beat(store.engine, now)
-    body = summarize(read_snapshot(store.engine, now), settings).as_json()
+    body = summarize(read_snapshot(store.engine, store.prefix, now), settings).as_json()
     assert body["overall_status"] == "HEALTHY", body["overall_text"]
     assert body["health_score"] >= 90
     assert body["data_ready"] is True and body["data_ready_reasons"] == []
@@ -112,7 +112,7 @@ def test_sales_three_days_stale_blocks_the_data(synced):
     now = datetime.now(UTC)
     beat(store.engine, now)
     age(store.engine, ["sales", "sale_line_items"], timedelta(days=3))
-    summary = summarize(read_snapshot(store.engine, now), settings)
+    summary = summarize(read_snapshot(store.engine, store.prefix, now), settings)
     body = summary.as_json()
     assert body["overall_status"] == "CRITICAL"
     assert body["health_score"] < 60
@@ -130,7 +130,7 @@ def test_without_a_scheduler_fresh_data_is_a_warning_not_healthy(synced):
     store, settings = synced
     now = datetime.now(UTC)
     beat(store.engine, now - timedelta(hours=1), state="stopped")
-    body = summarize(read_snapshot(store.engine, now), settings).as_json()
+    body = summarize(read_snapshot(store.engine, store.prefix, now), settings).as_json()
     assert body["overall_status"] == "WARNING"
     assert "scheduler is not running" in body["overall_text"]
     assert body["health_score"] <= 80
@@ -145,11 +145,12 @@ def test_auth_failures_and_a_mismatch_are_reasons_with_their_since(synced):
     first = now - timedelta(minutes=50)
     # The store's yesterday (its outlets' zone, CET in the simulator), not UTC's: between
     # 23:00 and 00:00 UTC the two differ.
-    yesterday = load_store_days(store.engine, settings.store_time_zone).yesterday(now)
+    yesterday = load_store_days(store.engine, store.prefix, settings.store_time_zone).yesterday(now)
     with store.engine.begin() as conn:
         for minutes in (50, 30, 10):
             conn.execute(
                 insert(sync_log).values(
+                    store="default",
                     run_id=uuid.uuid4().hex,
                     entity_type="sales",
                     action="incremental",
@@ -169,6 +170,7 @@ def test_auth_failures_and_a_mismatch_are_reasons_with_their_since(synced):
         )
         conn.execute(
             insert(reconciliations).values(
+                store="default",
                 run_id="r1",
                 entity_type="sales",
                 scope=f"{yesterday} outlet 1",
@@ -181,7 +183,7 @@ def test_auth_failures_and_a_mismatch_are_reasons_with_their_since(synced):
                 checked_at=now - timedelta(hours=2),
             )
         )
-    summary = summarize(read_snapshot(store.engine, now), settings)
+    summary = summarize(read_snapshot(store.engine, store.prefix, now), settings)
     assert summary.data_ready is False and summary.overall_status == "CRITICAL"
     auth = next(r for r in summary.reasons if "AUTH" in r.reason)
     assert auth.entity == "sales" and abs(auth.since - first) < timedelta(seconds=1)
@@ -204,6 +206,7 @@ def test_mttr_and_open_incidents(store, settings_for):
         for n, (opened, fixed) in enumerate([(60, 30), (200, 100), (None, None)]):
             conn.execute(
                 insert(alert_incidents).values(
+                    store="default",
                     rule="stale",
                     entity=f"e{n}",
                     status="resolved" if opened else "open",
@@ -216,7 +219,7 @@ def test_mttr_and_open_incidents(store, settings_for):
                     resolved_at=now - timedelta(minutes=fixed) if fixed else None,
                 )
             )
-    body = summarize(read_snapshot(store.engine, now), settings).as_json()
+    body = summarize(read_snapshot(store.engine, store.prefix, now), settings).as_json()
     assert body["performance_summary"]["mttr_seconds"] == pytest.approx((30 + 100) / 2 * 60)
     assert body["active_alerts"] == {
         "total": 1,
@@ -254,7 +257,7 @@ def test_run_totals_count_a_bulk_insert_of_finished_runs_at_once(store):
         for i in range(30_000)
     ]
     with store.engine.begin() as conn:
-        conn.execute(insert(sync_log), rows)
+        conn.execute(insert(sync_log).values(store=literal("default")), rows)
         conn.execute(update(sync_log).where(sync_log.c.run_id == "run-1").values(status="running"))
         conn.execute(update(sync_log).where(sync_log.c.run_id == "run-1").values(status="partial"))
     with store.engine.connect() as conn:
@@ -281,7 +284,7 @@ def test_the_dashboard_login_can_build_the_summary(
     ensure_dashboard_login(postgres_server)
     reader = create_db_engine(dashboard_url(pg_url))
     try:
-        body = summarize(read_snapshot(reader, datetime.now(UTC)), settings).as_json()
+        body = summarize(read_snapshot(reader, "default", datetime.now(UTC)), settings).as_json()
     finally:
         reader.dispose()
     assert body["overall_status"] == "HEALTHY" and body["data_ready"] is True

@@ -59,22 +59,14 @@ def test_a_migration_that_lands_out_of_order_is_still_applied(db_url):
 def test_0009_counts_the_runs_already_logged_and_leaves_running_ones_to_the_trigger(db_url):
     from datetime import UTC, datetime
 
-    from sqlalchemy import delete, insert, update
+    from sqlalchemy import insert, update
 
     from sync.storage.schema import sync_log, sync_run_totals
     from sync.storage.sql.db import pending_migrations
+    from sync.storage.stores import StoreInfo
 
     engine = create_db_engine(db_url)
-    migrate(engine)
-    with engine.begin() as conn:  # a database from before 0009, with history
-        conn.execute(delete(schema_migrations).where(schema_migrations.c.version == 9))
-        conn.exec_driver_sql("DROP TABLE sync_run_totals")
-        on_table = " ON sync_log" if engine.dialect.name == "postgresql" else ""
-        conn.exec_driver_sql(f"DROP TRIGGER sync_log_count_finished{on_table}")
-        conn.exec_driver_sql(f"DROP TRIGGER sync_log_count_inserted{on_table}")
-        conn.exec_driver_sql("DROP INDEX ix_sync_log_entity_status_started")
-        for column in ("peak_rss_bytes", "api_ms_mean", "api_ms_p95", "api_retries"):
-            conn.exec_driver_sql(f"ALTER TABLE sync_log DROP COLUMN {column}")
+    assert migrate(engine, upto=8)[-1] == 8  # a database from before 0009, with history
     now = datetime.now(UTC)
     old = [("sales", "success")] * 3 + [("sales", "failed"), ("outlets", "running")]
     with engine.begin() as conn:
@@ -88,17 +80,23 @@ def test_0009_counts_the_runs_already_logged_and_leaves_running_ones_to_the_trig
                 for n, (e, s) in enumerate(old)
             )
         )
-    assert pending_migrations(engine) == [9]
-    assert migrate(engine) == [9]
+    assert pending_migrations(engine)[0] == 9
+    assert migrate(engine, upto=9) == [9]
     with engine.begin() as conn:
-        seeded = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
-        assert seeded == {("sales", "success"): 3, ("sales", "failed"): 1}
+        counted = select(
+            sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs
+        )
+        seeded = {(r.entity_type, r.status): r.runs for r in conn.execute(counted)}
+    assert seeded == {("sales", "success"): 3, ("sales", "failed"): 1}
+    migrate(engine, StoreInfo("acme", "Acme", "token", None))  # 0016: the totals are acme's
+    with engine.begin() as conn:
         conn.execute(
             update(sync_log).where(sync_log.c.status == "running").values(status="interrupted")
         )
         conn.execute(
             insert(sync_log).values(
                 run_id="x",
+                store="acme",
                 entity_type="sales",
                 action="backfill",
                 trigger="cli",
@@ -106,8 +104,15 @@ def test_0009_counts_the_runs_already_logged_and_leaves_running_ones_to_the_trig
                 started_at=now,
             )
         )
-        after = {(r.entity_type, r.status): r.runs for r in conn.execute(select(sync_run_totals))}
-    assert after == {**seeded, ("outlets", "interrupted"): 1, ("sales", "success"): 4}
+        after = {
+            (r.store, r.entity_type, r.status): r.runs
+            for r in conn.execute(select(sync_run_totals))
+        }
+    assert after == {
+        ("acme", "sales", "success"): 4,
+        ("acme", "sales", "failed"): 1,
+        ("acme", "outlets", "interrupted"): 1,
+    }
     engine.dispose()
 
 
@@ -122,14 +127,20 @@ def test_vocabulary_columns_refuse_words_outside_the_vocabulary(store):
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     run = {"run_id": "r", "entity_type": "sales", "action": "incremental", "trigger": "cli"}
     with store.engine.begin() as conn:
-        conn.execute(insert(sync_log).values(**run, status="running", started_at=now))
+        conn.execute(
+            insert(sync_log).values(store="default", **run, status="running", started_at=now)
+        )
     for values in ({"status": "done"}, {"status": "success", "trigger": "cron"}):
         with pytest.raises(IntegrityError, match="ck_sync_log_"), store.engine.begin() as conn:
-            conn.execute(insert(sync_log).values(**{**run, **values}, started_at=now))
+            conn.execute(
+                insert(sync_log).values(store="default", **{**run, **values}, started_at=now)
+            )
     with pytest.raises(IntegrityError, match="ck_sync_log_status"), store.engine.begin() as conn:
         conn.execute(update(sync_log).values(status="finished"))
     with pytest.raises(IntegrityError, match="ck_sync_requests_status"):
         with store.engine.begin() as conn:
             conn.execute(
-                insert(sync_requests).values(entity_type="all", requested_at=now, status="new")
+                insert(sync_requests).values(
+                    store="default", entity_type="all", requested_at=now, status="new"
+                )
             )

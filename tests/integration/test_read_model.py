@@ -29,6 +29,7 @@ H = timedelta(hours=1)
 def _run(conn, entity: str, status: str, ago: timedelta, ms: int | None = 1000, **values) -> None:
     conn.execute(
         insert(sync_log).values(
+            store="default",
             run_id=uuid.uuid4().hex,
             entity_type=entity,
             action=values.pop("action", "incremental"),
@@ -46,7 +47,12 @@ def _run(conn, entity: str, status: str, ago: timedelta, ms: int | None = 1000, 
 def _sale(conn, n: int, at: datetime) -> None:
     conn.execute(
         insert(ENTITY_TABLES["sales"]).values(
-            id=f"sale-{n}", version=n, sale_date=at, raw={"id": f"sale-{n}"}, synced_at=NOW
+            store="default",
+            id=f"sale-{n}",
+            version=n,
+            sale_date=at,
+            raw={"id": f"sale-{n}"},
+            synced_at=NOW,
         )
     )
 
@@ -93,6 +99,7 @@ def _fill(engine) -> None:
         ):
             conn.execute(
                 insert(reconciliations).values(
+                    store="default",
                     run_id=run_id,
                     entity_type="sales",
                     scope=scope,
@@ -110,6 +117,7 @@ def _fill(engine) -> None:
         ):
             conn.execute(
                 insert(alert_incidents).values(
+                    store="default",
                     rule="stale",
                     entity=f"e{n}",
                     status=status,
@@ -123,7 +131,9 @@ def _fill(engine) -> None:
                 )
             )
         conn.execute(
-            insert(sync_requests).values(entity_type="all", requested_at=NOW, status="queued")
+            insert(sync_requests).values(
+                store="default", entity_type="all", requested_at=NOW, status="queued"
+            )
         )
         _sale(conn, 1, NOW - 4 * H - timedelta(minutes=30))
         _sale(conn, 2, NOW - 4 * H - timedelta(weeks=2, minutes=10))
@@ -215,7 +225,12 @@ def test_the_snapshot_carries_the_store_zone_from_its_outlets(every_store):
     with every_store.engine.begin() as conn:
         conn.execute(
             insert(ENTITY_TABLES["outlets"]).values(
-                id="o1", version=1, time_zone="Pacific/Auckland", raw={"id": "o1"}, synced_at=NOW
+                store="default",
+                id="o1",
+                version=1,
+                time_zone="Pacific/Auckland",
+                raw={"id": "o1"},
+                synced_at=NOW,
             )
         )
     assert every_store.read_snapshot(NOW).zone == "Pacific/Auckland"

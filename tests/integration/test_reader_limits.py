@@ -45,14 +45,18 @@ def run(url: str, statement: str, params: tuple = ()) -> list[tuple]:
 def backfill(url: str, entity: str, start: date, end: date) -> list[tuple]:
     return run(
         url,
-        "INSERT INTO sync_requests (entity_type, requested_by, action, date_from, date_to) "
-        "VALUES (%s, 'cfo', 'backfill', %s, %s) RETURNING id",
+        "INSERT INTO sync_requests (store, entity_type, requested_by, action, date_from, date_to) "
+        "VALUES ('default', %s, 'cfo', 'backfill', %s, %s) RETURNING id",
         (entity, start, end),
     )
 
 
 def test_the_plain_insert_works_with_id_and_time_from_the_database(reader):
-    run(reader, "INSERT INTO sync_requests (entity_type, requested_by) VALUES ('sales', 'cfo')")
+    run(
+        reader,
+        "INSERT INTO sync_requests (store, entity_type, requested_by) "
+        "VALUES ('default', 'sales', 'cfo')",
+    )
     ((rid, status, requested_at, action),) = run(
         reader, "SELECT id, status, requested_at, action FROM sync_requests"
     )
@@ -63,14 +67,15 @@ def test_the_plain_insert_works_with_id_and_time_from_the_database(reader):
 @pytest.mark.parametrize(
     "statement",
     [
-        "INSERT INTO sync_requests (entity_type) VALUES ('payroll')",
-        "INSERT INTO sync_requests (entity_type, action) VALUES ('sales', 'drop_everything')",
-        "INSERT INTO sync_requests (entity_type, action, date_from, date_to) "
-        "VALUES ('sales', 'backfill', current_date - 3650, current_date)",
-        "INSERT INTO sync_requests (entity_type, action, date_from, date_to) "
-        "VALUES ('sales', 'backfill', current_date + 10, current_date + 20)",
-        "INSERT INTO sync_requests (entity_type, action, date_from, date_to) "
-        "VALUES ('all', 'backfill', current_date - 3, current_date)",
+        "INSERT INTO sync_requests (store, entity_type) VALUES ('default', 'payroll')",
+        "INSERT INTO sync_requests (store, entity_type, action) "
+        "VALUES ('default', 'sales', 'drop_everything')",
+        "INSERT INTO sync_requests (store, entity_type, action, date_from, date_to) "
+        "VALUES ('default', 'sales', 'backfill', current_date - 3650, current_date)",
+        "INSERT INTO sync_requests (store, entity_type, action, date_from, date_to) "
+        "VALUES ('default', 'sales', 'backfill', current_date + 10, current_date + 20)",
+        "INSERT INTO sync_requests (store, entity_type, action, date_from, date_to) "
+        "VALUES ('default', 'all', 'backfill', current_date - 3, current_date)",
     ],
     ids=["unknown-entity", "unknown-action", "ten-years", "future", "all-entities"],
 )
@@ -95,9 +100,11 @@ def test_it_refuses_a_second_open_backfill_of_one_entity(reader):
 @pytest.mark.parametrize(
     "statement",
     [
-        "INSERT INTO sync_requests (entity_type, requested_at) VALUES ('sales', '2020-01-01')",
-        "INSERT INTO sync_requests (id, entity_type) VALUES (424242, 'sales')",
-        "INSERT INTO sync_requests (entity_type, status) VALUES ('sales', 'done')",
+        "INSERT INTO sync_requests (store, entity_type, requested_at) "
+        "VALUES ('default', 'sales', '2020-01-01')",
+        "INSERT INTO sync_requests (id, store, entity_type) VALUES (424242, 'default', 'sales')",
+        "INSERT INTO sync_requests (store, entity_type, status) "
+        "VALUES ('default', 'sales', 'done')",
         "UPDATE sync_requests SET requested_at = '2020-01-01'",
         "DELETE FROM sync_requests",
     ],
@@ -120,7 +127,11 @@ def test_the_reader_key_has_the_same_limits_over_rest(supabase_project):
         c.execute("CREATE TABLE other_app_after (secret text)")
     reader = create_client(supabase_project.url, supabase_project.reader_key)
     requests = reader.table("sync_requests")
-    plain = requests.insert({"entity_type": "sales", "requested_by": "cfo"}).execute().data[0]
+    plain = (
+        requests.insert({"store": "default", "entity_type": "sales", "requested_by": "cfo"})
+        .execute()
+        .data[0]
+    )
     assert plain["status"] == "queued" and plain["id"]
     stamped = datetime.fromisoformat(plain["requested_at"])
     assert abs(datetime.now(UTC) - stamped) < timedelta(minutes=1)
@@ -132,14 +143,29 @@ def test_the_reader_key_has_the_same_limits_over_rest(supabase_project):
 
     ten_years = (TODAY - timedelta(days=3650)).isoformat()
     window = {"action": "backfill", "date_to": TODAY.isoformat()}
-    assert refused({"entity_type": "payroll"}) == "23514"
-    assert refused({"entity_type": "sales", "action": "wipe"}) == "23514"
-    assert refused({"entity_type": "sales", "date_from": ten_years, **window}) == "23514"
+    assert refused({"store": "default", "entity_type": "payroll"}) == "23514"
+    assert refused({"store": "default", "entity_type": "sales", "action": "wipe"}) == "23514"
+    assert (
+        refused({"store": "default", "entity_type": "sales", "date_from": ten_years, **window})
+        == "23514"
+    )
     first = (TODAY - timedelta(days=10)).isoformat()
-    assert requests.insert({"entity_type": "sales", "date_from": first, **window}).execute()
-    assert refused({"entity_type": "sales", "date_from": TODAY.isoformat(), **window}) == "23505"
-    assert refused({"entity_type": "sales", "requested_at": "2020-01-01T00:00:00Z"}) == "42501"
-    assert refused({"entity_type": "sales", "id": 999}) == "42501"
+    assert requests.insert(
+        {"store": "default", "entity_type": "sales", "date_from": first, **window}
+    ).execute()
+    assert (
+        refused(
+            {"store": "default", "entity_type": "sales", "date_from": TODAY.isoformat(), **window}
+        )
+        == "23505"
+    )
+    assert (
+        refused(
+            {"store": "default", "entity_type": "sales", "requested_at": "2020-01-01T00:00:00Z"}
+        )
+        == "42501"
+    )
+    assert refused({"store": "default", "entity_type": "sales", "id": 999}) == "42501"
     with pytest.raises(APIError) as caught:
         reader.table("other_app_after").select("*").execute()
     assert caught.value.code == "42501"

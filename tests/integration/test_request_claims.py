@@ -32,6 +32,7 @@ def test_a_request_refused_at_claim_time_ends_failed_with_the_reason(
     with engine.begin() as conn:
         conn.execute(
             insert(sync_requests).values(
+                store="default",
                 entity_type="sales",
                 requested_at=utcnow(),
                 action="backfill",

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select
 
 from sync.engine.runner import Runner
 from sync.runs import utcnow
@@ -123,7 +123,11 @@ def test_a_second_request_for_the_same_entity_is_merged(store):
 def test_a_request_is_claimed_by_exactly_one_scheduler(store):
     for entity in ("sales", "sales", "products"):
         with store.engine.begin() as conn:
-            conn.execute(insert(sync_requests).values(entity_type=entity, requested_at=utcnow()))
+            conn.execute(
+                insert(sync_requests).values(
+                    store="default", entity_type=entity, requested_at=utcnow()
+                )
+            )
     first = store.claim_request("a", utcnow())
     second = store.claim_request("b", utcnow())
     assert first.entity == "sales" and len(first.ids) == 2  # the queued twin rides along
@@ -138,6 +142,7 @@ def test_a_run_is_skipped_while_another_process_holds_the_entity(
     with store.engine.begin() as conn:
         conn.execute(
             insert(sync_locks).values(
+                store="default",
                 entity_type="products",
                 holder="other-host:1:abc",
                 host="other-host",
@@ -158,6 +163,7 @@ def test_an_expired_lease_is_taken_over(store):
     with store.engine.begin() as conn:
         conn.execute(
             insert(sync_locks).values(
+                store="default",
                 entity_type="sales",
                 holder="gone:1:x",
                 host="gone",
@@ -224,7 +230,7 @@ def test_two_schedulers_fifty_requests_and_cli_runs_never_overlap(
     entities = ["customers", "outlets", "products", "sales", "inventory", "all"]
     with store.engine.begin() as conn:
         conn.execute(
-            insert(sync_requests),
+            insert(sync_requests).values(store=literal("default")),
             [
                 {
                     "entity_type": entities[i % len(entities)],
@@ -366,7 +372,9 @@ def test_the_scheduler_survives_a_database_outage_and_resumes(pg_url, simulator,
             return log_file.read_text().count("DATABASE")
 
         wait_for(lambda: failures() > 0, 30, "the scheduler to meet the outage")
-        request_sync(direct, "all", requested_by="cfo", reason="during outage", now=utcnow())
+        request_sync(
+            direct, "default", "all", requested_by="cfo", reason="during outage", now=utcnow()
+        )
         seen = failures()
         wait_for(lambda: failures() > seen, 30, "the scheduler to try again during the outage")
         assert process.poll() is None, "the scheduler must keep running"
@@ -403,6 +411,7 @@ def test_nightly_maintenance_reconciles_and_prunes(store, simulator, settings_fo
     with store.engine.begin() as conn:
         conn.execute(
             insert(sync_log).values(
+                store="default",
                 run_id="ancient",
                 entity_type="sales",
                 action="incremental",

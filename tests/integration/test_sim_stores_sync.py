@@ -36,10 +36,10 @@ def test_a_sync_copies_exactly_the_store_its_domain_prefix_names(two_stores, sql
     }
     engine = create_db_engine(sqlite_url)
     migrate(engine)
-    store = Store(engine)
+    store = Store(engine, prefix="beta")
     store.ensure_state_rows()
     Runner(load_settings(env, env_file=None), store).run()
-    assert diff_all(engine, sim.site("beta")) == []
+    assert diff_all(engine, sim.site("beta"), store="beta") == []
     sales = ENTITY_TABLES["sales"]
     with engine.connect() as conn:
         copied = set(conn.execute(select(sales.c.id)).scalars())

@@ -107,9 +107,13 @@ def test_sql_mapping_gives_the_rows_of_the_python_mapping(two_stores, spec, reco
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
-    assert in_sql.write_source_page(spec, page.source, PagePosition(99, "r", trackers[in_sql], NOW))
+    assert in_sql.write_source_page(
+        spec, page.source, PagePosition(99, "r", trackers[in_sql], NOW, store=in_sql.prefix)
+    )
     in_python.write_page(
-        spec, map_page(spec, page.rows, NOW), PagePosition(99, "r", trackers[in_python], NOW)
+        spec,
+        map_page(spec, page.rows, NOW),
+        PagePosition(99, "r", trackers[in_python], NOW, store=in_python.prefix),
     )
     for name in spec.state_names:
         expected = _rows(in_python, name)
@@ -134,7 +138,9 @@ def test_an_older_version_never_replaces_a_newer_row_or_its_line_items(two_store
     newer = _plain(SALES, json.dumps([_sale("s-1", 20, total_price=2.5)]).encode())
     older = _plain(SALES, json.dumps([_sale("s-1", 19, line_items=[]), _sale("s-2", 1)]).encode())
     for page in (newer, older):
-        assert store.write_source_page(SALES, page.source, PagePosition(None, "r", trackers, NOW))
+        assert store.write_source_page(
+            SALES, page.source, PagePosition(None, "r", trackers, NOW, store=store.prefix)
+        )
     sales = {r["id"]: r for r in _rows(store, "sales")}
     assert sales["s-1"]["version"] == 20 and str(sales["s-1"]["total_price"]) == "2.5"
     assert sorted(r["id"] for r in _rows(store, "sale_line_items")) == [
@@ -208,7 +214,7 @@ def test_a_page_postgres_refuses_is_mapped_in_python_and_only_the_bad_record_rej
         RunInfo("r", "full", "cli", "test"), entities=SALES.state_names, version_from=0, now=NOW
     )
     mapped_in_sql = page_writes.write_page(
-        store, SALES, page, PagePosition(2, "r", trackers, utcnow())
+        store, SALES, page, PagePosition(2, "r", trackers, utcnow(), store=store.prefix)
     )
     assert not mapped_in_sql
     sales = {r["id"]: r for r in _rows(store, "sales")}

@@ -118,13 +118,18 @@ def two_stores(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
 
 
 def _stored(store: Store, spec: EntitySpec) -> dict[str, list[tuple[Any, ...]]]:
-    """Every column of every row as SQLite holds it (value and storage class); raw parsed."""
+    """Every column of every row of the store as SQLite holds it (value and storage class),
+    the store itself left out; raw parsed."""
     tables: dict[str, list[tuple[Any, ...]]] = {}
     with store.engine.connect() as conn:
         for table in spec.tables:
-            names = [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table})")]
+            every = [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table})")]
+            names = [n for n in every if n != "store"]
             kinds = ", ".join(f"typeof({n})" for n in names)
-            result = conn.exec_driver_sql(f"SELECT *, {kinds} FROM {table} ORDER BY 1, 2")
+            result = conn.exec_driver_sql(
+                f"SELECT {', '.join(names)}, {kinds} FROM {table} WHERE store = ? ORDER BY 1, 2",
+                (store.prefix,),
+            )
             rows = []
             for row in result:
                 values = list(row)
@@ -153,7 +158,10 @@ def _write_both(
     trackers = {}
     for store in (in_sql, in_python):
         trackers[store] = store.start_run(info, entities=spec.state_names, version_from=0, now=NOW)
-    at = {store: PagePosition(cursor, "r", trackers[store], NOW) for store in trackers}
+    at = {
+        store: PagePosition(cursor, "r", trackers[store], NOW, store=store.prefix)
+        for store in trackers
+    }
     mapped = in_sql.write_source_page(
         spec, page.source, at[in_sql], keys_distinct=page.keys_distinct
     )

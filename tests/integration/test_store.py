@@ -44,7 +44,11 @@ def write(store: Store, spec, records, cursor: int) -> None:
     trackers = store.start_run(
         RunInfo("r1", "incremental", "cli", "t"), entities=spec.state_names, version_from=0, now=NOW
     )
-    store.write_page(spec, map_page(spec, records, NOW), PagePosition(cursor, "r1", trackers, NOW))
+    store.write_page(
+        spec,
+        map_page(spec, records, NOW),
+        PagePosition(cursor, "r1", trackers, NOW, store=store.prefix),
+    )
     store.finish_run(spec, trackers, Outcome("success"), started_at=NOW, now=NOW)
 
 

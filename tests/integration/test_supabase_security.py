@@ -114,7 +114,9 @@ def test_anon_can_neither_read_nor_write_anything(synced):
     url = synced.db_url
     for table in OUR_TABLES:
         assert denied(url, "anon", f"SELECT * FROM {table} LIMIT 1"), table
-    assert denied(url, "anon", "INSERT INTO sync_requests (entity_type) VALUES ('all')")
+    assert denied(
+        url, "anon", "INSERT INTO sync_requests (store, entity_type) VALUES ('default', 'all')"
+    )
     assert denied(url, "anon", "UPDATE sync_state SET cursor_version = 0")
     assert denied(url, "anon", "SELECT sync_apply_page('lightspeed_sales', '[]')")
     assert denied(url, "authenticated", "SELECT * FROM lightspeed_sales LIMIT 1")
@@ -143,15 +145,16 @@ def test_dashboard_reader_reads_everything_and_may_only_queue_requests(synced):
     queued = as_role(
         url,
         "dashboard_reader",
-        "INSERT INTO sync_requests (entity_type, requested_by) VALUES ('all', 'cfo') RETURNING id",
+        "INSERT INTO sync_requests (store, entity_type, requested_by) "
+        "VALUES ('default', 'all', 'cfo') RETURNING id",
     )
     assert queued
     # Not a request that claims to be running already, nor any change to existing rows.
     assert denied(
         url,
         "dashboard_reader",
-        "INSERT INTO sync_requests (entity_type, requested_at, status) "
-        "VALUES ('all', now(), 'running')",
+        "INSERT INTO sync_requests (store, entity_type, requested_at, status) "
+        "VALUES ('default', 'all', now(), 'running')",
     )
     assert denied(url, "dashboard_reader", "UPDATE sync_requests SET status = 'done'")
     assert denied(url, "dashboard_reader", "DELETE FROM sync_requests")
@@ -168,7 +171,7 @@ def test_dashboard_reader_reads_everything_and_may_only_queue_requests(synced):
     assert {s["status"] for s in states} == {"success"}
     lines = reader.table("lightspeed_sale_line_items").select("id").limit(5).execute().data
     assert len(lines) == 5
-    request = {"entity_type": "sales", "requested_by": "cfo"}
+    request = {"store": "default", "entity_type": "sales", "requested_by": "cfo"}
     assert reader.table("sync_requests").insert(request).execute().data[0]["id"]
     with pytest.raises(APIError) as refused:
         reader.table("sync_requests").update({"status": "done"}).eq(

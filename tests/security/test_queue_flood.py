@@ -29,8 +29,8 @@ def reader(pg_url, postgres_server) -> str:
 def insert(conn: psycopg.Connection, who: str | None, reason: str | None = None) -> bool:
     try:
         conn.execute(
-            "INSERT INTO sync_requests (entity_type, requested_by, reason) "
-            "VALUES ('sales', %s, %s)",
+            "INSERT INTO sync_requests (store, entity_type, requested_by, reason) "
+            "VALUES ('default', 'sales', %s, %s)",
             (who, reason),
         )
     except psycopg.errors.CheckViolation:
@@ -58,8 +58,8 @@ def test_oversized_text_is_refused(reader, who, reason, message):
     with psycopg.connect(reader, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.CheckViolation, match=message):
             conn.execute(
-                "INSERT INTO sync_requests (entity_type, requested_by, reason) "
-                "VALUES ('sales', %s, %s)",
+                "INSERT INTO sync_requests (store, entity_type, requested_by, reason) "
+                "VALUES ('default', 'sales', %s, %s)",
                 (who, reason),
             )
 
@@ -73,14 +73,16 @@ def test_merged_duplicates_count_once_and_the_cap_is_one_sentence(db_url, reques
         url = dashboard_url(db_url)
     reader = create_db_engine(url, readonly=True)
     for _ in range(200):  # the same press, again and again: one request
-        request_sync(reader, "sales", requested_by="cfo", reason=None, now=utcnow())
+        request_sync(reader, "default", "sales", requested_by="cfo", reason=None, now=utcnow())
     entities = ["all", "customers", "inventory", "outlets", "products", "sales"]
     refused: list[SyncError] = []
     for i in range(60):
         with engine.begin() as conn:  # the scheduler finishes each one
             conn.execute(sync_requests.update().values(status="done"))
         try:
-            request_sync(reader, entities[i % 6], requested_by="cfo", reason=None, now=utcnow())
+            request_sync(
+                reader, "default", entities[i % 6], requested_by="cfo", reason=None, now=utcnow()
+            )
         except SyncError as exc:
             refused.append(exc)
     with engine.connect() as conn:

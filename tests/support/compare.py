@@ -17,15 +17,19 @@ from sync.storage.schema import ENTITY_TABLES
 RowSource = Engine | Callable[[str], list[dict[str, Any]]]
 
 
-def _db_rows(engine: RowSource, name: str) -> list[dict[str, Any]]:
+def _db_rows(engine: RowSource, name: str, store: str | None = None) -> list[dict[str, Any]]:
+    """The rows of a table: every store's, or only `store`'s."""
     if not isinstance(engine, Engine):
         return engine(name)
+    table = ENTITY_TABLES[name]
+    query = select(table) if store is None else select(table).where(table.c.store == store)
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(ENTITY_TABLES[name]))]
+        return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def rest_rows(store: Any, page: int = 1000) -> Callable[[str], list[dict[str, Any]]]:
-    """A row source over a RestStore: money read as text (exact), paged like PostgREST."""
+    """A row source over a RestStore (its store's rows): money read as text (exact), paged
+    like PostgREST."""
 
     def rows_of(name: str) -> list[dict[str, Any]]:
         table = ENTITY_TABLES[name]
@@ -35,7 +39,7 @@ def rest_rows(store: Any, page: int = 1000) -> Callable[[str], list[dict[str, An
         keys = [c.name for c in table.primary_key.columns]
         found: list[dict[str, Any]] = []
         while True:
-            query = store.table(name).select(columns)
+            query = store.table(name).select(columns).eq("store", store.prefix)
             for key in keys:
                 query = query.order(key)
             batch = store.execute(query.range(len(found), len(found) + page - 1)).data
@@ -70,10 +74,13 @@ def _expected_value(kind: Kind, value: Any) -> Any:
     return value
 
 
-def diff_entity(engine: RowSource, spec: EntitySpec, truth: list[dict[str, Any]]) -> list[str]:
-    """Every difference between the table of `spec` and the source records."""
+def diff_entity(
+    engine: RowSource, spec: EntitySpec, truth: list[dict[str, Any]], store: str | None = None
+) -> list[str]:
+    """Every difference between the table of `spec` (`store`'s rows: the only store's when
+    None) and the source records."""
     problems: list[str] = []
-    rows = {r["id"]: r for r in _db_rows(engine, spec.name)}
+    rows = {r["id"]: r for r in _db_rows(engine, spec.name, store)}
     source = {r["id"]: sanitised(r) for r in truth}
     # A row the source no longer lists is right only when the copy marks it deleted.
     unlisted = {i for i in set(rows) - set(source) if rows[i]["deleted_at"] is not None}
@@ -101,14 +108,16 @@ def diff_entity(engine: RowSource, spec: EntitySpec, truth: list[dict[str, Any]]
                         f"{spec.name} {source_id}.{f.name}: {row[f.name]!r} != {expected!r}"
                     )
     if spec.child is not None:
-        problems.extend(_diff_children(engine, spec, truth))
+        problems.extend(_diff_children(engine, spec, truth, store))
     return problems
 
 
-def _diff_children(engine: RowSource, spec: EntitySpec, truth: list[dict[str, Any]]) -> list[str]:
+def _diff_children(
+    engine: RowSource, spec: EntitySpec, truth: list[dict[str, Any]], store: str | None
+) -> list[str]:
     child = spec.child
     assert child is not None
-    rows = {(r[child.parent_column], r["id"]): r for r in _db_rows(engine, child.name)}
+    rows = {(r[child.parent_column], r["id"]): r for r in _db_rows(engine, child.name, store)}
     source = {
         (record["id"], item["id"]): sanitised(item)
         for record in truth
@@ -134,9 +143,10 @@ def _diff_children(engine: RowSource, spec: EntitySpec, truth: list[dict[str, An
     return problems
 
 
-def diff_all(engine: RowSource, simulator: Any) -> list[str]:
-    """Differences over every entity; [] means the copy is exact."""
+def diff_all(engine: RowSource, simulator: Any, store: str | None = None) -> list[str]:
+    """Differences over every entity (`store`'s rows; None: the database holds one store);
+    [] means the copy is exact."""
     problems: list[str] = []
     for spec in ENTITIES:
-        problems.extend(diff_entity(engine, spec, simulator.dump(spec.name)))
+        problems.extend(diff_entity(engine, spec, simulator.dump(spec.name), store))
     return problems

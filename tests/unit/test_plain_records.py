@@ -71,11 +71,12 @@ def test_a_record_that_is_not_an_object_is_not_plain():
 
 
 def test_the_rest_backends_function_holds_the_current_statements():
-    """Migration 0011 bakes sourcepage's statements into sync_apply_source_page."""
+    """Migration 0016 (0011 before the store) bakes sourcepage's statements into
+    sync_apply_source_page."""
     from sync.entities import ENTITIES
     from sync.storage.migrations import MIGRATIONS_DIR
     from sync.storage.sql.sourcepage import rpc_statement
 
-    script = (MIGRATIONS_DIR / "0011_source_pages.postgres.sql").read_text()
+    script = (MIGRATIONS_DIR / "0016_stores.postgres.sql").read_text()
     for spec in ENTITIES:
         assert f"WHEN '{spec.name}' THEN $q${rpc_statement(spec)}$q$" in script, spec.name

@@ -21,10 +21,10 @@ __all__ = [
 ]
 
 
-def history_rows(engine: Engine, flt: HistoryFilter, limit: int = 1000) -> pd.DataFrame:
-    """The newest `limit` runs matching `flt`."""
+def history_rows(engine: Engine, store: str, flt: HistoryFilter, limit: int = 1000) -> pd.DataFrame:
+    """The newest `limit` runs of `store` matching `flt`."""
     frame = pd.DataFrame(
-        reads.history_rows(engine, flt, limit), columns=["id", *LOG_COLUMNS, *HISTORY_EXTRA]
+        reads.history_rows(engine, store, flt, limit), columns=["id", *LOG_COLUMNS, *HISTORY_EXTRA]
     )
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -32,18 +32,18 @@ def history_rows(engine: Engine, flt: HistoryFilter, limit: int = 1000) -> pd.Da
 
 
 def runs_per_bucket(
-    engine: Engine, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
 ) -> pd.DataFrame:
     """Runs per local day (or hour) and status."""
-    rows = reads.runs_per_bucket(engine, flt, unit, offset_minutes)
+    rows = reads.runs_per_bucket(engine, store, flt, unit, offset_minutes)
     return _bucketed(pd.DataFrame(rows, columns=["bucket", "status", "runs"]))
 
 
 def duration_per_bucket(
-    engine: Engine, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
 ) -> pd.DataFrame:
     """Average and longest finished-run duration per entity and local day (or hour)."""
-    rows = reads.duration_per_bucket(engine, flt, unit, offset_minutes)
+    rows = reads.duration_per_bucket(engine, store, flt, unit, offset_minutes)
     frame = _bucketed(pd.DataFrame(rows, columns=["bucket", "entity", "avg_s", "max_s", "runs"]))
     frame[["avg_s", "max_s"]] = frame[["avg_s", "max_s"]].astype(float)
     return frame

@@ -49,7 +49,10 @@ class RestCopyReads:
         """The store's days: STORE_TIME_ZONE, else the zone most outlets in the copy share."""
         outlets = self._all(
             lambda: (
-                self.rest.table("lightspeed_outlets").select("id,time_zone,deleted_at").order("id")
+                self.rest.table("lightspeed_outlets")
+                .select("id,time_zone,deleted_at")
+                .eq("store", self.rest.prefix)
+                .order("id")
             )
         )
         return store_days(
@@ -63,6 +66,7 @@ class RestCopyReads:
             lambda: (
                 self.rest.table("lightspeed_sales")
                 .select("sale_date")
+                .eq("store", self.rest.prefix)
                 .gte("sale_date", start.isoformat())
                 .lte("sale_date", end.isoformat())
                 .order("sale_date")
@@ -74,7 +78,12 @@ class RestCopyReads:
 
     def records_total(self, entity: str) -> int:
         """The row count sync_state keeps for `entity` (0 when unknown)."""
-        query = self.rest.table("sync_state").select("records_total").eq("entity_type", entity)
+        query = (
+            self.rest.table("sync_state")
+            .select("records_total")
+            .eq("store", self.rest.prefix)
+            .eq("entity_type", entity)
+        )
         rows = self.rest.execute(query).data
         return int(rows[0]["records_total"] or 0) if rows else 0
 
@@ -83,6 +92,7 @@ class RestCopyReads:
         query = (
             self.rest.table("sync_log")
             .select("duration_ms,api_calls")
+            .eq("store", self.rest.prefix)
             .eq("entity_type", entity)
             .eq("status", RunStatus.SUCCESS.value)
             .gt("api_calls", 0)
@@ -98,7 +108,12 @@ class RestCopyReads:
         stored: dict[str, int] = {}
         for start in range(0, len(ids), _IDS):
             chunk = list(ids[start : start + _IDS])
-            query = self.rest.table(table).select("id,version").in_("id", chunk)
+            query = (
+                self.rest.table(table)
+                .select("id,version")
+                .eq("store", self.rest.prefix)
+                .in_("id", chunk)
+            )
             stored.update({r["id"]: int(r["version"]) for r in self.rest.execute(query).data})
         return stored
 
@@ -107,6 +122,7 @@ class RestCopyReads:
         query = (
             self.rest.table(_table(entity))
             .select("id", count=CountMethod.exact)
+            .eq("store", self.rest.prefix)
             .is_("deleted_at", "null")
             .limit(1)
         )
@@ -118,6 +134,7 @@ class RestCopyReads:
             lambda: (
                 self.rest.table("lightspeed_sales")
                 .select("outlet_id")
+                .eq("store", self.rest.prefix)
                 .not_.is_("outlet_id", "null")
                 .order("id")
             )
@@ -130,6 +147,7 @@ class RestCopyReads:
             lambda: (
                 self.rest.table("lightspeed_sales")
                 .select("id,outlet_id,total_price,raw")
+                .eq("store", self.rest.prefix)
                 .eq("outlet_id", outlet_id)
                 .gte("sale_date", start.isoformat())
                 .lt("sale_date", end.isoformat())
@@ -148,6 +166,7 @@ class RestCopyReads:
                 lambda chunk=chunk: (
                     self.rest.table("lightspeed_sale_line_items")
                     .select("sale_id,price_total")
+                    .eq("store", self.rest.prefix)
                     .in_("sale_id", chunk)
                     .order("sale_id")
                     .order("id")
@@ -160,7 +179,8 @@ class RestCopyReads:
         """Insert reconciliation rows (one per check or error) in one request."""
         if not rows:
             return
-        body = [{k: _json_value(v) for k, v in row.items()} for row in rows]
+        store = {"store": self.rest.prefix}
+        body = [{**{k: _json_value(v) for k, v in row.items()}, **store} for row in rows]
         self.rest.execute(
             self.rest.table("reconciliations").insert(body, returning=ReturnMethod.minimal)
         )

@@ -16,6 +16,7 @@ import httpx
 from postgrest.exceptions import APIError
 from supabase import ClientOptions, create_client
 
+from sync.config.settings import DEFAULT_STORE
 from sync.errors import ErrorKind, SyncError, redact
 from sync.storage.migrations import migration_scripts
 
@@ -71,10 +72,19 @@ def parse_time(value: Any) -> datetime | None:
 
 
 class RestBase:
-    """A supabase-py client plus request counting and error translation."""
+    """A supabase-py client plus request counting and error translation, for the rows of
+    one Lightspeed store (`prefix`, its domain prefix)."""
 
-    def __init__(self, url: str, key: str, *, timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        timeout_seconds: float = 30.0,
+        prefix: str = DEFAULT_STORE,
+    ) -> None:
         self.url = url.rstrip("/")
+        self.prefix = prefix
         self.secrets: tuple[str, ...] = (key,)
         self._http = httpx.Client(timeout=timeout_seconds)
         options = ClientOptions(

@@ -48,10 +48,11 @@ def _incident(row: dict[str, Any]) -> Incident:
 
 
 class RestIncidents:
-    """The incident book over PostgREST."""
+    """The incident book of one store (`rest.prefix`) over PostgREST."""
 
     def __init__(self, rest: RestBase) -> None:
         self.rest = rest
+        self.store = rest.prefix
 
     def _table(self) -> Any:
         return self.rest.table("alert_incidents")
@@ -60,18 +61,20 @@ class RestIncidents:
         self.rest.execute(
             self._table()
             .update(_json(values), returning=ReturnMethod.minimal)
+            .eq("store", self.store)
             .eq("id", incident_id)
         )
 
     def apply(self, wanted: Mapping[tuple[str, str], Wanted], now: datetime) -> Changes:
         """Open, update and resolve incidents so that open ones match `wanted`."""
         changes = Changes([], [], [])
-        rows = self.rest.execute(self._table().select("*").eq("status", "open")).data
+        query = self._table().select("*").eq("store", self.store).eq("status", "open")
+        rows = self.rest.execute(query).data
         open_rows = {(r["rule"], r["entity"]): r for r in rows}
         for key, want in wanted.items():
             row = open_rows.get(key)
             if row is None:
-                new_id = self._open(opened_values(key, want, now))
+                new_id = self._open({**opened_values(key, want, now), "store": self.store})
                 if new_id is not None:
                     changes.opened.append(new_id)
                 continue
@@ -100,7 +103,10 @@ class RestIncidents:
         """Decide which message each incident is owed now; returns incidents with one pending."""
         owed = []
         rows = self.rest.execute(
-            self._table().select("*").or_("status.eq.open,pending_kind.not.is.null")
+            self._table()
+            .select("*")
+            .eq("store", self.store)
+            .or_("status.eq.open,pending_kind.not.is.null")
         ).data
         for row in rows:
             incident = _incident(row)
@@ -138,18 +144,24 @@ class RestIncidents:
             self.rest.execute(
                 self._table()
                 .update({"pending_kind": None, "pending_at": None}, returning=ReturnMethod.minimal)
+                .eq("store", self.store)
                 .in_("id", ids)
             )
 
     def set_open(self, incident_id: int, **values: Any) -> bool:
         """Set `values` on an open incident (acknowledge, snooze); True if it was open."""
         done = self.rest.execute(
-            self._table().update(_json(values)).eq("id", incident_id).eq("status", "open")
+            self._table()
+            .update(_json(values))
+            .eq("store", self.store)
+            .eq("id", incident_id)
+            .eq("status", "open")
         ).data
         # A message not yet delivered is no longer needed once a human has seen it.
         self.rest.execute(
             self._table()
             .update({"pending_kind": None, "pending_at": None}, returning=ReturnMethod.minimal)
+            .eq("store", self.store)
             .eq("id", incident_id)
             .in_("pending_kind", ["open", "repeat"])
         )
@@ -158,19 +170,29 @@ class RestIncidents:
     def open_incidents(self) -> list[Incident]:
         """Open incidents, most severe first, then oldest first."""
         rows = self.rest.execute(
-            self._table().select("*").eq("status", "open").order("opened_at").order("id")
+            self._table()
+            .select("*")
+            .eq("store", self.store)
+            .eq("status", "open")
+            .order("opened_at")
+            .order("id")
         ).data
         return sorted((_incident(r) for r in rows), key=lambda i: -rank(i.severity))
 
     def get_incident(self, incident_id: int) -> Incident | None:
         """One incident by id."""
-        rows = self.rest.execute(self._table().select("*").eq("id", incident_id)).data
+        query = self._table().select("*").eq("store", self.store).eq("id", incident_id)
+        rows = self.rest.execute(query).data
         return _incident(rows[0]) if rows else None
 
     def resolved_since(self, since: datetime) -> list[Incident]:
         """Incidents resolved after `since` (for the digest)."""
         rows = self.rest.execute(
-            self._table().select("*").gte("resolved_at", since.isoformat()).order("resolved_at")
+            self._table()
+            .select("*")
+            .eq("store", self.store)
+            .gte("resolved_at", since.isoformat())
+            .order("resolved_at")
         ).data
         return [_incident(r) for r in rows]
 

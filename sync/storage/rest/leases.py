@@ -34,7 +34,8 @@ def lease_holder(row: dict[str, Any]) -> LeaseHolder:
 
 
 class RestLeases:
-    """Acquire, renew and release entity leases for one process (as sql.leases.Leases)."""
+    """Acquire, renew and release the entity leases of the store's Lightspeed store
+    (`store.prefix`) for one process (as sql.leases.Leases)."""
 
     def __init__(self, store: RestBase, ttl_seconds: float = 300.0) -> None:
         self.store = store
@@ -42,9 +43,12 @@ class RestLeases:
         self.holder = PROCESS_HOLDER
         self.pid = os.getpid()
 
+    def _locks(self) -> Any:
+        return self.store.table("sync_locks")
+
     def _current(self, entity: str) -> LeaseHolder | None:
         rows = self.store.execute(
-            self.store.table("sync_locks").select("*").eq("entity_type", entity)
+            self._locks().select("*").eq("store", self.store.prefix).eq("entity_type", entity)
         ).data
         return lease_holder(rows[0]) if rows else None
 
@@ -61,7 +65,8 @@ class RestLeases:
         if current is None:
             try:
                 self.store.table("sync_locks").insert(
-                    {"entity_type": entity, **values}, returning=ReturnMethod.minimal
+                    {"store": self.store.prefix, "entity_type": entity, **values},
+                    returning=ReturnMethod.minimal,
                 ).execute()
                 return None
             except APIError as exc:
@@ -77,6 +82,7 @@ class RestLeases:
         taken = self.store.execute(
             self.store.table("sync_locks")
             .update(values)
+            .eq("store", self.store.prefix)
             .eq("entity_type", entity)
             .eq("holder", current.holder)
         ).data
@@ -87,6 +93,7 @@ class RestLeases:
         self.store.execute(
             self.store.table("sync_locks")
             .update({"expires_at": (now + self.ttl).isoformat()}, returning=ReturnMethod.minimal)
+            .eq("store", self.store.prefix)
             .eq("entity_type", entity)
             .eq("holder", self.holder)
         )
@@ -96,6 +103,7 @@ class RestLeases:
         self.store.execute(
             self.store.table("sync_locks")
             .delete(returning=ReturnMethod.minimal)
+            .eq("store", self.store.prefix)
             .eq("entity_type", entity)
             .eq("holder", self.holder)
         )
@@ -104,25 +112,27 @@ class RestLeases:
 def mark_orphans(rest: RestBase, now: datetime) -> int:
     """Mark `running` sync_log rows with no live lease as `interrupted`; returns how many.
 
-    Also drops dead leases and resets the orphans' sync_state rows.
+    Also drops dead leases and resets the orphans' sync_state rows. Every store's.
     """
     leases = {
-        row["entity_type"]: lease_holder(row)
+        (row["store"], row["entity_type"]): lease_holder(row)
         for row in rest.execute(rest.table("sync_locks").select("*")).data
     }
-    live = {entity for entity, lease in leases.items() if not lease_is_dead(lease, now)}
-    dead = [entity for entity in leases if entity not in live]
-    for entity in dead:
+    live = {key for key, lease in leases.items() if not lease_is_dead(lease, now)}
+    for store, entity in (key for key in leases if key not in live):
         rest.execute(
             rest.table("sync_locks")
             .delete(returning=ReturnMethod.minimal)
+            .eq("store", store)
             .eq("entity_type", entity)
-            .eq("holder", leases[entity].holder)
+            .eq("holder", leases[store, entity].holder)
         )
     running = rest.execute(
-        rest.table("sync_log").select("id,entity_type,started_at").eq("status", RunStatus.RUNNING)
+        rest.table("sync_log")
+        .select("id,store,entity_type,started_at")
+        .eq("status", RunStatus.RUNNING)
     ).data
-    orphans = [r for r in running if lease_entity(r["entity_type"]) not in live]
+    orphans = [r for r in running if (r["store"], lease_entity(r["entity_type"])) not in live]
     for row in orphans:
         started = parse_time(row["started_at"]) or now
         rest.execute(
@@ -139,8 +149,7 @@ def mark_orphans(rest: RestBase, now: datetime) -> int:
             .eq("id", row["id"])
             .eq("status", RunStatus.RUNNING)
         )
-    entities = sorted({r["entity_type"] for r in orphans})
-    if entities:
+    for store, entity in sorted({(r["store"], r["entity_type"]) for r in orphans}):
         rest.execute(
             rest.table("sync_state")
             .update(
@@ -151,7 +160,8 @@ def mark_orphans(rest: RestBase, now: datetime) -> int:
                 },
                 returning=ReturnMethod.minimal,
             )
-            .in_("entity_type", entities)
+            .eq("store", store)
+            .eq("entity_type", entity)
             .eq("status", RunStatus.RUNNING)
         )
     return len(orphans)

@@ -31,7 +31,13 @@ class RestPageWrites(RestBase):
         name = ENTITY_TABLES[spec.name].name
         live: list[str] = []
         while True:
-            query = self.table(name).select("id").is_("deleted_at", "null").order("id")
+            query = (
+                self.table(name)
+                .select("id")
+                .eq("store", self.prefix)
+                .is_("deleted_at", "null")
+                .order("id")
+            )
             batch = self.execute(query.range(len(live), len(live) + 999)).data
             live += [row["id"] for row in batch]
             if len(batch) < 1000:
@@ -41,13 +47,17 @@ class RestPageWrites(RestBase):
         for start in range(0, len(gone), 100):
             chunk = gone[start : start + 100]
             self.execute(
-                self.table(name).update(stamp, returning=ReturnMethod.minimal).in_("id", chunk)
+                self.table(name)
+                .update(stamp, returning=ReturnMethod.minimal)
+                .eq("store", self.prefix)
+                .in_("id", chunk)
             )
             if spec.child is not None:
                 child = ENTITY_TABLES[spec.child.name].name
                 self.execute(
                     self.table(child)
                     .update(stamp, returning=ReturnMethod.minimal)
+                    .eq("store", self.prefix)
                     .in_(spec.child.parent_column, chunk)
                 )
         if gone:
@@ -124,6 +134,7 @@ class RestPageWrites(RestBase):
         cursor, trackers = at.cursor, at.trackers
         params = {
             **params,
+            "p_store": at.store,
             "p_state_names": list(spec.state_names),
             "p_cursor": cursor,
             "p_log_id": trackers[0].log_id,

@@ -51,12 +51,13 @@ def _open_request(row: dict[str, Any]) -> OpenRequest:
 
 
 class RestQueue(RestBase, RequestQueue):
-    """The run-now queue of a Supabase project (the REST store is one)."""
+    """The run-now queue of one store in a Supabase project (the REST store is one)."""
 
     def _open_requests(self) -> list[OpenRequest]:
         query = (
             self.table("sync_requests")
             .select(_OPEN_COLUMNS)
+            .eq("store", self.prefix)
             .in_("status", list(OPEN_REQUESTS))
             .order("requested_at")
             .order("id")
@@ -67,6 +68,7 @@ class RestQueue(RestBase, RequestQueue):
     def _insert_request(self, values: dict[str, Any], now: datetime) -> int:
         row = {
             **values,
+            "store": self.prefix,
             "requested_at": now.isoformat(),
             "status": RequestStatus.QUEUED,
             "date_from": values["date_from"].isoformat() if values["date_from"] else None,

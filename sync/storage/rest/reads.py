@@ -100,6 +100,7 @@ def _sales_hours(
                 rest,
                 rest.table("lightspeed_sales")
                 .select("id", count=CountMethod.exact)
+                .eq("store", rest.prefix)
                 .gte("sale_date", (end - timedelta(hours=1)).isoformat())
                 .lt("sale_date", end.isoformat()),
             )
@@ -115,9 +116,10 @@ def read_snapshot(
     *,
     zone: str | None = None,
 ) -> RunLogSnapshot:
-    """Everything the views show about the run log, read over REST in one request.
+    """Everything the views show about the run log of `rest.prefix`'s store, read over REST
+    in one request.
 
-    The `sync_read_model` function (migration 0014) returns the rows; the rules here and
+    The `sync_read_model` function (migrations 0014, 0016) returns the rows; the rules here and
     in sync.storage.reads turn them into the snapshot the SQL store builds. "Today" and
     "yesterday" are the store's days (`zone`: STORE_TIME_ZONE, else the zone most outlets
     share); `day_start` overrides the start of today.
@@ -126,6 +128,7 @@ def read_snapshot(
     # The store's yesterday is one of these whatever its zone (UTC-12 to UTC+14).
     days = [(today - timedelta(days=n)).isoformat() for n in range(-1, 3)]
     params = {
+        "p_store": rest.prefix,
         "p_now": now.isoformat(),
         "p_entities": list(STATE_ENTITIES),
         "p_recent": RECENT_RUNS,

@@ -9,7 +9,7 @@ from typing import Any
 from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec
-from sync.runs import NEVER, RunStatus
+from sync.runs import NEVER, RunStatus, utcnow
 from sync.storage.rest.db import RestBase
 from sync.storage.runlog import (
     Outcome,
@@ -28,18 +28,32 @@ class RestRunLog(RestBase):
     """Opens and closes runs in sync_log and sync_state (the REST store is one)."""
 
     def count_rows(self, table: str) -> int:
-        """The exact row count of `table`."""
-        # One row of body at most: PostgREST counts the whole table regardless of the limit.
-        response = self.execute(self.table(table).select("id", count=CountMethod.exact).limit(1))
+        """The exact row count of this store's rows in `table`."""
+        # One row of body at most: PostgREST counts the whole range regardless of the limit.
+        query = self.table(table).select("id", count=CountMethod.exact).eq("store", self.prefix)
+        response = self.execute(query.limit(1))
         return int(response.count or 0)
 
     def ensure_state_rows(self) -> None:
-        """Create the sync_state row of every entity that has none."""
-        rows = [{"entity_type": e, "status": NEVER, "cursor_version": 0} for e in STATE_ENTITIES]
+        """Create the store's lightspeed_stores row and the sync_state row of every entity
+        that has none."""
+        store = {"prefix": self.prefix, "name": self.prefix, "added_at": utcnow().isoformat()}
+        self.execute(
+            self.table("lightspeed_stores").upsert(
+                store,
+                on_conflict="prefix",
+                ignore_duplicates=True,
+                returning=ReturnMethod.minimal,
+            )
+        )
+        rows = [
+            {"store": self.prefix, "entity_type": e, "status": NEVER, "cursor_version": 0}
+            for e in STATE_ENTITIES
+        ]
         self.execute(
             self.table("sync_state").upsert(
                 rows,
-                on_conflict="entity_type",
+                on_conflict="store,entity_type",
                 ignore_duplicates=True,
                 returning=ReturnMethod.minimal,
             )
@@ -48,7 +62,10 @@ class RestRunLog(RestBase):
     def cursor(self, entity: str) -> int:
         """The stored version cursor of `entity` (0 when never synced)."""
         rows = self.execute(
-            self.table("sync_state").select("cursor_version").eq("entity_type", entity)
+            self.table("sync_state")
+            .select("cursor_version")
+            .eq("store", self.prefix)
+            .eq("entity_type", entity)
         ).data
         return int(rows[0]["cursor_version"] or 0) if rows else 0
 
@@ -58,7 +75,7 @@ class RestRunLog(RestBase):
         """Insert a `running` sync_log row per entity; returns their progress trackers."""
         trackers = []
         for entity in entities:
-            row = run_log_row(info, entity, version_from, now)
+            row = run_log_row(info, self.prefix, entity, version_from, now)
             inserted = self.execute(self.table("sync_log").insert(row)).data
             trackers.append(Progress(log_id=int(inserted[0]["id"])))
         self.execute(
@@ -72,6 +89,7 @@ class RestRunLog(RestBase):
                 },
                 returning=ReturnMethod.minimal,
             )
+            .eq("store", self.prefix)
             .in_("entity_type", list(entities))
         )
         return trackers
@@ -105,6 +123,7 @@ class RestRunLog(RestBase):
             self.execute(
                 self.table("sync_state")
                 .update(values, returning=ReturnMethod.minimal)
+                .eq("store", self.prefix)
                 .eq("entity_type", name)
             )
 
@@ -114,6 +133,7 @@ class RestRunLog(RestBase):
             self.table("sync_rejects").insert(
                 {
                     "run_id": run_id,
+                    "store": self.prefix,
                     "entity_type": entity,
                     "source_id": None,
                     "reason": reason,

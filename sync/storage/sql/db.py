@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateTable
@@ -19,7 +19,11 @@ from sync.errors import ErrorKind, SyncError, redact
 from sync.storage.jsoncodec import dumps_json, loads_json
 from sync.storage.migrations import migration_scripts
 from sync.storage.refusal import is_refusal_code
-from sync.storage.schema import schema_migrations
+from sync.storage.schema import ENTITY_TABLES, lightspeed_stores, schema_migrations
+from sync.storage.stores import StoreInfo
+
+#: The migration that makes every row know its store (it needs the first store).
+STORES_MIGRATION = 16
 
 # Any fixed number works: it only has to be the same for every process migrating this DB.
 _MIGRATE_LOCK_KEY = 7_357_001
@@ -219,18 +223,31 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer.strip()
 
 
-def migrate(engine: Engine) -> list[int]:
-    """Apply every migration not yet recorded; returns the versions applied. Idempotent."""
+def migrate(
+    engine: Engine, first_store: StoreInfo | None = None, *, upto: int | None = None
+) -> list[int]:
+    """Apply every migration not yet recorded; returns the versions applied. Idempotent.
+
+    `first_store`: the store today's settings describe. Migration 0016 moves the rows
+    already here to it, and its lightspeed_stores row is written (or brought up to date)
+    in the same transaction. Without it a database holding data cannot pass 0016.
+    `upto`: stop after that version (tests of upgrades build an older database with it).
+    """
     dialect = "postgres" if engine.dialect.name == "postgresql" else "sqlite"
     with database_errors(str(engine.url)), engine.begin() as conn:
         if dialect == "postgres":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK_KEY})")
         schema_migrations.create(conn, checkfirst=True)
         done = set(conn.scalars(select(schema_migrations.c.version)))
+        pending = [
+            m
+            for m in migration_scripts(dialect)
+            if m[0] not in done and (upto is None or m[0] <= upto)
+        ]
+        if any(version == STORES_MIGRATION for version, _, _ in pending):
+            _hand_first_store(conn, dialect, first_store)
         applied: list[int] = []
-        for version, description, path in migration_scripts(dialect):
-            if version in done:
-                continue
+        for version, description, path in pending:
             script = path.read_text()
             if dialect == "postgres":
                 conn.exec_driver_sql(script)
@@ -243,7 +260,67 @@ def migrate(engine: Engine) -> list[int]:
                 )
             )
             applied.append(version)
+        if dialect == "sqlite":
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.migrate_first_store")
+        if first_store is not None and (upto is None or upto >= STORES_MIGRATION):
+            register_store(conn, first_store, now=datetime.now(UTC))
         return applied
+
+
+def _hand_first_store(conn: Connection, dialect: str, first_store: StoreInfo | None) -> None:
+    """Tell migration 0016 which store the rows already here belong to."""
+    if first_store is None:
+        holding = [t.name for t in ENTITY_TABLES.values() if _has_rows(conn, t.name)]
+        if holding:
+            raise SyncError(
+                ErrorKind.CONFIG,
+                f"This database holds one store's data ({holding[0]}) and the upgrade must "
+                "know which store it is.",
+                recovery="Set LIGHTSPEED_DOMAIN_PREFIX and run `python -m sync migrate` again.",
+            )
+    if dialect == "postgres":
+        if first_store is not None:
+            conn.execute(
+                text("SELECT set_config('lightspeed.first_store', :prefix, true)"),
+                {"prefix": first_store.prefix},
+            )
+        return
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS migrate_first_store (prefix TEXT)")
+    conn.exec_driver_sql("DELETE FROM temp.migrate_first_store")
+    if first_store is not None:
+        conn.execute(
+            text("INSERT INTO temp.migrate_first_store (prefix) VALUES (:prefix)"),
+            {"prefix": first_store.prefix},
+        )
+
+
+def _has_rows(conn: Connection, table: str) -> bool:
+    if not conn.dialect.has_table(conn, table):
+        return False
+    return bool(conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").scalar())
+
+
+def register_store(conn: Connection, store: StoreInfo, *, now: datetime) -> None:
+    """Insert the lightspeed_stores row of `store`, or bring its name, connection and time
+    zone up to date (the settings describe the first store)."""
+    statement = dialect_insert(conn.dialect.name == "postgresql")(lightspeed_stores).values(
+        prefix=store.prefix,
+        name=store.name,
+        connection=store.connection,
+        time_zone=store.time_zone,
+        added_at=now,
+    )
+    excluded = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[lightspeed_stores.c.prefix],
+            set_={
+                "name": excluded.name,
+                "connection": excluded.connection,
+                "time_zone": func.coalesce(excluded.time_zone, lightspeed_stores.c.time_zone),
+            },
+        )
+    )
 
 
 def schema_version(engine: Engine) -> int | None:

@@ -24,8 +24,12 @@ REQUEST_COLUMNS = tuple(c.name for c in sync_requests.c if c.name != "claimed_by
 HISTORY_EXTRA = ("version_from", "reason")
 
 
-def _conditions(flt: HistoryFilter) -> list[ColumnElement[bool]]:
-    where = [sync_log.c.started_at >= flt.start, sync_log.c.started_at < flt.end]
+def _conditions(store: str, flt: HistoryFilter) -> list[ColumnElement[bool]]:
+    where = [
+        sync_log.c.store == store,
+        sync_log.c.started_at >= flt.start,
+        sync_log.c.started_at < flt.end,
+    ]
     if flt.entities:
         where.append(sync_log.c.entity_type.in_(flt.entities))
     if flt.statuses:
@@ -38,12 +42,14 @@ def _rows(engine: Engine, query: Any) -> list[Any]:
         return list(conn.execute(query).all())
 
 
-def history_rows(engine: Engine, flt: HistoryFilter, limit: int = 1000) -> list[dict[str, Any]]:
-    """The newest `limit` runs matching `flt`: id, LOG_COLUMNS and HISTORY_EXTRA
+def history_rows(
+    engine: Engine, store: str, flt: HistoryFilter, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The newest `limit` runs of `store` matching `flt`: id, LOG_COLUMNS and HISTORY_EXTRA
     (uses ix_sync_log_started)."""
     reasons = (
         select(sync_requests.c.run_id, func.max(sync_requests.c.reason).label("reason"))
-        .where(sync_requests.c.run_id.is_not(None))
+        .where(sync_requests.c.store == store, sync_requests.c.run_id.is_not(None))
         .group_by(sync_requests.c.run_id)
         .subquery("reasons")
     )
@@ -55,7 +61,7 @@ def history_rows(engine: Engine, flt: HistoryFilter, limit: int = 1000) -> list[
             reasons.c.reason,
         )
         .select_from(sync_log.outerjoin(reasons, reasons.c.run_id == sync_log.c.run_id))
-        .where(*_conditions(flt))
+        .where(*_conditions(store, flt))
         .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
         .limit(limit)
     )
@@ -79,13 +85,13 @@ def _local_bucket(engine: Engine, unit: str, offset_minutes: int) -> ColumnEleme
 
 
 def runs_per_bucket(
-    engine: Engine, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
 ) -> list[tuple[Any, str, int]]:
     """(bucket, status, runs) per local day (or hour), counted in SQL."""
     bucket = _local_bucket(engine, unit, offset_minutes).label("bucket")
     query = (
         select(bucket, sync_log.c.status, func.count().label("runs"))
-        .where(*_conditions(flt))
+        .where(*_conditions(store, flt))
         .group_by(text("bucket"), sync_log.c.status)
         .order_by(text("bucket"))
     )
@@ -93,7 +99,7 @@ def runs_per_bucket(
 
 
 def duration_per_bucket(
-    engine: Engine, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
 ) -> list[tuple[Any, str, Any, Any, int]]:
     """(bucket, entity, average s, longest s, runs) of finished runs per local day (or hour)."""
     bucket = _local_bucket(engine, unit, offset_minutes).label("bucket")
@@ -105,7 +111,7 @@ def duration_per_bucket(
             (func.max(sync_log.c.duration_ms) / 1000.0).label("max_s"),
             func.count().label("runs"),
         )
-        .where(*_conditions(flt), sync_log.c.duration_ms.is_not(None))
+        .where(*_conditions(store, flt), sync_log.c.duration_ms.is_not(None))
         .group_by(text("bucket"), sync_log.c.entity_type)
         .order_by(text("bucket"))
     )
@@ -124,7 +130,7 @@ def _utc_bucket(engine: Engine, unit: str) -> ColumnElement[Any]:
 
 
 def performance_groups(
-    engine: Engine, since: datetime, unit: str, entity: str | None = None
+    engine: Engine, store: str, since: datetime, unit: str, entity: str | None = None
 ) -> list[Any]:
     """Finished runs since `since` grouped by UTC bucket and error class, one pass.
 
@@ -132,7 +138,7 @@ def performance_groups(
     api_p95, retries.
     """
     c = sync_log.c
-    where = [c.started_at >= since, c.status != RunStatus.RUNNING]
+    where = [c.store == store, c.started_at >= since, c.status != RunStatus.RUNNING]
     if entity:
         where.append(c.entity_type == entity)
     query = (
@@ -155,51 +161,53 @@ def performance_groups(
     return _rows(engine, query)
 
 
-def recent_requests(engine: Engine, limit: int = 15) -> list[dict[str, Any]]:
-    """Open run-now requests first (oldest first), then the latest `limit` finished ones."""
+def recent_requests(engine: Engine, store: str, limit: int = 15) -> list[dict[str, Any]]:
+    """Open run-now requests of `store` first (oldest first), then its latest `limit`
+    finished ones."""
     cols = [sync_requests.c[c] for c in REQUEST_COLUMNS]
     open_first = sync_requests.c.status.in_(OPEN_REQUESTS)
+    mine = sync_requests.c.store == store
     with database_errors(str(engine.url)), engine.connect() as conn:
         active = conn.execute(
-            select(*cols).where(open_first).order_by(sync_requests.c.requested_at)
+            select(*cols).where(mine, open_first).order_by(sync_requests.c.requested_at)
         ).all()
         done = conn.execute(
             select(*cols)
-            .where(~open_first)
+            .where(mine, ~open_first)
             .order_by(sync_requests.c.requested_at.desc())
             .limit(limit)
         ).all()
     return [dict(r._mapping) for r in (*active, *done)]
 
 
-def request_info(engine: Engine, request_id: int) -> dict[str, Any] | None:
-    """One request row as a dict, or None."""
+def request_info(engine: Engine, store: str, request_id: int) -> dict[str, Any] | None:
+    """One request row of `store` as a dict, or None."""
     query = select(*(sync_requests.c[c] for c in REQUEST_COLUMNS)).where(
-        sync_requests.c.id == request_id
+        sync_requests.c.store == store, sync_requests.c.id == request_id
     )
     rows = _rows(engine, query)
     return dict(rows[0]._mapping) if rows else None
 
 
-def run_progress(engine: Engine, run_id: str) -> list[dict[str, Any]]:
-    """The sync_log rows of one run (updated by the runner after every page)."""
+def run_progress(engine: Engine, store: str, run_id: str) -> list[dict[str, Any]]:
+    """The sync_log rows of one run of `store` (updated by the runner after every page)."""
     query = (
         select(*(sync_log.c[c] for c in LOG_COLUMNS))
-        .where(sync_log.c.run_id == run_id)
+        .where(sync_log.c.store == store, sync_log.c.run_id == run_id)
         .order_by(sync_log.c.id)
     )
     return [dict(r._mapping) for r in _rows(engine, query)]
 
 
 def latest_backfill(
-    engine: Engine, entity: str
+    engine: Engine, store: str, entity: str
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The entity's latest backfill request and the sync_log rows of its run."""
+    """The entity's latest backfill request in `store` and the sync_log rows of its run."""
     r = sync_requests.c
     with database_errors(str(engine.url)), engine.connect() as conn:
         row = conn.execute(
             select(sync_requests)
-            .where(r.entity_type == entity, r.action == Action.BACKFILL)
+            .where(r.store == store, r.entity_type == entity, r.action == Action.BACKFILL)
             .order_by(r.requested_at.desc(), r.id.desc())
             .limit(1)
         ).first()
@@ -215,7 +223,7 @@ def latest_backfill(
                     sync_log.c.pages,
                     sync_log.c.started_at,
                     sync_log.c.finished_at,
-                ).where(sync_log.c.run_id == row.run_id)
+                ).where(sync_log.c.store == store, sync_log.c.run_id == row.run_id)
             ).all()
             if row.run_id
             else []

@@ -26,10 +26,15 @@ from sync.storage.sql.db import database_errors
 
 
 class SqlIncidents:
-    """The incident book over a SQLAlchemy engine."""
+    """The incident book of one store (`store`, its domain prefix) over a SQLAlchemy engine.
 
-    def __init__(self, engine: Engine) -> None:
+    Every read and write is that store's; incident ids are unique across stores.
+    """
+
+    def __init__(self, engine: Engine, *, store: str) -> None:
         self.engine = engine
+        self.store = store
+        self.mine = alert_incidents.c.store == store
 
     def apply(self, wanted: Mapping[tuple[str, str], Wanted], now: datetime) -> Changes:
         """Open, update and resolve incidents so that open ones match `wanted`, in one
@@ -39,12 +44,13 @@ class SqlIncidents:
         with database_errors(str(self.engine.url)), self.engine.begin() as conn:
             open_rows = {
                 (r.rule, r.entity): r
-                for r in conn.execute(select(alert_incidents).where(c.status == "open"))
+                for r in conn.execute(select(alert_incidents).where(self.mine, c.status == "open"))
             }
             for key, want in wanted.items():
                 row = open_rows.get(key)
                 if row is None:
-                    new_id = self._open(conn, opened_values(key, want, now))
+                    values = {**opened_values(key, want, now), "store": self.store}
+                    new_id = self._open(conn, values)
                     if new_id is not None:
                         changes.opened.append(new_id)
                     continue
@@ -79,10 +85,11 @@ class SqlIncidents:
         with database_errors(str(self.engine.url)), self.engine.begin() as conn:
             rows = conn.execute(
                 select(alert_incidents).where(
+                    self.mine,
                     or_(
                         alert_incidents.c.status == "open",
                         alert_incidents.c.pending_kind.is_not(None),
-                    )
+                    ),
                 )
             ).all()
             for row in rows:
@@ -134,7 +141,7 @@ class SqlIncidents:
         with database_errors(str(self.engine.url)), self.engine.begin() as conn:
             conn.execute(
                 update(alert_incidents)
-                .where(alert_incidents.c.id.in_(ids))
+                .where(self.mine, alert_incidents.c.id.in_(ids))
                 .values(pending_kind=None, pending_at=None)
             )
 
@@ -143,13 +150,18 @@ class SqlIncidents:
         with database_errors(str(self.engine.url)), self.engine.begin() as conn:
             done = conn.execute(
                 update(alert_incidents)
-                .where(alert_incidents.c.id == incident_id, alert_incidents.c.status == "open")
+                .where(
+                    self.mine,
+                    alert_incidents.c.id == incident_id,
+                    alert_incidents.c.status == "open",
+                )
                 .values(**values)
             ).rowcount
             # A message not yet delivered is no longer needed once a human has seen it.
             conn.execute(
                 update(alert_incidents)
                 .where(
+                    self.mine,
                     alert_incidents.c.id == incident_id,
                     alert_incidents.c.pending_kind.in_(("open", "repeat")),
                 )
@@ -162,7 +174,7 @@ class SqlIncidents:
         with database_errors(str(self.engine.url)), self.engine.connect() as conn:
             rows = conn.execute(
                 select(alert_incidents)
-                .where(alert_incidents.c.status == "open")
+                .where(self.mine, alert_incidents.c.status == "open")
                 .order_by(alert_incidents.c.opened_at, alert_incidents.c.id)
             ).all()
         incidents = [Incident.from_row(r._mapping) for r in rows]
@@ -172,7 +184,7 @@ class SqlIncidents:
         """One incident by id."""
         with database_errors(str(self.engine.url)), self.engine.connect() as conn:
             row = conn.execute(
-                select(alert_incidents).where(alert_incidents.c.id == incident_id)
+                select(alert_incidents).where(self.mine, alert_incidents.c.id == incident_id)
             ).first()
         return Incident.from_row(row._mapping) if row else None
 
@@ -181,7 +193,7 @@ class SqlIncidents:
         with database_errors(str(self.engine.url)), self.engine.connect() as conn:
             rows = conn.execute(
                 select(alert_incidents)
-                .where(alert_incidents.c.resolved_at >= since)
+                .where(self.mine, alert_incidents.c.resolved_at >= since)
                 .order_by(alert_incidents.c.resolved_at)
             ).all()
         return [Incident.from_row(r._mapping) for r in rows]

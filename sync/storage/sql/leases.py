@@ -26,10 +26,11 @@ from sync.storage.sql.db import database_errors
 
 
 class Leases:
-    """Acquire, renew and release entity leases for one process."""
+    """Acquire, renew and release the entity leases of one store for one process."""
 
-    def __init__(self, engine: Engine, ttl_seconds: float = 300.0) -> None:
+    def __init__(self, engine: Engine, ttl_seconds: float = 300.0, *, store: str) -> None:
         self.engine = engine
+        self.store = store
         self.url = str(engine.url)
         self.ttl = timedelta(seconds=ttl_seconds)
         self.holder = PROCESS_HOLDER
@@ -49,7 +50,11 @@ class Leases:
             if current is None:
                 try:
                     with conn.begin_nested():
-                        conn.execute(insert(sync_locks).values(entity_type=entity, **values))
+                        conn.execute(
+                            insert(sync_locks).values(
+                                store=self.store, entity_type=entity, **values
+                            )
+                        )
                     return None
                 except IntegrityError:
                     current = self._current(conn, entity)
@@ -59,7 +64,7 @@ class Leases:
                 return current
             taken = conn.execute(
                 update(sync_locks)
-                .where(sync_locks.c.entity_type == entity)
+                .where(sync_locks.c.store == self.store, sync_locks.c.entity_type == entity)
                 .where(sync_locks.c.holder == current.holder)
                 .values(**values)
             ).rowcount
@@ -70,7 +75,7 @@ class Leases:
         with database_errors(self.url), self.engine.begin() as conn:
             conn.execute(
                 update(sync_locks)
-                .where(sync_locks.c.entity_type == entity)
+                .where(sync_locks.c.store == self.store, sync_locks.c.entity_type == entity)
                 .where(sync_locks.c.holder == self.holder)
                 .values(expires_at=now + self.ttl)
             )
@@ -80,12 +85,11 @@ class Leases:
         with database_errors(self.url), self.engine.begin() as conn:
             conn.execute(
                 delete(sync_locks)
-                .where(sync_locks.c.entity_type == entity)
+                .where(sync_locks.c.store == self.store, sync_locks.c.entity_type == entity)
                 .where(sync_locks.c.holder == self.holder)
             )
 
-    @staticmethod
-    def _current(conn: Connection, entity: str) -> LeaseHolder | None:
+    def _current(self, conn: Connection, entity: str) -> LeaseHolder | None:
         row = conn.execute(
             select(
                 sync_locks.c.holder,
@@ -93,7 +97,7 @@ class Leases:
                 sync_locks.c.pid,
                 sync_locks.c.acquired_at,
                 sync_locks.c.expires_at,
-            ).where(sync_locks.c.entity_type == entity)
+            ).where(sync_locks.c.store == self.store, sync_locks.c.entity_type == entity)
         ).first()
         return LeaseHolder(*row) if row else None
 
@@ -101,13 +105,14 @@ class Leases:
 def mark_orphans(engine: Engine, now: datetime) -> int:
     """Mark `running` sync_log rows with no live lease as `interrupted`; returns how many.
 
-    Also drops dead leases and resets the orphans' sync_state rows.
+    Also drops dead leases and resets the orphans' sync_state rows. Every store's.
     """
     with database_errors(str(engine.url)), engine.begin() as conn:
         leases = {
-            row[0]: LeaseHolder(*row[1:])
+            (row[0], row[1]): LeaseHolder(*row[2:])
             for row in conn.execute(
                 select(
+                    sync_locks.c.store,
                     sync_locks.c.entity_type,
                     sync_locks.c.holder,
                     sync_locks.c.host,
@@ -117,17 +122,20 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
                 )
             )
         }
-        live = {entity for entity, lease in leases.items() if not lease_is_dead(lease, now)}
-        dead_leases = [entity for entity in leases if entity not in live]
-        if dead_leases:
-            conn.execute(delete(sync_locks).where(sync_locks.c.entity_type.in_(dead_leases)))
-        running = conn.execute(
-            select(sync_log.c.id, sync_log.c.entity_type, sync_log.c.started_at).where(
-                sync_log.c.status == RunStatus.RUNNING
+        live = {key for key, lease in leases.items() if not lease_is_dead(lease, now)}
+        for store, entity in (key for key in leases if key not in live):
+            conn.execute(
+                delete(sync_locks).where(
+                    sync_locks.c.store == store, sync_locks.c.entity_type == entity
+                )
             )
+        running = conn.execute(
+            select(
+                sync_log.c.id, sync_log.c.store, sync_log.c.entity_type, sync_log.c.started_at
+            ).where(sync_log.c.status == RunStatus.RUNNING)
         ).all()
         # Line items run under the sales lease.
-        orphans = [r for r in running if lease_entity(r.entity_type) not in live]
+        orphans = [r for r in running if (r.store, lease_entity(r.entity_type)) not in live]
         for row in orphans:
             conn.execute(
                 update(sync_log)
@@ -139,11 +147,10 @@ def mark_orphans(engine: Engine, now: datetime) -> int:
                     error_details=INTERRUPTED_DETAILS,
                 )
             )
-        entities = {r.entity_type for r in orphans}
-        if entities:
+        for store, entity in {(r.store, r.entity_type) for r in orphans}:
             conn.execute(
                 update(sync_state)
-                .where(sync_state.c.entity_type.in_(entities))
+                .where(sync_state.c.store == store, sync_state.c.entity_type == entity)
                 .where(sync_state.c.status == RunStatus.RUNNING)
                 .values(
                     status=RunStatus.INTERRUPTED,

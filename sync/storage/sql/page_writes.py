@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, case, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, case, delete, insert, literal, select, update
 
 from sync.entities import EntitySpec, MappedPage
 from sync.errors import SyncError
@@ -45,6 +45,7 @@ class SqlPageWrites:
     url: str
     is_postgres: bool
     pg_method: str
+    prefix: str
 
     def mark_missing_deleted(
         self, spec: EntitySpec, seen: set[str], *, trackers: Sequence[Progress], now: datetime
@@ -53,17 +54,24 @@ class SqlPageWrites:
         table = ENTITY_TABLES[spec.name]
         child = ENTITY_TABLES[spec.child.name] if spec.child else None
         after = [dataclasses.replace(t) for t in trackers]
+        store = self.prefix
         with database_errors(self.url), self.engine.begin() as conn:
-            live = conn.scalars(select(table.c.id).where(table.c.deleted_at.is_(None))).all()
+            live = conn.scalars(
+                select(table.c.id).where(table.c.store == store, table.c.deleted_at.is_(None))
+            ).all()
             gone = [source_id for source_id in live if source_id not in seen]
             for chunk in _chunks(gone):
                 conn.execute(
-                    update(table).where(table.c.id.in_(chunk)).values(deleted_at=now, synced_at=now)
+                    update(table)
+                    .where(table.c.store == store, table.c.id.in_(chunk))
+                    .values(deleted_at=now, synced_at=now)
                 )
                 if child is not None and spec.child is not None:
                     parent = child.c[spec.child.parent_column]
                     conn.execute(
-                        update(child).where(parent.in_(chunk)).values(deleted_at=now, synced_at=now)
+                        update(child)
+                        .where(child.c.store == store, parent.in_(chunk))
+                        .values(deleted_at=now, synced_at=now)
                     )
             after[0].deleted += len(gone)
             conn.execute(
@@ -83,7 +91,7 @@ class SqlPageWrites:
         The cursor never moves backwards (a full pass restarts from 0); `cursor=None`
         (a backfill) leaves it alone.
         """
-        cursor, run_id, trackers, now = at.cursor, at.run_id, at.trackers, at.now
+        trackers = at.trackers
         table = ENTITY_TABLES[spec.name]
         # The totals are worked out on copies and handed to the trackers only after COMMIT:
         # a page that is rolled back must not be counted.
@@ -91,7 +99,7 @@ class SqlPageWrites:
         try:
             with database_errors(self.url), self.engine.begin() as conn:
                 self._page_commit(conn)
-                self._write(conn, spec, table, page, cursor, run_id, after, now)
+                self._write(conn, spec, table, page, at, after)
         except SyncError as exc:
             cause = exc.__context__
             if cause is not None and is_data_refusal(cause):
@@ -127,7 +135,7 @@ class SqlPageWrites:
         """
         if not self.maps_source_pages:
             return False
-        cursor, trackers, now = at.cursor, at.trackers, at.now
+        trackers = at.trackers
         if not self.is_postgres and not sourcepage_sqlite.mappable(body):
             return False
         after = [dataclasses.replace(t) for t in trackers]
@@ -135,17 +143,17 @@ class SqlPageWrites:
             with database_errors(self.url), self.engine.begin() as conn:
                 self._page_commit(conn)
                 if self.is_postgres:
-                    counts = sourcepage.write_source_page(conn, spec, body.decode(), now)
+                    counts = sourcepage.write_source_page(conn, spec, body.decode(), at)
                 else:
                     counts = sourcepage_sqlite.write_source_page(
-                        conn, spec, body, now, keys_distinct=keys_distinct
+                        conn, spec, body, at, keys_distinct=keys_distinct
                     )
                 written, deleted, children = counts
                 after[0].upserted += written
                 after[0].deleted += deleted
                 if len(after) > 1:
                     after[1].upserted += children
-                self._advance(conn, spec, cursor, after, now)
+                self._advance(conn, spec, at, after)
         except sourcepage_sqlite.Unmappable:
             return False
         except SyncError as exc:
@@ -174,27 +182,26 @@ class SqlPageWrites:
         spec: EntitySpec,
         table: Table,
         page: MappedPage,
-        cursor: int | None,
-        run_id: str,
+        at: PagePosition,
         trackers: Sequence[Progress],
-        now: datetime,
     ) -> None:
-        rows = self._newer_rows(conn, table, page.rows)
-        self._upsert(conn, table, rows)
+        rows = self._newer_rows(conn, table, at.store, page.rows)
+        self._upsert(conn, table, at.store, rows)
         written_children = 0
         if spec.child is not None:
-            written_children = self._replace_children(conn, spec, rows, page.children)
+            written_children = self._replace_children(conn, spec, at.store, rows, page.children)
         if page.rejects:
             conn.execute(
                 insert(sync_rejects),
                 [
                     {
-                        "run_id": run_id,
+                        "run_id": at.run_id,
+                        "store": at.store,
                         "entity_type": spec.name,
                         "source_id": r.source_id,
                         "reason": r.reason,
                         "raw": r.raw,
-                        "rejected_at": now,
+                        "rejected_at": at.now,
                     }
                     for r in page.rejects
                 ],
@@ -205,25 +212,23 @@ class SqlPageWrites:
         main.rejected += len(page.rejects)
         if len(trackers) > 1:
             trackers[1].upserted += written_children
-        self._advance(conn, spec, cursor, trackers, now)
+        self._advance(conn, spec, at, trackers)
 
     def _advance(
-        self,
-        conn: Connection,
-        spec: EntitySpec,
-        cursor: int | None,
-        trackers: Sequence[Progress],
-        now: datetime,
+        self, conn: Connection, spec: EntitySpec, at: PagePosition, trackers: Sequence[Progress]
     ) -> None:
         """The cursor and the run's sync_log rows, in the page's transaction."""
+        cursor = at.cursor
         if cursor is not None:
             current = sync_state.c.cursor_version
             conn.execute(
                 update(sync_state)
-                .where(sync_state.c.entity_type.in_(spec.state_names))
+                .where(
+                    sync_state.c.store == at.store, sync_state.c.entity_type.in_(spec.state_names)
+                )
                 .values(
                     cursor_version=case((current < cursor, cursor), else_=current),
-                    updated_at=now,
+                    updated_at=at.now,
                 )
             )
         for tracker in trackers:
@@ -235,12 +240,14 @@ class SqlPageWrites:
             )
 
     def _newer_rows(
-        self, conn: Connection, table: Table, rows: list[dict[str, Any]]
+        self, conn: Connection, table: Table, store: str, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Drop rows older than what is stored (a backfill must never undo a newer sync)."""
         stored: dict[str, int] = {}
         for chunk in _chunks([r["id"] for r in rows]):
-            query = select(table.c.id, table.c.version).where(table.c.id.in_(chunk))
+            query = select(table.c.id, table.c.version).where(
+                table.c.store == store, table.c.id.in_(chunk)
+            )
             stored.update({source_id: version for source_id, version in conn.execute(query)})
         return [r for r in rows if stored.get(r["id"], -1) <= r["version"]]
 
@@ -248,6 +255,7 @@ class SqlPageWrites:
         self,
         conn: Connection,
         spec: EntitySpec,
+        store: str,
         parents: list[dict[str, Any]],
         children: list[dict[str, Any]],
     ) -> int:
@@ -256,20 +264,27 @@ class SqlPageWrites:
         parent_col = spec.child.parent_column
         parent_ids = [p["id"] for p in parents]
         for chunk in _chunks(parent_ids):
-            conn.execute(delete(child_table).where(child_table.c[parent_col].in_(chunk)))
+            conn.execute(
+                delete(child_table).where(
+                    child_table.c.store == store, child_table.c[parent_col].in_(chunk)
+                )
+            )
         keep = set(parent_ids)
         rows = [c for c in children if c[parent_col] in keep]
-        self._insert(conn, child_table, rows)
+        self._insert(conn, child_table, store, rows)
         return len(rows)
 
-    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    def _upsert(
+        self, conn: Connection, table: Table, store: str, rows: list[dict[str, Any]]
+    ) -> None:
         if not rows:
             return
         if self.is_postgres and self.pg_method == "copy":
-            copy_upsert(conn, table, rows)
+            copy_upsert(conn, table, store, rows)
             return
         make = dialect_insert(self.is_postgres)
-        statement = make(table)
+        # The store is one constant of the statement, not a value of every row.
+        statement = make(table).values(store=literal(store))
         columns = [c.name for c in table.columns if not c.primary_key]
         statement = statement.on_conflict_do_update(
             index_elements=[c.name for c in table.primary_key.columns],
@@ -277,13 +292,15 @@ class SqlPageWrites:
         )
         conn.execute(statement, rows)
 
-    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    def _insert(
+        self, conn: Connection, table: Table, store: str, rows: list[dict[str, Any]]
+    ) -> None:
         if not rows:
             return
         if self.is_postgres and self.pg_method == "copy":
-            copy_rows(conn, table.name, table, rows)
+            copy_rows(conn, table.name, table, store, rows)
             return
-        conn.execute(insert(table), rows)
+        conn.execute(insert(table).values(store=literal(store)), rows)
 
 
 def _sqlite_refusal(exc: BaseException) -> bool:

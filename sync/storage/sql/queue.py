@@ -34,16 +34,19 @@ _OPEN_COLUMNS = (
 
 
 class SqlQueue(RequestQueue):
-    """The run-now queue of a SQL database (the SQL store is one)."""
+    """The run-now queue of one store in a SQL database (the SQL store is one)."""
 
     engine: Engine
+    prefix: str
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, prefix: str) -> None:
         self.engine = engine
+        self.prefix = prefix
 
     def _open_requests(self) -> list[OpenRequest]:
         query = (
             select(*_OPEN_COLUMNS)
+            .where(sync_requests.c.store == self.prefix)
             .where(sync_requests.c.status.in_(OPEN_REQUESTS))
             .order_by(sync_requests.c.requested_at, sync_requests.c.id)
             .limit(OPEN_READ_LIMIT)
@@ -52,6 +55,7 @@ class SqlQueue(RequestQueue):
             return [OpenRequest(*row) for row in conn.execute(query)]
 
     def _insert_request(self, values: dict[str, Any], now: datetime) -> int:
+        values = {**values, "store": self.prefix}
         if self.engine.dialect.name == "sqlite":
             values = {**values, "requested_at": now, "status": RequestStatus.QUEUED}
         # On Postgres id, requested_at (now()) and status come from the database: the
@@ -137,6 +141,7 @@ def _refusal(exc: IntegrityError, entity: str) -> SyncError:
 
 def request_sync(
     engine: Engine,
+    store: str,
     entity: str,
     *,
     requested_by: str | None,
@@ -147,7 +152,7 @@ def request_sync(
     date_to: date | None = None,
 ) -> Enqueued:
     """`SqlQueue.request_sync` for a caller that holds only an engine (the dashboard)."""
-    return SqlQueue(engine).request_sync(
+    return SqlQueue(engine, prefix=store).request_sync(
         entity,
         requested_by=requested_by,
         reason=reason,

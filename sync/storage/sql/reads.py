@@ -50,25 +50,26 @@ from sync.storage.sql.db import database_errors
 from sync.storage.sql.outlets import outlet_zones
 
 
-def _runs(conn: Connection, entity: str) -> tuple[RunRow, ...]:
+def _runs(conn: Connection, store: str, entity: str) -> tuple[RunRow, ...]:
     rows = conn.execute(
         select(*(sync_log.c[c] for c in RUN_COLUMNS))
-        .where(sync_log.c.entity_type == entity)
+        .where(sync_log.c.store == store, sync_log.c.entity_type == entity)
         .order_by(sync_log.c.started_at.desc(), sync_log.c.id.desc())
         .limit(RECENT_RUNS)
     ).all()
     return tuple(run_row(r._mapping) for r in rows)
 
 
-def _streak(conn: Connection, entity: str) -> Streak:
+def _streak(conn: Connection, store: str, entity: str) -> Streak:
     """Failed runs since the latest successful one, counted over the whole log."""
+    mine = (sync_log.c.store == store, sync_log.c.entity_type == entity)
     last_ok = conn.scalar(
         select(func.max(sync_log.c.started_at)).where(
-            sync_log.c.entity_type == entity, sync_log.c.status.in_(sorted(SUCCEEDED))
+            *mine, sync_log.c.status.in_(sorted(SUCCEEDED))
         )
     )
     failed = select(func.count(), func.min(sync_log.c.started_at)).where(
-        sync_log.c.entity_type == entity, sync_log.c.status == RunStatus.FAILED
+        *mine, sync_log.c.status == RunStatus.FAILED
     )
     if last_ok is not None:
         failed = failed.where(sync_log.c.started_at > last_ok)
@@ -76,7 +77,7 @@ def _streak(conn: Connection, entity: str) -> Streak:
     return Streak(int(n or 0), first)
 
 
-def _day(conn: Connection, now: datetime, day_start: datetime) -> tuple[DayGroup, ...]:
+def _day(conn: Connection, store: str, now: datetime, day_start: datetime) -> tuple[DayGroup, ...]:
     today = case((sync_log.c.started_at >= day_start, sync_log.c.records_upserted), else_=0)
     rows = conn.execute(
         select(
@@ -88,7 +89,7 @@ def _day(conn: Connection, now: datetime, day_start: datetime) -> tuple[DayGroup
             func.count(sync_log.c.duration_ms),
             func.sum(today),
         )
-        .where(sync_log.c.started_at >= now - timedelta(hours=24))
+        .where(sync_log.c.store == store, sync_log.c.started_at >= now - timedelta(hours=24))
         .group_by(sync_log.c.entity_type, sync_log.c.status, sync_log.c.error_type)
     ).all()
     return tuple(
@@ -119,10 +120,11 @@ def _seconds_between(conn: Connection, start: Any, end: Any) -> Any:
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def _baseline(conn: Connection, anchor: RunRow) -> tuple[int, ...]:
+def _baseline(conn: Connection, store: str, anchor: RunRow) -> tuple[int, ...]:
     rows = conn.scalars(
         select(sync_log.c.duration_ms)
         .where(
+            sync_log.c.store == store,
             sync_log.c.entity_type == anchor.entity_type,
             sync_log.c.action == anchor.action,
             sync_log.c.status.in_(sorted(SUCCEEDED)),
@@ -135,7 +137,7 @@ def _baseline(conn: Connection, anchor: RunRow) -> tuple[int, ...]:
     return tuple(int(v) for v in rows)
 
 
-def _sales_hours(conn: Connection, runs: tuple[RunRow, ...]) -> SalesHours | None:
+def _sales_hours(conn: Connection, store: str, runs: tuple[RunRow, ...]) -> SalesHours | None:
     ends = sales_hour_ends(runs)
     if not ends:
         return None
@@ -145,7 +147,11 @@ def _sales_hours(conn: Connection, runs: tuple[RunRow, ...]) -> SalesHours | Non
             conn.scalar(
                 select(func.count())
                 .select_from(sales)
-                .where(sales.c.sale_date >= end - timedelta(hours=1), sales.c.sale_date < end)
+                .where(
+                    sales.c.store == store,
+                    sales.c.sale_date >= end - timedelta(hours=1),
+                    sales.c.sale_date < end,
+                )
             )
             or 0
         )
@@ -169,30 +175,34 @@ def read_beats(engine: Engine) -> tuple[Beat, ...]:
 
 def read_snapshot(
     engine: Engine,
+    store: str,
     now: datetime,
     day_start: datetime | None = None,
     *,
     zone: str | None = None,
 ) -> RunLogSnapshot:
-    """Everything the views show about the run log, read in one connection.
+    """Everything the views show about the run log of `store`, read in one connection.
 
     "Today" and "yesterday" are the store's days (`zone`: STORE_TIME_ZONE, else the zone
     most outlets share); `day_start` overrides the start of today.
     """
     with database_errors(str(engine.url)), engine.connect() as conn:
-        clock = store_clock(now, zone, outlet_zones(conn))
+        clock = store_clock(now, zone, outlet_zones(conn, store))
         day_start = day_start or clock.midnight
-        states = tuple(state_row(r._mapping) for r in conn.execute(select(sync_state)))
-        runs = {e: _runs(conn, e) for e in STATE_ENTITIES}
-        streaks = {e: streak_from(runs[e]) or _streak(conn, e) for e in STATE_ENTITIES}
+        states = tuple(
+            state_row(r._mapping)
+            for r in conn.execute(select(sync_state).where(sync_state.c.store == store))
+        )
+        runs = {e: _runs(conn, store, e) for e in STATE_ENTITIES}
+        streaks = {e: streak_from(runs[e]) or _streak(conn, store, e) for e in STATE_ENTITIES}
         baselines = {}
         for entity, rows in runs.items():
             anchor = baseline_anchor(rows)
             if anchor is not None:
-                baselines[entity] = _baseline(conn, anchor)
+                baselines[entity] = _baseline(conn, store, anchor)
         open_by_severity = conn.execute(
             select(alert_incidents.c.severity, func.count())
-            .where(alert_incidents.c.status == "open")
+            .where(alert_incidents.c.store == store, alert_incidents.c.status == "open")
             .group_by(alert_incidents.c.severity)
         ).all()
         resolved, seconds = conn.execute(
@@ -203,15 +213,19 @@ def read_snapshot(
                         conn, alert_incidents.c.opened_at, alert_incidents.c.resolved_at
                     )
                 ),
-            ).where(alert_incidents.c.resolved_at >= now - MTTR_WINDOW)
+            ).where(
+                alert_incidents.c.store == store, alert_incidents.c.resolved_at >= now - MTTR_WINDOW
+            )
         ).one()
         queued = conn.scalar(
             select(func.count())
             .select_from(sync_requests)
-            .where(sync_requests.c.status == RequestStatus.QUEUED)
+            .where(sync_requests.c.store == store, sync_requests.c.status == RequestStatus.QUEUED)
         )
         totals = conn.execute(
-            select(sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs)
+            select(
+                sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs
+            ).where(sync_run_totals.c.store == store)
         ).all()
         return RunLogSnapshot(
             read_at=now,
@@ -219,11 +233,12 @@ def read_snapshot(
             states=states,
             runs=runs,
             streaks=streaks,
-            day=_day(conn, now, day_start),
+            day=_day(conn, store, now, day_start),
             beats=_beats(conn),
-            reconciliation=_checks(conn),
+            reconciliation=_checks(conn, reconciliations.c.store == store),
             sales_reconciliation=_checks(
                 conn,
+                reconciliations.c.store == store,
                 reconciliations.c.entity_type == "sales",
                 reconciliations.c.scope.like(f"{clock.yesterday}%"),
             ),
@@ -233,7 +248,7 @@ def read_snapshot(
             queue_depth=int(queued or 0),
             run_totals=tuple((e, s, int(n)) for e, s, n in totals),
             baselines=baselines,
-            sales_hours=_sales_hours(conn, runs["sales"]),
+            sales_hours=_sales_hours(conn, store, runs["sales"]),
             zone=clock.zone,
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from sync.entities import STATE_ENTITIES, EntitySpec
-from sync.runs import NEVER, RunStatus
+from sync.runs import NEVER, RunStatus, utcnow
 from sync.storage.runlog import (
     Outcome,
     Progress,
@@ -20,7 +20,13 @@ from sync.storage.runlog import (
     run_log_row,
     state_end_values,
 )
-from sync.storage.schema import ENTITY_TABLES, sync_log, sync_rejects, sync_state
+from sync.storage.schema import (
+    ENTITY_TABLES,
+    lightspeed_stores,
+    sync_log,
+    sync_rejects,
+    sync_state,
+)
 from sync.storage.sql.db import database_errors, dialect_insert
 
 
@@ -30,25 +36,46 @@ class SqlRunLog:
     engine: Engine
     url: str
     is_postgres: bool
+    prefix: str
 
     def ensure_state_rows(self) -> None:
-        """Create the sync_state row of every entity that has none."""
+        """Create the store's lightspeed_stores row and the sync_state row of every entity
+        that has none."""
         with database_errors(self.url), self.engine.begin() as conn:
-            present = set(conn.scalars(select(sync_state.c.entity_type)))
+            present = set(
+                conn.scalars(
+                    select(sync_state.c.entity_type).where(sync_state.c.store == self.prefix)
+                )
+            )
             missing = [e for e in STATE_ENTITIES if e not in present]
             if missing:
                 # Two processes starting at once (two `run`s) may both find the rows missing.
                 make = dialect_insert(self.is_postgres)
                 conn.execute(
+                    make(lightspeed_stores)
+                    .values(prefix=self.prefix, name=self.prefix, added_at=utcnow())
+                    .on_conflict_do_nothing()
+                )
+                conn.execute(
                     make(sync_state).on_conflict_do_nothing(),
-                    [{"entity_type": e, "status": NEVER, "cursor_version": 0} for e in missing],
+                    [
+                        {
+                            "store": self.prefix,
+                            "entity_type": e,
+                            "status": NEVER,
+                            "cursor_version": 0,
+                        }
+                        for e in missing
+                    ],
                 )
 
     def cursor(self, entity: str) -> int:
         """The stored version cursor of `entity` (0 when never synced)."""
         with database_errors(self.url), self.engine.connect() as conn:
             value = conn.scalar(
-                select(sync_state.c.cursor_version).where(sync_state.c.entity_type == entity)
+                select(sync_state.c.cursor_version).where(
+                    sync_state.c.store == self.prefix, sync_state.c.entity_type == entity
+                )
             )
         return int(value or 0)
 
@@ -61,12 +88,12 @@ class SqlRunLog:
             for entity in entities:
                 log_id = conn.scalar(
                     insert(sync_log)
-                    .values(**run_log_row(info, entity, version_from, now))
+                    .values(**run_log_row(info, self.prefix, entity, version_from, now))
                     .returning(sync_log.c.id)
                 )
                 conn.execute(
                     update(sync_state)
-                    .where(sync_state.c.entity_type == entity)
+                    .where(sync_state.c.store == self.prefix, sync_state.c.entity_type == entity)
                     .values(
                         status=RunStatus.RUNNING,
                         last_attempt_at=now,
@@ -104,11 +131,16 @@ class SqlRunLog:
                 )
                 total = None
                 if needs_recount(tracker, is_sync=is_sync):
-                    count = select(func.count()).select_from(ENTITY_TABLES[name])
+                    table = ENTITY_TABLES[name]
+                    count = (
+                        select(func.count()).select_from(table).where(table.c.store == self.prefix)
+                    )
                     total = int(conn.scalar(count) or 0)
                 values = state_end_values(outcome, total, now, is_sync=is_sync)
                 conn.execute(
-                    update(sync_state).where(sync_state.c.entity_type == name).values(**values)
+                    update(sync_state)
+                    .where(sync_state.c.store == self.prefix, sync_state.c.entity_type == name)
+                    .values(**values)
                 )
 
     def record_reject(self, run_id: str, entity: str, reason: str, raw: Any, now: datetime) -> None:
@@ -117,6 +149,7 @@ class SqlRunLog:
             conn.execute(
                 insert(sync_rejects).values(
                     run_id=run_id,
+                    store=self.prefix,
                     entity_type=entity,
                     source_id=None,
                     reason=reason,

@@ -11,11 +11,11 @@ and maps the page in Python, which finds and rejects the record.
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from sqlalchemy import Connection
 
 from sync.entities import ChildSpec, EntitySpec, Field, Kind
+from sync.storage.position import PagePosition
 from sync.storage.schema import ENTITY_TABLES
 
 _CASTS = {
@@ -53,6 +53,7 @@ def statement(spec: EntitySpec) -> str:
     if spec.child is not None:
         keys[spec.child.source_key] = "jsonb"
     mapped = {
+        "store": "%(store)s",
         "id": "x.id",
         "version": "x.version",
         "deleted_at": "NULLIF(x.deleted_at, '')::timestamptz",
@@ -60,7 +61,9 @@ def statement(spec: EntitySpec) -> str:
         "synced_at": "%(now)s",
         **{f.name: _value("x", f) for f in spec.fields},
     }
-    updates = ", ".join(f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in names if n != "id")
+    updates = ", ".join(
+        f"{_quote(n)} = EXCLUDED.{_quote(n)}" for n in names if n not in ("store", "id")
+    )
     parts = [
         # jsonb_to_record reads every key in one pass over the record. Repeats of an id
         # in one page: the highest version wins, the later one on a tie.
@@ -72,10 +75,11 @@ def statement(spec: EntitySpec) -> str:
         "ORDER BY x.id, x.version DESC, p.ord DESC)",
         # A backfill must never undo a newer sync: rows older than the stored ones stay out.
         "fresh AS MATERIALIZED (SELECT * FROM page AS x WHERE NOT EXISTS (SELECT FROM "
-        f"{table.name} AS t WHERE t.id = x.id AND t.version > x.version))",
+        f"{table.name} AS t WHERE t.store = %(store)s AND t.id = x.id "
+        "AND t.version > x.version))",
         f"up AS (INSERT INTO {table.name} ({', '.join(map(_quote, names))}) "
         f"SELECT {', '.join(mapped[n] for n in names)} FROM fresh AS x "
-        f"ON CONFLICT (id) DO UPDATE SET {updates} "
+        f"ON CONFLICT (store, id) DO UPDATE SET {updates} "
         "RETURNING deleted_at IS NOT NULL AS gone)",
     ]
     children = "0"
@@ -98,6 +102,7 @@ def _child_parts(child: ChildSpec) -> list[str]:
     names = [c.name for c in table.columns]
     keys = {"id": "text", **{f.key: "text" for f in child.fields}}
     mapped = {
+        "store": "%(store)s",
         "id": "y.id",
         child.parent_column: "x.id",
         "version": "x.version",
@@ -108,8 +113,8 @@ def _child_parts(child: ChildSpec) -> list[str]:
     }
     source = f"x.{_quote(child.source_key)}"
     return [
-        f"items_gone AS (DELETE FROM {child.table} "
-        f"WHERE {_quote(child.parent_column)} = ANY(ARRAY(SELECT id FROM fresh)) RETURNING 1)",
+        f"items_gone AS (DELETE FROM {child.table} WHERE store = %(store)s "
+        f"AND {_quote(child.parent_column)} = ANY(ARRAY(SELECT id FROM fresh)) RETURNING 1)",
         f"items_written AS (INSERT INTO {child.table} ({', '.join(map(_quote, names))}) "
         f"SELECT {', '.join(mapped[n] for n in names)} FROM fresh AS x "
         f"CROSS JOIN LATERAL jsonb_array_elements(coalesce({source}, '[]')) AS i(item) "
@@ -119,13 +124,18 @@ def _child_parts(child: ChildSpec) -> list[str]:
 
 
 def rpc_statement(spec: EntitySpec) -> str:
-    """`statement` with positional parameters ($1 body, $2 now), as migration 0011 holds it
-    for the REST backend's sync_apply_source_page."""
-    return statement(spec).replace("%(body)s", "$1").replace("%(now)s", "$2")
+    """`statement` with positional parameters ($1 body, $2 now, $3 store), as migration
+    0016 holds it for the REST backend's sync_apply_source_page."""
+    return (
+        statement(spec)
+        .replace("%(body)s", "$1")
+        .replace("%(now)s", "$2")
+        .replace("%(store)s", "$3")
+    )
 
 
 def write_source_page(
-    conn: Connection, spec: EntitySpec, body: str, now: Any
+    conn: Connection, spec: EntitySpec, body: str, at: PagePosition
 ) -> tuple[int, int, int]:
     """Write one page body of plain records in one statement.
 
@@ -135,6 +145,6 @@ def write_source_page(
     # by id (repeats) holds whole records: in memory, not on disk.
     conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'; SET LOCAL work_mem = '64MB'")
     written, deleted, children = conn.exec_driver_sql(
-        statement(spec), {"body": body, "now": now}
+        statement(spec), {"body": body, "now": at.now, "store": at.store}
     ).one()
     return int(written), int(deleted), int(children)

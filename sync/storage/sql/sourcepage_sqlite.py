@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from sync.entities import ChildSpec, EntitySpec, Field, Kind
+from sync.storage.position import PagePosition
 from sync.storage.schema import ENTITY_TABLES
 
 #: The `->` and `->>` operators came with SQLite 3.38 (MATERIALIZED with 3.35); an older
@@ -197,6 +198,7 @@ def statements(spec: EntitySpec, *, check_keys: bool = True) -> Statements:
     )
     position = {f.name: f"f{i}" for i, f in enumerate(spec.fields)}
     mapped = {
+        "store": "?4",
         "id": "id",
         "version": "version",
         "deleted_at": _timestamp("d"),
@@ -217,11 +219,13 @@ def statements(spec: EntitySpec, *, check_keys: bool = True) -> Statements:
         f"SELECT key AS ord, value, value ->> '$.id' AS id, value ->> '$.version' AS version "
         "FROM json_each(?1, ?2)) AS e) AS w "
         f"WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM main.{table.name} AS t "
-        "WHERE t.id = w.id AND t.version > w.version)) "
+        "WHERE t.store = ?4 AND t.id = w.id AND t.version > w.version)) "
         f"INSERT INTO {stage} ({column_list}, bad) "
         f"SELECT {', '.join(mapped[n] for n in names)}, {bad} FROM page"
     )
-    updates = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in names if n != "id")
+    updates = ", ".join(
+        f"{_quote(n)} = excluded.{_quote(n)}" for n in names if n not in ("store", "id")
+    )
     delete_children = insert_children = None
     if spec.child is not None:
         delete_children, insert_children = _child_statements(spec.child, stage, check_keys)
@@ -230,7 +234,7 @@ def statements(spec: EntitySpec, *, check_keys: bool = True) -> Statements:
         stage=staged,
         bad=f"SELECT EXISTS (SELECT 1 FROM {stage} WHERE bad)",
         upsert=f"INSERT INTO main.{table.name} ({column_list}) SELECT {column_list} "
-        f"FROM {stage} WHERE true ON CONFLICT (id) DO UPDATE SET {updates}",
+        f"FROM {stage} WHERE true ON CONFLICT (store, id) DO UPDATE SET {updates}",
         delete_children=delete_children,
         insert_children=insert_children,
         clear=f"DELETE FROM {stage}",
@@ -253,12 +257,13 @@ def _child_statements(child: ChildSpec, stage: str, check_keys: bool) -> tuple[s
         return f"i.fullkey || {_literal(_member(key))}"
 
     extracted = ", ".join(
-        ["s.id AS parent", "s.version", "s.deleted_at", "s.synced_at", "i.value AS item"]
+        ["s.store", "s.id AS parent", "s.version", "s.deleted_at", "s.synced_at", "i.value AS item"]
         + [f"s.raw ->> ({at('id')}) AS id"]
         + [f"{_extract('s.raw', f, f'({at(f.key)})')} AS f{i}" for i, f in enumerate(child.fields)]
     )
     bad = " OR ".join(_unmappable("item", child.fields, position, check_keys=check_keys)) or "false"
     mapped = {
+        "store": "store",
         "id": "id",
         child.parent_column: "parent",
         "version": "version",
@@ -268,7 +273,7 @@ def _child_statements(child: ChildSpec, stage: str, check_keys: bool) -> tuple[s
         **{f.name: _map(position[f.name], f.kind) for f in child.fields},
     }
     delete = (
-        f"DELETE FROM main.{child.table} WHERE {_quote(child.parent_column)} "
+        f"DELETE FROM main.{child.table} WHERE store = ? AND {_quote(child.parent_column)} "
         f"IN (SELECT id FROM {stage})"
     )
     # json_each over a null gives one row of type 'null': only objects are items.
@@ -291,7 +296,12 @@ def _synced_at(now: datetime) -> str:
 
 
 def write_source_page(
-    conn: Connection, spec: EntitySpec, body: bytes, now: datetime, *, keys_distinct: bool = False
+    conn: Connection,
+    spec: EntitySpec,
+    body: bytes,
+    at: PagePosition,
+    *,
+    keys_distinct: bool = False,
 ) -> tuple[int, int, int]:
     """Write one page body of plain records (checked `mappable`) in the open transaction.
 
@@ -306,13 +316,13 @@ def write_source_page(
     try:
         cursor.execute(sql.create_stage)
         path = "$" if body.lstrip()[:1] == b"[" else "$.data"
-        cursor.execute(sql.stage, (body.decode(), path, _synced_at(now)))
+        cursor.execute(sql.stage, (body.decode(), path, _synced_at(at.now), at.store))
         if cursor.execute(sql.bad).fetchone()[0]:
             raise Unmappable("a record only Python maps exactly")
         cursor.execute(sql.upsert)
         children = 0
         if sql.delete_children is not None and sql.insert_children is not None:
-            cursor.execute(sql.delete_children)
+            cursor.execute(sql.delete_children, (at.store,))
             try:
                 cursor.execute(sql.insert_children)
             except sqlite3.IntegrityError:

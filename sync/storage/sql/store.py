@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from sync.config.settings import DEFAULT_STORE
 from sync.storage.sql import leases as entity_leases
 from sync.storage.sql.db import pending_migrations
 from sync.storage.sql.page_writes import SqlPageWrites
@@ -23,11 +24,15 @@ class Store(SqlRunLog, SqlPageWrites, SqlQueue):
     """The sync's view of a SQL database (sync.storage.protocols.SyncStore).
 
     The Supabase REST store (sync.storage.rest.store) offers the same methods.
-    `pg_method` picks the Postgres bulk path ("copy" or "values").
+    `pg_method` picks the Postgres bulk path ("copy" or "values"); `prefix` is the store
+    (domain prefix) whose rows it writes and reads.
     """
 
-    def __init__(self, engine: Engine, *, pg_method: str = "copy") -> None:
+    def __init__(
+        self, engine: Engine, *, pg_method: str = "copy", prefix: str = DEFAULT_STORE
+    ) -> None:
         self.engine = engine
+        self.prefix = prefix
         self.url = str(engine.url)
         self.is_postgres = engine.dialect.name == "postgresql"
         self.pg_method = pg_method
@@ -39,7 +44,7 @@ class Store(SqlRunLog, SqlPageWrites, SqlQueue):
 
     def leases(self, ttl_seconds: float) -> entity_leases.Leases:
         """This process's entity leases."""
-        return entity_leases.Leases(self.engine, ttl_seconds)
+        return entity_leases.Leases(self.engine, ttl_seconds, store=self.prefix)
 
     def mark_orphans(self, now: datetime) -> int:
         """Mark runs left `running` by a dead process as interrupted."""
@@ -57,13 +62,13 @@ class Store(SqlRunLog, SqlPageWrites, SqlQueue):
         """Everything the views show about the run log, in one read (store days in `zone`)."""
         from sync.storage.sql.reads import read_snapshot  # not needed to sync
 
-        return read_snapshot(self.engine, now, day_start, zone=zone)
+        return read_snapshot(self.engine, self.prefix, now, day_start, zone=zone)
 
     def incidents(self) -> SqlIncidents:
         """The alert incidents of this database."""
         from sync.storage.sql.incidents import SqlIncidents
 
-        return SqlIncidents(self.engine)
+        return SqlIncidents(self.engine, store=self.prefix)
 
     def pending_migrations(self) -> list[int]:
         """Shipped migrations this database has not applied."""

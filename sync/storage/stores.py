@@ -1,0 +1,28 @@
+"""The Lightspeed stores a database holds (lightspeed_stores): the first one comes from the
+settings, and every row of store data carries its store's domain prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sync.config import Settings
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """One row of lightspeed_stores as the settings describe it."""
+
+    prefix: str
+    name: str
+    connection: str  # 'token' (a personal token) or 'app' (OAuth)
+    time_zone: str | None
+
+
+def configured_store(settings: Settings) -> StoreInfo:
+    """The store today's single-store settings describe: the first row of lightspeed_stores."""
+    return StoreInfo(
+        prefix=settings.store_prefix,
+        name=settings.display_name,
+        connection="app" if settings.uses_app else "token",
+        time_zone=settings.store_time_zone,
+    )
