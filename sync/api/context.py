@@ -13,6 +13,7 @@ from sync.api.limits import PostLimiter
 from sync.config import Settings
 from sync.runs import utcnow
 from sync.storage.sql.db import Engine
+from sync.storage.sql.stores import reading_store
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,22 @@ class ApiContext:
     verified: dict[str, tuple[Any, float]] = field(default_factory=dict, repr=False)
     # POSTs per key (sync.api.limits): bounds how fast one key can queue or acknowledge.
     posts: PostLimiter = field(default_factory=PostLimiter, repr=False)
+    # The store the API reports on, once found (see `store`).
+    found_store: list[str] = field(default_factory=list, repr=False)
 
     def now(self) -> datetime:
         """Now, in UTC."""
         return self.clock()
+
+    @property
+    def store(self) -> str:
+        """LIGHTSPEED_DOMAIN_PREFIX, else the database's first store (an API host needs no
+        Lightspeed settings); looked up once."""
+        if not self.found_store:
+            self.found_store.append(
+                reading_store(self.engine, self.settings.lightspeed_domain_prefix)
+            )
+        return self.found_store[0]
 
 
 def context(request: Request) -> ApiContext:

@@ -69,9 +69,7 @@ def _backfill_entity(entity: str) -> str:
 
 def _store_today(ctx: ApiContext) -> date:
     """The store's calendar date now (STORE_TIME_ZONE, else the zone most outlets share)."""
-    return load_store_days(
-        ctx.engine, ctx.settings.store_prefix, ctx.settings.store_time_zone
-    ).today(ctx.now())
+    return load_store_days(ctx.engine, ctx.store, ctx.settings.store_time_zone).today(ctx.now())
 
 
 def _checked(date_from: date, date_to: date, today: date) -> None:
@@ -94,7 +92,7 @@ def acknowledge(
 ) -> dict[str, Any]:
     # Beyond a bigint no row can exist (and the drivers refuse such a number).
     in_range = 0 < incident_id <= MAX_ROW_ID
-    store = ctx.settings.store_prefix
+    store = ctx.store
     incident = alerts.get_incident(ctx.engine, store, incident_id) if in_range else None
     if incident is None:
         raise ApiProblem(404, f"There is no incident #{incident_id}.")
@@ -119,7 +117,9 @@ def backfill_estimate(
     date_to: Annotated[date, Query(alias="to")],
 ) -> dict[str, Any]:
     _checked(date_from, date_to, _store_today(ctx))
-    guess = estimate(ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to)
+    guess = estimate(
+        ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to, store=ctx.store
+    )
     return {
         "entity": guess.entity,
         "from": date_from.isoformat(),
@@ -146,7 +146,7 @@ def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONR
     try:
         queued = request_sync(
             ctx.engine,
-            ctx.settings.store_prefix,
+            ctx.store,
             entity,
             requested_by=key.name,
             reason=None,
@@ -180,7 +180,7 @@ def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONR
 )
 def backfill_status(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     entity = _backfill_entity(entity)
-    row, runs = latest_backfill(ctx.engine, ctx.settings.store_prefix, entity)
+    row, runs = latest_backfill(ctx.engine, ctx.store, entity)
     if row is None:
         return {"entity": entity, "backfill": None}
     return {
@@ -224,7 +224,7 @@ def sync_request(body: SyncRequest, key: AdminKey, ctx: Ctx) -> JSONResponse:
         )
     queued = request_sync(
         ctx.engine,
-        ctx.settings.store_prefix,
+        ctx.store,
         body.entity,
         requested_by=key.name,
         reason=body.reason,

@@ -75,7 +75,7 @@ def incidents(
     status: Annotated[Literal["open", "all"], Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    store = ctx.settings.store_prefix
+    store = ctx.store
     if status == "open":
         found = [vars(i) for i in alerts.open_incidents(ctx.engine, store)][:limit]
     else:
@@ -97,9 +97,7 @@ def history(
 ) -> dict[str, Any]:
     if entity is not None and entity not in HEALTH_ENTITIES:
         raise ApiProblem(404, unknown_entity(entity))
-    return performance_history(
-        ctx.engine, ctx.settings.store_prefix, ctx.now(), period, entity or None
-    )
+    return performance_history(ctx.engine, ctx.store, ctx.now(), period, entity or None)
 
 
 def _json(value: Any) -> Any:

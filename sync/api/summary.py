@@ -11,9 +11,7 @@ from sync.storage.sql.reads import read_snapshot
 
 def load_snapshot(ctx: ApiContext) -> RunLogSnapshot:
     """The read model as of now, from the API's database (one read)."""
-    return read_snapshot(
-        ctx.engine, ctx.settings.store_prefix, ctx.now(), zone=ctx.settings.store_time_zone
-    )
+    return read_snapshot(ctx.engine, ctx.store, ctx.now(), zone=ctx.settings.store_time_zone)
 
 
 def load_summary(ctx: ApiContext) -> HealthSummary:

@@ -15,7 +15,7 @@ from sync.dashboard.panels import load
 
 
 def _store() -> str:
-    return runtime.settings().store_prefix
+    return runtime.store()
 
 
 def open_incidents() -> list[Any]:

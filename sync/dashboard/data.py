@@ -53,7 +53,7 @@ def _history(url: str, store: str, flt: tuple, unit: str, offset: int) -> tuple[
 def snapshot() -> RunLogSnapshot:
     """The read model behind the Status view: one read, cached 30 s (today is the store's)."""
     cfg = runtime.settings()
-    return load(_snapshot, cfg.reader_database_url, cfg.store_prefix, cfg.store_time_zone)
+    return load(_snapshot, cfg.reader_database_url, runtime.store(), cfg.store_time_zone)
 
 
 def overview() -> dq.Overview:
@@ -80,16 +80,14 @@ def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
     offset = int(utc_offset.total_seconds() // 60)
     key = (flt.start, flt.end, flt.entities, flt.statuses)
     cfg = runtime.settings()
-    return load(_history, cfg.reader_database_url, cfg.store_prefix, key, unit, offset)
+    return load(_history, cfg.reader_database_url, runtime.store(), key, unit, offset)
 
 
 def history_csv(flt: HistoryFilter) -> bytes:
     """All runs matching `flt` (up to CSV_LIMIT) as the table shows them, as CSV; built when
     the button is pressed."""
     try:
-        rows = dq.history_rows(
-            runtime.engine(), runtime.settings().store_prefix, flt, limit=CSV_LIMIT
-        )
+        rows = dq.history_rows(runtime.engine(), runtime.store(), flt, limit=CSV_LIMIT)
     except SyncError as exc:
         return f"The database could not be read: {exc.message}\n".encode()
     return runs_csv(rows, store_tz(), zone_abbreviation())
@@ -97,17 +95,17 @@ def history_csv(flt: HistoryFilter) -> bytes:
 
 def requests_table() -> Any:
     """Open and recent run-now requests (not cached: the page follows them live)."""
-    return load(dq.recent_requests, runtime.engine(), runtime.settings().store_prefix)
+    return load(dq.recent_requests, runtime.engine(), runtime.store())
 
 
 def request_info(request_id: int) -> dict[str, Any] | None:
     """One run-now request as a dict, or None when it no longer exists."""
-    return load(dq.request_info, runtime.engine(), runtime.settings().store_prefix, request_id)
+    return load(dq.request_info, runtime.engine(), runtime.store(), request_id)
 
 
 def run_progress(run_id: str) -> list[dict[str, Any]]:
     """The sync_log rows of one run, as the runner updates them."""
-    return load(dq.run_progress, runtime.engine(), runtime.settings().store_prefix, run_id)
+    return load(dq.run_progress, runtime.engine(), runtime.store(), run_id)
 
 
 def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
@@ -115,7 +113,7 @@ def enqueue(entity: str, username: str, reason: str | None) -> Enqueued:
     return load(
         request_sync,
         runtime.engine(),
-        runtime.settings().store_prefix,
+        runtime.store(),
         entity,
         requested_by=username,
         reason=reason,
@@ -128,7 +126,7 @@ def enqueue_reconcile(username: str) -> Enqueued:
     return load(
         request_sync,
         runtime.engine(),
-        runtime.settings().store_prefix,
+        runtime.store(),
         ALL,
         requested_by=username,
         reason=None,
@@ -162,7 +160,7 @@ def backfill_estimate(entity: str, date_from: date, date_to: date) -> str:
     from sync.engine.backfill import estimate
 
     cfg = runtime.settings()
-    found = load(estimate, cfg, runtime.engine(), entity, date_from, date_to)
+    found = load(estimate, cfg, runtime.engine(), entity, date_from, date_to, store=runtime.store())
     return estimate_words(entity, found.records, found.seconds)
 
 
@@ -171,7 +169,7 @@ def enqueue_backfill(entity: str, username: str, date_from: date, date_to: date)
     return load(
         request_sync,
         runtime.engine(),
-        runtime.settings().store_prefix,
+        runtime.store(),
         entity,
         requested_by=username,
         reason=None,

@@ -47,7 +47,7 @@ def store_tz() -> tzinfo:
     """The store's zone: STORE_TIME_ZONE, else the one most outlets share (UTC without any)."""
     cfg = runtime.settings()
     return (
-        zone_named(_store_zone_name(cfg.reader_database_url, cfg.store_prefix, cfg.store_time_zone))
+        zone_named(_store_zone_name(cfg.reader_database_url, runtime.store(), cfg.store_time_zone))
         or UTC
     )
 

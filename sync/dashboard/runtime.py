@@ -38,6 +38,28 @@ def engine() -> Engine:
     return engine_for(settings().reader_database_url)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def _reading_store(url: str) -> str:
+    from sync.storage.sql.stores import reading_store
+
+    return reading_store(engine_for(url), None)
+
+
+def store() -> str:
+    """The store the pages show: LIGHTSPEED_DOMAIN_PREFIX, else the database's first store.
+
+    A database that cannot be read gives the configured (or default) one: the page's own
+    read then draws the database panel.
+    """
+    cfg = settings()
+    if cfg.lightspeed_domain_prefix:
+        return cfg.lightspeed_domain_prefix
+    try:
+        return _reading_store(cfg.reader_database_url)
+    except SyncError:
+        return cfg.store_prefix
+
+
 def reader_login_problem() -> str | None:
     """The sentence for the admin when the dashboard reads Postgres with the writer's login."""
     return settings().reader_login_problem

@@ -87,15 +87,17 @@ def estimate(
     entity: str,
     date_from: date,
     date_to: date,
+    *,
+    store: str | None = None,
 ) -> Estimate:
     """Records, API calls and time for a backfill of store days, from the copy and past runs.
 
     Never calls Lightspeed: the sales in the copy on those days give the records and the
     exact /search windows the backfill will ask (see `sync.engine.search`). `source`: the
-    store, or a SQL engine.
+    store, or a SQL engine (of `store`'s rows; default: the configured store).
     """
     spec = ENTITY_BY_NAME[entity]
-    reads = copy_reads(source, settings.store_prefix)
+    reads = copy_reads(source, store or settings.store_prefix)
     days = reads.store_days(settings.store_time_zone)
     if spec is SALES:
         start, end = days.bounds(date_from, date_to)

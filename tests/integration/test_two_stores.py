@@ -185,3 +185,26 @@ def test_the_same_record_id_in_two_stores_is_two_rows(db_url):
         ).all()
     assert sorted(cursors) == [("acme", 5), ("beta", 5)]
     engine.dispose()
+
+
+def test_a_reader_without_a_store_prefix_shows_the_first_store(both, two_store_simulator):
+    """A dashboard or API host needs no Lightspeed settings: it reads the first store."""
+    from sync.api.context import ApiContext
+    from sync.api.summary import load_snapshot
+
+    sim = two_store_simulator
+    for settings, store in both.values():
+        if store.sql is None:
+            pytest.skip("the API and the dashboard read through SQL")
+        Runner(settings, store).run()
+    settings, store = both["acme"]
+    reader = load_settings({"DATABASE_URL": settings.database_url}, env_file=None)
+    assert reader.lightspeed_domain_prefix is None
+    ctx = ApiContext(reader, store.sql)
+    assert ctx.store == "acme"
+    totals = {s.entity_type: s.records_total for s in load_snapshot(ctx).states}
+    assert totals["sales"] == len(sim.site("acme").dump("sales"))
+    named = ApiContext(both["beta"][0], store.sql)
+    assert named.store == "beta"
+    totals = {s.entity_type: s.records_total for s in load_snapshot(named).states}
+    assert totals["sales"] == len(sim.site("beta").dump("sales"))

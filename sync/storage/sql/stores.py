@@ -1,0 +1,23 @@
+"""The store a reader shows when its settings name none: the database's first store."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+
+from sync.config.settings import DEFAULT_STORE
+from sync.storage.schema import lightspeed_stores
+from sync.storage.sql.db import database_errors
+
+
+def reading_store(engine: Engine, configured: str | None) -> str:
+    """`configured` (LIGHTSPEED_DOMAIN_PREFIX) when set; else the store added first to this
+    database (a dashboard or API host needs no Lightspeed settings), else DEFAULT_STORE."""
+    if configured:
+        return configured
+    query = (
+        select(lightspeed_stores.c.prefix)
+        .order_by(lightspeed_stores.c.added_at, lightspeed_stores.c.prefix)
+        .limit(1)
+    )
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return conn.scalar(query) or DEFAULT_STORE
