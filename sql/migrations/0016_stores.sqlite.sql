@@ -20,6 +20,30 @@ INSERT OR IGNORE INTO lightspeed_stores (prefix, name, connection, added_at)
 SELECT prefix, prefix, 'token', strftime('%Y-%m-%d %H:%M:%f000', 'now')
   FROM temp.migrate_first_store;
 
+-- The app's tokens: one row per store connected as an app (0008's single row, id 1, holds
+-- the first store's tokens; an empty one is dropped: a row appears when a store connects).
+CREATE TABLE _new_lightspeed_app_tokens (
+	store TEXT NOT NULL, 
+	domain_prefix TEXT, 
+	access_token TEXT, 
+	refresh_token TEXT, 
+	expires_at BIGINT, 
+	scope TEXT, 
+	refreshed_at BIGINT, 
+	connected_at DATETIME, 
+	PRIMARY KEY (store)
+);
+
+INSERT INTO _new_lightspeed_app_tokens (store, domain_prefix, access_token, refresh_token,
+    expires_at, scope, refreshed_at, connected_at)
+SELECT (SELECT prefix FROM temp.migrate_first_store), domain_prefix, access_token,
+       refresh_token, expires_at, scope, refreshed_at, connected_at
+  FROM lightspeed_app_tokens WHERE refresh_token IS NOT NULL;
+
+DROP TABLE lightspeed_app_tokens;
+
+ALTER TABLE _new_lightspeed_app_tokens RENAME TO lightspeed_app_tokens;
+
 -- 0009's counters name sync_run_totals, which is rebuilt below: dropped, then recreated.
 DROP TRIGGER IF EXISTS sync_log_count_finished;
 

@@ -1658,7 +1658,8 @@ BEGIN
 -- Migration 0016: several stores in one database (issue 27). A table of stores, and every
 -- row of store data knows its store (the Lightspeed domain prefix): the copy's keys become
 -- (store, id), and sync_state, sync_log, sync_requests, sync_rejects, sync_locks,
--- reconciliations, alert_incidents and sync_run_totals are per store.
+-- reconciliations, alert_incidents and sync_run_totals are per store, and the app's OAuth
+-- tokens are kept per store.
 --
 -- Rows already here belong to the first store: `python -m sync migrate` tells this script
 -- which one (the configured LIGHTSPEED_DOMAIN_PREFIX) through the transaction-local setting
@@ -1713,6 +1714,32 @@ BEGIN
         VALUES (first_store, first_store, 'token', now())
         ON CONFLICT (prefix) DO NOTHING;
     END IF;
+END
+$$;
+
+-- The app's tokens: one row per store connected as an app (0008's single row, id 1, holds
+-- the first store's tokens; an empty one is dropped: a row appears when a store connects).
+DO $$
+DECLARE
+    first_store text := nullif(current_setting('lightspeed.first_store', true), '');
+BEGIN
+    IF first_store IS NULL
+       AND EXISTS (SELECT FROM lightspeed_app_tokens WHERE refresh_token IS NOT NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = 'This database holds the app tokens of one store (table '
+                || 'lightspeed_app_tokens), and this migration must know which store it is.',
+            HINT = 'Run `python -m sync migrate` with LIGHTSPEED_DOMAIN_PREFIX set, or in '
+                || 'the SQL editor first: SELECT set_config(''lightspeed.first_store'', '
+                || '''yourprefix'', false);';
+    END IF;
+    DELETE FROM lightspeed_app_tokens WHERE refresh_token IS NULL;
+    ALTER TABLE lightspeed_app_tokens ADD COLUMN store text;
+    UPDATE lightspeed_app_tokens SET store = first_store;
+    ALTER TABLE lightspeed_app_tokens DROP CONSTRAINT lightspeed_app_tokens_pkey;
+    ALTER TABLE lightspeed_app_tokens DROP COLUMN id;
+    ALTER TABLE lightspeed_app_tokens ALTER COLUMN store SET NOT NULL;
+    ALTER TABLE lightspeed_app_tokens
+        ADD CONSTRAINT lightspeed_app_tokens_pkey PRIMARY KEY (store);
 END
 $$;
 

@@ -30,7 +30,7 @@ def app_token_store(settings: Settings, store: SyncStore) -> SqlTokenStore:
         )
     from sync.storage.sql.tokens import SqlTokenStore
 
-    return SqlTokenStore(store.sql)
+    return SqlTokenStore(store.sql, store=store.prefix)
 
 
 def open_client(settings: Settings, store: SyncStore) -> LightspeedClient:

@@ -330,12 +330,13 @@ login_attempts = Table(
 Index("ix_login_attempts_username", login_attempts.c.username, login_attempts.c.attempted_at)
 Index("ix_login_attempts_client", login_attempts.c.client, login_attempts.c.attempted_at)
 
-# The app's OAuth tokens: one row (id 1, created by migration 0008), read only by the writer.
-# The dashboard role has no privilege on it (0008 revokes it; RLS on Supabase).
+# The OAuth tokens of each store connected as an app (0008: one row; 0016: one row per store,
+# written by `connect`), read only by the writer. The dashboard role has no privilege on it
+# (0008 revokes it; RLS on Supabase).
 lightspeed_app_tokens = Table(
     "lightspeed_app_tokens",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("store", Text, primary_key=True),
     Column("domain_prefix", Text),
     Column("access_token", Text),
     Column("refresh_token", Text),

@@ -79,7 +79,7 @@ def test_a_full_import_with_one_second_tokens_is_an_exact_copy(db_url, oauth_sim
     assert [r.status for r in results] == ["success"] * len(ENTITIES)
     assert diff_all(engine, oauth_sim) == []
     assert oauth_sim.oauth.refreshes >= 2, "the tokens expired and were renewed during the run"
-    stored = SqlTokenStore(engine).load()
+    stored = SqlTokenStore(engine, store="default").load()
     assert stored is not None and stored.refresh_token in oauth_sim.oauth.refresh
     engine.dispose()
 
@@ -98,7 +98,7 @@ def test_two_runs_at_once_both_succeed_and_a_fresh_process_uses_the_stored_token
     assert code_c == 0, out_c
     engine = create_db_engine(db_url)
     assert diff_all(engine, oauth_sim) == []
-    assert SqlTokenStore(engine).load().refresh_token in oauth_sim.oauth.refresh
+    assert SqlTokenStore(engine, store="default").load().refresh_token in oauth_sim.oauth.refresh
     engine.dispose()
     status_code, status = finish(sync_cli(env, "status"))
     assert status_code == 0
@@ -143,7 +143,7 @@ def test_lightspeed_refresh_token_bootstraps_an_empty_database(db_url, oauth_sim
     settings = app_settings(db_url, oauth_sim, LIGHTSPEED_REFRESH_TOKEN=bootstrap)
     results = Runner(settings, Store(engine)).run(["outlets"])
     assert results[0].status == "success"
-    stored = SqlTokenStore(engine).load()
+    stored = SqlTokenStore(engine, store="default").load()
     assert stored is not None and stored.refresh_token != bootstrap
     assert stored.refresh_token in oauth_sim.oauth.refresh
     engine.dispose()
@@ -208,7 +208,7 @@ def test_two_processes_renewing_at_once_refresh_only_once(db_url, oauth_sim):
     oauth_sim.oauth.token_seconds = 30.0
     settings = app_settings(db_url, oauth_sim)
     engines = [create_db_engine(db_url) for _ in range(2)]  # one per "process"
-    providers = [AppTokens(settings, SqlTokenStore(engine)) for engine in engines]
+    providers = [AppTokens(settings, SqlTokenStore(engine, store="default")) for engine in engines]
     start, got = threading.Barrier(2), []
 
     def renew(provider: AppTokens) -> None:

@@ -77,7 +77,7 @@ def test_it_connects_when_the_callback_carries_the_right_state(migrated, oauth_s
     assert process.returncode == 0, out + err
     assert "Connected to store devstore as an app" in out
     engine = create_db_engine(migrated)
-    stored = SqlTokenStore(engine).load()
+    stored = SqlTokenStore(engine, store="default").load()
     engine.dispose()
     assert stored is not None and stored.refresh_token in oauth_sim.oauth.refresh
     assert [s for s in secrets_seen(oauth_sim) if s in out + err] == []
@@ -168,7 +168,7 @@ def test_connect_asks_for_the_read_scopes_and_the_grant_holds_them(migrated, oau
     asked = "customers:read outlets:read products:read sales:read inventory:read"
     assert oauth_sim.oauth.asked_scopes == [asked]
     engine = create_db_engine(migrated)
-    assert SqlTokenStore(engine).load().scope == asked
+    assert SqlTokenStore(engine, store="default").load().scope == asked
     engine.dispose()
 
 

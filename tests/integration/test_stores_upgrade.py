@@ -23,6 +23,7 @@ from sync.storage.migrations import MIGRATIONS_DIR
 from sync.storage.schema import (
     ENTITY_TABLES,
     alert_incidents,
+    lightspeed_app_tokens,
     lightspeed_stores,
     reconciliations,
     sync_locks,
@@ -140,6 +141,11 @@ def test_an_upgrade_puts_every_row_under_the_first_store_and_the_next_run_is_exa
     engine = create_db_engine(db_url)
     assert migrate(engine, upto=15)[-1] == 15
     fill_at_0015(engine, rows)
+    with engine.begin() as conn:  # connected as an app: 0008's one token row holds tokens
+        conn.exec_driver_sql(
+            "UPDATE lightspeed_app_tokens SET access_token = 'a-1', refresh_token = 'r-1', "
+            "domain_prefix = 'acme', expires_at = 1 WHERE id = 1"
+        )
     with engine.connect() as conn:
         before = {
             t.name: int(conn.scalar(select(func.count()).select_from(before_0016(t))) or 0)
@@ -157,12 +163,16 @@ def test_an_upgrade_puts_every_row_under_the_first_store_and_the_next_run_is_exa
             stores = set(conn.scalars(select(table.c.store).distinct()))
             assert stores == {"acme"}, table.name
         [row] = conn.execute(select(lightspeed_stores)).all()
+        tokens = conn.execute(
+            select(lightspeed_app_tokens.c.store, lightspeed_app_tokens.c.refresh_token)
+        ).all()
     assert (row.prefix, row.name, row.connection, row.enabled) == (
         "acme",
         "Acme Ltd",
         "token",
         True,
     )
+    assert tokens == [("acme", "r-1")]
 
     # Today's settings keep working: the next run is incremental and exact.
     simulator.mutate(new_sales=4, update_products=2, stock_changes=3, remove_line_items=1)
@@ -193,12 +203,37 @@ def test_an_upgrade_that_does_not_know_the_store_of_the_data_stops_and_says_so(d
                 id="o-1", version=1, raw={"id": "o-1"}, synced_at=utcnow()
             )
         )
+    with engine.begin() as conn:  # 0008's empty token row is no store's data
+        assert conn.exec_driver_sql("SELECT count(*) FROM lightspeed_app_tokens").scalar() == 1
     with pytest.raises(SyncError, match="must know which store") as caught:
         migrate(engine)
     assert caught.value.kind == "CONFIG"
     assert "LIGHTSPEED_DOMAIN_PREFIX" in (caught.value.recovery or "")
     assert pending_migrations(engine) == [16]  # nothing half done
     assert migrate(engine, StoreInfo("acme", "acme", "token", None)) == [16]
+    with engine.connect() as conn:
+        assert conn.execute(select(lightspeed_app_tokens)).all() == []
+    engine.dispose()
+
+
+def test_each_store_keeps_its_own_app_tokens(db_url):
+    from sync.lightspeed.oauth import TokenSet
+    from sync.storage.sql.tokens import SqlTokenStore
+
+    engine = create_db_engine(db_url)
+    migrate(engine)
+    for prefix in ("acme", "beta"):
+        tokens = TokenSet(f"a-{prefix}", f"r-{prefix}", 100, 1, prefix, "sales:read")
+        SqlTokenStore(engine, store=prefix).connect(tokens, utcnow())
+    acme, beta = (SqlTokenStore(engine, store=p) for p in ("acme", "beta"))
+    assert SqlTokenStore(engine, store="gamma").load() is None
+    with acme.locked() as row:
+        current = row.read()
+        assert current is not None and current.refresh_token == "r-acme"
+        row.write(TokenSet("a-2", "r-acme-2", 200, 2, "acme", "sales:read"))
+    loaded = acme.load(), beta.load()
+    assert [t.refresh_token for t in loaded if t] == ["r-acme-2", "r-beta"]
+    assert beta.connected_at() is not None
     engine.dispose()
 
 

@@ -71,7 +71,7 @@ def connect_directly(db_url: str, sim: Any, settings: Settings | None = None) ->
     migrate(engine)
     settings = settings or app_settings(db_url, sim)
     tokens = _exchange(settings, sim)
-    store = SqlTokenStore(engine)
+    store = SqlTokenStore(engine, store="default")
     store.connect(tokens, utcnow())
     return store
 

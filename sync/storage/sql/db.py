@@ -271,6 +271,8 @@ def _hand_first_store(conn: Connection, dialect: str, first_store: StoreInfo | N
     """Tell migration 0016 which store the rows already here belong to."""
     if first_store is None:
         holding = [t.name for t in ENTITY_TABLES.values() if _has_rows(conn, t.name)]
+        if _has_rows(conn, "lightspeed_app_tokens", "refresh_token IS NOT NULL"):
+            holding.append("lightspeed_app_tokens")
         if holding:
             raise SyncError(
                 ErrorKind.CONFIG,
@@ -294,10 +296,11 @@ def _hand_first_store(conn: Connection, dialect: str, first_store: StoreInfo | N
         )
 
 
-def _has_rows(conn: Connection, table: str) -> bool:
+def _has_rows(conn: Connection, table: str, where: str = "true") -> bool:
     if not conn.dialect.has_table(conn, table):
         return False
-    return bool(conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").scalar())
+    query = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {where})"
+    return bool(conn.exec_driver_sql(query).scalar())
 
 
 def register_store(conn: Connection, store: StoreInfo, *, now: datetime) -> None:
