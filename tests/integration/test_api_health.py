@@ -15,10 +15,8 @@ from sync.engine.runner import Runner
 from sync.runs import utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.storage.schema import sync_log, sync_state
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Store
 from tests.support.api_server import running_api
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import store_behind_proxy
 
 SIX = ["customers", "outlets", "products", "sales", "sale_line_items", "inventory"]
 
@@ -239,12 +237,8 @@ def test_summary_and_history_count_the_same_records(synced, simulator, settings_
 
 @pytest.mark.postgres
 def test_with_the_database_down_metrics_still_answer_with_db_up_0(pg_url, simulator, settings_for):
-    proxy = TcpProxy(5432).start()
-    url = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    engine = create_db_engine(url)
-    migrate(engine)
-    store = Store(engine)
-    store.ensure_state_rows()
+    proxy, url, store = store_behind_proxy(pg_url)
+    engine = store.engine
     settings = settings_for(url, simulator.api_url)
     Runner(settings, store).run()
     try:

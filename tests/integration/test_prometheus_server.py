@@ -27,12 +27,10 @@ from sqlalchemy import insert
 from sync.engine.runner import Runner
 from sync.runs import Action, RunStatus, Trigger, utcnow
 from sync.storage.schema import sync_log
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Store
 from tests.integration.test_api_health import live_scheduler, move_back
 from tests.support.api_server import RunningApi, running_api
 from tests.support.receivers import free_port
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import store_behind_proxy
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus-alerts.yml"
 PROMETHEUS = shutil.which("prometheus")
@@ -174,12 +172,8 @@ def failed_runs(engine, entity: str, count: int) -> None:
 
 
 def test_each_shipped_alert_fires_in_a_real_prometheus(pg_url, simulator, settings_for, tmp_path):
-    proxy = TcpProxy(5432).start()
-    url = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    engine = create_db_engine(url)
-    migrate(engine)
-    store = Store(engine)
-    store.ensure_state_rows()
+    proxy, url, store = store_behind_proxy(pg_url)
+    engine = store.engine
     settings = settings_for(url, simulator.api_url)
     try:
         with ExitStack() as running:
