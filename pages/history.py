@@ -186,8 +186,12 @@ def table(rows: pd.DataFrame) -> None:
                 pinned=True,
             ),
             "Duration (s)": st.column_config.NumberColumn(format="%.2f"),
-            "Records": st.column_config.NumberColumn(format="localized"),
-            "Deleted": st.column_config.NumberColumn(format="localized"),
+            "Records": st.column_config.NumberColumn(
+                format="localized", help="Records the run wrote: new, changed or deleted"
+            ),
+            "Deleted": st.column_config.NumberColumn(
+                format="localized", help="Of the records written, how many were deletions"
+            ),
             "Status": st.column_config.MultiselectColumn(
                 options=list(STATUS_COLOURS), color=list(STATUS_COLOURS.values())
             ),

@@ -88,7 +88,7 @@ def families(snap: RunLogSnapshot, settings: Settings) -> Iterator[Metric]:
         "last_run_duration_seconds", "Duration of the latest finished run.", ("entity",)
     )
     records = gauge(
-        "last_run_records", "Records written or deleted by the latest run.", ("entity",)
+        "last_run_records", "Records the latest run wrote (new, changed or deleted).", ("entity",)
     )
     failures = gauge("consecutive_failures", "Failed runs in a row, latest first.", ("entity",))
     memory = gauge(

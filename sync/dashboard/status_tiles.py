@@ -91,9 +91,10 @@ def tile(t: dq.Tile, now: datetime, judged: EntitySummary | None = None) -> None
         when = f" · {local(run.get('started_at'), '%d %b %H:%M')}" if run else ""
         last = f"Last run: **{md(status)}**{when}{took}"
         if run:  # what it changed, on its own line under it
-            done = changes(
-                int(run.get("records_upserted") or 0), int(run.get("records_deleted") or 0)
+            written, deleted = (
+                int(run.get(k) or 0) for k in ("records_upserted", "records_deleted")
             )
+            done = changes(written - deleted, deleted)  # deletions are a part of what is written
             last += f"  \n{done}" + (" so far" if status == RunStatus.RUNNING else "")
         st.caption(last)
         st.caption(f"**{f.records_total:,}** records in the table")

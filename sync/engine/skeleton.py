@@ -255,9 +255,10 @@ def _log_result(
 ) -> None:
     main = trackers.parent
     rate = main.upserted / seconds if seconds > 0 else 0.0
-    more = f" (+{trackers.lines_upserted} line items)" if trackers.lines_upserted else ""
+    more = f" (+{trackers.lines_upserted:,} line items)" if trackers.lines_upserted else ""
     message = (
-        f"{label}: {status} — {main.upserted} upserted{more}, {main.deleted} deleted, "
+        f"{label}: {status} — {main.upserted - main.deleted:,} new or changed, "
+        f"{main.deleted:,} deleted{more}, "
         f"{main.rejected} rejected, {main.pages} pages, {main.api_calls} API calls, "
         f"{seconds:.1f} s ({rate:,.0f} records/s)"
     )

@@ -34,7 +34,7 @@ class EntityReading:
     last_run_at: datetime | None = None
     last_run_status: str | None = None  # the latest finished run's
     last_run_duration_ms: int | None = None
-    last_run_records: int | None = None  # upserted + deleted
+    last_run_records: int | None = None  # written, deletions included
     peak_rss_bytes: int | None = None  # of the latest finished run that measured it
     api_ms_mean: float | None = None
     api_ms_p95: float | None = None

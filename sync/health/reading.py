@@ -64,7 +64,7 @@ def _reading(snap: RunLogSnapshot, name: str) -> EntityReading:
         last_run_at=latest.started_at if latest else None,
         last_run_status=latest.status if latest else None,
         last_run_duration_ms=latest.duration_ms if latest else None,
-        last_run_records=latest.records_upserted + latest.records_deleted if latest else None,
+        last_run_records=latest.records_upserted if latest else None,
         peak_rss_bytes=latest.peak_rss_bytes if latest else None,
         api_ms_mean=latest.api_ms_mean if latest else None,
         api_ms_p95=latest.api_ms_p95 if latest else None,

@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--scale", choices=list(SCALES), default="small")
+    p.add_argument("--sales", type=int, default=None, help="this many sales instead of the scale's")
     p.add_argument(
         "--token",
         default=None,
@@ -125,7 +126,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     values: dict[str, Any] = {
         name: getattr(args, name)
         for name in (
-            "seed", "scale", "anchor", "live_interval", "error_rate", "timeout_rate",
+            "seed", "scale", "sales", "anchor", "live_interval", "error_rate", "timeout_rate",
             "timeout_delay", "burst_429_every", "burst_429_length", "retry_after_seconds",
             "auth_fail", "forbidden", "forbidden_paths", "malformed_rate", "max_page_size",
             "page_size_policy", "empty_version", "rate_limit", "rate_window",

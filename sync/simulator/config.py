@@ -83,6 +83,7 @@ class SimulatorConfig:
 
     seed: int = 42
     scale: str = "small"
+    sales: int | None = None  # generation only: this many sales instead of the scale's
     token: str | None = DEFAULT_TOKEN
     live_interval: float | None = None
     anchor: str = "2025-11-25"
@@ -132,6 +133,8 @@ class SimulatorConfig:
         """Apply the optional ``faults`` dict, then validate everything."""
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
+        if self.sales is not None:
+            _number("sales", self.sales, minimum=0, integer=True)
         self.fail_next = list(self.fail_next)
         self.forbidden_paths = list(self.forbidden_paths)
         self.oauth_scopes = list(self.oauth_scopes)
@@ -162,8 +165,16 @@ class SimulatorConfig:
         return out
 
     def counts(self) -> dict[str, int]:
-        """Target record counts for the configured scale."""
-        return dict(SCALES[self.scale])
+        """Target record counts for the configured scale (and sales count)."""
+        return scale_counts(self.scale, self.sales)
+
+
+def scale_counts(scale: str, sales: int | None = None) -> dict[str, int]:
+    """The record counts of `scale`, with `sales` sales when given."""
+    counts = dict(SCALES[scale])
+    if sales is not None:
+        counts["sales"] = sales
+    return counts
 
 
 def _number(name: str, value: Any, *, minimum: float, integer: bool = False) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .catalog import Catalog, ProductRef, build_catalog
-from .config import SCALES
+from .config import scale_counts
 from .formats import anchor_epoch, clear_caches
 from .records import Family, customer, discount_product, inventory, new_family, outlet, product
 from .sales import SaleMeta, sale
@@ -105,14 +105,20 @@ def _assign_versions(rng: random.Random, events: list[list[int]]) -> tuple[list[
 
 
 def generate(
-    seed: int, scale: str, anchor: str = "2025-11-25", zones: Sequence[str] = ()
+    seed: int,
+    scale: str,
+    anchor: str = "2025-11-25",
+    zones: Sequence[str] = (),
+    sales: int | None = None,
 ) -> Generated:
     """Build the whole store for ``seed`` and ``scale`` (byte-identical for equal inputs).
 
-    ``zones``: the outlets' time zones in turn (empty: the built-in European ones).
+    ``zones``: the outlets' time zones in turn (empty: the built-in European ones);
+    ``sales``: this many sales instead of the scale's.
     """
-    counts = SCALES[scale]
-    rng = random.Random(f"lightspeed-dev-stand-in:{seed}:{scale}")
+    counts = scale_counts(scale, sales)
+    salt = f":{sales}" if sales is not None else ""  # the scales' own data stay as they were
+    rng = random.Random(f"lightspeed-dev-stand-in:{seed}:{scale}{salt}")
     now = anchor_epoch(anchor)
     cat = build_catalog(rng, counts["outlets"], zones)
 

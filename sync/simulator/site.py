@@ -73,6 +73,7 @@ class StoreSite:
                 self.config.anchor,
                 self.config.outlet_time_zones,
                 wall_clock=self.config.wall_clock,
+                sales=self.config.sales,
             )
         return self.store
 

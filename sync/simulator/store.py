@@ -105,9 +105,10 @@ class Store:
         anchor: str = "2025-11-25",
         zones: Sequence[str] = (),
         wall_clock: bool = False,
+        sales: int | None = None,
     ) -> None:
         """Generate the store for ``seed``/``scale`` (deterministic); outlets in ``zones``."""
-        gen = generate(seed, scale, anchor, zones)
+        gen = generate(seed, scale, anchor, zones, sales)
         self.seed, self.scale = seed, scale
         self.catalog = gen.catalog
         self.streams = {name: Stream(name, gen.entities[name]) for name in ENTITIES}

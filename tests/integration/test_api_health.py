@@ -15,10 +15,8 @@ from sync.engine.runner import Runner
 from sync.runs import utcnow
 from sync.service.heartbeat import Heartbeat
 from sync.storage.schema import sync_log, sync_state
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Store
 from tests.support.api_server import running_api
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import store_behind_proxy
 
 SIX = ["customers", "outlets", "products", "sales", "sale_line_items", "inventory"]
 
@@ -205,14 +203,43 @@ def test_performance_history_buckets_the_runs(synced):
     assert bad.status_code == 422 and "period" in bad.json()["error"]
 
 
+def test_summary_and_history_count_the_same_records(synced, simulator, settings_for, db_url):
+    """One meaning of "records": what runs wrote, a deletion included, counted once.
+
+    Deletions in the feed and records a full pass no longer finds are both written (as
+    deleted rows): the summary's day, the history's buckets and the last run agree.
+    """
+    store, api = synced
+    settings = settings_for(db_url, simulator.api_url)
+    simulator.mutate(delete_customers=2, delete_sales=2, vanish_inventory=2)
+    Runner(settings, store).run(entities=["customers", "sales"])
+    [full] = Runner(settings, store).run(entities=["inventory"], full=True)
+    assert full.deleted > 0
+    with store.engine.connect() as conn:
+        logs = conn.execute(select(sync_log)).all()
+    assert sum(r.records_deleted for r in logs) >= 4 + full.deleted
+    written = sum(r.records_upserted for r in logs)
+    assert all(r.records_deleted <= r.records_upserted for r in logs)
+
+    summary = api.get("/api/sync-health/summary", api.read_key).json()
+    day = api.get("/api/sync-health/performance-history", api.read_key).json()
+    performance = summary["performance_summary"]
+    assert performance["records_processed_today"] == written
+    assert sum(b["records"] for b in day["buckets"]) == written
+    assert performance["runs_24h"] == sum(b["runs"] for b in day["buckets"]) == len(logs)
+    for name, entity in summary["entities"].items():
+        one = api.get(
+            "/api/sync-health/performance-history", api.read_key, params={"entity": name}
+        ).json()
+        assert entity["records_processed_today"] == sum(b["records"] for b in one["buckets"])
+    inventory = summary["entities"]["inventory"]
+    assert inventory["last_run_records"] == full.upserted >= full.deleted
+
+
 @pytest.mark.postgres
 def test_with_the_database_down_metrics_still_answer_with_db_up_0(pg_url, simulator, settings_for):
-    proxy = TcpProxy(5432).start()
-    url = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    engine = create_db_engine(url)
-    migrate(engine)
-    store = Store(engine)
-    store.ensure_state_rows()
+    proxy, url, store = store_behind_proxy(pg_url)
+    engine = store.engine
     settings = settings_for(url, simulator.api_url)
     Runner(settings, store).run()
     try:

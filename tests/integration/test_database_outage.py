@@ -8,23 +8,17 @@ from sqlalchemy import func, select
 from sync.engine.runner import Runner
 from sync.errors import ErrorKind
 from sync.storage.schema import ENTITY_TABLES, sync_state
-from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.store import Store
+from sync.storage.sql.db import create_db_engine
 from tests.support.compare import diff_all
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import store_behind_proxy
 
 
 @pytest.mark.postgres
 def test_database_outage_mid_run_fails_cleanly_and_the_next_run_resumes(
     pg_url, simulator, settings_for
 ):
-    proxy = TcpProxy(5432).start()
-    # Trust auth ignores the password: it is there to prove it never reaches a message.
-    url = pg_url.replace("postgres@127.0.0.1:5432", f"postgres:s3cretpw@127.0.0.1:{proxy.port}")
-    engine = create_db_engine(url)
-    migrate(engine)
-    store = Store(engine)
-    store.ensure_state_rows()
+    proxy, url, store = store_behind_proxy(pg_url, password="s3cretpw")
+    engine = store.engine
     settings = settings_for(url, simulator.api_url, SYNC_PAGE_SIZE="10")
     pages_seen = []
 

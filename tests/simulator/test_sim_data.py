@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from sync.simulator.config import SimulatorConfig
 from sync.simulator.data import BAD, FIRST_VERSION, generate
 from sync.simulator.formats import decode, encode
 from sync.simulator.store import Store
@@ -42,6 +43,17 @@ def test_scale_counts(small: Store) -> None:
     assert counts["outlets"] == 4  # 3 trading + 1 soft-deleted
     stocked = sum(1 for p in _records(small, "products") if p["has_inventory"])
     assert counts["inventory"] == stocked * 3
+
+
+def test_a_sales_count_replaces_the_scales_and_keeps_the_rest() -> None:
+    """`--sales N`: N sales on the scale's customers and products; the scale alone unchanged."""
+    tiny, more = generate(42, "tiny"), generate(42, "tiny", sales=400)
+    assert len(more.entities["sales"].blobs) == 400 != len(tiny.entities["sales"].blobs)
+    assert len(more.entities["customers"].blobs) == len(tiny.entities["customers"].blobs)
+    assert generate(42, "tiny").entities["sales"].blobs == tiny.entities["sales"].blobs
+    assert Store(42, "tiny", sales=400).counts()["sales"] == 400
+    with pytest.raises(ValueError, match="sales"):
+        SimulatorConfig(sales=-1)
 
 
 def test_versions_ascending_and_interleaved(small: Store) -> None:

@@ -6,6 +6,9 @@ import contextlib
 import socket
 import threading
 
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.sql.store import Store
+
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; `stop()` drops every connection."""
@@ -67,3 +70,19 @@ class TcpProxy:
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
             self._sockets.clear()
+
+
+def store_behind_proxy(pg_url: str, password: str | None = None) -> tuple[TcpProxy, str, Store]:
+    """A migrated store on `pg_url`'s database, reached through a proxy the test can cut.
+
+    Returns the proxy, the URL through it and the store (its engine: `store.engine`).
+    `password` goes into the URL (trust auth ignores it) to prove it never reaches a message.
+    """
+    proxy = TcpProxy(5432).start()
+    login = f"postgres:{password}" if password else "postgres"
+    url = pg_url.replace("postgres@127.0.0.1:5432", f"{login}@127.0.0.1:{proxy.port}")
+    engine = create_db_engine(url)
+    migrate(engine)
+    store = Store(engine)
+    store.ensure_state_rows()
+    return proxy, url, store

@@ -4,6 +4,7 @@ rules`): each alert fires in the situation it names, including series that never
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,9 @@ import yaml
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus-alerts.yml"
 PROMTOOL = shutil.which("promtool")
-pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="apt-get install prometheus")
+pytestmark = pytest.mark.skipif(
+    PROMTOOL is None and not os.environ.get("CI"), reason="apt-get install prometheus"
+)
 JOB = {"job": "lightspeed-sync"}
 
 

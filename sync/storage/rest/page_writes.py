@@ -61,6 +61,7 @@ class RestPageWrites(RestBase):
                     .in_(spec.child.parent_column, chunk)
                 )
         if gone:
+            trackers[0].upserted += len(gone)  # deletions are a part of what was written
             trackers[0].deleted += len(gone)
             self.execute(
                 self.table("sync_log")

@@ -150,7 +150,7 @@ def performance_groups(
             func.sum(c.duration_ms).label("sum_ms"),
             func.count(c.duration_ms).label("timed"),
             func.max(c.duration_ms).label("max_ms"),
-            func.sum(c.records_upserted + c.records_deleted).label("records"),
+            func.sum(c.records_upserted).label("records"),
             func.max(c.peak_rss_bytes).label("peak_rss"),
             func.max(c.api_ms_p95).label("api_p95"),
             func.sum(func.coalesce(c.api_retries, 0)).label("retries"),

@@ -73,6 +73,8 @@ class SqlPageWrites:
                         .where(child.c.store == store, parent.in_(chunk))
                         .values(deleted_at=now, synced_at=now)
                     )
+            # Marking a record deleted writes it: deletions are a part of what was written.
+            after[0].upserted += len(gone)
             after[0].deleted += len(gone)
             conn.execute(
                 update(sync_log).where(sync_log.c.id == after[0].log_id).values(**after[0].values())
