@@ -63,7 +63,7 @@ class HealthCollector(Collector):
         yield info
         up = GaugeMetricFamily(f"{NS}_db_up", "1 when the database answered this scrape.")
         try:
-            snap = load_snapshot(self.ctx)
+            snap = load_snapshot(self.ctx, self.ctx.store)
         except SyncError as exc:
             log.warning("Metrics scrape could not read the database: %s", exc.message)
             up.add_metric([], 0)

@@ -18,6 +18,7 @@ from sync import alerts
 from sync.api.auth import AdminKey, ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import ApiProblem
+from sync.api.store_param import StoreParam
 from sync.engine.backfill import check_range, estimate
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
@@ -67,9 +68,10 @@ def _backfill_entity(entity: str) -> str:
     return entity
 
 
-def _store_today(ctx: ApiContext) -> date:
+def _store_today(ctx: ApiContext, store: str) -> date:
     """The store's calendar date now (STORE_TIME_ZONE, else the zone most outlets share)."""
-    return load_store_days(ctx.engine, ctx.store, ctx.settings.store_time_zone).today(ctx.now())
+    zone = ctx.settings.store_time_zone if store == ctx.store else None
+    return load_store_days(ctx.engine, store, zone).today(ctx.now())
 
 
 def _checked(date_from: date, date_to: date, today: date) -> None:
@@ -88,11 +90,10 @@ def _checked(date_from: date, date_to: date, today: date) -> None:
     summary="Acknowledge an open incident (no more repeats; escalations still go out)",
 )
 def acknowledge(
-    incident_id: int, key: AdminKey, ctx: Ctx, body: Acknowledge | None = None
+    incident_id: int, key: AdminKey, ctx: Ctx, store: StoreParam, body: Acknowledge | None = None
 ) -> dict[str, Any]:
     # Beyond a bigint no row can exist (and the drivers refuse such a number).
     in_range = 0 < incident_id <= MAX_ROW_ID
-    store = ctx.store
     incident = alerts.get_incident(ctx.engine, store, incident_id) if in_range else None
     if incident is None:
         raise ApiProblem(404, f"There is no incident #{incident_id}.")
@@ -113,12 +114,13 @@ def backfill_estimate(
     entity: str,
     _key: ReadKey,
     ctx: Ctx,
+    store: StoreParam,
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to")],
 ) -> dict[str, Any]:
-    _checked(date_from, date_to, _store_today(ctx))
+    _checked(date_from, date_to, _store_today(ctx, store))
     guess = estimate(
-        ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to, store=ctx.store
+        ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to, store=store
     )
     return {
         "entity": guess.entity,
@@ -140,13 +142,15 @@ def backfill_estimate(
     summary="Queue a backfill of at most 90 days (one open backfill per entity)",
     responses={409: {"description": "another backfill of the entity is open"}},
 )
-def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONResponse:
+def backfill(
+    entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx, store: StoreParam
+) -> JSONResponse:
     entity = _backfill_entity(entity)
-    _checked(body.date_from, body.date_to, _store_today(ctx))
+    _checked(body.date_from, body.date_to, _store_today(ctx, store))
     try:
         queued = request_sync(
             ctx.engine,
-            ctx.store,
+            store,
             entity,
             requested_by=key.name,
             reason=None,
@@ -178,9 +182,9 @@ def backfill(entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx) -> JSONR
     tags=["backfill"],
     summary="The latest backfill of the entity and its progress",
 )
-def backfill_status(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+def backfill_status(entity: str, _key: ReadKey, ctx: Ctx, store: StoreParam) -> dict[str, Any]:
     entity = _backfill_entity(entity)
-    row, runs = latest_backfill(ctx.engine, ctx.store, entity)
+    row, runs = latest_backfill(ctx.engine, store, entity)
     if row is None:
         return {"entity": entity, "backfill": None}
     return {
@@ -217,14 +221,14 @@ def backfill_status(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     status_code=202,
     summary='Ask the scheduler for a sync now: {"entity": "sales" | "all", "reason": "..."}',
 )
-def sync_request(body: SyncRequest, key: AdminKey, ctx: Ctx) -> JSONResponse:
+def sync_request(body: SyncRequest, key: AdminKey, ctx: Ctx, store: StoreParam) -> JSONResponse:
     if body.entity not in REQUESTABLE:
         raise ApiProblem(
             400, f"Unknown entity {body.entity!r}: use one of {', '.join(REQUESTABLE)}."
         )
     queued = request_sync(
         ctx.engine,
-        ctx.store,
+        store,
         body.entity,
         requested_by=key.name,
         reason=body.reason,

@@ -11,9 +11,12 @@ from sync.api.auth import ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import ApiProblem
 from sync.api.history import performance_history
+from sync.api.store_param import StoreParam
 from sync.api.summary import load_summary, unknown_entity
 from sync.health import HEALTH_ENTITIES
+from sync.health.stores import StoreHealth, group_verdict
 from sync.storage.sql.alert_reads import recent_incidents
+from sync.storage.sql.stores import list_stores
 
 router = APIRouter(prefix="/api/sync-health")
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -43,8 +46,26 @@ INCIDENT_FIELDS = (
     tags=["health"],
     summary="Overall status, health score, data ready, status counts and every entity",
 )
-def summary(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
-    return load_summary(ctx).as_json()
+def summary(_key: ReadKey, ctx: Ctx, store: StoreParam) -> dict[str, Any]:
+    return load_summary(ctx, store).as_json()
+
+
+@router.get(
+    "/stores",
+    tags=["health"],
+    summary="Every store: its verdict, score, freshness and readiness, and the group's verdict",
+)
+def stores(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+    group = [
+        StoreHealth(
+            prefix=s.prefix,
+            name=s.name,
+            enabled=s.enabled,
+            summary=load_summary(ctx, s.prefix, s.time_zone) if s.enabled else None,
+        )
+        for s in list_stores(ctx.engine)
+    ]
+    return {**group_verdict(group), "stores": [s.as_json() for s in group]}
 
 
 @router.get(
@@ -52,8 +73,8 @@ def summary(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     tags=["health"],
     summary="One entity's health (404 for an unknown entity)",
 )
-def entity(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
-    found = load_summary(ctx).entity_detail(entity)
+def entity(entity: str, _key: ReadKey, ctx: Ctx, store: StoreParam) -> dict[str, Any]:
+    found = load_summary(ctx, store).entity_detail(entity)
     if found is None:
         raise ApiProblem(404, unknown_entity(entity))
     return found
@@ -64,18 +85,18 @@ def entity(entity: str, _key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     tags=["health"],
     summary='Whether reports should stop: {"blocked": bool, "reasons": [...]}',
 )
-def dashboard_block(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
-    return load_summary(ctx).dashboard_block()
+def dashboard_block(_key: ReadKey, ctx: Ctx, store: StoreParam) -> dict[str, Any]:
+    return load_summary(ctx, store).dashboard_block()
 
 
 @router.get("/incidents", tags=["incidents"], summary="Alert incidents, most severe first")
 def incidents(
     _key: ReadKey,
     ctx: Ctx,
+    store: StoreParam,
     status: Annotated[Literal["open", "all"], Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    store = ctx.store
     if status == "open":
         found = [vars(i) for i in alerts.open_incidents(ctx.engine, store)][:limit]
     else:
@@ -92,12 +113,13 @@ def incidents(
 def history(
     _key: ReadKey,
     ctx: Ctx,
+    store: StoreParam,
     period: Annotated[Literal["24h", "7d", "30d"], Query()] = "24h",
     entity: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     if entity is not None and entity not in HEALTH_ENTITIES:
         raise ApiProblem(404, unknown_entity(entity))
-    return performance_history(ctx.engine, ctx.store, ctx.now(), period, entity or None)
+    return performance_history(ctx.engine, store, ctx.now(), period, entity or None)
 
 
 def _json(value: Any) -> Any:

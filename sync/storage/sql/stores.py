@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import Engine, select
 
 from sync.config.settings import DEFAULT_STORE
@@ -21,3 +24,25 @@ def reading_store(engine: Engine, configured: str | None) -> str:
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         return conn.scalar(query) or DEFAULT_STORE
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """One row of lightspeed_stores (no secret lives there)."""
+
+    prefix: str
+    name: str
+    time_zone: str | None
+    connection: str
+    added_at: datetime
+    enabled: bool
+
+
+def list_stores(engine: Engine) -> list[StoreEntry]:
+    """Every store of this database, in the order they were added."""
+    c = lightspeed_stores.c
+    query = select(c.prefix, c.name, c.time_zone, c.connection, c.added_at, c.enabled).order_by(
+        c.added_at, c.prefix
+    )
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return [StoreEntry(*row) for row in conn.execute(query)]
