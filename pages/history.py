@@ -45,6 +45,9 @@ def _to_url(first: date, last: date, entities: list[str], statuses: list[str]) -
         wanted["entity"] = entities
     if statuses:
         wanted["status"] = statuses
+    store = st.query_params.get(dashboard.STORE_QUERY)
+    if store:  # the store picked stays in the link too
+        wanted[dashboard.STORE_QUERY] = store
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     if current != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
         st.query_params.from_dict(wanted)

@@ -58,6 +58,7 @@ from sync.dashboard.data import (
     request_info,
     requests_table,
     run_progress,
+    store_group,
 )
 from sync.dashboard.formatting import (
     ago,
@@ -80,7 +81,14 @@ from sync.dashboard.login import (
 from sync.dashboard.navigation import close_sidebar_on_phone, remember_page, restore_page
 from sync.dashboard.panels import database_problem, load, page_header, safe
 from sync.dashboard.queries import ENTITY_LABELS, RUN_STATUSES, HistoryFilter
-from sync.dashboard.runtime import clear_caches, engine, reader_login_problem, settings
+from sync.dashboard.runtime import (
+    STORE_QUERY,
+    clear_caches,
+    engine,
+    reader_login_problem,
+    settings,
+    stores,
+)
 from sync.dashboard.status_tiles import grid_css, tile, tiles
 from sync.dashboard.wording import (
     changes,
@@ -91,6 +99,7 @@ from sync.dashboard.wording import (
     when_nightly,
 )
 from sync.health import HealthSummary
+from sync.health.stores import group_verdict
 from sync.runs import OPEN_REQUESTS, RequestStatus, RunStatus
 from sync.storage.queueing import REQUESTABLE
 
@@ -104,6 +113,7 @@ __all__ = [
     "REQUESTABLE",
     "RUN_STATUSES",
     "STATUS_REFRESH_SECONDS",
+    "STORE_QUERY",
     "HealthSummary",
     "HistoryFilter",
     "RequestStatus",
@@ -132,6 +142,7 @@ __all__ = [
     "estimate_words",
     "exact",
     "grid_css",
+    "group_verdict",
     "health",
     "history",
     "history_csv",
@@ -164,7 +175,9 @@ __all__ = [
     "sla_sentence",
     "snooze_choices",
     "snooze_incident",
+    "store_group",
     "store_tz",
+    "stores",
     "tile",
     "tiles",
     "when_nightly",

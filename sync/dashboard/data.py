@@ -21,6 +21,7 @@ from sync.errors import SyncError
 from sync.health import HealthSummary
 from sync.health.reading import summarize
 from sync.health.snapshot import RunLogSnapshot
+from sync.health.stores import StoreHealth
 from sync.runs import OPEN_REQUESTS
 from sync.storage.queueing import ALL, MAX_BACKFILL_DAYS, RECONCILE, Enqueued
 from sync.storage.sql.queue import request_sync
@@ -53,7 +54,7 @@ def _history(url: str, store: str, flt: tuple, unit: str, offset: int) -> tuple[
 def snapshot() -> RunLogSnapshot:
     """The read model behind the Status view: one read, cached 30 s (today is the store's)."""
     cfg = runtime.settings()
-    return load(_snapshot, cfg.reader_database_url, runtime.store(), cfg.store_time_zone)
+    return load(_snapshot, cfg.reader_database_url, runtime.store(), runtime.store_time_zone())
 
 
 def overview() -> dq.Overview:
@@ -67,6 +68,20 @@ def overview() -> dq.Overview:
 def health() -> HealthSummary:
     """The health model's summary: verdict, score, counts, data ready (of the snapshot)."""
     return summarize(snapshot(), runtime.settings())
+
+
+def store_group() -> list[StoreHealth]:
+    """Every store with its health summary (a disabled one without), for the Stores page."""
+    cfg, mine = runtime.settings(), runtime.default_store()
+    group = []
+    for entry in runtime.stores():
+        summary = None
+        if entry.enabled:
+            zone = cfg.store_time_zone if entry.prefix == mine else entry.time_zone
+            snap = load(_snapshot, cfg.reader_database_url, entry.prefix, zone)
+            summary = summarize(snap, cfg)
+        group.append(StoreHealth(entry.prefix, entry.name, entry.enabled, summary))
+    return group
 
 
 def open_alerts() -> int:

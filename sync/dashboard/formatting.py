@@ -45,11 +45,8 @@ def _store_zone_name(url: str, store: str, setting: str | None) -> str | None:
 
 def store_tz() -> tzinfo:
     """The store's zone: STORE_TIME_ZONE, else the one most outlets share (UTC without any)."""
-    cfg = runtime.settings()
-    return (
-        zone_named(_store_zone_name(cfg.reader_database_url, runtime.store(), cfg.store_time_zone))
-        or UTC
-    )
+    url, shown = runtime.settings().reader_database_url, runtime.store()
+    return zone_named(_store_zone_name(url, shown, runtime.store_time_zone())) or UTC
 
 
 def local(moment: datetime | None, fmt: str = "%H:%M") -> str:

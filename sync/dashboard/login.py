@@ -21,6 +21,7 @@ from sync.config import Settings
 from sync.dashboard import runtime
 from sync.dashboard.formatting import local, md
 from sync.dashboard.panels import load
+from sync.dashboard.store_picker import store_picker
 from sync.storage.sql import login_attempts
 
 COOKIE_NAME = "lightspeed_dashboard"
@@ -149,11 +150,11 @@ def _login_title(cfg: Settings) -> None:
 
 
 def sidebar(session: Session) -> None:
-    """Store name, who is logged in, logout; marks this run as gated."""
-    cfg = runtime.settings()
+    """Store name (and the store picker), who is logged in, logout; marks this run as gated."""
     st.session_state[_FRAMED] = True
     with st.sidebar:
-        st.subheader(md(cfg.display_name), anchor=False)
+        st.subheader(md(runtime.store_name()), anchor=False)
+        store_picker()
         st.caption(f"Signed in as **{md(session.name)}**")
         session.authenticator.logout("Log out", location="sidebar", key="sign-out")
     if st.session_state.get("authentication_status") is not True:

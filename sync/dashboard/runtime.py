@@ -10,6 +10,10 @@ from sync.config import Settings, load_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
 from sync.storage.sql.db import Engine, create_db_engine
+from sync.storage.sql.stores import StoreEntry
+
+STORE_QUERY = "store"  # ?store=PREFIX: the store the pages show
+_PICKED = "_dashboard_store"
 
 
 def clock() -> datetime:
@@ -39,25 +43,62 @@ def engine() -> Engine:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _reading_store(url: str) -> str:
-    from sync.storage.sql.stores import reading_store
+def _stores(url: str) -> list[StoreEntry]:
+    from sync.storage.sql.stores import list_stores
 
-    return reading_store(engine_for(url), None)
+    return list_stores(engine_for(url))
 
 
-def store() -> str:
-    """The store the pages show: LIGHTSPEED_DOMAIN_PREFIX, else the database's first store.
+def stores() -> list[StoreEntry]:
+    """The database's stores (none while it cannot be read: the page's own read says so)."""
+    try:
+        return _stores(settings().reader_database_url)
+    except SyncError:
+        return []
 
-    A database that cannot be read gives the configured (or default) one: the page's own
-    read then draws the database panel.
-    """
+
+def default_store() -> str:
+    """LIGHTSPEED_DOMAIN_PREFIX, else the database's first store, else the default one."""
     cfg = settings()
     if cfg.lightspeed_domain_prefix:
         return cfg.lightspeed_domain_prefix
-    try:
-        return _reading_store(cfg.reader_database_url)
-    except SyncError:
-        return cfg.store_prefix
+    found = stores()
+    return found[0].prefix if found else cfg.store_prefix
+
+
+def store() -> str:
+    """The store the pages show: the one picked (`?store=` in the URL, kept for the
+    session), else `default_store()`. A store the database does not hold is ignored."""
+    known = {s.prefix for s in stores()}
+    asked = st.query_params.get(STORE_QUERY)
+    if asked in known:
+        st.session_state[_PICKED] = asked
+        return str(asked)
+    picked = st.session_state.get(_PICKED)
+    return str(picked) if picked in known else default_store()
+
+
+def store_entry() -> StoreEntry | None:
+    """The lightspeed_stores row of the store shown (None before it has one)."""
+    shown = store()
+    return next((s for s in stores() if s.prefix == shown), None)
+
+
+def store_time_zone() -> str | None:
+    """The zone setting of the store shown: STORE_TIME_ZONE for the configured store,
+    its own recorded zone for another (None: the zone most of its outlets share)."""
+    if store() == default_store():
+        return settings().store_time_zone
+    entry = store_entry()
+    return entry.time_zone if entry else None
+
+
+def store_name() -> str:
+    """The name the sidebar shows: STORE_NAME for the configured store, else its own."""
+    entry = store_entry()
+    if store() == default_store() or entry is None:
+        return settings().display_name
+    return entry.name
 
 
 def reader_login_problem() -> str | None:

@@ -119,7 +119,7 @@ def add_run(store: Store, entity: str, status: str, started_at, **values) -> Non
         row.update(finished_at=started_at, duration_ms=1500)
     row.update(values)
     with store.engine.begin() as conn:
-        conn.execute(insert(sync_log).values(store="default", **row))
+        conn.execute(insert(sync_log).values(store=store.prefix, **row))
 
 
 def set_state(store: Store, entity: str, **values) -> None:
@@ -128,7 +128,8 @@ def set_state(store: Store, entity: str, **values) -> None:
     from sync.storage.schema import sync_state
 
     with store.engine.begin() as conn:
-        conn.execute(update(sync_state).where(sync_state.c.entity_type == entity).values(**values))
+        mine = (sync_state.c.store == store.prefix, sync_state.c.entity_type == entity)
+        conn.execute(update(sync_state).where(*mine).values(**values))
 
 
 def heartbeat(store: Store, last_beat_at, state: str = "idle", next_run_at=None) -> None:

@@ -202,9 +202,9 @@ def test_a_reader_without_a_store_prefix_shows_the_first_store(both, two_store_s
     assert reader.lightspeed_domain_prefix is None
     ctx = ApiContext(reader, store.sql)
     assert ctx.store == "acme"
-    totals = {s.entity_type: s.records_total for s in load_snapshot(ctx).states}
+    totals = {s.entity_type: s.records_total for s in load_snapshot(ctx, ctx.store).states}
     assert totals["sales"] == len(sim.site("acme").dump("sales"))
     named = ApiContext(both["beta"][0], store.sql)
     assert named.store == "beta"
-    totals = {s.entity_type: s.records_total for s in load_snapshot(named).states}
+    totals = {s.entity_type: s.records_total for s in load_snapshot(named, named.store).states}
     assert totals["sales"] == len(sim.site("beta").dump("sales"))
