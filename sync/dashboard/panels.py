@@ -16,7 +16,7 @@ import streamlit as st
 from sync.config import Settings, load_settings
 from sync.dashboard import queries as dq
 from sync.dashboard import runtime
-from sync.dashboard.formatting import exact, local
+from sync.dashboard.formatting import exact, local, md
 from sync.errors import ErrorKind, SyncError, redact
 from sync.storage.sql.db import safe_url
 
@@ -98,6 +98,9 @@ def page_header(title: str, *, key: str) -> Callable[[datetime | None], None]:
     right once the data is loaded (a failed load leaves the title and the panel only)."""
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.title(title, anchor=False)
+    if len(runtime.stores()) > 1 and title != "Stores":  # which store, also on a phone
+        name, prefix = runtime.store_name(), runtime.store()
+        left.caption(f"Store: **{md(name)}**" + (f" ({md(prefix)})" if name != prefix else ""))
 
     def stamp(fetched_at: datetime | None) -> None:
         with right.container(

@@ -57,6 +57,7 @@ def test_one_store_shows_no_picker_and_no_stores_page(app_db, framed_app, pinned
     at = log_in(framed_app().run())
     assert not at.exception
     assert not [s for s in at.sidebar.selectbox if s.label == "Store"]
+    assert not [c for c in at.main.caption if c.value.startswith("Store:")]
     assert "store" not in at.query_params
 
 
@@ -73,6 +74,7 @@ def test_the_picker_switches_every_page_to_the_store_picked(app_db, beta, framed
     assert records_today(at) == "7"
     assert at.query_params["store"] == "beta"
     assert at.sidebar.subheader[0].value == "Beta Ltd"
+    assert "Store: **Beta Ltd** (beta)" in [c.value for c in at.main.caption]
     assert "Sales" in texts(at) and "never" in texts(at).lower()
 
     at.switch_page("pages/history.py").run()  # another page keeps the store
