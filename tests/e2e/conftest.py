@@ -17,6 +17,7 @@ from typing import Any
 
 import bcrypt
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from sync.config import Settings, load_settings
@@ -193,6 +194,25 @@ def shoot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_page(page, name: str) -> None:
+    """Click the sidebar's link to page `name` and wait for its heading.
+
+    A click that lands while Streamlit is still rerunning (a login cookie's rerun, a
+    refreshing fragment) can be overtaken by that rerun, as it would be for a person, who
+    clicks again: so does this, at most three times in all.
+    """
+    heading = page.get_by_role("heading", name=name, exact=True)
+    for attempt in range(3):
+        settle(page)
+        page.get_by_role("link", name=name).click()
+        try:
+            expect(heading).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
 
 
 def log_in(page, password: str = PASSWORD) -> None:

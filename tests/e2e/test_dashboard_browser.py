@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, log_in, settle, shoot
+from tests.e2e.conftest import ARTIFACTS, log_in, open_page, settle, shoot
 
 pytestmark = pytest.mark.e2e
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-status.png"
@@ -46,8 +46,7 @@ def test_login_shows_six_tiles_and_explains_the_failure(live_app, session):
         session.goto(live_app.url)
     log_in(session)
     expect(session.get_by_role("button", name="Log out")).to_be_visible()
-    session.get_by_role("link", name="Status").click()
-    expect(session.get_by_role("heading", name="Status", exact=True)).to_be_visible()
+    open_page(session, "Status")
     settle(session)  # until the rerun ends, the previous run's tiles are still on the page
     for name in TILES:
         expect(session.get_by_role("heading", name=name, exact=True)).to_be_visible()
@@ -73,8 +72,7 @@ def test_the_login_cookie_survives_a_reload(live_app, session):
 
 
 def test_history_filters_by_entity(live_app, session):
-    session.get_by_role("link", name="History").click()
-    expect(session.get_by_role("heading", name="History", exact=True)).to_be_visible()
+    open_page(session, "History")
     settle(session)
     session.locator('[data-testid="stMultiSelect"]').first.click()
     session.get_by_role("option", name="Products").click()
@@ -89,8 +87,7 @@ def test_history_filters_by_entity(live_app, session):
 
 
 def test_sync_now_queues_a_request_and_follows_it_to_the_end(live_app, session):
-    session.get_by_role("link", name="Sync now").click()
-    expect(session.get_by_role("heading", name="Sync now", exact=True)).to_be_visible()
+    open_page(session, "Sync now")
     settle(session)
     session.get_by_role("textbox", name="Reason (optional)").fill("browser test")
     session.get_by_role("button", name="Sync everything").click()
@@ -101,15 +98,14 @@ def test_sync_now_queues_a_request_and_follows_it_to_the_end(live_app, session):
     expect(session.get_by_text("Request #1 done at").first).to_be_visible(timeout=60_000)
     expect(session.get_by_role("button", name="Sync everything")).to_be_enabled()
     shoot(session, "05-sync-now-done")
-    session.get_by_role("link", name="Status").click()
+    open_page(session, "Status")
     settle(session)
     session.get_by_role("button", name="Refresh").click()
     expect(session.locator('[class*="st-key-tile-green-products"]')).to_have_count(1)
 
 
 def test_alerts_page_lists_incidents_and_history(live_app, session):
-    session.get_by_role("link", name="Alerts").click()
-    expect(session.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
+    open_page(session, "Alerts")
     settle(session)
     expect(session.get_by_role("heading", name="Open incidents", exact=False)).to_be_visible()
     expect(session.get_by_role("heading", name="Incident history")).to_be_visible()
