@@ -42,16 +42,17 @@ def test_a_burst_gets_five_checks_and_the_pause_survives_a_restart(browser, tmp_
     contexts = []
     try:
         pages = []
-        for _ in range(BROWSERS):
+        for _ in range(BROWSERS):  # all load at once: their first runs overlap
             context = browser.new_context(viewport={"width": 1000, "height": 700})
             contexts.append(context)
             page = context.new_page()
             page.set_default_timeout(60_000)
             page.goto(url)
+            pages.append(page)
+        for page in pages:
             settle(page)
             page.get_by_role("textbox", name="Username").fill("cfo")
             page.get_by_role("textbox", name="Password").fill("a wrong guess")
-            pages.append(page)
         for page in pages:  # every submit within a few milliseconds
             page.get_by_role("button", name="Log in").click(no_wait_after=True)
         for page in pages:
