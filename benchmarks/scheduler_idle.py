@@ -39,8 +39,10 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def measure(seconds: float, settle: float = 8.0) -> dict[str, float]:
-    """Run an idle scheduler for `seconds` and return its CPU share and memory."""
+def measure(seconds: float, settle: float = 8.0, sync_on_start: bool = True) -> dict[str, float]:
+    """Run an idle scheduler for `seconds` and return its CPU share and memory.
+
+    `settle` seconds pass first: start-up (and its sync, unless `sync_on_start` is off)."""
     with (
         tempfile.TemporaryDirectory(prefix="lsync-idle-") as tmp,
         SimulatorServer(SimulatorConfig(seed=1, scale="tiny", token=TOKEN)) as sim,
@@ -52,6 +54,7 @@ def measure(seconds: float, settle: float = 8.0) -> dict[str, float]:
             "LIGHTSPEED_BASE_URL": sim.api_url,
             "LIGHTSPEED_TOKEN": TOKEN,
             "LOG_DIR": f"{tmp}/logs",
+            "SYNC_ON_START": "true" if sync_on_start else "false",
         }
         subprocess.run(
             [sys.executable, "-m", "sync", "migrate"], env=env, check=True, capture_output=True

@@ -116,8 +116,11 @@ def _wait(condition: Any, seconds: float) -> bool:
     return False
 
 
-def soak(db_url: str, seconds: float, workdir: Path, *, seed: int = 7) -> dict[str, Any]:
-    """One soak on `db_url` (SQLite or Postgres); returns its figures and checks."""
+def soak(
+    db_url: str, seconds: float, workdir: Path, *, seed: int = 7, cut_seconds: float = 5.0
+) -> dict[str, Any]:
+    """One soak on `db_url` (SQLite or Postgres); returns its figures and checks. The
+    database (Postgres) is cut for `cut_seconds`."""
     rng = random.Random(seed)
     engine = create_db_engine(db_url)
     migrate(engine)
@@ -161,9 +164,9 @@ def soak(db_url: str, seconds: float, workdir: Path, *, seed: int = 7) -> dict[s
                     events["kill -9 + restart"] += 1
                 elif event == "db_cut" and proxy is not None:
                     proxy.stop()
-                    time.sleep(5)
+                    time.sleep(cut_seconds)
                     proxy = TcpProxy(5432, listen_port=proxy.port).start()
-                    events["database cut (5 s)"] += 1
+                    events[f"database cut ({cut_seconds:g} s)"] += 1
                 elif event == "sigterm":
                     sigterm_exit.append(scheduler.sigterm())
                     scheduler.start()

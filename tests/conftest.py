@@ -342,17 +342,16 @@ def backend_env(every_backend: str, request) -> dict[str, str]:
     }
 
 
-# -- Two processes (make test: pytest-xdist, -n 2 --dist loadgroup) -------------------------
+# -- Several processes (make test: pytest-xdist, -n 3 --dist loadgroup) ---------------------
 
 # Tests whose assertions hold a wall-clock bound and the browser tests (tests/e2e/) all run in
 # one group, one after the other on one worker, so that two of them never compete for the
-# two cores (the other worker runs the rest meanwhile). A module is listed whole.
+# two cores (the other workers run the rest meanwhile). A module is listed whole.
 SERIAL_GROUP = "serial"
 SERIAL_MODULES = frozenset(
     {
         "tests/integration/test_api_timeouts.py",
         "tests/integration/test_cli_check.py",
-        "tests/integration/test_cli_connect.py",
         "tests/integration/test_cli_unreachable.py",
         "tests/integration/test_dashboard_scale.py",
         "tests/integration/test_rate_budget.py",

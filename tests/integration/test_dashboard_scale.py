@@ -1,7 +1,14 @@
-"""The dashboard's queries stay fast with a million sync_log rows (SQLite and Postgres)."""
+"""The dashboard's queries stay fast on a long sync_log (SQLite and Postgres).
+
+The suite fills 250,000 rows over 30 days at the density of a million over 120 days
+(~8,300 runs a day): the week, the 24 hours and the filtered queries see as many rows as
+at a million, and the whole-range query scans every row once. `make bench` runs the
+million (DASHBOARD_SCALE_ROWS=1000000).
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +19,9 @@ from sync.dashboard import queries as dq
 from sync.storage.sql.queue import request_sync
 from sync.storage.sql.reads import read_snapshot
 
-ROWS = 1_000_000
-SPAN_DAYS = 120  # ~8,300 rows a day: a week holds ~58,000 runs
+ROWS = int(os.environ.get("DASHBOARD_SCALE_ROWS", "250000"))
+ROWS_PER_DAY = 1_000_000 / 120  # ~8,300 rows a day: a week holds ~58,000 runs
+SPAN_DAYS = ROWS / ROWS_PER_DAY
 ENTITIES = "('customers','outlets','products','sales','sale_line_items','inventory')"
 
 _SQLITE_FILL = f"""
@@ -58,7 +66,7 @@ def _timed(fn, *args, **kwargs):
 
 
 @pytest.mark.slow
-def test_dashboard_queries_stay_fast_with_a_million_runs(store):
+def test_dashboard_queries_stay_fast_with_a_long_run_log(store):
     now = datetime.now(UTC).replace(microsecond=0)
     step = SPAN_DAYS * 86400 / ROWS
     newest = now.replace(tzinfo=None) if not store.is_postgres else now
@@ -104,7 +112,11 @@ def test_dashboard_queries_stay_fast_with_a_million_runs(store):
         "all_days": t_all,
     }
     print({k: round(v, 3) for k, v in timings.items()})
-    # Generous bounds for a loaded 2-core CI machine; typical figures are 5-20x lower.
-    assert t_facts < 1.0 and t_rows < 1.0 and t_queue < 0.5, timings
-    assert t_filtered < 2.0 and t_days < 3.0 and t_durations < 3.0, timings
-    assert t_all < 15.0, timings  # a 4-month range scans every row once
+    # Generous bounds for a loaded 2-core CI machine (typical figures are 5-20x lower), set
+    # at a million rows and scaled with the table: a query that loses its index and scans
+    # the table takes about as long as `all_days`, which scans it on purpose.
+    scale = ROWS / 1_000_000
+    assert t_facts < 1.0 * scale and t_rows < 1.0 * scale and t_queue < 0.5, timings
+    assert t_filtered < 2.0 * scale and t_days < 3.0 * scale, timings
+    assert t_durations < 3.0 * scale, timings
+    assert t_all < 15.0 * scale, timings  # the whole range scans every row once
