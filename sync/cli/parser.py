@@ -13,6 +13,8 @@ from typing import Any
 from sync.entities import ENTITY_BY_NAME
 from sync.storage.queueing import REQUESTABLE
 
+STORE_HELP = "the store (domain prefix) to use; default: LIGHTSPEED_DOMAIN_PREFIX's"
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m sync` parser; a new command adds its subparser here (help order)."""
@@ -36,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--entity", action="append", choices=sorted(ENTITY_BY_NAME), help="only this entity"
     )
     run.add_argument("--full", action="store_true", help="ignore the cursor, re-read everything")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
+    which.add_argument("--all-stores", action="store_true", help="each enabled store in turn")
     status = sub.add_parser("status", help="health per entity")
+    status.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser(
         "simulator", help="local Lightspeed API 2.0 development stand-in", add_help=False
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the day whose sales are checked, on each outlet's clock (default: the store's "
         "yesterday)",
     )
+    rec.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
     rec.add_argument("--repair", action="store_true", help="run the offered repairs, check again")
     sub.add_parser("prune", help="delete history rows older than RETENTION_MONTHS")
     alerts = sub.add_parser("alerts", help="alert channels and incidents")

@@ -7,6 +7,7 @@ remove (with --purge: every row of that store, and no other store's row, in one 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sync.config import load_settings
 from sync.engine.connection import store_settings
 from sync.engine.runner import Runner
 from sync.storage.backend import open_store
+from sync.storage.schema import sync_log
 from sync.storage.sql.db import create_db_engine
 from sync.storage.sql.store_admin import find_store, store_tables, store_token
 from tests.support.cli import run_cli
@@ -121,5 +123,29 @@ def test_disable_enable_and_remove_keep_the_data_unless_purged(env, db_url, sim)
         assert counts(engine, "beta") == before["beta"]
         first = cli(env, "store", "remove", FIRST, "--yes")
         assert first.returncode == 1 and "LIGHTSPEED_DOMAIN_PREFIX" in first.stderr
+    finally:
+        engine.dispose()
+
+
+def test_run_status_and_reconcile_take_the_store_and_run_all_stores_runs_each(env, db_url):
+    assert (
+        cli(env, "store", "add", "beta", "--token-stdin", input="dev-token-beta\n").returncode == 0
+    )
+    ran = cli(env, "run", "--store", "beta")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    status = cli(env, "status", "--store", "beta")
+    assert status.stdout.startswith("Store beta (one of 2 stores")
+    assert cli(env, "reconcile", "--store", "beta").returncode == 0
+    missing = cli(env, "run", "--store", "nosuch")
+    assert missing.returncode != 0 and "holds no store nosuch" in missing.stdout + missing.stderr
+    assert cli(env, "store", "disable", "beta").returncode == 0
+    every = cli(env, "run", "--all-stores")
+    assert every.returncode == 0 and "Store acme:" in every.stdout and "beta" not in every.stdout
+    engine = create_db_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            stores = Counter(conn.scalars(select(sync_log.c.store)))
+        assert stores["beta"] > 0 and stores[FIRST] > 0
+        assert set(stores) == {FIRST, "beta"}
     finally:
         engine.dispose()
