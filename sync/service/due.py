@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sync.runs import COMPLETED
+from sync.runs import SUCCEEDED
 from sync.storage.protocols import SyncStore
 
 # Schedulers' clocks and cycles drift apart a little: a run this close to a full interval
@@ -25,9 +25,9 @@ def done_elsewhere(
 
     def check(entity: str) -> str | None:
         started, status = store.last_attempt(entity)
-        # Only a run that ended with a verdict counts: an interrupted one (its scheduler was
-        # killed) or an orphan still marked running is recovered by the next scheduler.
-        if started is None or status not in COMPLETED or clock() - started >= window:
+        # Only a run that delivered counts: a failed one is retried, an interrupted one (its
+        # scheduler was killed) or an orphan still marked running is recovered.
+        if started is None or status not in SUCCEEDED or clock() - started >= window:
             return None
         return f"already synced this cycle (a run started at {started:%H:%M:%S} UTC)"
 

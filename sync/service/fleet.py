@@ -99,7 +99,9 @@ class StoreFleet:
             log.info("Store %s is no longer enabled: its scheduling stops.", prefix)
             self._end(prefix)
         for prefix, settings in wanted.items():
-            if prefix not in self.running or not self.running[prefix].thread.is_alive():
+            if prefix in self.running and not self.running[prefix].thread.is_alive():
+                self._end(prefix)  # its loop ended: closed, then started afresh
+            if prefix not in self.running:
                 self._start(prefix, settings)
 
     def _start(self, prefix: str, settings: Settings) -> None:

@@ -170,5 +170,8 @@ def test_two_scheduler_processes_share_a_cycle_each_store_entity_run_exactly_onc
         assert {status for _, _, status in runs} == {"success"}
         for prefix in ADDED:
             assert diff_all(engine, sim.site(prefix), store=prefix) == [], prefix
+        written = [p.read_text() for p in tmp_path.glob("**/*") if p.is_file() and ".log" in p.name]
+        written += [p.read_text() for p in tmp_path.glob("scheduler-*.out")]
+        assert written and not any("dev-token-" in text for text in written)
     finally:
         engine.dispose()
