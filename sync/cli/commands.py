@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "dashboard": "sync.cli.dashboard_command:cmd_dashboard",
     "api": "sync.cli.api_command:cmd_api",
     "api-key": "sync.cli.api_command:cmd_api_key",
+    "store": "sync.cli.store_command:cmd_store",
 }
 """Every command but `simulator` (which `main` hands its own arguments before parsing)."""
 

@@ -79,6 +79,40 @@ def require_sql(settings: Settings, what: str) -> Store:
     return cast(Store, store)  # the one store with SQL access
 
 
+def for_store(settings: Settings, prefix: str | None) -> Settings:
+    """The settings of `--store PREFIX` (None or the configured store: `settings` as given)."""
+    if prefix is None or prefix == settings.store_prefix:
+        return settings
+    from sync.engine.connection import store_settings
+    from sync.storage.sql.store_admin import find_store, store_token
+
+    engine = require_sql(settings, "Choosing a store with --store").engine
+    try:
+        row = find_store(engine, prefix)
+        if row is None:
+            raise SyncError(
+                ErrorKind.CONFIG,
+                f"This database holds no store {prefix}.",
+                recovery="See `python -m sync store list`, or add it with "
+                "`python -m sync store add PREFIX --token-stdin`.",
+            )
+        return store_settings(settings, row, store_token(engine, prefix))
+    finally:
+        engine.dispose()
+
+
+def enabled_stores(settings: Settings) -> list[Settings]:
+    """The settings of every enabled store (over REST: the configured store alone)."""
+    from sync.service.fleet import enabled_store_settings
+
+    store = require_schema(settings)
+    try:
+        return list(enabled_store_settings(settings, store).values())
+    finally:
+        if store.sql is not None:
+            store.sql.dispose()
+
+
 def whoami() -> str:
     """The OS user, recorded as who asked for a run."""
     try:

@@ -148,6 +148,8 @@ def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
             recovery="Create an app in the Lightspeed developer portal, register the redirect "
             "URI http://127.0.0.1:8765/callback, and put its id and secret in .env.",
         )
+    if args.store:
+        settings = _for_store(settings, args.store)
     tokens_store = app_token_store(settings, require_schema(settings))
     state = secrets.token_urlsafe(24)
     if args.print_url:
@@ -194,6 +196,8 @@ def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Put LIGHTSPEED_DOMAIN_PREFIX={prefix} in .env: syncs read that store.")
     tokens = TokenEndpoint(settings).exchange_code(params["code"], redirect)
     tokens_store.connect(tokens, utcnow())
+    if args.store:
+        _register_app_store(tokens_store.engine, args.store)
     expires = datetime.fromtimestamp(tokens.expires_at, UTC)
     store = valid_prefix(tokens.domain_prefix) or prefix or "(unnamed)"
     print(
@@ -209,3 +213,26 @@ def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
         print(problem)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _for_store(settings: Settings, raw: str) -> Settings:
+    """The settings of `connect --store PREFIX`: that store, reached as the app."""
+    prefix = valid_prefix(raw)
+    if prefix is None:
+        raise SyncError(
+            ErrorKind.CONFIG,
+            f"{raw!r} is not a Lightspeed store prefix.",
+            recovery="Use the 'mystore' of mystore.retail.lightspeed.app (letters, digits and "
+            "hyphens).",
+        )
+    return dataclasses.replace(settings, lightspeed_domain_prefix=prefix, lightspeed_token=None)
+
+
+def _register_app_store(engine: Any, prefix: str) -> None:
+    """The connected store is in lightspeed_stores, reached as an app (its name is kept)."""
+    from sync.storage.sql.store_admin import add_store, find_store
+    from sync.storage.stores import StoreInfo
+
+    row = find_store(engine, prefix)
+    info = StoreInfo(prefix, row.name if row else prefix, "app", row.time_zone if row else None)
+    add_store(engine, info, None, now=utcnow())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sync.cli.common import EXIT_FAILED, EXIT_OK, require_sql, whoami
+from sync.cli.common import EXIT_FAILED, EXIT_OK, for_store, require_sql, whoami
 from sync.cli.output import ProgressDisplay, print_reconciliation, print_results
 from sync.config import Settings
 from sync.errors import SyncError
@@ -47,6 +47,7 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from sync.engine.backfill import backfill
     from sync.engine.reconcile import Reconciler
 
+    settings = for_store(settings, args.store)
     store = require_sql(settings, "Reconciliation")
     report = Reconciler(settings, store).run(args.date)
     print_reconciliation(report)

@@ -13,6 +13,8 @@ from typing import Any
 from sync.entities import ENTITY_BY_NAME
 from sync.storage.queueing import REQUESTABLE
 
+STORE_HELP = "the store (domain prefix) to use; default: LIGHTSPEED_DOMAIN_PREFIX's"
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m sync` parser; a new command adds its subparser here (help order)."""
@@ -36,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--entity", action="append", choices=sorted(ENTITY_BY_NAME), help="only this entity"
     )
     run.add_argument("--full", action="store_true", help="ignore the cursor, re-read everything")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
+    which.add_argument("--all-stores", action="store_true", help="each enabled store in turn")
     status = sub.add_parser("status", help="health per entity")
+    status.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser(
         "simulator", help="local Lightspeed API 2.0 development stand-in", add_help=False
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the day whose sales are checked, on each outlet's clock (default: the store's "
         "yesterday)",
     )
+    rec.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
     rec.add_argument("--repair", action="store_true", help="run the offered repairs, check again")
     sub.add_parser("prune", help="delete history rows older than RETENTION_MONTHS")
     alerts = sub.add_parser("alerts", help="alert channels and incidents")
@@ -86,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
     dash.add_argument("--port", type=int, default=8501)
     _add_api_parsers(sub)
+    _add_store_parser(sub)
     _add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.
@@ -145,6 +153,12 @@ def _add_connect_parser(sub: Any) -> None:
     )
     c.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
     c.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
+    c.add_argument(
+        "--store",
+        metavar="PREFIX",
+        default=None,
+        help="the store to connect (default: the configured one)",
+    )
 
 
 def _add_api_parsers(sub: Any) -> None:
@@ -160,6 +174,27 @@ def _add_api_parsers(sub: Any) -> None:
     actions.add_parser("list", help="every key: name, prefix, scope, created, last used, revoked")
     revoke = actions.add_parser("revoke", help="revoke a key by name (it stops working at once)")
     revoke.add_argument("name")
+
+
+def _add_store_parser(sub: Any) -> None:
+    """The `store` subparser: the stores this database syncs."""
+    stores = sub.add_parser("store", help="the Lightspeed stores this database syncs")
+    actions = stores.add_subparsers(dest="store_command", required=True, metavar="action")
+    add = actions.add_parser("add", help="add a store (its token is checked against its API)")
+    add.add_argument(
+        "prefix", metavar="PREFIX", help="the 'mystore' of mystore.retail.lightspeed.app"
+    )
+    add.add_argument("--name", default=None, help="display name (default: the prefix)")
+    add.add_argument(
+        "--token-stdin", action="store_true", help="read the store's personal token from stdin"
+    )
+    actions.add_parser("list", help="every store: name, zone, connection, enabled, last success")
+    for name, text in (("enable", "sync the store again"), ("disable", "stop syncing the store")):
+        actions.add_parser(name, help=text).add_argument("prefix", metavar="PREFIX")
+    remove = actions.add_parser("remove", help="remove a store from syncing (asks first)")
+    remove.add_argument("prefix", metavar="PREFIX")
+    remove.add_argument("--purge", action="store_true", help="also delete every row of its data")
+    remove.add_argument("--yes", action="store_true", help="do not ask (scripts)")
 
 
 def _add_settings_parser(sub: Any) -> None:

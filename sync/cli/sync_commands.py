@@ -14,6 +14,8 @@ from typing import Any
 from sync.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    enabled_stores,
+    for_store,
     log,
     require_schema,
     whoami,
@@ -39,7 +41,18 @@ def _install_stop_handler(stop: threading.Event) -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Sync now (`--entity` to pick, `--full` to ignore the cursor); Ctrl-C stops cleanly."""
+    """Sync now (`--entity` to pick, `--full` to ignore the cursor); Ctrl-C stops cleanly.
+    `--store PREFIX`: that store; `--all-stores`: each enabled store in turn."""
+    if not args.all_stores:
+        return _run_one(for_store(settings, args.store), args)
+    worst = EXIT_OK
+    for each in enabled_stores(settings):
+        print(f"Store {each.store_prefix}:")
+        worst = max(worst, _run_one(each, args))
+    return worst
+
+
+def _run_one(settings: Settings, args: argparse.Namespace) -> int:
     store = writer_store(settings)
     require_credentials(settings)  # fail on missing Lightspeed settings before any work
     display = ProgressDisplay()
@@ -56,6 +69,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print health per entity, as a table or (`--json`) as JSON."""
+    settings = for_store(settings, args.store)
     store = require_schema(settings)
     from sync.storage.status_report import status_report  # not needed to sync
 
@@ -64,6 +78,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     problems = settings.least_privilege_problems
     if args.json:
         extra = {"connection": connection, "least_privilege": not problems}
+        stores = _store_count(store)
+        extra |= {"store": store.prefix, "stores": stores}
         print(json.dumps({**report.as_json(), **extra}, indent=2))
         return EXIT_OK
     from sync.cli.status_text import status_lines
@@ -76,8 +92,20 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         colour=sys.stdout.isatty(),
         verbose=bool(args.verbose),
     )
+    stores = _store_count(store)
+    if stores > 1:
+        lines.insert(0, f"Store {store.prefix} (one of {stores} stores; --store PREFIX picks one).")
     print("\n".join(lines))
     return EXIT_OK
+
+
+def _store_count(store: Any) -> int:
+    """How many stores the database holds (1 over REST: it reads the configured one)."""
+    if store.sql is None:
+        return 1
+    from sync.storage.sql.store_admin import list_stores
+
+    return len(list_stores(store.sql))
 
 
 def store_zone(settings: Settings, store: Any) -> tzinfo:
@@ -101,9 +129,14 @@ def connection_line(connection: dict[str, Any]) -> str:
 
 def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     """Run the long-running service (scheduled syncs and run-now requests) until stopped."""
+    from sync.service.fleet import StoreFleet, enabled_store_settings
     from sync.service.scheduler import SchedulerService
 
     store = writer_store(settings)
+    if set(enabled_store_settings(settings, store)) != {settings.store_prefix}:
+        fleet = StoreFleet(settings, store)  # several stores: one thread each
+        fleet.install_signal_handlers()
+        return fleet.run_forever()
     require_credentials(settings)  # fail on missing Lightspeed settings before serving
     service = SchedulerService(settings, store)
     service.install_signal_handlers()

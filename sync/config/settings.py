@@ -67,6 +67,7 @@ class Settings:
     nightly_full_time: str | None = "02:00"
     nightly_full_entities: tuple[str, ...] = ("inventory",)
     scheduler_poll_seconds: float = 2.0
+    sync_max_parallel_stores: int = 4
     heartbeat_seconds: float = 30.0
     lock_ttl_seconds: float = 300.0
     sync_on_start: bool = True

@@ -176,6 +176,11 @@ SCHEDULER = (
         "Sync every entity when the scheduler starts (true or false).",
     ),
     Setting(
+        "SYNC_MAX_PARALLEL_STORES",
+        p.whole(256),
+        "How many stores one scheduler syncs at once (each with its own rate budget).",
+    ),
+    Setting(
         "SCHEDULER_POLL_SECONDS",
         p.positive("seconds"),
         "How often the scheduler looks at the run-now queue, in seconds.",

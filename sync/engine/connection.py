@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.transport import LightspeedClient
 from sync.storage.protocols import SyncStore
+from sync.storage.stores import StoreRow
 
 if TYPE_CHECKING:
     from sync.storage.sql.tokens import SqlTokenStore
@@ -31,6 +33,23 @@ def app_token_store(settings: Settings, store: SyncStore) -> SqlTokenStore:
     from sync.storage.sql.tokens import SqlTokenStore
 
     return SqlTokenStore(store.sql, store=store.prefix)
+
+
+def store_settings(settings: Settings, row: StoreRow, token: str | None) -> Settings:
+    """The settings that reach one store of the database: the configured store keeps today's
+    settings (its LIGHTSPEED_TOKEN or app, else the token `store add` kept); another store
+    gets its prefix, name and zone, and its kept personal token or, connected as an app,
+    none (the app's tokens are read per store)."""
+    configured = row.prefix == settings.store_prefix
+    if configured and (settings.lightspeed_token or settings.uses_app):
+        return settings
+    return dataclasses.replace(
+        settings,
+        lightspeed_domain_prefix=row.prefix,
+        lightspeed_token=None if row.connection == "app" else token,
+        store_name=settings.store_name if configured else row.name,
+        store_time_zone=settings.store_time_zone if configured else row.time_zone,
+    )
 
 
 def open_client(settings: Settings, store: SyncStore) -> LightspeedClient:

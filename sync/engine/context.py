@@ -26,6 +26,8 @@ class RunContext:
     `store` is the database side, bound to one Lightspeed store (`store_prefix`).
 
     `secrets`: texts that must never reach an error message (settings.secrets).
+    `done_elsewhere`: asked under the entity's lease; a note (the entity was already synced
+    this cycle, by another scheduler) skips the run.
     """
 
     store: SyncStore
@@ -34,6 +36,7 @@ class RunContext:
     lease: EntityLease
     on_page: PageCallback | None = None
     secrets: tuple[str, ...] = ()
+    done_elsewhere: Callable[[str], str | None] | None = None
 
     @classmethod
     def of(
@@ -46,6 +49,7 @@ class RunContext:
         on_page: PageCallback | None = None,
         leases: LeaseManager | None = None,
         lock_wait_seconds: float = 0.0,
+        done_elsewhere: Callable[[str], str | None] | None = None,
     ) -> RunContext:
         """The context of runs on `store`: the store's own leases unless `leases` is given;
         `lock_wait_seconds`: how long to wait for an entity another process is syncing."""
@@ -58,6 +62,7 @@ class RunContext:
             lease=EntityLease(leases, clock, stop, lock_wait_seconds),
             on_page=on_page,
             secrets=settings.secrets,
+            done_elsewhere=done_elsewhere,
         )
 
     @property

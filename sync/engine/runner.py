@@ -84,6 +84,7 @@ class Runner:
         prefetch: bool = True,
         leases: LeaseManager | None = None,
         lock_wait_seconds: float = 0.0,
+        done_elsewhere: Callable[[str], str | None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -99,6 +100,7 @@ class Runner:
             on_page=on_page,
             leases=leases,
             lock_wait_seconds=lock_wait_seconds,
+            done_elsewhere=done_elsewhere,
         )
 
     def run(

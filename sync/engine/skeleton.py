@@ -132,6 +132,16 @@ def run_skeleton(
         log.info("%s: skipped, %s", spec.name, note)
         return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note)
     try:
+        done = context.done_elsewhere(spec.name) if context.done_elsewhere else None
+    except SyncError as exc:
+        lease.release(spec.name)
+        log.error("%s: could not read when it last ran: %s", spec.name, exc)
+        return not_started(spec, info.run_id, exc)
+    if done is not None:
+        lease.release(spec.name)
+        log.info("%s: skipped, %s", spec.name, done)
+        return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=done)
+    try:
         return _run(context, spec, client, info, walk, version_from, is_sync, label or spec.name)
     finally:
         lease.release(spec.name)

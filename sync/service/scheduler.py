@@ -1,12 +1,11 @@
-"""The long-running service: scheduled syncs, the run-now queue, heartbeat, clean shutdown.
-
-Modelled on healthchecks' sendalerts loop: signals only set a flag; each step does one
-unit of work and says whether it found any, so the loop drains the queue, then sleeps
-until the next job or queue poll. Every job is wrapped so no failure ends the loop.
-"""
+"""The long-running service of one store: scheduled syncs, the run-now queue, heartbeat,
+clean shutdown. Modelled on healthchecks' sendalerts loop: signals only set a flag; each step
+does one unit of work and says whether it found any, so the loop drains the queue, then
+sleeps until the next job or queue poll. Every job is wrapped so no failure ends the loop."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -26,6 +25,7 @@ from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import Action, utcnow
+from sync.service.due import done_elsewhere
 from sync.service.heartbeat import Heartbeat
 from sync.service.maintenance import reconcile_yesterday
 from sync.service.plan import JobSpec, plan_jobs
@@ -44,8 +44,7 @@ RECOVERY_EVERY_SECONDS = 60.0
 ALERTS_EVERY_SECONDS = 60.0
 
 
-def _aware(naive_local: datetime | None) -> datetime | None:
-    # schedule keeps next_run as naive local time.
+def _aware(naive_local: datetime | None) -> datetime | None:  # schedule's naive local time
     return None if naive_local is None else naive_local.astimezone().astimezone(UTC)
 
 
@@ -60,6 +59,8 @@ class SchedulerService:
         clock: Callable[[], datetime] = utcnow,
         stop: threading.Event | None = None,
         sync_on_start: bool | None = None,
+        gate: threading.Semaphore | None = None,
+        instance_id: str = PROCESS_HOLDER,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -67,7 +68,10 @@ class SchedulerService:
         self.stop = stop or threading.Event()
         self.sync_on_start = settings.sync_on_start if sync_on_start is None else sync_on_start
         self.holder = PROCESS_HOLDER
-        self.heartbeat = Heartbeat(store, period_seconds=settings.heartbeat_seconds, clock=clock)
+        self.gate = gate  # shared by the stores of one process: SYNC_MAX_PARALLEL_STORES
+        self.heartbeat = Heartbeat(
+            store, period_seconds=settings.heartbeat_seconds, clock=clock, instance_id=instance_id
+        )
         self.leases = store.leases(settings.lock_ttl_seconds)
         self.jobs = schedule.Scheduler()
         self._backoff = 0.0
@@ -101,7 +105,8 @@ class SchedulerService:
         signal.signal(signal.SIGTERM, handle)
         signal.signal(signal.SIGINT, handle)
 
-    def _runner(self, lock_wait_seconds: float = 0.0) -> Runner:
+    def _runner(self, lock_wait_seconds: float = 0.0, every: int | None = None) -> Runner:
+        """`every`: a job's minutes; an entity another scheduler ran this cycle is skipped."""
         return Runner(
             self.settings,
             self.store,
@@ -109,6 +114,7 @@ class SchedulerService:
             stop=self.stop,
             leases=self.leases,
             lock_wait_seconds=lock_wait_seconds,
+            done_elsewhere=done_elsewhere(self.store, self.clock, every) if every else None,
         )
 
     def schedule_jobs(self) -> None:
@@ -163,9 +169,11 @@ class SchedulerService:
         if job.maintenance:
             self.run_maintenance()
             return
-        self._scheduled_sync(list(job.entities), full=job.full, by=job.name)
+        self._scheduled_sync(list(job.entities), full=job.full, by=job.name, every=job.minutes)
 
-    def _scheduled_sync(self, entities: list[str], *, full: bool, by: str) -> None:
+    def _scheduled_sync(
+        self, entities: list[str], *, full: bool, by: str, every: int | None = None
+    ) -> None:
         """A scheduled sync that never starts while a run-now of its entities is queued.
 
         Those requests run first; an incremental job then leaves out what they just
@@ -184,7 +192,7 @@ class SchedulerService:
         if not full:
             entities = [e for e in entities if e not in served]
         if entities:
-            self._sync(entities, full=full, trigger="schedule", by=by)
+            self._sync(entities, full=full, trigger="schedule", by=by, every=every)
         else:
             log.info("%s: skipped, a run-now request just synced its entities.", by)
 
@@ -227,14 +235,16 @@ class SchedulerService:
         by: str | None,
         run_id: str | None = None,
         lock_wait_seconds: float = 0.0,
+        every: int | None = None,
     ) -> list[EntityResult]:
         run_id = run_id or str(uuid.uuid4())
-        self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger=trigger)
         results: list[EntityResult] = []
         try:
-            results = self._runner(lock_wait_seconds).run(
-                entities, full=full, trigger=trigger, triggered_by=by, run_id=run_id
-            )
+            with self.gate or contextlib.nullcontext():
+                self.heartbeat.set_activity(state="syncing", run_id=run_id, trigger=trigger)
+                results = self._runner(lock_wait_seconds, every).run(
+                    entities, full=full, trigger=trigger, triggered_by=by, run_id=run_id
+                )
         except Exception:  # a bug in one run must not end the service
             log.exception("Sync run %s failed unexpectedly", run_id)
         finally:
@@ -252,16 +262,19 @@ class SchedulerService:
         """Alert rules after a run and once a minute; never raises (alerts must not stop us)."""
         self._next_alerts = time.monotonic() + ALERTS_EVERY_SECONDS
         try:
-            if self._alerts is None:
-                self._alerts = AlertService(self.settings, self.store, clock=self.clock)
             if results is None:
-                self._alerts.evaluate()
+                self._alert_service().evaluate()
             else:
-                self._alerts.after_run(results)
+                self._alert_service().after_run(results)
         except SyncError as exc:
             log.error("Alert evaluation failed: %s", exc)
         except Exception:
             log.exception("Alert evaluation failed unexpectedly")
+
+    def _alert_service(self) -> AlertService:
+        if self._alerts is None:
+            self._alerts = AlertService(self.settings, self.store, clock=self.clock)
+        return self._alerts
 
     def _sql_only(self, what: str) -> None:
         if what not in self._sql_only_logged:
@@ -285,9 +298,7 @@ class SchedulerService:
         """Alert channels hear when a queued backfill ends; never raises."""
         assert claim.date_from is not None and claim.date_to is not None
         try:
-            if self._alerts is None:
-                self._alerts = AlertService(self.settings, self.store, clock=self.clock)
-            self._alerts.backfill_finished(
+            self._alert_service().backfill_finished(
                 claim.entity, claim.date_from, claim.date_to, claim.requested_by, results, error
             )
         except SyncError as exc:
@@ -354,7 +365,8 @@ class SchedulerService:
                 if pending_start:
                     pending_start = False
                     names = [spec.name for spec in ENTITIES]
-                    self._scheduled_sync(names, full=False, by="scheduler start")
+                    every = self.settings.sync_interval_minutes
+                    self._scheduled_sync(names, full=False, by="scheduler start", every=every)
                     continue
                 if time.monotonic() >= self._next_alerts:
                     self.evaluate_alerts()

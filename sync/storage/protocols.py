@@ -37,6 +37,11 @@ class RunLog(Protocol):
         """The stored version cursor of `entity` (0 when never synced)."""
         ...
 
+    def last_attempt(self, entity: str) -> tuple[datetime | None, str]:
+        """When a run of `entity` last started, by any process (None: never), and the
+        entity's sync status since."""
+        ...
+
     def start_run(
         self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
     ) -> list[Progress]:

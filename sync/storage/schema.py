@@ -346,6 +346,16 @@ lightspeed_app_tokens = Table(
     Column("connected_at", UtcDateTime()),
 )
 
+# The personal token of each store added with `store add` (migration 0017), read only by
+# the writer: no read-only role has a privilege on it (RLS on, no policy).
+lightspeed_store_tokens = Table(
+    "lightspeed_store_tokens",
+    metadata,
+    Column("store", Text, primary_key=True),
+    Column("token", Text, nullable=False),
+    Column("saved_at", UtcDateTime(), nullable=False),
+)
+
 # Health API keys (migration 0010): only a SHA-256 hash of each key is kept. The API's role
 # (sync_api) reads them and stamps last_used_at; dashboard_reader has no privilege on it.
 api_keys = Table(
@@ -393,6 +403,7 @@ __all__ = [
     "alert_notifications",
     "api_keys",
     "lightspeed_app_tokens",
+    "lightspeed_store_tokens",
     "lightspeed_stores",
     "login_attempts",
     "metadata",

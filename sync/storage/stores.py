@@ -4,6 +4,7 @@ settings, and every row of store data carries its store's domain prefix."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sync.config import Settings
 
@@ -26,3 +27,16 @@ def configured_store(settings: Settings) -> StoreInfo:
         connection="app" if settings.uses_app else "token",
         time_zone=settings.store_time_zone,
     )
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    """One row of lightspeed_stores as `store list` shows it (no secret: tokens live apart)."""
+
+    prefix: str
+    name: str
+    time_zone: str | None
+    connection: str
+    added_at: datetime
+    enabled: bool
+    last_success: datetime | None = None

@@ -66,6 +66,7 @@ def test_the_api_role_reads_keys_and_stamps_them_and_nothing_more(migrated, pg_u
         "UPDATE sync_state SET status = 'success'",
         "DELETE FROM sync_log",
         "SELECT access_token FROM lightspeed_app_tokens",
+        "SELECT token FROM lightspeed_store_tokens",
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             run(api, statement)

@@ -10,7 +10,7 @@ from postgrest.types import CountMethod, ReturnMethod
 
 from sync.entities import STATE_ENTITIES, EntitySpec
 from sync.runs import NEVER, RunStatus, utcnow
-from sync.storage.rest.db import RestBase
+from sync.storage.rest.db import RestBase, parse_time
 from sync.storage.runlog import (
     Outcome,
     Progress,
@@ -68,6 +68,19 @@ class RestRunLog(RestBase):
             .eq("entity_type", entity)
         ).data
         return int(rows[0]["cursor_version"] or 0) if rows else 0
+
+    def last_attempt(self, entity: str) -> tuple[datetime | None, str]:
+        """When a run of `entity` last started, by any process (None: never), and the
+        entity's sync status since."""
+        rows = self.execute(
+            self.table("sync_state")
+            .select("last_attempt_at,status")
+            .eq("store", self.prefix)
+            .eq("entity_type", entity)
+        ).data
+        if not rows:
+            return None, NEVER
+        return parse_time(rows[0]["last_attempt_at"]), str(rows[0]["status"])
 
     def start_run(
         self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime

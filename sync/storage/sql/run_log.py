@@ -79,6 +79,17 @@ class SqlRunLog:
             )
         return int(value or 0)
 
+    def last_attempt(self, entity: str) -> tuple[datetime | None, str]:
+        """When a run of `entity` last started, by any process (None: never), and the
+        entity's sync status since."""
+        with database_errors(self.url), self.engine.connect() as conn:
+            row = conn.execute(
+                select(sync_state.c.last_attempt_at, sync_state.c.status).where(
+                    sync_state.c.store == self.prefix, sync_state.c.entity_type == entity
+                )
+            ).first()
+        return (None, NEVER) if row is None else (row.last_attempt_at, row.status)
+
     def start_run(
         self, info: RunInfo, *, entities: Sequence[str], version_from: int, now: datetime
     ) -> list[Progress]:

@@ -1,0 +1,162 @@
+"""Every enabled store of the database under one scheduler process (issue 27 §3).
+
+Each store gets its own `SchedulerService` on its own thread: its own settings (prefix and
+token), storage handle bound to it, client and pacer (the rate budget is per API base URL,
+so per store), schedule, heartbeat row and alerts. Runs of different stores overlap, at most
+SYNC_MAX_PARALLEL_STORES at once (one semaphore); runs of one (store, entity) never do (its
+lease). Stores added, disabled or removed are picked up every RESCAN_SECONDS. Several
+processes share the work through the leases and the due check (sync.service.due).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+
+from sync.config import Settings
+from sync.engine.connection import store_settings
+from sync.errors import SyncError
+from sync.runs import utcnow
+from sync.service.scheduler import SchedulerService
+from sync.storage.backend import open_store
+from sync.storage.leasing import PROCESS_HOLDER
+from sync.storage.protocols import SyncStore
+
+log = logging.getLogger(__name__)
+
+RESCAN_SECONDS = 30.0
+JOIN_SECONDS = 60.0
+
+
+def enabled_store_settings(settings: Settings, store: SyncStore) -> dict[str, Settings]:
+    """Each enabled store's settings: the configured store (unless it was disabled) first,
+    then the stores of lightspeed_stores; over REST (no SQL) the configured store alone."""
+    engine = store.sql
+    if engine is None:
+        return {settings.store_prefix: settings}
+    from sync.storage.sql.store_admin import list_stores, store_token
+
+    rows = list_stores(engine)
+    found: dict[str, Settings] = {}
+    if all(row.prefix != settings.store_prefix for row in rows):
+        found[settings.store_prefix] = settings  # a database migrated without the settings
+    for row in rows:
+        if row.enabled:
+            found[row.prefix] = store_settings(settings, row, store_token(engine, row.prefix))
+    return found
+
+
+@dataclass
+class _Running:
+    service: SchedulerService
+    thread: threading.Thread
+    handle: SyncStore
+    owned: bool  # opened here (closed here), not the configured store's handle
+
+
+class StoreFleet:
+    """The scheduler process over several stores. `stop` ends every store's loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SyncStore,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        stop: threading.Event | None = None,
+        sync_on_start: bool | None = None,
+        rescan_seconds: float = RESCAN_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.sync_on_start = sync_on_start
+        self.rescan_seconds = rescan_seconds
+        self.gate = threading.BoundedSemaphore(settings.sync_max_parallel_stores)
+        self.running: dict[str, _Running] = {}
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM / SIGINT: every store finishes its current page, then the process exits."""
+
+        def handle(signum: int, _frame: FrameType | None) -> None:
+            if not self.stop.is_set():
+                log.info("Signal %s: finishing the current pages, then stopping.", signum)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
+    def rescan(self) -> None:
+        """Start the services of newly enabled stores, stop those of disabled or removed ones."""
+        wanted = enabled_store_settings(self.settings, self.store)
+        for prefix in [p for p in self.running if p not in wanted]:
+            log.info("Store %s is no longer enabled: its scheduling stops.", prefix)
+            self._end(prefix)
+        for prefix, settings in wanted.items():
+            if prefix in self.running and not self.running[prefix].thread.is_alive():
+                self._end(prefix)  # its loop ended: closed, then started afresh
+            if prefix not in self.running:
+                self._start(prefix, settings)
+
+    def _start(self, prefix: str, settings: Settings) -> None:
+        configured = prefix == self.settings.store_prefix
+        handle = self.store if configured else open_store(settings)
+        if not configured:
+            handle.ensure_state_rows()
+        service = SchedulerService(
+            settings,
+            handle,
+            clock=self.clock,
+            stop=threading.Event(),
+            sync_on_start=self.sync_on_start,
+            gate=self.gate,
+            instance_id=PROCESS_HOLDER if configured else f"{PROCESS_HOLDER}/{prefix}",
+        )
+        thread = threading.Thread(
+            target=service.run_forever, name=f"scheduler-{prefix}", daemon=True
+        )
+        self.running[prefix] = _Running(service, thread, handle, owned=not configured)
+        log.info("Store %s: scheduling starts.", prefix)
+        thread.start()
+
+    def _end(self, prefix: str) -> None:
+        running = self.running.pop(prefix)
+        running.service.stop.set()
+        running.thread.join(JOIN_SECONDS)
+        if running.owned:
+            _close(running.handle)
+
+    def run_forever(self) -> int:
+        """Serve every enabled store until stopped; 0 after a clean shutdown."""
+        log.info(
+            "Scheduler %s starting: every enabled store, at most %d syncing at once.",
+            PROCESS_HOLDER,
+            self.settings.sync_max_parallel_stores,
+        )
+        while not self.stop.is_set():
+            try:
+                self.rescan()
+            except SyncError as exc:
+                log.error("Could not read the stores to sync: %s", exc)
+            self.stop.wait(self.rescan_seconds)
+        for prefix in list(self.running):
+            self.running[prefix].service.stop.set()
+        for prefix in list(self.running):
+            self._end(prefix)
+        log.info("Scheduler stopped cleanly.")
+        return 0
+
+
+def _close(handle: SyncStore) -> None:
+    if handle.sql is not None:
+        handle.sql.dispose()
+    else:
+        close = getattr(handle, "close", None)
+        if close is not None:
+            close()
