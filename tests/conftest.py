@@ -356,6 +356,7 @@ SERIAL_MODULES = frozenset(
         "tests/integration/test_dashboard_scale.py",
         "tests/integration/test_rate_budget.py",
         "tests/integration/test_scheduler_idle.py",
+        "tests/integration/test_store_fleet.py",
         "tests/integration/test_trickle.py",
         "tests/security/test_big_body.py",
         "tests/unit/test_client.py",

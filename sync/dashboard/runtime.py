@@ -10,7 +10,7 @@ from sync.config import Settings, load_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
 from sync.storage.sql.db import Engine, create_db_engine
-from sync.storage.sql.stores import StoreEntry
+from sync.storage.stores import StoreRow
 
 STORE_QUERY = "store"  # ?store=PREFIX: the store the pages show
 _PICKED = "_dashboard_store"
@@ -43,13 +43,13 @@ def engine() -> Engine:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _stores(url: str) -> list[StoreEntry]:
+def _stores(url: str) -> list[StoreRow]:
     from sync.storage.sql.stores import list_stores
 
     return list_stores(engine_for(url))
 
 
-def stores() -> list[StoreEntry]:
+def stores() -> list[StoreRow]:
     """The database's stores (none while it cannot be read: the page's own read says so)."""
     try:
         return _stores(settings().reader_database_url)
@@ -78,7 +78,7 @@ def store() -> str:
     return str(picked) if picked in known else default_store()
 
 
-def store_entry() -> StoreEntry | None:
+def store_entry() -> StoreRow | None:
     """The lightspeed_stores row of the store shown (None before it has one)."""
     shown = store()
     return next((s for s in stores() if s.prefix == shown), None)

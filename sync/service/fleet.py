@@ -11,18 +11,16 @@ processes share the work through the leases and the due check (sync.service.due)
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import FrameType
 
 from sync.config import Settings
 from sync.engine.connection import store_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
-from sync.service.scheduler import SchedulerService
+from sync.service.scheduler import SchedulerService, stop_on_signals
 from sync.storage.backend import open_store
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.protocols import SyncStore
@@ -83,14 +81,7 @@ class StoreFleet:
 
     def install_signal_handlers(self) -> None:
         """SIGTERM / SIGINT: every store finishes its current page, then the process exits."""
-
-        def handle(signum: int, _frame: FrameType | None) -> None:
-            if not self.stop.is_set():
-                log.info("Signal %s: finishing the current pages, then stopping.", signum)
-            self.stop.set()
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
+        stop_on_signals(self.stop, "the current pages")
 
     def rescan(self) -> None:
         """Start the services of newly enabled stores, stop those of disabled or removed ones."""

@@ -48,6 +48,18 @@ def _aware(naive_local: datetime | None) -> datetime | None:  # schedule's naive
     return None if naive_local is None else naive_local.astimezone().astimezone(UTC)
 
 
+def stop_on_signals(stop: threading.Event, what: str) -> None:
+    """SIGTERM / SIGINT only set `stop`: the work ends after `what`, then the process exits."""
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if not stop.is_set():
+            log.info("Signal %s: finishing %s, then stopping.", signum, what)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
 class SchedulerService:
     """The scheduler process. `stop` ends it after the current page."""
 
@@ -96,14 +108,7 @@ class SchedulerService:
 
     def install_signal_handlers(self) -> None:
         """SIGTERM / SIGINT finish the current page, then the loop exits."""
-
-        def handle(signum: int, _frame: FrameType | None) -> None:
-            if not self.stop.is_set():
-                log.info("Signal %s: finishing the current page, then stopping.", signum)
-            self.stop.set()
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
+        stop_on_signals(self.stop, "the current page")
 
     def _runner(self, lock_wait_seconds: float = 0.0, every: int | None = None) -> Runner:
         """`every`: a job's minutes; an entity another scheduler ran this cycle is skipped."""

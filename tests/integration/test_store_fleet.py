@@ -119,7 +119,9 @@ def test_three_added_stores_sync_in_parallel_each_exact_and_a_disabled_store_not
             fleet.stop.set()
             thread.join(30)
         assert not thread.is_alive()
-        assert wall < 2.2 * single, (wall, single)  # the sum would be about 3 x single
+        # One after another would take over 3 x single; the fleet's start and this wait's
+        # polling add a little to a wall of a few seconds.
+        assert wall < 2.5 * single, (wall, single)
         for prefix in ADDED:
             assert diff_all(engine, sim.site(prefix), store=prefix) == [], prefix
         with engine.connect() as conn:

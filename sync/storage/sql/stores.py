@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import Engine, select
 
 from sync.config.settings import DEFAULT_STORE
 from sync.storage.schema import lightspeed_stores
 from sync.storage.sql.db import database_errors
+from sync.storage.stores import StoreRow
 
 
 def reading_store(engine: Engine, configured: str | None) -> str:
@@ -26,23 +24,11 @@ def reading_store(engine: Engine, configured: str | None) -> str:
         return conn.scalar(query) or DEFAULT_STORE
 
 
-@dataclass(frozen=True)
-class StoreEntry:
-    """One row of lightspeed_stores (no secret lives there)."""
-
-    prefix: str
-    name: str
-    time_zone: str | None
-    connection: str
-    added_at: datetime
-    enabled: bool
-
-
-def list_stores(engine: Engine) -> list[StoreEntry]:
+def list_stores(engine: Engine) -> list[StoreRow]:
     """Every store of this database, in the order they were added."""
     c = lightspeed_stores.c
     query = select(c.prefix, c.name, c.time_zone, c.connection, c.added_at, c.enabled).order_by(
         c.added_at, c.prefix
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
-        return [StoreEntry(*row) for row in conn.execute(query)]
+        return [StoreRow(*row) for row in conn.execute(query)]
