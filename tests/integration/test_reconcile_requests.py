@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from sync.errors import SyncError
 from sync.runs import utcnow
-from sync.service.scheduler import SchedulerService
 from sync.storage.schema import reconciliations, sync_requests
 from tests.support.processes import wait_for
-
-FAST = {
-    "SCHEDULER_POLL_SECONDS": "0.3",
-    "HEARTBEAT_SECONDS": "1",
-    "SYNC_INTERVAL_MINUTES": "600",
-    "NIGHTLY_FULL_TIME": "off",
-}
+from tests.support.scheduler import FAST, scheduler_thread
 
 
 @pytest.fixture
@@ -33,14 +24,10 @@ def store(every_store):
 
 @pytest.fixture
 def service(store, simulator, settings_for, db_url):
+    """An in-process scheduler on a thread; stopped at the end of the test."""
     settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
-    service = SchedulerService(settings, store)
-    thread = threading.Thread(target=service.run_forever, daemon=True)
-    thread.start()
-    yield service
-    service.stop.set()
-    thread.join(timeout=15)
-    assert not thread.is_alive()
+    with scheduler_thread(settings, store) as service:
+        yield service
 
 
 def request_rows(store) -> list:

@@ -20,13 +20,7 @@ from sync.storage.sql.queue import request_sync
 from tests.conftest import SIM_TOKEN, backend_env
 from tests.support.compare import diff_all
 from tests.support.processes import start, stop_process, sync_env, wait_for
-
-FAST = {
-    "SCHEDULER_POLL_SECONDS": "0.3",
-    "HEARTBEAT_SECONDS": "1",
-    "SYNC_INTERVAL_MINUTES": "600",
-    "NIGHTLY_FULL_TIME": "off",
-}
+from tests.support.scheduler import FAST, scheduler_thread
 
 
 def requests_by_status(engine) -> dict[str, int]:
@@ -50,13 +44,8 @@ def store(every_store):
 def service(store, simulator, settings_for, db_url):
     """An in-process scheduler on a thread; stopped at the end of the test."""
     settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
-    service = SchedulerService(settings, store)
-    thread = threading.Thread(target=service.run_forever, daemon=True)
-    thread.start()
-    yield service
-    service.stop.set()
-    thread.join(timeout=15)
-    assert not thread.is_alive()
+    with scheduler_thread(settings, store) as service:
+        yield service
 
 
 def test_a_queued_request_is_run_within_five_seconds(service, store, simulator):
