@@ -19,6 +19,7 @@ from sync.api.auth import AdminKey, ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import ApiProblem
 from sync.api.store_param import StoreParam
+from sync.api.summary import store_zone
 from sync.engine.backfill import check_range, estimate
 from sync.entities import ENTITY_BY_NAME
 from sync.errors import SyncError
@@ -68,9 +69,8 @@ def _backfill_entity(entity: str) -> str:
     return entity
 
 
-def _store_today(ctx: ApiContext, store: str) -> date:
-    """The store's calendar date now (STORE_TIME_ZONE, else the zone most outlets share)."""
-    zone = ctx.settings.store_time_zone if store == ctx.store else None
+def _store_today(ctx: ApiContext, store: str, zone: str | None) -> date:
+    """The store's calendar date now (`zone`: see store_zone)."""
     return load_store_days(ctx.engine, store, zone).today(ctx.now())
 
 
@@ -118,9 +118,16 @@ def backfill_estimate(
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to")],
 ) -> dict[str, Any]:
-    _checked(date_from, date_to, _store_today(ctx, store))
+    zone = store_zone(ctx, store)
+    _checked(date_from, date_to, _store_today(ctx, store, zone))
     guess = estimate(
-        ctx.settings, ctx.engine, _backfill_entity(entity), date_from, date_to, store=store
+        ctx.settings,
+        ctx.engine,
+        _backfill_entity(entity),
+        date_from,
+        date_to,
+        store=store,
+        zone=zone,
     )
     return {
         "entity": guess.entity,
@@ -146,7 +153,7 @@ def backfill(
     entity: str, body: BackfillRange, key: AdminKey, ctx: Ctx, store: StoreParam
 ) -> JSONResponse:
     entity = _backfill_entity(entity)
-    _checked(body.date_from, body.date_to, _store_today(ctx, store))
+    _checked(body.date_from, body.date_to, _store_today(ctx, store, store_zone(ctx, store)))
     try:
         queued = request_sync(
             ctx.engine,

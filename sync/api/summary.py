@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Literal
+
 from sync.api.context import ApiContext
 from sync.health import HEALTH_ENTITIES, HealthSummary
 from sync.health.reading import summarize
 from sync.health.snapshot import RunLogSnapshot
 from sync.storage.sql.reads import read_snapshot
+from sync.storage.sql.stores import recorded_zone
+from sync.storage.stores import zone_setting
 
 
-def load_snapshot(ctx: ApiContext, store: str, zone: str | None = None) -> RunLogSnapshot:
-    """The read model of `store` as of now, from the API's database (one read).
+class Unread(Enum):
+    """`UNREAD`: the caller has not read the store's recorded zone (None is a recorded "none")."""
 
-    STORE_TIME_ZONE is the configured store's; another store's day follows its own zone
-    (`zone`, else the one most of its outlets share).
-    """
-    if store == ctx.store:
-        zone = ctx.settings.store_time_zone or zone
-    return read_snapshot(ctx.engine, store, ctx.now(), zone=zone)
+    UNREAD = 0
 
 
-def load_summary(ctx: ApiContext, store: str, zone: str | None = None) -> HealthSummary:
+UNREAD = Unread.UNREAD
+NotRead = Literal[Unread.UNREAD]
+
+
+def store_zone(ctx: ApiContext, store: str, recorded: str | NotRead | None = UNREAD) -> str | None:
+    """The zone setting of `store`'s days (see zone_setting); `recorded` when the caller has
+    already read the store's row, else it is read here."""
+    if recorded is UNREAD:
+        recorded = None if store == ctx.store else recorded_zone(ctx.engine, store)
+    return zone_setting(ctx.settings, store, recorded, mine=ctx.store)
+
+
+def load_snapshot(
+    ctx: ApiContext, store: str, recorded: str | NotRead | None = UNREAD
+) -> RunLogSnapshot:
+    """The read model of `store` as of now, from the API's database (one read)."""
+    return read_snapshot(ctx.engine, store, ctx.now(), zone=store_zone(ctx, store, recorded))
+
+
+def load_summary(
+    ctx: ApiContext, store: str, recorded: str | NotRead | None = UNREAD
+) -> HealthSummary:
     """The summary of `store` as of now, from the API's database."""
-    return summarize(load_snapshot(ctx, store, zone), ctx.settings)
+    return summarize(load_snapshot(ctx, store, recorded), ctx.settings)
 
 
 def unknown_entity(entity: str) -> str:

@@ -18,7 +18,14 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     store = require_sql(settings, "A backfill from the command line")
     check_range(args.date_from, args.date_to)
     try:
-        guess = estimate(settings, store.engine, args.entity, args.date_from, args.date_to)
+        guess = estimate(
+            settings,
+            store.engine,
+            args.entity,
+            args.date_from,
+            args.date_to,
+            zone=settings.store_time_zone,
+        )
     except SyncError as exc:  # an estimate is advice: the backfill goes on without it
         print(f"No estimate: {exc.message}" + ("" if args.dry_run else " Backfilling anyway."))
     else:

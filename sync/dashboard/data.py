@@ -27,6 +27,7 @@ from sync.storage.queueing import ALL, MAX_BACKFILL_DAYS, RECONCILE, Enqueued
 from sync.storage.sql.queue import request_sync
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.status_report import thresholds_for
+from sync.storage.stores import zone_setting
 
 CACHE_TTL_SECONDS = 30
 STATUS_REFRESH_SECONDS = 60
@@ -77,7 +78,7 @@ def store_group() -> list[StoreHealth]:
     for entry in runtime.stores():
         summary = None
         if entry.enabled:
-            zone = cfg.store_time_zone if entry.prefix == mine else entry.time_zone
+            zone = zone_setting(cfg, entry.prefix, entry.time_zone, mine=mine)
             snap = load(_snapshot, cfg.reader_database_url, entry.prefix, zone)
             summary = summarize(snap, cfg)
         group.append(StoreHealth(entry.prefix, entry.name, entry.enabled, summary))
@@ -175,7 +176,16 @@ def backfill_estimate(entity: str, date_from: date, date_to: date) -> str:
     from sync.engine.backfill import estimate
 
     cfg = runtime.settings()
-    found = load(estimate, cfg, runtime.engine(), entity, date_from, date_to, store=runtime.store())
+    found = load(
+        estimate,
+        cfg,
+        runtime.engine(),
+        entity,
+        date_from,
+        date_to,
+        store=runtime.store(),
+        zone=runtime.store_time_zone(),
+    )
     return estimate_words(entity, found.records, found.seconds)
 
 

@@ -10,7 +10,7 @@ from sync.config import Settings, load_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
 from sync.storage.sql.db import Engine, create_db_engine
-from sync.storage.stores import StoreRow
+from sync.storage.stores import StoreRow, zone_setting
 
 STORE_QUERY = "store"  # ?store=PREFIX: the store the pages show
 _PICKED = "_dashboard_store"
@@ -87,10 +87,9 @@ def store_entry() -> StoreRow | None:
 def store_time_zone() -> str | None:
     """The zone setting of the store shown: STORE_TIME_ZONE for the configured store,
     its own recorded zone for another (None: the zone most of its outlets share)."""
-    if store() == default_store():
-        return settings().store_time_zone
     entry = store_entry()
-    return entry.time_zone if entry else None
+    recorded = entry.time_zone if entry else None
+    return zone_setting(settings(), store(), recorded, mine=default_store())
 
 
 def store_name() -> str:

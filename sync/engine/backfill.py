@@ -89,16 +89,18 @@ def estimate(
     date_to: date,
     *,
     store: str | None = None,
+    zone: str | None = None,
 ) -> Estimate:
     """Records, API calls and time for a backfill of store days, from the copy and past runs.
 
     Never calls Lightspeed: the sales in the copy on those days give the records and the
     exact /search windows the backfill will ask (see `sync.engine.search`). `source`: the
-    store, or a SQL engine (of `store`'s rows; default: the configured store).
+    store, or a SQL engine (of `store`'s rows; default: the configured store). `zone`: the
+    zone setting of that store's days (`sync.storage.stores.zone_setting`).
     """
     spec = ENTITY_BY_NAME[entity]
     reads = copy_reads(source, store or settings.store_prefix)
-    days = reads.store_days(settings.store_time_zone)
+    days = reads.store_days(zone)
     if spec is SALES:
         start, end = days.bounds(date_from, date_to)
         # The windows' queries take their boundary second: a second either side counts.

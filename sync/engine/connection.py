@@ -10,7 +10,7 @@ from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.transport import LightspeedClient
 from sync.storage.protocols import SyncStore
-from sync.storage.stores import StoreRow
+from sync.storage.stores import StoreRow, zone_setting
 
 if TYPE_CHECKING:
     from sync.storage.sql.tokens import SqlTokenStore
@@ -48,7 +48,9 @@ def store_settings(settings: Settings, row: StoreRow, token: str | None) -> Sett
         lightspeed_domain_prefix=row.prefix,
         lightspeed_token=None if row.connection == "app" else token,
         store_name=settings.store_name if configured else row.name,
-        store_time_zone=settings.store_time_zone if configured else row.time_zone,
+        store_time_zone=zone_setting(
+            settings, row.prefix, row.time_zone, mine=settings.store_prefix
+        ),
     )
 
 

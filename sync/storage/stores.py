@@ -29,6 +29,13 @@ def configured_store(settings: Settings) -> StoreInfo:
     )
 
 
+def zone_setting(settings: Settings, prefix: str, recorded: str | None, *, mine: str) -> str | None:
+    """The time zone setting of store `prefix`'s days: STORE_TIME_ZONE belongs to the reader's
+    own store (`mine`); another store has the zone recorded with it (`recorded`). None: the
+    zone most of the store's outlets share."""
+    return settings.store_time_zone if prefix == mine else recorded
+
+
 @dataclass(frozen=True)
 class StoreRow:
     """One row of lightspeed_stores as `store list` shows it (no secret: tokens live apart)."""

@@ -18,7 +18,7 @@ def test_the_estimate_is_shown_then_a_backfill_is_queued(app_db, framed_app):
     at.date_input(key="backfill-dates").set_value((first, last)).run()
     assert not at.exception
     settings = load_settings({"DATABASE_URL": str(app_db.engine.url)}, env_file=None)
-    found = estimate(settings, app_db.engine, "sales", first, last)
+    found = estimate(settings, app_db.engine, "sales", first, last, zone=settings.store_time_zone)
     expected = dashboard.estimate_words("sales", found.records, found.seconds)
     shown = texts(at)
     assert "Estimate:" in shown and "API calls" not in shown and "quota" not in shown

@@ -155,3 +155,28 @@ def test_a_sync_request_and_a_backfill_are_queued_for_the_store_named(api):
     assert status["backfill"] is not None
     mine = running.get("/api/sync-health/entities/sales/backfill/status", running.read_key)
     assert mine.json()["backfill"] is None
+
+
+def test_each_store_s_days_follow_its_own_zone(api):
+    """STORE_TIME_ZONE is the API host's store's; another store's days follow the zone
+    recorded with it, for a backfill's estimate as for its summary."""
+    running, engine, _ = api
+    with engine.begin() as conn:
+        conn.execute(
+            update(lightspeed_stores)
+            .where(lightspeed_stores.c.prefix == BETA)
+            .values(time_zone="Pacific/Kiritimati")
+        )
+    day = str(utcnow().date() - timedelta(days=2))
+
+    def estimate_zone(**params: str) -> str:
+        answer = running.get(
+            "/api/sync-health/entities/sales/backfill/estimate",
+            running.read_key,
+            params={"from": day, "to": day, **params},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["time_zone"]
+
+    assert estimate_zone(store=BETA) == "Pacific/Kiritimati"
+    assert estimate_zone() != "Pacific/Kiritimati"

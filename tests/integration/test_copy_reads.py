@@ -81,6 +81,8 @@ def test_reconciliation_and_estimates_work_over_rest_as_over_sql(
     with supabase_project.engine.connect() as conn:
         recorded = conn.scalar(select(func.count()).select_from(reconciliations))
     assert recorded == len(report.checks)
-    over_rest = estimate(settings, store, "sales", day, day)
-    over_sql = estimate(settings, supabase_project.engine, "sales", day, day)
+    over_rest = estimate(settings, store, "sales", day, day, zone=settings.store_time_zone)
+    over_sql = estimate(
+        settings, supabase_project.engine, "sales", day, day, zone=settings.store_time_zone
+    )
     assert (over_rest.records, over_rest.api_calls) == (over_sql.records, over_sql.api_calls)

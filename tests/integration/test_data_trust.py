@@ -132,7 +132,7 @@ def test_a_backfill_over_three_pages_is_exact_and_leaves_the_cursor(
         conn.execute(delete(lines).where(lines.c.sale_id.in_(ids)))
         conn.execute(delete(sales).where(sales.c.id.in_(ids)))
     cursor = store.cursor("sales")
-    guess = estimate(settings, store.engine, "sales", start, end)
+    guess = estimate(settings, store.engine, "sales", start, end, zone=settings.store_time_zone)
     sim.reset_stats()
     result = backfill(settings, store, "sales", start, end)
     calls = sim.stats()["total"]

@@ -32,3 +32,10 @@ def list_stores(engine: Engine) -> list[StoreRow]:
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         return [StoreRow(*row) for row in conn.execute(query)]
+
+
+def recorded_zone(engine: Engine, prefix: str) -> str | None:
+    """The time zone recorded with store `prefix` (None: none recorded, or no such store)."""
+    c = lightspeed_stores.c
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return conn.scalar(select(c.time_zone).where(c.prefix == prefix))
