@@ -18,13 +18,13 @@ PAGES = [
     st.Page("pages/sync_now.py", title="Sync now", icon=":material/sync:"),
     st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:"),
 ]
-# A group of stores also gets the page that shows them side by side.
-if len(dashboard.stores()) > 1:
-    PAGES.append(st.Page("pages/stores.py", title="Stores", icon=":material/storefront:"))
 
 dashboard.leave_legacy_pages_mode()
 dashboard.remember_page()  # a reload or a link: that page opens once the user is in
 session = dashboard.login_gate()
+# A user who sees several stores also gets the page that shows them side by side.
+if len(dashboard.stores()) > 1:
+    PAGES.append(st.Page("pages/stores.py", title="Stores", icon=":material/storefront:"))
 # Always declare the pages, even logged out: the URL keeps its page, and Streamlit's old
 # "run any file in pages/" mode can never switch on.
 navigation = st.navigation(PAGES, position="sidebar" if session else "hidden")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import bcrypt
 
 from sync.config import Settings
+from sync.config.users import load_users
 
 MIN_COOKIE_KEY_LENGTH = 32
 # bcrypt reads no more than this many bytes of a password.
@@ -95,17 +96,29 @@ def password_problem(password: str) -> str | None:
 
 
 def credentials(settings: Settings) -> dict[str, dict]:
-    """The single-user credentials dict streamlit-authenticator expects."""
+    """The credentials dict streamlit-authenticator expects: the .env user, then the users
+    of DASHBOARD_USERS_FILE (a malformed file raises one SyncError naming it)."""
     username = settings.dashboard_username.strip().lower()
-    return {
-        "usernames": {
-            username: {
-                "name": settings.dashboard_username,
-                "email": f"{username}@localhost",
-                "password": settings.dashboard_password_hash,
-            }
-        }
+    found = {
+        name: {"name": name, "email": f"{name}@localhost", "password": user.password_hash}
+        for name, user in load_users(settings.dashboard_users_file).items()
+        if name != username
     }
+    found[username] = {
+        "name": settings.dashboard_username,
+        "email": f"{username}@localhost",
+        "password": settings.dashboard_password_hash,
+    }
+    return {"usernames": found}
+
+
+def user_stores(settings: Settings, username: str) -> frozenset[str] | None:
+    """The stores a logged-in user may see: None (every store) for the .env user, the
+    stores the users file lists for another, and none for a name it no longer holds."""
+    if username == settings.dashboard_username.strip().lower():
+        return None
+    user = load_users(settings.dashboard_users_file).get(username)
+    return frozenset(user.stores) if user else frozenset()
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from sync.api.auth import ReadKey
 from sync.api.context import ApiContext, context
 from sync.api.errors import ApiProblem
 from sync.api.history import performance_history
-from sync.api.store_param import StoreParam
+from sync.api.store_param import StoreParam, key_stores
 from sync.api.summary import load_summary, unknown_entity
 from sync.health import HEALTH_ENTITIES
 from sync.health.stores import StoreHealth, group_verdict
 from sync.storage.sql.alert_reads import recent_incidents
-from sync.storage.sql.stores import list_stores
 
 router = APIRouter(prefix="/api/sync-health")
 Ctx = Annotated[ApiContext, Depends(context)]
@@ -53,9 +52,10 @@ def summary(_key: ReadKey, ctx: Ctx, store: StoreParam) -> dict[str, Any]:
 @router.get(
     "/stores",
     tags=["health"],
-    summary="Every store: its verdict, score, freshness and readiness, and the group's verdict",
+    summary="Every store the key may see: its verdict, score, freshness and readiness, and "
+    "the verdict of those stores together",
 )
-def stores(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+def stores(key: ReadKey, ctx: Ctx) -> dict[str, Any]:
     group = [
         StoreHealth(
             prefix=s.prefix,
@@ -63,7 +63,7 @@ def stores(_key: ReadKey, ctx: Ctx) -> dict[str, Any]:
             enabled=s.enabled,
             summary=load_summary(ctx, s.prefix, s.time_zone) if s.enabled else None,
         )
-        for s in list_stores(ctx.engine)
+        for s in key_stores(ctx, key)
     ]
     return {**group_verdict(group), "stores": [s.as_json() for s in group]}
 

@@ -47,27 +47,36 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_set_password(_settings: Settings, args: argparse.Namespace) -> int:
-    """Prompt twice (or read stdin); write the password's bcrypt hash and a new cookie key."""
+def new_password_hash(from_stdin: bool, prompt: str) -> str | None:
+    """Read a new password (twice at a prompt, once from stdin) and return its bcrypt hash;
+    None, with the reason printed, when the two differ or the password breaks a rule."""
     import bcrypt
-    from dotenv import set_key
 
     from sync.auth import password_problem
 
-    if args.password_stdin:
+    if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
         confirm = password
     else:
-        password = getpass.getpass("New dashboard password: ")
+        password = getpass.getpass(prompt)
         confirm = getpass.getpass("Repeat it: ")
     if password != confirm:
         print("The two passwords differ; nothing was changed.", file=sys.stderr)
-        return EXIT_USAGE
+        return None
     problem = password_problem(password)
     if problem:
         print(problem, file=sys.stderr)
+        return None
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def cmd_set_password(_settings: Settings, args: argparse.Namespace) -> int:
+    """Prompt twice (or read stdin); write the password's bcrypt hash and a new cookie key."""
+    from dotenv import set_key
+
+    hashed = new_password_hash(args.password_stdin, "New dashboard password: ")
+    if hashed is None:
         return EXIT_USAGE
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     env_path = Path(args.env_file)
     env_path.touch(mode=0o600, exist_ok=True)
     # Before the secrets go in: an existing .env may have been created 0644 by an editor.

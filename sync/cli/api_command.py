@@ -23,8 +23,11 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
     """Create, list or revoke API keys (with the writer's login)."""
     engine = require_sql(settings, "Managing API keys").engine
     if args.api_key_command == "create":
-        row, key = create_key(engine, args.name, admin=args.admin, now=utcnow())
-        print(f"Created {row.scope} key {row.name!r} ({row.prefix}…). It is shown only now:")
+        row, key = create_key(engine, args.name, admin=args.admin, now=utcnow(), stores=args.stores)
+        print(
+            f"Created {row.scope} key {row.name!r} ({row.prefix}…) for {_stores(row.stores)}. "
+            "It is shown only now:"
+        )
         print(key)
         return EXIT_OK
     if args.api_key_command == "revoke":
@@ -37,12 +40,13 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
     if not rows:
         print("No API keys yet: `python -m sync api-key create NAME [--admin]`.")
         return EXIT_OK
-    header = ("name", "prefix", "scope", "created", "last used", "revoked")
+    header = ("name", "prefix", "scope", "stores", "created", "last used", "revoked")
     table = [
         (
             k.name,
             k.prefix + "…",
             k.scope,
+            ",".join(sorted(k.stores)) if k.stores is not None else "all",
             _when(k.created_at),
             _when(k.last_used_at) or "never",
             _when(k.revoked_at) or "-",
@@ -53,6 +57,10 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
     for r in (header, *table):
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
     return EXIT_OK
+
+
+def _stores(stores: frozenset[str] | None) -> str:
+    return "every store" if stores is None else "the stores " + ", ".join(sorted(stores))
 
 
 def _when(moment: Any) -> str:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "api": "sync.cli.api_command:cmd_api",
     "api-key": "sync.cli.api_command:cmd_api_key",
     "store": "sync.cli.store_command:cmd_store",
+    "user": "sync.cli.user_command:cmd_user",
 }
 """Every command but `simulator` (which `main` hands its own arguments before parsing)."""
 

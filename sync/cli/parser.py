@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--port", type=int, default=8501)
     _add_api_parsers(sub)
     _add_store_parser(sub)
+    _add_user_parser(sub)
     _add_settings_parser(sub)
     # New commands: add the subparser here (this order is the --help order) and the handler
     # in sync/cli/commands.py.
@@ -171,9 +172,44 @@ def _add_api_parsers(sub: Any) -> None:
     create = actions.add_parser("create", help="create a key; it is printed once, last line")
     create.add_argument("name", help="who uses it, e.g. grafana")
     create.add_argument("--admin", action="store_true", help="may also POST (acknowledge, queue)")
-    actions.add_parser("list", help="every key: name, prefix, scope, created, last used, revoked")
+    create.add_argument(
+        "--store",
+        dest="stores",
+        metavar="PREFIX",
+        action="append",
+        default=[],
+        help="the key sees only this store (repeat for more); default: every store",
+    )
+    actions.add_parser(
+        "list", help="every key: name, prefix, scope, stores, created, last used, revoked"
+    )
     revoke = actions.add_parser("revoke", help="revoke a key by name (it stops working at once)")
     revoke.add_argument("name")
+
+
+def _add_user_parser(sub: Any) -> None:
+    """The `user` subparser: dashboard logins limited to some stores."""
+    users = sub.add_parser("user", help="dashboard users limited to some stores")
+    actions = users.add_subparsers(dest="user_command", required=True, metavar="action")
+    add = actions.add_parser("add", help="add a user who sees only the stores given")
+    add.add_argument("name", help="the login name")
+    add.add_argument(
+        "--store",
+        dest="stores",
+        metavar="PREFIX",
+        action="append",
+        required=True,
+        help="a store the user sees (repeat for more)",
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
+    )
+    actions.add_parser("list", help="every dashboard user and the stores they see")
+    remove = actions.add_parser("remove", help="remove a user (they can no longer log in)")
+    remove.add_argument("name")
+    stores = actions.add_parser("stores", help="set the stores a user sees")
+    stores.add_argument("name")
+    stores.add_argument("stores", metavar="PREFIX", nargs="+")
 
 
 def _add_store_parser(sub: Any) -> None:

@@ -79,6 +79,7 @@ class Settings:
     freshness_sla_hours: float = 2.0
     freshness_sla_overrides: tuple[tuple[str, float], ...] = ()
     dashboard_username: str = "cfo"
+    dashboard_users_file: Path = Path("dashboard-users.toml")
     dashboard_cookie_days: float = 1.0
     dashboard_address: str = "127.0.0.1"
     store_name: str | None = None

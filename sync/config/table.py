@@ -223,7 +223,13 @@ DASHBOARD = (
         "and put a TLS reverse proxy in front (docs/tls.md); 0.0.0.0 listens on every "
         "interface.",
     ),
-    Setting("DASHBOARD_USERNAME", p.text, "The login name."),
+    Setting("DASHBOARD_USERNAME", p.text, "The login name (it sees every store)."),
+    Setting(
+        "DASHBOARD_USERS_FILE",
+        p.path,
+        "More dashboard logins, each limited to some stores (bcrypt hashes, mode 0600), "
+        "written only by `python -m sync user add|remove|stores`.",
+    ),
     Setting(
         "STORE_NAME",
         p.text,

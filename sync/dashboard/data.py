@@ -72,8 +72,9 @@ def health() -> HealthSummary:
 
 
 def store_group() -> list[StoreHealth]:
-    """Every store with its health summary (a disabled one without), for the Stores page."""
-    cfg, mine = runtime.settings(), runtime.default_store()
+    """Every store the user may see with its health summary (a disabled one without), for
+    the Stores page."""
+    cfg, mine = runtime.settings(), runtime.configured_store()
     group = []
     for entry in runtime.stores():
         summary = None

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit_authenticator.utilities.exceptions import LoginError
 
 from sync import auth
 from sync.config import Settings
@@ -22,6 +23,7 @@ from sync.dashboard import runtime
 from sync.dashboard.formatting import local, md
 from sync.dashboard.panels import load
 from sync.dashboard.store_picker import store_picker
+from sync.errors import SyncError
 from sync.storage.sql import login_attempts
 
 COOKIE_NAME = "lightspeed_dashboard"
@@ -48,8 +50,18 @@ def login_gate() -> Session | None:
         st.warning(problem, icon=":material/key:")
         return None
     username = cfg.dashboard_username.strip().lower()
+    try:
+        users = auth.credentials(cfg)
+    except SyncError as exc:  # a malformed DASHBOARD_USERS_FILE
+        _login_title(cfg)
+        st.error(f"{exc.message} {exc.recovery}", icon=":material/key:")
+        return None
+    signed_in = st.session_state.get("authentication_status") is True
+    if signed_in and st.session_state.get("username") not in users["usernames"]:
+        # Removed from the users file since logging in: logged out from this run on.
+        st.session_state["authentication_status"] = None
     authenticator = stauth.Authenticate(
-        auth.credentials(cfg),
+        users,
         COOKIE_NAME,
         str(cfg.dashboard_cookie_key),
         cfg.dashboard_cookie_days,
@@ -122,7 +134,10 @@ def _guard_password_checks(authenticator: Any, attempt: dict[str, Any]) -> None:
 
     def guarded(username: str | None = None, password: str | None = None, *args, **kwargs):
         if not username or kwargs.get("token"):  # the login cookie: no password to check
-            return check(username, password, *args, **kwargs)
+            try:
+                return check(username, password, *args, **kwargs)
+            except LoginError:  # the cookie of a user no longer in the users file
+                return None
         engine = runtime.engine()
         slot = load(login_attempts.take_slot, engine, username, client_address(), runtime.clock())
         if isinstance(slot, auth.Lockout):

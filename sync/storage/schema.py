@@ -374,6 +374,14 @@ api_keys = Table(
 Index("ux_api_keys_name", api_keys.c.name, unique=True)
 Index("ix_api_keys_prefix", api_keys.c.prefix)
 
+# The stores each API key may see (migration 0019); a key with no row sees every store.
+api_key_stores = Table(
+    "api_key_stores",
+    metadata,
+    Column("key_id", BigInteger, primary_key=True),
+    Column("store", Text, primary_key=True),
+)
+
 # Finished runs per entity and status, counted by a trigger on sync_log (migration 0009)
 # so that pruning sync_log never lowers them: Prometheus' lightspeed_sync_runs_total.
 sync_run_totals = Table(
@@ -401,6 +409,7 @@ __all__ = [
     "UtcDateTime",
     "alert_incidents",
     "alert_notifications",
+    "api_key_stores",
     "api_keys",
     "lightspeed_app_tokens",
     "lightspeed_store_tokens",

@@ -3,6 +3,7 @@ settings, and every row of store data carries its store's domain prefix."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,3 +48,17 @@ class StoreRow:
     added_at: datetime
     enabled: bool
     last_success: datetime | None = None
+
+
+def may_see(limit: frozenset[str] | None, store: str) -> bool:
+    """Whether an API key or dashboard user limited to `limit` may see `store`.
+
+    `limit` None means every store (a key or user with no list). This is the one rule for
+    both; everything a limited caller is shown goes through it.
+    """
+    return limit is None or store in limit
+
+
+def visible_stores(rows: Sequence[StoreRow], limit: frozenset[str] | None) -> list[StoreRow]:
+    """The stores of `rows` (in their order) that a caller limited to `limit` may see."""
+    return [row for row in rows if may_see(limit, row.prefix)]
