@@ -29,9 +29,14 @@ REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 OUR_TABLES = sorted(metadata.tables)
 # Secrets the reader never sees: the app's OAuth tokens (0008, the writer only), the
-# health API's key hashes (0010, the writer and the sync_api role) and the stores' personal
-# tokens (0017, the writer only).
-WRITER_ONLY = {"api_keys", "lightspeed_app_tokens", "lightspeed_store_tokens"}
+# health API's key hashes and the stores each key sees (0010, 0019: the writer and the
+# sync_api role) and the stores' personal tokens (0017, the writer only).
+WRITER_ONLY = {
+    "api_keys",
+    "api_key_stores",
+    "lightspeed_app_tokens",
+    "lightspeed_store_tokens",
+}
 
 
 @pytest.fixture
