@@ -61,7 +61,7 @@ def load_users(path: Path) -> dict[str, DashboardUser]:
         return {}
     except OSError as exc:
         raise _broken(path, f"it cannot be read ({exc.strerror})") from None
-    return _parsed(str(path), stat.st_mtime_ns, stat.st_size)
+    return dict(_parsed(str(path), stat.st_mtime_ns, stat.st_size))  # the caller's to change
 
 
 @lru_cache(maxsize=8)
