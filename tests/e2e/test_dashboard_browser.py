@@ -78,6 +78,8 @@ def test_history_filters_by_entity(live_app, session):
     session.get_by_role("option", name="Products").click()
     session.keyboard.press("Escape")
     settle(session)
+    # Until the rerun ends, the unfiltered table's stale copy may still be on the page.
+    expect(session.get_by_text("Runs in range")).to_have_count(1)
     expect(session.get_by_text("Runs in range")).to_be_visible()
     metric = session.locator('[data-testid="stMetric"]').first
     expect(metric).to_contain_text("2")  # one good, one failed products run

@@ -17,6 +17,7 @@ from tests.conftest import make_settings
 from tests.support.api_login import api_url, ensure_api_login
 from tests.support.api_server import running_api
 from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+from tests.support.roles import ensure_role, role_changes
 
 pytestmark = pytest.mark.postgres
 
@@ -87,14 +88,12 @@ def test_a_revoked_key_cannot_be_stamped_back_to_life_by_the_api_role(migrated, 
 
 
 def test_an_existing_sync_api_role_that_could_log_in_is_made_a_group_role(pg_url, postgres_server):
-    with psycopg.connect(postgres_server.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(
-            "DO $$ BEGIN CREATE ROLE sync_api; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
-        conn.execute("ALTER ROLE sync_api LOGIN BYPASSRLS NOINHERIT")
-    engine = create_db_engine(pg_url)
-    migrate(engine)
-    engine.dispose()
+    # Under the role lock: sync_api is cluster-wide, and the other workers' logins join it.
+    with role_changes(postgres_server) as conn:
+        ensure_role(conn, "sync_api", "LOGIN BYPASSRLS NOINHERIT")
+        engine = create_db_engine(pg_url)
+        migrate(engine)
+        engine.dispose()
     ((login, bypass, inherit),) = run(
         postgres_server,
         "SELECT rolcanlogin, rolbypassrls, rolinherit FROM pg_roles WHERE rolname = 'sync_api'",

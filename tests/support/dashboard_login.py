@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-
-import psycopg
 from sqlalchemy.engine import make_url
+
+from tests.support.roles import ensure_login
 
 DASHBOARD_LOGIN = "lsync_dashboard_test"
 
 
 def ensure_dashboard_login(admin_url: str) -> None:
     """Create (or reset) the cluster-wide login in dashboard_reader (created by migrate)."""
-    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
-        with contextlib.suppress(psycopg.errors.DuplicateObject):  # a concurrent run
-            conn.execute(f"CREATE ROLE {DASHBOARD_LOGIN} LOGIN")
-        conn.execute(
-            f"ALTER ROLE {DASHBOARD_LOGIN} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE "
-            "NOBYPASSRLS"
-        )
-        conn.execute(f"GRANT dashboard_reader TO {DASHBOARD_LOGIN}")
+    ensure_login(admin_url, DASHBOARD_LOGIN, ["dashboard_reader"])
 
 
 def dashboard_url(db_url: str) -> str:

@@ -8,9 +8,9 @@ by default. Our migrations must be safe under exactly those defaults.
 
 from __future__ import annotations
 
-import contextlib
-
 import psycopg
+
+from tests.support.roles import conninfo, ensure_role, role_changes
 
 SUPABASE_ROLES = {
     "anon": "NOLOGIN NOINHERIT",
@@ -21,26 +21,19 @@ SUPABASE_ROLES = {
 API_ROLES = ("anon", "authenticated", "service_role")
 
 
-def _conninfo(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 def ensure_cluster_roles(admin_url: str) -> None:
-    """Create the Supabase roles in the cluster when absent (roles are cluster-wide)."""
-    with psycopg.connect(_conninfo(admin_url), autocommit=True) as conn:
+    """The Supabase roles, created when absent and made what Supabase has when present (a
+    `service_role` left without BYPASSRLS by another suite would break the REST tests)."""
+    with role_changes(admin_url) as conn:
         for role, options in SUPABASE_ROLES.items():
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-            if exists:
-                continue
-            with contextlib.suppress(psycopg.errors.DuplicateObject):  # a concurrent run
-                conn.execute(f"CREATE ROLE {role} {options}")
+            ensure_role(conn, role, options)
         for role in API_ROLES:
             conn.execute(f"GRANT {role} TO authenticator")
 
 
 def apply_supabase_defaults(database_url: str) -> None:
     """Give a fresh database the privileges a Supabase project's `public` schema has."""
-    with psycopg.connect(_conninfo(database_url), autocommit=True) as conn:
+    with psycopg.connect(conninfo(database_url), autocommit=True) as conn:
         roles = ", ".join(API_ROLES)
         conn.execute(f"GRANT USAGE ON SCHEMA public TO {roles}")
         for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
