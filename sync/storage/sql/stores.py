@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from sync.config.settings import DEFAULT_STORE
 from sync.storage.schema import lightspeed_stores
@@ -32,3 +32,10 @@ def list_stores(engine: Engine) -> list[StoreRow]:
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         return [StoreRow(*row) for row in conn.execute(query)]
+
+
+def store_count(engine: Engine) -> int:
+    """How many stores this database holds (enabled or not)."""
+    query = select(func.count()).select_from(lightspeed_stores)
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return int(conn.scalar(query) or 0)
