@@ -24,6 +24,13 @@ def reading_store(engine: Engine, configured: str | None) -> str:
         return conn.scalar(query) or DEFAULT_STORE
 
 
+def store_count(engine: Engine) -> int:
+    """How many stores this database holds (enabled or not)."""
+    query = select(func.count()).select_from(lightspeed_stores)
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return int(conn.scalar(query) or 0)
+
+
 def list_stores(engine: Engine) -> list[StoreRow]:
     """Every store of this database, in the order they were added."""
     c = lightspeed_stores.c
@@ -32,10 +39,3 @@ def list_stores(engine: Engine) -> list[StoreRow]:
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         return [StoreRow(*row) for row in conn.execute(query)]
-
-
-def store_count(engine: Engine) -> int:
-    """How many stores this database holds (enabled or not)."""
-    query = select(func.count()).select_from(lightspeed_stores)
-    with database_errors(str(engine.url)), engine.connect() as conn:
-        return int(conn.scalar(query) or 0)
