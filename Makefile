@@ -79,6 +79,7 @@ bench: install-dev
 	$(PYTHON) benchmarks/rate_bench.py --concurrent
 	$(PYTHON) benchmarks/retention_bench.py
 	$(PYTHON) benchmarks/api_bench.py
+	$(PYTHON) benchmarks/metrics_stores_bench.py
 	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)
 	$(PYTHON) benchmarks/soak.py --backends sqlite,postgres --seconds $(or $(SOAK_SECONDS),300)
 	DASHBOARD_SCALE_ROWS=1000000 $(PYTHON) -m pytest -q -s -p no:cacheprovider tests/integration/test_dashboard_scale.py

@@ -35,13 +35,14 @@ def state_line(incident: Any, now: datetime) -> str:
     return " · ".join(parts) or "Not acknowledged"
 
 
-def incident_card(incident: Any, now: datetime) -> None:
+def incident_card(incident: Any, now: datetime, store: str | None) -> None:
     severity = str(incident.severity)
     with st.container(border=True, key=f"incident-{incident.id}"):
         rule = dashboard.md(dashboard.rule_text(incident.rule))
         entity = dashboard.md(dashboard.ENTITY_LABELS.get(incident.entity, incident.entity))
+        where = f" · {dashboard.md(store)}" if store else ""  # only among several stores
         SEVERITY_BANNER.get(severity, st.info)(
-            f"**{dashboard.md(severity.upper())}** — {rule} · {entity}",
+            f"**{dashboard.md(severity.upper())}** — {rule} · {entity}{where}",
             icon=SEVERITY_ICONS.get(severity, ":material/info:"),
         )
         st.caption(
@@ -167,8 +168,9 @@ def render() -> None:
     st.subheader(f"Open incidents ({len(incidents)})", anchor=False)
     if not incidents:
         st.success("No open incidents: every alert rule is quiet.", icon=":material/check_circle:")
+    store = dashboard.incident_store()
     for incident in incidents:
-        incident_card(incident, now)
+        incident_card(incident, now, store)
     st.subheader("Incident history", anchor=False)
     start, end, statuses, severities = history_filters(now)
     history_table(dashboard.incident_history(start, end, statuses, severities))

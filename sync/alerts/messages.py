@@ -1,5 +1,5 @@
-"""Message text a human can act on: what, where, how bad, since when (on the store's
-clock), what to do. Pure."""
+"""Message text a human can act on: what, where (which store, when the database holds
+several), how bad, since when (on the store's clock), what to do. Pure."""
 
 from __future__ import annotations
 
@@ -25,6 +25,37 @@ class Message:
     title: str
     body: str
     level: str  # info / success / warning / failure
+
+
+@dataclass(frozen=True)
+class StoreName:
+    """The store a message is about: its display name, its domain prefix, and whether the
+    database holds other stores (then every title and body names both)."""
+
+    name: str
+    prefix: str
+    several: bool = False
+
+    @property
+    def short(self) -> str:
+        """For titles: 'Beta Ltd (beta)' among several stores, else the name alone."""
+        if self.several and self.name != self.prefix:
+            return f"{self.name} ({self.prefix})"
+        return self.name
+
+    def lines(self) -> list[str]:
+        """The body's first line among several stores ('Store: Beta Ltd (beta)'); with one
+        store none: its name in the title is enough."""
+        return [f"Store: {self.short}"] if self.several else []
+
+
+def _store(store: str | StoreName) -> StoreName:
+    """A bare name is the only store's."""
+    return store if isinstance(store, StoreName) else StoreName(store, store)
+
+
+def _body(store: StoreName, *parts: str) -> str:
+    return "\n".join([*store.lines(), *parts])
 
 
 def _when(moment: datetime, zone: tzinfo) -> str:
@@ -118,14 +149,20 @@ def title_for(incident: Incident, kind: str) -> str:
 
 
 def compose(
-    items: Sequence[tuple[Incident, str]], now: datetime, store: str, zone: tzinfo = UTC
+    items: Sequence[tuple[Incident, str]],
+    now: datetime,
+    store: str | StoreName,
+    zone: tzinfo = UTC,
 ) -> Message:
     """One message for every (incident, kind) owed to a channel in this evaluation."""
     level = _level(items)
+    where = _store(store)
     if len(items) == 1:
         incident, kind = items[0]
         return Message(
-            f"{title_for(incident, kind)} · {store}", _section([incident], kind, now, zone), level
+            f"{title_for(incident, kind)} · {where.short}",
+            _body(where, _section([incident], kind, now, zone)),
+            level,
         )
     problems = [i for i, kind in items if kind != "resolved"]
     recovered = [i for i, kind in items if kind == "resolved"]
@@ -138,8 +175,8 @@ def compose(
     if recovered:
         titles = sorted({i.title.split(": ", 1)[-1] for i in recovered})
         parts.append(f"[RESOLVED] {' / '.join(titles)}: {_entities(recovered)}")
-    title = f"{' · '.join(parts)} · {store}"
-    header = f"{len(problems)} problem(s), {len(recovered)} recovered."
+    title = f"{' · '.join(parts)} · {where.short}"
+    header = _body(where, f"{len(problems)} problem(s), {len(recovered)} recovered.")
     body = "\n\n".join([header, *(_section(g, kind, now, zone) for g, kind in _groups(items))])
     return Message(title, body, level)
 
@@ -148,15 +185,16 @@ def compose_digest(
     open_now: Sequence[Incident],
     resolved: Sequence[Incident],
     now: datetime,
-    store: str,
+    store: str | StoreName,
     zone: tzinfo = UTC,
 ) -> Message:
     """The daily summary: open incidents and what recovered in the last 24 h."""
+    where = _store(store)
     title = (
-        f"Daily alert digest · {store}: {len(open_now)} open incident(s), "
+        f"Daily alert digest · {where.short}: {len(open_now)} open incident(s), "
         f"{len(resolved)} resolved in 24 h"
     )
-    lines = [f"Daily digest at {_when(now, zone)}.", ""]
+    lines = [*where.lines(), f"Daily digest at {_when(now, zone)}.", ""]
     if open_now:
         lines.append("Open:")
         for i in open_now:
@@ -175,12 +213,18 @@ def compose_digest(
     return Message(title, "\n".join(lines), level)
 
 
-def compose_test(store: str, channel: str, now: datetime, zone: tzinfo = UTC) -> Message:
+def compose_test(
+    store: str | StoreName, channel: str, now: datetime, zone: tzinfo = UTC
+) -> Message:
     """The `python -m sync alerts test` message."""
+    where = _store(store)
     return Message(
-        f"Test alert · {store}",
-        f"This is a test message from Lightspeed Sync & Health, sent at {_when(now, zone)} to "
-        f"{channel}. If you read this, alerts reach you here. Nothing is wrong.",
+        f"Test alert · {where.short}",
+        _body(
+            where,
+            f"This is a test message from Lightspeed Sync & Health, sent at {_when(now, zone)} "
+            f"to {channel}. If you read this, alerts reach you here. Nothing is wrong.",
+        ),
         "info",
     )
 
@@ -192,26 +236,33 @@ def compose_backfill(
     requested_by: str | None,
     results: Sequence[EntityResult],
     error: str | None,
-    store: str,
+    store: str | StoreName,
     now: datetime,
     zone: tzinfo = UTC,
 ) -> Message:
     """The message sent when a queued backfill (dashboard or API) has finished."""
+    where = _store(store)
     days = f"{date_from} to {date_to}"
     who = requested_by or "unknown"
     if error is None:
         upserted = sum(r.upserted + r.children_upserted for r in results)
         seconds = sum(r.seconds for r in results)
         return Message(
-            f"Backfill done · {store}: {entity} {days}",
-            f"The backfill of {entity} from {days}, requested by {who}, finished at "
-            f"{_when(now, zone)}: {upserted:,} record(s) written in {seconds:.0f} s.",
+            f"Backfill done · {where.short}: {entity} {days}",
+            _body(
+                where,
+                f"The backfill of {entity} from {days}, requested by {who}, finished at "
+                f"{_when(now, zone)}: {upserted:,} record(s) written in {seconds:.0f} s.",
+            ),
             "success",
         )
     return Message(
-        f"Backfill failed · {store}: {entity} {days}",
-        f"The backfill of {entity} from {days}, requested by {who}, failed at {_when(now, zone)}: "
-        f"{error}. What to do: read the scheduler log (logs/sync.log), then queue the range "
-        "again from the dashboard or the API.",
+        f"Backfill failed · {where.short}: {entity} {days}",
+        _body(
+            where,
+            f"The backfill of {entity} from {days}, requested by {who}, failed at "
+            f"{_when(now, zone)}: {error}. What to do: read the scheduler log (logs/sync.log), "
+            "then queue the range again from the dashboard or the API.",
+        ),
         "failure",
     )

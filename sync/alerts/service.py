@@ -11,6 +11,7 @@ from sync.alerts import incidents as inc
 from sync.alerts.facts import findings
 from sync.alerts.messages import (
     Message,
+    StoreName,
     compose,
     compose_backfill,
     compose_digest,
@@ -22,6 +23,7 @@ from sync.alerts.rules import Finding
 from sync.config import Settings
 from sync.days import zone_named
 from sync.engine.runner import EntityResult
+from sync.errors import SyncError
 from sync.runs import RunStatus, utcnow
 from sync.storage.protocols import Alerting
 
@@ -105,13 +107,24 @@ class AlertService:
             self._zone = zone_named(snap.zone) or UTC
         return self._zone
 
+    def store_name(self) -> StoreName:
+        """This store as messages name it: its name, and its prefix too when the database
+        holds several stores (a database that does not answer now: the name alone)."""
+        settings = self.settings
+        try:
+            several = self.store.store_count() > 1
+        except SyncError:
+            several = False
+        return StoreName(settings.display_name, settings.store_prefix, several)
+
     def _log_changes(self, changes: inc.Changes) -> None:
         for incident_id in changes.opened:
             incident = self.book.get_incident(incident_id)
             if incident is not None:
                 log.warning(
-                    "Alert #%d opened [%s] %s: %s",
+                    "Alert #%d of store %s opened [%s] %s: %s",
                     incident.id,
+                    self.settings.store_prefix,
                     incident.severity,
                     incident.title,
                     incident.message,
@@ -119,7 +132,12 @@ class AlertService:
         for incident_id in changes.resolved:
             incident = self.book.get_incident(incident_id)
             if incident is not None:
-                log.info("Alert #%d resolved: %s", incident.id, incident.title)
+                log.info(
+                    "Alert #%d of store %s resolved: %s",
+                    incident.id,
+                    self.settings.store_prefix,
+                    incident.title,
+                )
 
     # -- delivery -------------------------------------------------------------------------
 
@@ -137,8 +155,10 @@ class AlertService:
                 if channel.label not in done:
                     batches.setdefault(channel.label, (channel, []))[1].append((incident, kind))
         sent: list[Delivery] = []
+        where: StoreName | None = None  # read once, and only when something is owed
         for channel, items in batches.values():
-            message = compose(items, now, self.settings.display_name, self.zone(now))
+            where = where or self.store_name()
+            message = compose(items, now, where, self.zone(now))
             delivery = self.notifier.send(channel, message)
             record(
                 self.book,
@@ -177,7 +197,7 @@ class AlertService:
             self.book.open_incidents(),
             self.book.resolved_since(now - timedelta(hours=24)),
             now,
-            self.settings.display_name,
+            self.store_name(),
             self.zone(now),
         )
         return self._send_plain(todo, message, "digest", now)
@@ -186,8 +206,9 @@ class AlertService:
         """Send a test message to every configured channel; each attempt is recorded."""
         now = self.clock()
         out: list[Delivery] = []
+        where = self.store_name()
         for channel in self._channels.values():
-            message = compose_test(self.settings.display_name, channel.label, now, self.zone(now))
+            message = compose_test(where, channel.label, now, self.zone(now))
             out += self._send_plain([channel], message, "test", now)
         return out
 
@@ -210,7 +231,7 @@ class AlertService:
             requested_by,
             results,
             error,
-            self.settings.display_name,
+            self.store_name(),
             now,
             self.zone(now),
         )

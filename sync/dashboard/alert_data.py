@@ -18,6 +18,15 @@ def _store() -> str:
     return runtime.store()
 
 
+def incident_store() -> str | None:
+    """The store each incident card names when the database holds several stores ('Beta
+    Ltd (beta)'); None with one store."""
+    if len(runtime.stores()) < 2:
+        return None
+    name, prefix = runtime.store_name(), runtime.store()
+    return name if name == prefix else f"{name} ({prefix})"
+
+
 def open_incidents() -> list[Any]:
     """Open incidents, most severe first (not cached: the page acts on them)."""
     return load(alerts.open_incidents, runtime.engine(), _store())

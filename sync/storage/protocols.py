@@ -267,6 +267,10 @@ class Alerting(Protocol):
         """The store's alert incidents."""
         ...
 
+    def store_count(self) -> int:
+        """How many stores the database holds (alerts name the store when several)."""
+        ...
+
 
 class SqlAccess(Protocol):
     """The SQL engine behind a store, for the features that need SQL.

@@ -127,7 +127,10 @@ def test_after_a_clean_sync_with_a_live_scheduler_everything_is_healthy(synced):
     beat = value(families["lightspeed_sync_scheduler_last_heartbeat_timestamp_seconds"])
     assert abs(beat - datetime.now(UTC).timestamp()) < 120
     labels = {k for samples in families.values() for s in samples for k in s.labels}
-    assert labels <= {"entity", "status", "severity", "version"}
+    assert labels <= {"store", "entity", "status", "severity", "version"}
+    # One store: every series about its copy still names it (alert rules join on it).
+    assert {s.labels["store"] for s in families["lightspeed_sync_entity_stale"]} == {"default"}
+    assert "store" not in families["lightspeed_sync_db_up"][0].labels
 
 
 def test_sales_three_days_stale_is_critical_not_ready_and_blocks_naming_sales(synced):

@@ -26,11 +26,17 @@ from sqlalchemy import insert
 
 from sync.engine.runner import Runner
 from sync.runs import Action, RunStatus, Trigger, utcnow
-from sync.storage.schema import sync_log
+from sync.storage.backend import open_store
+from sync.storage.schema import lightspeed_stores, sync_log
+from sync.storage.sql.db import create_db_engine, migrate
+from sync.storage.stores import configured_store
 from tests.integration.test_api_health import live_scheduler, move_back
+from tests.integration.test_two_stores import STORES, settings_of, two_store_simulator
 from tests.support.api_server import RunningApi, running_api
 from tests.support.receivers import free_port
 from tests.support.tcp_proxy import store_behind_proxy
+
+__all__ = ["two_store_simulator"]  # the fixture, used by name below
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus-alerts.yml"
 PROMETHEUS = shutil.which("prometheus")
@@ -77,10 +83,24 @@ class Prometheus:
                 raise AssertionError(f"still active: {active}")
             time.sleep(0.25)
 
-    def labels(self, name: str) -> list[dict[str, str]]:
-        """The labels of each active alert called `name`."""
+    def labels(self, name: str | None = None) -> list[dict[str, str]]:
+        """The labels of each active alert called `name` (default: of every active alert)."""
         body = requests.get(f"{self.url}/api/v1/alerts", timeout=5).json()
-        return [a["labels"] for a in body["data"]["alerts"] if a["labels"]["alertname"] == name]
+        found = [a["labels"] for a in body["data"]["alerts"]]
+        return [a for a in found if name is None or a["alertname"] == name]
+
+    def wait_series(self, expr: str) -> None:
+        """Wait until a query has an answer (the first scrapes have been stored)."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while not self.query(expr):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no series for {expr}")
+            time.sleep(0.25)
+
+    def query(self, expr: str) -> list[dict]:
+        """The series a query answers."""
+        body = requests.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=5)
+        return body.json()["data"]["result"]
 
     def value(self, expr: str) -> float:
         """The value of a query that has exactly one series."""
@@ -150,16 +170,17 @@ def prometheus_scraping(api: RunningApi, folder: Path) -> Iterator[Prometheus]:
         log.close()
 
 
-def failed_runs(engine, entity: str, count: int) -> None:
-    """`count` failed runs of `entity`, after every run so far, as the runner records them."""
+def failed_runs(engine, entity: str, count: int, store: str = "default") -> None:
+    """`count` failed runs of `store`'s `entity`, after every run so far, as the runner
+    records them."""
     now = utcnow()
     with engine.begin() as conn:
         for n in range(count):
             started = now + timedelta(milliseconds=n)
             conn.execute(
                 insert(sync_log).values(
-                    store="default",
-                    run_id=f"failed-{n}",
+                    store=store,
+                    run_id=f"failed-{store}-{n}",
                     entity_type=entity,
                     action=Action.INCREMENTAL,
                     trigger=Trigger.SCHEDULE,
@@ -228,4 +249,45 @@ def test_each_shipped_alert_fires_in_a_real_prometheus(pg_url, simulator, settin
             assert prom.value('up{job="lightspeed-sync"}') == 0
     finally:
         proxy.stop()
+        engine.dispose()
+
+
+def test_with_two_stores_only_the_failing_store_fires(pg_url, two_store_simulator, tmp_path):
+    acme, beta = STORES
+    settings = {p: settings_of(p, pg_url, two_store_simulator, {}) for p in STORES}
+    engine = create_db_engine(pg_url)
+    migrate(engine, configured_store(settings[acme]))
+    with engine.begin() as conn:  # the second store, as `store add` records it
+        conn.execute(
+            insert(lightspeed_stores).values(
+                prefix=beta, name="Beta Ltd", connection="token", added_at=utcnow()
+            )
+        )
+    try:
+        for prefix in STORES:
+            store = open_store(settings[prefix])
+            store.ensure_state_rows()
+            assert {r.status for r in Runner(settings[prefix], store).run()} == {"success"}
+        live_scheduler(open_store(settings[acme]), settings[acme])
+        with (
+            running_api(settings[acme], engine) as api,
+            prometheus_scraping(api, tmp_path) as prom,
+        ):
+            both = f'lightspeed_sync_health_score{{store=~"{acme}|{beta}"}}'
+            prom.wait_series(f"count({both}) == 2")
+            prom.wait_quiet()
+            assert prom.value(f"min({both})") >= 60
+
+            failed_runs(engine, "customers", 3, store=beta)
+            assert prom.wait_for({"LightspeedSyncFailing"}) == {"LightspeedSyncFailing"}
+            [failing] = prom.labels("LightspeedSyncFailing")
+            assert failing["store"] == beta and failing["entity"] == "customers"
+            assert all(labels.get("store") != acme for labels in prom.labels())
+            assert (
+                prom.value(
+                    f'lightspeed_sync_consecutive_failures{{store="{acme}", entity="customers"}}'
+                )
+                == 0
+            )
+    finally:
         engine.dispose()

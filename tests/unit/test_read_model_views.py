@@ -137,7 +137,7 @@ def test_the_health_facts_weigh_durations_by_timed_runs_and_count_failures_by_cl
 
 def test_metrics_are_families_of_one_snapshot():
     snap = healthy(run_totals=(("sales", "success", 12), ("sales", "failed", 1)))
-    found = {m.name: m for m in families(snap, SETTINGS)}
+    found = {m.name: m for m in families({"default": snap}, SETTINGS)}
     runs = {(s.labels["entity"], s.labels["status"]): s.value for s in found[
         "lightspeed_sync_runs"].samples if s.name.endswith("_total")}  # fmt: skip
     assert runs[("sales", "success")] == 12 and runs[("sales", "failed")] == 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from postgrest.types import CountMethod
+
 from sync.storage.rest import leases as entity_leases
 from sync.storage.rest import status as status_board
 from sync.storage.rest.db import pending_migrations
@@ -53,6 +55,11 @@ class RestStore(RestRunLog, RestPageWrites, RestQueue):
         from sync.storage.rest.incidents import RestIncidents
 
         return RestIncidents(self)
+
+    def store_count(self) -> int:
+        """How many stores the project holds."""
+        query = self.table("lightspeed_stores").select("prefix", count=CountMethod.exact)
+        return int(self.execute(query.limit(1)).count or 0)
 
     def pending_migrations(self) -> list[int]:
         """Shipped Postgres migrations the project has not applied."""

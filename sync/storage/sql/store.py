@@ -70,6 +70,12 @@ class Store(SqlRunLog, SqlPageWrites, SqlQueue):
 
         return SqlIncidents(self.engine, store=self.prefix)
 
+    def store_count(self) -> int:
+        """How many stores the database holds."""
+        from sync.storage.sql.stores import store_count
+
+        return store_count(self.engine)
+
     def pending_migrations(self) -> list[int]:
         """Shipped migrations this database has not applied."""
         return pending_migrations(self.engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from sync.config.settings import DEFAULT_STORE
 from sync.storage.schema import lightspeed_stores
@@ -22,6 +22,13 @@ def reading_store(engine: Engine, configured: str | None) -> str:
     )
     with database_errors(str(engine.url)), engine.connect() as conn:
         return conn.scalar(query) or DEFAULT_STORE
+
+
+def store_count(engine: Engine) -> int:
+    """How many stores this database holds (enabled or not)."""
+    query = select(func.count()).select_from(lightspeed_stores)
+    with database_errors(str(engine.url)), engine.connect() as conn:
+        return int(conn.scalar(query) or 0)
 
 
 def list_stores(engine: Engine) -> list[StoreRow]:
