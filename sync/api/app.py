@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sync import __version__
 from sync.api.auth import ReadKey
 from sync.api.context import ApiContext, context
-from sync.api.errors import ApiProblem, install_error_handlers
+from sync.api.errors import install_error_handlers
 from sync.api.limits import BodyLimit
 from sync.api.metrics import render_metrics
 from sync.api.routes_actions import router as actions_router
@@ -87,15 +87,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         response_class=Response,
     )
     def metrics(key: ReadKey, ctx: Annotated[ApiContext, Depends(context)]) -> Response:
-        if key.stores is not None:
-            # The families are not cut by the stores a key may see: a limited key reads
-            # /api/sync-health/* instead.
-            raise ApiProblem(
-                403,
-                f"The key {key.name!r} is limited to some stores and /metrics is not: scrape "
-                "with a key made without --store, or read /api/sync-health/stores with this one.",
-            )
-        return Response(render_metrics(ctx), media_type=CONTENT_TYPE_LATEST)
+        # A key limited to some stores reads only their series.
+        return Response(render_metrics(ctx, key.stores), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -137,12 +137,13 @@ def test_a_limited_admin_key_changes_only_its_stores(limited):
     assert ack.status_code == 200
 
 
-def test_metrics_refuse_a_limited_key_and_serve_an_unlimited_one(limited):
+def test_metrics_serve_a_limited_key_only_its_stores_series(limited):
     running, _, _, read, _, _ = limited
-    refused = running.get("/metrics", read)
-    assert refused.status_code == 403 and "lightspeed_sync" not in refused.text
-    assert "limited to some stores" in refused.json()["error"]
-    assert running.get("/metrics", running.read_key).status_code == 200
+    mine = running.get("/metrics", read)
+    assert mine.status_code == 200
+    assert f'store="{BETA}"' in mine.text and f'store="{ACME}"' not in mine.text
+    everything = running.get("/metrics", running.read_key).text
+    assert f'store="{BETA}"' in everything and f'store="{ACME}"' in everything
 
 
 def test_a_key_limited_to_a_store_the_database_no_longer_holds_sees_nothing(api):
