@@ -72,7 +72,7 @@ def health() -> HealthSummary:
 
 def store_group() -> list[StoreHealth]:
     """Every store with its health summary (a disabled one without), for the Stores page."""
-    cfg, mine = runtime.settings(), runtime.default_store()
+    cfg, mine = runtime.settings(), runtime.configured_store()
     group = []
     for entry in runtime.stores():
         summary = None

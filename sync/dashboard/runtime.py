@@ -57,13 +57,22 @@ def stores() -> list[StoreRow]:
         return []
 
 
-def default_store() -> str:
-    """LIGHTSPEED_DOMAIN_PREFIX, else the database's first store, else the default one."""
+def configured_store() -> str:
+    """LIGHTSPEED_DOMAIN_PREFIX, else the database's first store, else the default one: the
+    store STORE_TIME_ZONE and STORE_NAME describe."""
     cfg = settings()
     if cfg.lightspeed_domain_prefix:
         return cfg.lightspeed_domain_prefix
     found = stores()
     return found[0].prefix if found else cfg.store_prefix
+
+
+def default_store() -> str:
+    """The store shown first: `configured_store()`, unless the login may not read it (a role
+    limited to other stores by row-level security), then the first store it may read."""
+    mine = configured_store()
+    found = [s.prefix for s in stores()]
+    return mine if not found or mine in found else found[0]
 
 
 def store() -> str:
@@ -87,7 +96,7 @@ def store_entry() -> StoreRow | None:
 def store_time_zone() -> str | None:
     """The zone setting of the store shown: STORE_TIME_ZONE for the configured store,
     its own recorded zone for another (None: the zone most of its outlets share)."""
-    if store() == default_store():
+    if store() == configured_store():
         return settings().store_time_zone
     entry = store_entry()
     return entry.time_zone if entry else None
@@ -96,7 +105,7 @@ def store_time_zone() -> str | None:
 def store_name() -> str:
     """The name the sidebar shows: STORE_NAME for the configured store, else its own."""
     entry = store_entry()
-    if store() == default_store() or entry is None:
+    if store() == configured_store() or entry is None:
         return settings().display_name
     return entry.name
 
