@@ -6,8 +6,9 @@
 --    IN ROLE it, or PostgREST's SET ROLE to it), sees only the rows of those stores; a
 --    login limited through several roles sees the union. A role that appears nowhere keeps
 --    today's access: one store, or dashboard_reader itself, notice nothing.
---  * Membership is checked for current_user, not session_user: PostgREST logs in as
---    `authenticator` and switches to the key's role with SET ROLE.
+--  * Membership is checked for current_user (PostgREST logs in as `authenticator` and
+--    switches to the key's role with SET ROLE) and for the login itself when it inherits
+--    the role (so that SET ROLE to a wider role keeps the limit): sync_reads_as().
 --  * The policies read the caller's stores once per statement (an InitPlan over
 --    sync_reader_stores()), not once per row.
 --  * The writer owns the tables and is never limited (RLS is not forced on the owner);
@@ -25,10 +26,27 @@ CREATE TABLE IF NOT EXISTS store_readers (
 	CONSTRAINT fk_store_readers_store FOREIGN KEY(store) REFERENCES lightspeed_stores (prefix)
 );
 
--- The stores the current role may read, or NULL when it is not limited. A row naming a
--- role that no longer exists matches nobody (pg_has_role on a NULL oid is NULL, where a
--- missing role name would raise). It runs with the caller's rights: the caller reads only
--- its own rows of store_readers (the policy below), so nothing leaks about other roles.
+-- Whether the caller reads as the role `role_id`: the current role is a member of it (a
+-- login IN ROLE it, or PostgREST's SET ROLE to it), or the login itself inherits it, so
+-- that a limited login cannot shed its limit with SET ROLE dashboard_reader (it is a member
+-- of dashboard_reader too). A superuser's session, and a NOINHERIT login that only switches
+-- roles (PostgREST's `authenticator`), count only for the role they switch to. A NULL oid
+-- (a role since dropped) matches nobody.
+CREATE OR REPLACE FUNCTION sync_reads_as(role_id oid) RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+SELECT coalesce(
+    pg_has_role(current_user, role_id, 'MEMBER')
+    OR (pg_has_role(session_user, role_id, 'USAGE')
+        AND NOT (SELECT u.rolsuper FROM pg_roles u WHERE u.rolname = session_user)),
+    false)
+$fn$;
+
+-- The stores the caller may read, or NULL when it is not limited. It runs with the
+-- caller's rights: the caller reads only its own rows of store_readers (the policy below),
+-- so nothing leaks about other roles.
 CREATE OR REPLACE FUNCTION sync_reader_stores() RETURNS text[]
 LANGUAGE sql
 STABLE
@@ -36,8 +54,7 @@ SET search_path = public, pg_temp
 AS $fn$
 SELECT array_agg(DISTINCT s.store)
   FROM store_readers s
- WHERE pg_has_role(current_user, (SELECT r.oid FROM pg_roles r WHERE r.rolname = s.role),
-                   'MEMBER')
+ WHERE sync_reads_as((SELECT r.oid FROM pg_roles r WHERE r.rolname = s.role))
 $fn$;
 
 -- The row filter of one table: `col` holds the store. Each sub-select is an InitPlan,
@@ -80,8 +97,8 @@ BEGIN
         CONTINUE WHEN NOT has_reader;
         visible := CASE
             WHEN t = 'store_readers' THEN
-                'pg_has_role(current_user, (SELECT r.oid FROM pg_roles r '
-                || 'WHERE r.rolname = store_readers.role), ''MEMBER'')'
+                'public.sync_reads_as((SELECT r.oid FROM pg_roles r '
+                || 'WHERE r.rolname = store_readers.role))'
             WHEN t = 'lightspeed_stores' THEN sync_store_filter('prefix')
             WHEN t = 'alert_notifications' THEN
                 '((SELECT public.sync_reader_stores()) IS NULL OR incident_id IN '

@@ -153,7 +153,7 @@ def store_tables(conn: psycopg.Connection) -> dict[str, str]:
     return {name: "store" for (name,) in rows} | {"lightspeed_stores": "prefix"}
 
 
-def leaks(db_url: str, login: str, allowed: set[str]) -> list[str]:
+def leaks(db_url: str, login: str, allowed: set[str], set_role: str | None = None) -> list[str]:
     """What `login` may read beyond `allowed`, table by table: rows of another store, a
     count that is not its stores' count, or a writer-only table it can read at all.
 
@@ -163,6 +163,8 @@ def leaks(db_url: str, login: str, allowed: set[str]) -> list[str]:
     with psycopg.connect(conninfo(db_url), autocommit=True) as writer:
         tables = store_tables(writer)
         with psycopg.connect(conninfo(login_url(db_url, login)), autocommit=True) as reader:
+            if set_role:
+                reader.execute(f"SET ROLE {set_role}")
             for table, column in tables.items():
                 query = f"SELECT {column}, count(*) FROM {table} GROUP BY 1"
                 if table in WRITER_ONLY:
@@ -195,6 +197,13 @@ def test_a_limited_login_sees_only_its_stores_rows_and_counts_in_every_table(thr
         titles = [t for (t,) in conn.execute("SELECT title FROM alert_notifications")]
         assert titles == [f"{MINE} sales failing"]
         assert conn.execute("SELECT role, store FROM store_readers").fetchall() == [(LIMITED, MINE)]
+
+
+def test_a_limited_login_keeps_its_limit_after_set_role_to_a_wider_role(three_stores):
+    """The login is a member of dashboard_reader (through the limited role), so it may
+    SET ROLE dashboard_reader: the limit follows the login, not only the current role."""
+    for role in ("dashboard_reader", LIMITED):
+        assert leaks(three_stores.db_url, LIMITED_LOGIN, {MINE}, set_role=role) == [], role
 
 
 def test_the_check_finds_a_table_whose_policy_was_left_open(three_stores):
