@@ -32,7 +32,7 @@ from sync.storage.schema import (
     sync_rejects,
     sync_requests,
 )
-from sync.storage.sql.db import create_db_engine
+from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.sql.store_admin import list_stores
 from sync.storage.sql.store_readers import grant_stores
@@ -359,3 +359,34 @@ def test_the_policies_read_the_callers_stores_once_per_statement(three_stores):
     with psycopg.connect(conninfo(login_url(three_stores.db_url))) as conn:
         plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT count(*) FROM sync_log"))
     assert "InitPlan" in plan and "SubPlan" not in plan, plan
+
+
+def test_the_migration_upgrades_a_database_holding_two_stores(pg_url, postgres_server):
+    ensure_limited_roles(postgres_server)
+    engine = create_db_engine(pg_url)
+    try:
+        assert migrate(engine, upto=17)[-1] == 17
+        with engine.begin() as conn:
+            for prefix in ("acme", "beta"):
+                conn.execute(
+                    text(
+                        "INSERT INTO lightspeed_stores (prefix, name, added_at) "
+                        "VALUES (:p, :p, now())"
+                    ),
+                    {"p": prefix},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO sync_log (store, run_id, entity_type, action, trigger, "
+                        "status, started_at) SELECT :p, 'r' || g, 'sales', 'incremental', "
+                        "'schedule', 'success', now() FROM generate_series(1, 50) AS g"
+                    ),
+                    {"p": prefix},
+                )
+        assert migrate(engine) == [18]
+        grant_stores(engine, LIMITED, [MINE])
+    finally:
+        engine.dispose()
+    with psycopg.connect(conninfo(login_url(pg_url))) as conn:
+        seen = conn.execute("SELECT store, count(*) FROM sync_log GROUP BY 1").fetchall()
+    assert seen == [(MINE, 50)]
