@@ -78,6 +78,7 @@ bench: install-dev
 	$(PYTHON) benchmarks/startup_bench.py --backends sqlite,postgres
 	$(PYTHON) benchmarks/rate_bench.py --concurrent
 	$(PYTHON) benchmarks/retention_bench.py
+	$(PYTHON) benchmarks/store_readers_bench.py
 	$(PYTHON) benchmarks/api_bench.py
 	$(PYTHON) benchmarks/metrics_stores_bench.py
 	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)

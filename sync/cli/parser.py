@@ -231,6 +231,19 @@ def _add_store_parser(sub: Any) -> None:
     remove.add_argument("prefix", metavar="PREFIX")
     remove.add_argument("--purge", action="store_true", help="also delete every row of its data")
     remove.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    grant = actions.add_parser(
+        "grant", help="limit a database role to these stores (Postgres/Supabase row-level security)"
+    )
+    grant.add_argument(
+        "role", metavar="ROLE", help="a role, e.g. one created IN ROLE dashboard_reader"
+    )
+    grant.add_argument("prefixes", metavar="PREFIX", nargs="+", help="the stores it may read")
+    revoke = actions.add_parser(
+        "revoke", help="take stores from a limited role (no PREFIX: lift its limit)"
+    )
+    revoke.add_argument("role", metavar="ROLE")
+    revoke.add_argument("prefixes", metavar="PREFIX", nargs="*", help="the stores to take")
+    actions.add_parser("readers", help="the database roles limited to some stores")
 
 
 def _add_settings_parser(sub: Any) -> None:

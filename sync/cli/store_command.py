@@ -1,5 +1,6 @@
 """`store`: the Lightspeed stores this database syncs (issue 27): add (a personal token read
-from stdin, checked against the store's API first), list, enable, disable and remove."""
+from stdin, checked against the store's API first), list, enable, disable and remove; and
+grant, revoke and readers (sync.cli.store_readers_command)."""
 
 from __future__ import annotations
 
@@ -23,16 +24,22 @@ from sync.storage.sql.store_admin import (
     remove_store,
     set_enabled,
 )
+from sync.storage.sql.store_readers import roles_limited_to
 from sync.storage.stores import StoreInfo
 
 
 def cmd_store(settings: Settings, args: argparse.Namespace) -> int:
-    """Add, list, enable, disable or remove a store (with the writer's login)."""
+    """Add, list, enable, disable or remove a store, or limit a role to some stores (with
+    the writer's login)."""
     store = require_sql(settings, "Managing stores")
     engine = store.engine
     action = args.store_command
     if action == "list":
         return _list(store)
+    if action in ("grant", "revoke", "readers"):
+        from sync.cli.store_readers_command import cmd_store_readers
+
+        return cmd_store_readers(store, args)
     prefix = valid_prefix(args.prefix)
     if prefix is None:
         print(
@@ -115,6 +122,15 @@ def _add(settings: Settings, store: Store, prefix: str, args: argparse.Namespace
 def _remove(settings: Settings, store: Store, prefix: str, *, purge: bool, yes: bool) -> int:
     if find_store(store.engine, prefix) is None and not purge:
         print(f"No store {prefix} in this database (see `python -m sync store list`).")
+        return EXIT_FAILED
+    limited = roles_limited_to(store.engine, prefix)
+    if limited:
+        print(
+            f"Role(s) {', '.join(limited)} may read store {prefix}: take it from them first "
+            f"with `python -m sync store revoke ROLE {prefix}` (a role left with no store "
+            "would read every store).",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if prefix == settings.store_prefix:
         print(

@@ -81,7 +81,8 @@ def stores() -> list[StoreRow]:
 
 
 def configured_store() -> str:
-    """LIGHTSPEED_DOMAIN_PREFIX, else the database's first store, else the default one."""
+    """LIGHTSPEED_DOMAIN_PREFIX, else the database's first store, else the default one: the
+    store STORE_TIME_ZONE and STORE_NAME describe."""
     cfg = settings()
     if cfg.lightspeed_domain_prefix:
         return cfg.lightspeed_domain_prefix
@@ -90,15 +91,18 @@ def configured_store() -> str:
 
 
 def default_store() -> str:
-    """The store shown when none is picked: the configured one when the user may see it,
-    else the first store they may see. A user who may see none is stopped here."""
+    """The store shown when none is picked: the configured one when the user (and the
+    database login, limited by row-level security) may see it, else the first store they
+    may see. A user who may see none is stopped here."""
     mine, allowed = configured_store(), limit()
-    if allowed is None or st.session_state.get("authentication_status") is not True:
+    if st.session_state.get("authentication_status") is not True:
         return mine  # logged out: only the login screen's clock reads it
     visible = [s.prefix for s in stores()]
     if mine in visible:
         return mine
     if not visible:
+        if allowed is None or not _all_stores():
+            return mine  # nothing readable (yet): the page's own read says why
         st.warning(NO_STORE, icon=":material/storefront:")
         st.stop()
     return visible[0]

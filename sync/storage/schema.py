@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     Date,
     Double,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -88,6 +89,20 @@ lightspeed_stores = Table(
     Column("added_at", UtcDateTime(), nullable=False),
     Column("enabled", Boolean, nullable=False, server_default=text("true")),
     CheckConstraint("connection IN ('token', 'app')", name="ck_lightspeed_stores_connection"),
+)
+
+# The stores a database role may read (migration 0018): row-level security limits a role
+# listed here, or a member of one, to the rows of its stores (`python -m sync store grant`).
+store_readers = Table(
+    "store_readers",
+    metadata,
+    Column("role", Text, primary_key=True),
+    Column(
+        "store",
+        Text,
+        ForeignKey("lightspeed_stores.prefix", name="fk_store_readers_store"),
+        primary_key=True,
+    ),
 )
 
 sync_state = Table(
@@ -419,6 +434,7 @@ __all__ = [
     "reconciliations",
     "scheduler_heartbeat",
     "schema_migrations",
+    "store_readers",
     "sync_locks",
     "sync_log",
     "sync_rejects",
