@@ -19,6 +19,7 @@ import streamlit.logger
 from sync.config import Settings, load_settings
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
+from tests.support.pg_pool import DatabasePool
 
 # Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
 # "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
@@ -45,6 +46,11 @@ for _name in (
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SIM_TOKEN = "sim-token-0123456789"
+
+
+def pg_database_url(name: str) -> str:
+    """The SQLAlchemy URL of database `name` on the local server."""
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 def _postgres_available() -> str | None:
@@ -80,7 +86,7 @@ def create_pg_database(
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
+    return pg_database_url(name), drop
 
 
 def _db_name(url: str) -> str:
@@ -124,13 +130,33 @@ def _migrates(request: pytest.FixtureRequest) -> bool:
     return not MIGRATING_FIXTURES.isdisjoint(request.fixturenames)
 
 
+def _pool(admin_url: str, template: str | None) -> Iterator[DatabasePool]:
+    pool = DatabasePool(admin_url, template, prefix="lsync_test")
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="session")
+def empty_db_pool(postgres_server: str) -> Iterator[DatabasePool]:
+    """Empty databases, made ahead."""
+    yield from _pool(postgres_server, None)
+
+
+@pytest.fixture(scope="session")
+def migrated_db_pool(postgres_server: str, pg_template: str) -> Iterator[DatabasePool]:
+    """Copies of the migrated template, made ahead (closed before the template is dropped)."""
+    yield from _pool(postgres_server, pg_template)
+
+
 @pytest.fixture
-def pg_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """An empty database, or a migrated one for the tests of MIGRATING_FIXTURES."""
-    template = request.getfixturevalue("pg_template") if _migrates(request) else None
-    url, drop = create_pg_database(postgres_server, template)
-    yield url
-    drop()
+    pool = request.getfixturevalue("migrated_db_pool" if _migrates(request) else "empty_db_pool")
+    name = pool.take()
+    yield pg_database_url(name)
+    pool.drop_later(name)
 
 
 @pytest.fixture(scope="session")
@@ -247,6 +273,12 @@ def supabase_template(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def supabase_db_pool(postgres_server: str, supabase_template: str) -> Iterator[DatabasePool]:
+    """Copies of the Supabase-like template, made ahead."""
+    yield from _pool(postgres_server, supabase_template)
+
+
+@pytest.fixture(scope="session")
 def postgrest_server() -> Iterator[Any]:
     """One PostgREST stand-in for the session; each `supabase_project` attaches its database."""
     from tests.support.postgrest import PostgrestStandIn
@@ -258,14 +290,15 @@ def postgrest_server() -> Iterator[Any]:
 
 @pytest.fixture
 def supabase_project(
-    postgres_server: str, supabase_template: str, postgrest_server: Any
+    postgres_server: str, supabase_db_pool: DatabasePool, postgrest_server: Any
 ) -> Iterator[SupabaseProject]:
     """A database with Supabase's roles and default grants and our migrations (a copy of the
     session's template), behind the session's PostgREST stand-in."""
     from tests.support.supabase_roles import ensure_cluster_roles
 
     ensure_cluster_roles(postgres_server)  # cluster-wide: cheap to check, never assumed
-    db_url, drop = create_pg_database(postgres_server, supabase_template)
+    name = supabase_db_pool.take()
+    db_url = pg_database_url(name)
     engine = create_db_engine(db_url)
     keys = {SERVICE_KEY: "service_role", READER_KEY: "dashboard_reader", ANON_KEY: "anon"}
     postgrest_server.attach(db_url, keys)
@@ -277,7 +310,7 @@ def supabase_project(
     finally:
         postgrest_server.detach()
         engine.dispose()
-        drop()
+        supabase_db_pool.drop_later(name)
     assert violations == [], "requests outside PostgREST's protocol"
 
 

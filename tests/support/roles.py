@@ -32,10 +32,51 @@ def role_changes(admin_url: str) -> Iterator[psycopg.Connection]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK,))
 
 
+# Role options and the pg_roles column each one sets.
+_ATTRIBUTES = {
+    "LOGIN": "rolcanlogin",
+    "INHERIT": "rolinherit",
+    "BYPASSRLS": "rolbypassrls",
+    "SUPERUSER": "rolsuper",
+    "CREATEDB": "rolcreatedb",
+    "CREATEROLE": "rolcreaterole",
+}
+
+
+def _wanted(options: str) -> dict[str, bool]:
+    wanted = {}
+    for word in options.upper().split():
+        negated = word.startswith("NO") and word[2:] in _ATTRIBUTES
+        wanted[_ATTRIBUTES[word[2:] if negated else word]] = not negated
+    return wanted
+
+
+def role_is(conn: psycopg.Connection, name: str, options: str, member_of: Sequence[str]) -> bool:
+    """Whether role `name` exists with `options` and in every group of `member_of`."""
+    wanted = _wanted(options)
+    row = conn.execute(
+        f"SELECT {', '.join(wanted)} FROM pg_roles WHERE rolname = %s", (name,)
+    ).fetchone()
+    if row is None or list(row) != list(wanted.values()):
+        return False
+    groups = {
+        g
+        for (g,) in conn.execute(
+            "SELECT pg_get_userbyid(roleid) FROM pg_auth_members "
+            "WHERE member = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+            (name,),
+        )
+    }
+    return set(member_of) <= groups
+
+
 def ensure_role(
     conn: psycopg.Connection, name: str, options: str, member_of: Sequence[str] = ()
 ) -> None:
-    """Role `name` with exactly `options` (e.g. 'LOGIN NOINHERIT BYPASSRLS'), in `member_of`."""
+    """Role `name` with exactly `options` (e.g. 'LOGIN NOINHERIT BYPASSRLS'), in `member_of`
+    (changed only when it differs: every change is a write to the cluster's catalog)."""
+    if role_is(conn, name, options, member_of):
+        return
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
     conn.execute(f"{'ALTER' if exists else 'CREATE'} ROLE {name} {options}")
     for group in member_of:

@@ -27,8 +27,7 @@ def ensure_cluster_roles(admin_url: str) -> None:
     with role_changes(admin_url) as conn:
         for role, options in SUPABASE_ROLES.items():
             ensure_role(conn, role, options)
-        for role in API_ROLES:
-            conn.execute(f"GRANT {role} TO authenticator")
+        ensure_role(conn, "authenticator", SUPABASE_ROLES["authenticator"], API_ROLES)
 
 
 def apply_supabase_defaults(database_url: str) -> None:
