@@ -50,7 +50,13 @@ BEGIN
     -- group role here, its members inherit its privileges.
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'sync_api'
                   AND (rolcanlogin OR rolbypassrls OR NOT rolinherit)) THEN
-        ALTER ROLE sync_api NOLOGIN NOBYPASSRLS INHERIT;
+        BEGIN
+            ALTER ROLE sync_api NOLOGIN NOBYPASSRLS INHERIT;
+        EXCEPTION
+            -- "tuple concurrently updated": a migration of another database of this
+            -- cluster made the same change at the same moment.
+            WHEN internal_error THEN NULL;
+        END;
     END IF;
 
     FOREACH r IN ARRAY ARRAY['dashboard_reader', 'anon', 'authenticated', 'sync_api'] LOOP
