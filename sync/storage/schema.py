@@ -216,6 +216,7 @@ scheduler_heartbeat = Table(
     Column("last_beat_at", UtcDateTime(), nullable=False),
     Column("next_run_at", UtcDateTime()),
     Column("activity", JsonDocument),
+    Column("store", Text),  # the store its loop syncs (None: written before migration 0020)
 )
 
 sync_rejects = Table(

@@ -28,6 +28,7 @@ from sync.storage.schema import (
     alert_incidents,
     alert_notifications,
     reconciliations,
+    scheduler_heartbeat,
     sync_locks,
     sync_rejects,
     sync_requests,
@@ -59,8 +60,8 @@ def conninfo(url: str) -> str:
 
 
 def add_facts(engine: Any, prefix: str) -> None:
-    """A request, a reconciliation, an alert (with its notification), a reject and a lease
-    of `prefix`: the tables a sync alone leaves empty."""
+    """A request, a reconciliation, an alert (with its notification), a reject, a scheduler
+    heartbeat and a lease of `prefix`: the tables a sync alone leaves empty."""
     now = utcnow()
     with engine.begin() as conn:
         conn.execute(insert(sync_requests).values(store=prefix, entity_type="all"))
@@ -89,6 +90,12 @@ def add_facts(engine: Any, prefix: str) -> None:
             insert(sync_rejects).values(
                 store=prefix, run_id=f"run-{prefix}", entity_type="sales", reason="bad",
                 rejected_at=now,
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(scheduler_heartbeat).values(
+                instance_id=f"h:1/{prefix}", store=prefix, host="h", pid=1, started_at=now,
+                last_beat_at=now, activity={"state": "idle"},
             )
         )  # fmt: skip
         conn.execute(

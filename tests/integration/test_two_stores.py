@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -208,3 +208,29 @@ def test_a_reader_without_a_store_prefix_shows_the_first_store(both, two_store_s
     assert named.store == "beta"
     totals = {s.entity_type: s.records_total for s in load_snapshot(named, named.store).states}
     assert totals["sales"] == len(sim.site("beta").dump("sales"))
+
+
+def test_each_store_s_status_shows_its_own_scheduler_loop(both):
+    """A scheduler process beats once per store loop: a store's snapshot (what Status, the
+    API summary and the alerts read) holds its own loop's activity and next run only."""
+    now = utcnow()
+    (acme, (_, acme_store)), (beta, (_, beta_store)) = both.items()
+    for prefix, store, entity in ((acme, acme_store, "sales"), (beta, beta_store, "customers")):
+        store.write_heartbeat(
+            f"host:1/{prefix}",
+            {
+                "host": "host",
+                "pid": 1,
+                "started_at": now,
+                "last_beat_at": now,
+                "next_run_at": now + timedelta(minutes=5 if prefix == acme else 45),
+                "activity": {"state": "syncing", "entity": entity, "records": 7},
+            },
+        )
+    for prefix, store, entity, minutes in (
+        (acme, acme_store, "sales", 5),
+        (beta, beta_store, "customers", 45),
+    ):
+        beats = store.read_snapshot(utcnow()).beats
+        assert [b.activity["entity"] for b in beats] == [entity], prefix
+        assert beats[0].next_run_at == now + timedelta(minutes=minutes)

@@ -40,7 +40,7 @@ class RestStore(RestRunLog, RestPageWrites, RestQueue):
 
     def write_heartbeat(self, instance_id: str, values: dict[str, Any]) -> None:
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
-        status_board.write_heartbeat(self, instance_id, values)
+        status_board.write_heartbeat(self, instance_id, {**values, "store": self.prefix})
 
     def read_snapshot(
         self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None

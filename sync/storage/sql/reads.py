@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, case, func, or_, select
 
 from sync.entities import STATE_ENTITIES
 from sync.health.snapshot import (
@@ -160,10 +160,14 @@ def _sales_hours(conn: Connection, store: str, runs: tuple[RunRow, ...]) -> Sale
     return SalesHours(end=ends[0], counts=counts)
 
 
-def _beats(conn: Connection) -> tuple[Beat, ...]:
-    rows = conn.execute(
-        select(scheduler_heartbeat).order_by(scheduler_heartbeat.c.last_beat_at.desc())
-    ).all()
+def _beats(conn: Connection, store: str | None = None) -> tuple[Beat, ...]:
+    """The heartbeats, freshest first: of `store`'s loops (and those naming no store, from
+    before migration 0020), or every one."""
+    query = select(scheduler_heartbeat).order_by(scheduler_heartbeat.c.last_beat_at.desc())
+    if store is not None:
+        c = scheduler_heartbeat.c
+        query = query.where(or_(c.store == store, c.store.is_(None)))
+    rows = conn.execute(query).all()
     return tuple(Beat(b.last_beat_at, dict(b.activity or {}), b.next_run_at) for b in rows)
 
 
@@ -234,7 +238,7 @@ def read_snapshot(
             runs=runs,
             streaks=streaks,
             day=_day(conn, store, now, day_start),
-            beats=_beats(conn),
+            beats=_beats(conn, store),
             reconciliation=_checks(conn, reconciliations.c.store == store),
             sales_reconciliation=_checks(
                 conn,

@@ -54,7 +54,7 @@ class Store(SqlRunLog, SqlPageWrites, SqlQueue):
         """Insert or refresh the scheduler_heartbeat row of `instance_id`."""
         from sync.storage.sql import status as status_board  # not needed to sync
 
-        status_board.write_heartbeat(self.engine, instance_id, values)
+        status_board.write_heartbeat(self.engine, instance_id, {**values, "store": self.prefix})
 
     def read_snapshot(
         self, now: datetime, zone: str | None = None, *, day_start: datetime | None = None
