@@ -1,10 +1,18 @@
--- Migration 0020: each scheduler heartbeat names the store its loop syncs.
+-- Migration 0020: each scheduler heartbeat names the store its loop syncs; the latest runs
+-- of an entity are read from the end of one index.
 -- A scheduler process runs one loop per store (sync.service.fleet), each with its own
 -- heartbeat row: a store's status shows its own loop's activity and next run, never another
 -- store's. Rows written before this migration have no store: they count for every store
 -- until their scheduler beats again (then it names its store).
 
 ALTER TABLE scheduler_heartbeat ADD COLUMN IF NOT EXISTS store text;
+
+-- The latest runs of one store's entity are read newest first with the id as tiebreak
+-- (started_at DESC, id DESC): with the id in the index they are its last entries, where
+-- before each read sorted every run of that entity (≈ 15 ms per entity at 1M log rows).
+CREATE INDEX IF NOT EXISTS ix_sync_log_store_entity_started_id
+    ON sync_log (store, entity_type, started_at, id);
+DROP INDEX IF EXISTS ix_sync_log_store_entity_started;
 
 -- The dashboard's roles read only the heartbeats of their stores (migration 0018's rule).
 SELECT sync_secure_tables();

@@ -152,11 +152,13 @@ sync_log = Table(
     Column("api_ms_p95", Double),
     Column("api_retries", Integer),
 )
+# The latest runs of one store's entity, newest first with the id as tiebreak (0020).
 Index(
-    "ix_sync_log_store_entity_started",
+    "ix_sync_log_store_entity_started_id",
     sync_log.c.store,
     sync_log.c.entity_type,
     sync_log.c.started_at,
+    sync_log.c.id,
 )
 # The health summary's latest success before a failure streak, per entity (0009, 0016).
 Index(
