@@ -77,6 +77,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_api(url: str) -> tuple[subprocess.Popen, str]:
+    """`python -m sync api` on a free port over the database `url`, once it answers
+    /livez; returns the process and its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    for var in ("API_DATABASE_URL", "DASHBOARD_DATABASE_URL", "SUPABASE_URL"):
+        env.pop(var, None)
+    api = subprocess.Popen(
+        [sys.executable, "-m", "sync", "--env-file", os.devnull, "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(base + "/livez", timeout=1)
+            return api, base
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                api.terminate()
+                raise RuntimeError("the API did not start") from None
+            time.sleep(0.2)
+
+
 def timed(session: requests.Session, url: str, key: str, calls: int) -> list[float]:
     headers = {"Authorization": f"Bearer {key}"}
     for _ in range(3):  # warm-up: connections, plans, caches
@@ -117,26 +143,7 @@ def run(rows: int, calls: int) -> dict[str, object]:
             conn.exec_driver_sql("ANALYZE")
         fill_seconds = time.perf_counter() - started
         _, key = create_key(engine, "bench", admin=False, now=utcnow())
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-        for var in ("API_DATABASE_URL", "DASHBOARD_DATABASE_URL", "SUPABASE_URL"):
-            env.pop(var, None)
-        api = subprocess.Popen(
-            [sys.executable, "-m", "sync", "--env-file", os.devnull, "api", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/livez", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start") from None
-                time.sleep(0.2)
+        api, base = start_api(url)
         results = {}
         with requests.Session() as session:
             for path in ENDPOINTS:

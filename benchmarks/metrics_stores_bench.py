@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -24,7 +22,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.api_bench import HEARTBEAT, PG_ADMIN, free_port, p95  # noqa: E402
+from benchmarks.api_bench import HEARTBEAT, PG_ADMIN, p95, start_api  # noqa: E402
 from sync.runs import utcnow  # noqa: E402
 from sync.storage.sql.api_keys import create_key  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
@@ -93,26 +91,7 @@ def run(stores: int, rows: int, calls: int) -> dict[str, object]:
             conn.exec_driver_sql("ANALYZE")
         fill_seconds = time.perf_counter() - started
         _, key = create_key(engine, "bench", admin=False, now=utcnow())
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-        for var in ("API_DATABASE_URL", "DASHBOARD_DATABASE_URL", "SUPABASE_URL"):
-            env.pop(var, None)
-        api = subprocess.Popen(
-            [sys.executable, "-m", "sync", "--env-file", os.devnull, "api", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/livez", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start") from None
-                time.sleep(0.2)
+        api, base = start_api(url)
         headers = {"Authorization": f"Bearer {key}"}
         took: list[float] = []
         with requests.Session() as session:
