@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from sync import __version__
 from sync.api.context import ApiContext
-from sync.api.summary import load_snapshot
+from sync.api.summary import load_snapshots
 from sync.config import Settings
 from sync.errors import SyncError
 from sync.health import Freshness, tier_thresholds
@@ -94,10 +94,7 @@ class HealthCollector(Collector):
         yield info
         up = GaugeMetricFamily(f"{NS}_db_up", "1 when the database answered this scrape.")
         try:
-            snaps = {
-                prefix: load_snapshot(self.ctx, prefix, zone)
-                for prefix, zone in scraped_stores(self.ctx, self.stores).items()
-            }
+            snaps = load_snapshots(self.ctx, scraped_stores(self.ctx, self.stores))
         except SyncError as exc:
             log.warning("Metrics scrape could not read the database: %s", exc.message)
             up.add_metric([], 0)

@@ -12,8 +12,9 @@ from sync.api.context import ApiContext, context
 from sync.api.errors import ApiProblem
 from sync.api.history import performance_history
 from sync.api.store_param import StoreParam, key_stores
-from sync.api.summary import load_summary, unknown_entity
+from sync.api.summary import load_snapshots, load_summary, unknown_entity
 from sync.health import HEALTH_ENTITIES
+from sync.health.reading import summarize
 from sync.health.stores import StoreHealth, group_verdict
 from sync.storage.sql.alert_reads import recent_incidents
 
@@ -56,14 +57,16 @@ def summary(_key: ReadKey, ctx: Ctx, store: StoreParam) -> dict[str, Any]:
     "the verdict of those stores together",
 )
 def stores(key: ReadKey, ctx: Ctx) -> dict[str, Any]:
+    rows = key_stores(ctx, key)
+    snaps = load_snapshots(ctx, {s.prefix: s.time_zone for s in rows if s.enabled})
     group = [
         StoreHealth(
             prefix=s.prefix,
             name=s.name,
             enabled=s.enabled,
-            summary=load_summary(ctx, s.prefix, s.time_zone) if s.enabled else None,
+            summary=summarize(snaps[s.prefix], ctx.settings) if s.enabled else None,
         )
-        for s in key_stores(ctx, key)
+        for s in rows
     ]
     return {**group_verdict(group), "stores": [s.as_json() for s in group]}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Literal
 
@@ -9,6 +10,7 @@ from sync.api.context import ApiContext
 from sync.health import HEALTH_ENTITIES, HealthSummary
 from sync.health.reading import summarize
 from sync.health.snapshot import RunLogSnapshot
+from sync.storage.sql.group_reads import read_snapshots
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.sql.stores import recorded_zone
 from sync.storage.stores import zone_setting
@@ -37,6 +39,15 @@ def load_snapshot(
 ) -> RunLogSnapshot:
     """The read model of `store` as of now, from the API's database (one read)."""
     return read_snapshot(ctx.engine, store, ctx.now(), zone=store_zone(ctx, store, recorded))
+
+
+def load_snapshots(
+    ctx: ApiContext, recorded: Mapping[str, str | None]
+) -> dict[str, RunLogSnapshot]:
+    """The read model of several stores as of now (prefix -> its recorded zone), read
+    together (sync.storage.sql.group_reads)."""
+    zones = {store: store_zone(ctx, store, zone) for store, zone in recorded.items()}
+    return read_snapshots(ctx.engine, zones, ctx.now())
 
 
 def load_summary(

@@ -24,6 +24,7 @@ from sync.health.snapshot import RunLogSnapshot
 from sync.health.stores import StoreHealth
 from sync.runs import OPEN_REQUESTS
 from sync.storage.queueing import ALL, MAX_BACKFILL_DAYS, RECONCILE, Enqueued
+from sync.storage.sql.group_reads import read_snapshots
 from sync.storage.sql.queue import request_sync
 from sync.storage.sql.reads import read_snapshot
 from sync.storage.status_report import thresholds_for
@@ -38,6 +39,10 @@ CSV_LIMIT = 100_000
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _snapshot(url: str, store: str, zone: str | None) -> RunLogSnapshot:
     return read_snapshot(runtime.engine_for(url), store, runtime.clock(), zone=zone)
+
+
+def _snapshots(url: str, zones: dict[str, str | None]) -> dict[str, RunLogSnapshot]:
+    return read_snapshots(runtime.engine_for(url), zones, runtime.clock())
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -74,16 +79,17 @@ def health() -> HealthSummary:
 def store_group() -> list[StoreHealth]:
     """Every store the user may see with its health summary (a disabled one without), for
     the Stores page."""
-    cfg, mine = runtime.settings(), runtime.configured_store()
-    group = []
-    for entry in runtime.stores():
-        summary = None
-        if entry.enabled:
-            zone = zone_setting(cfg, entry.prefix, entry.time_zone, mine=mine)
-            snap = load(_snapshot, cfg.reader_database_url, entry.prefix, zone)
-            summary = summarize(snap, cfg)
-        group.append(StoreHealth(entry.prefix, entry.name, entry.enabled, summary))
-    return group
+    cfg, mine, entries = runtime.settings(), runtime.configured_store(), runtime.stores()
+    zones = {
+        e.prefix: zone_setting(cfg, e.prefix, e.time_zone, mine=mine) for e in entries if e.enabled
+    }
+    snaps = load(_snapshots, cfg.reader_database_url, zones)
+    return [
+        StoreHealth(
+            e.prefix, e.name, e.enabled, summarize(snaps[e.prefix], cfg) if e.enabled else None
+        )
+        for e in entries
+    ]
 
 
 def open_alerts() -> int:

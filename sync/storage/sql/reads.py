@@ -60,7 +60,7 @@ def _runs(conn: Connection, store: str, entity: str) -> tuple[RunRow, ...]:
     return tuple(run_row(r._mapping) for r in rows)
 
 
-def _streak(conn: Connection, store: str, entity: str) -> Streak:
+def streak_of(conn: Connection, store: str, entity: str) -> Streak:
     """Failed runs since the latest successful one, counted over the whole log."""
     mine = (sync_log.c.store == store, sync_log.c.entity_type == entity)
     last_ok = conn.scalar(
@@ -91,6 +91,7 @@ def _day(conn: Connection, store: str, now: datetime, day_start: datetime) -> tu
         )
         .where(sync_log.c.store == store, sync_log.c.started_at >= now - timedelta(hours=24))
         .group_by(sync_log.c.entity_type, sync_log.c.status, sync_log.c.error_type)
+        .order_by(sync_log.c.entity_type, sync_log.c.status, sync_log.c.error_type)
     ).all()
     return tuple(
         DayGroup(e, s, t, int(n), int(ms or 0), int(timed or 0), int(rec or 0))
@@ -109,7 +110,9 @@ def _checks(conn: Connection, *conditions: Any) -> tuple[Check, ...]:
     if run_id is None:
         return ()
     rows = conn.execute(
-        select(reconciliations).where(reconciliations.c.run_id == run_id, *conditions)
+        select(reconciliations)
+        .where(reconciliations.c.run_id == run_id, *conditions)
+        .order_by(reconciliations.c.id)
     ).all()
     return tuple(check_row(r._mapping) for r in rows)
 
@@ -167,8 +170,12 @@ def _beats(conn: Connection, store: str | None = None) -> tuple[Beat, ...]:
     if store is not None:
         c = scheduler_heartbeat.c
         query = query.where(or_(c.store == store, c.store.is_(None)))
-    rows = conn.execute(query).all()
-    return tuple(Beat(b.last_beat_at, dict(b.activity or {}), b.next_run_at) for b in rows)
+    return tuple(beat_of(b) for b in conn.execute(query))
+
+
+def beat_of(row: Any) -> Beat:
+    """A Beat from a scheduler_heartbeat row."""
+    return Beat(row.last_beat_at, dict(row.activity or {}), row.next_run_at)
 
 
 def read_beats(engine: Engine) -> tuple[Beat, ...]:
@@ -195,10 +202,14 @@ def read_snapshot(
         day_start = day_start or clock.midnight
         states = tuple(
             state_row(r._mapping)
-            for r in conn.execute(select(sync_state).where(sync_state.c.store == store))
+            for r in conn.execute(
+                select(sync_state)
+                .where(sync_state.c.store == store)
+                .order_by(sync_state.c.entity_type)
+            )
         )
         runs = {e: _runs(conn, store, e) for e in STATE_ENTITIES}
-        streaks = {e: streak_from(runs[e]) or _streak(conn, store, e) for e in STATE_ENTITIES}
+        streaks = {e: streak_from(runs[e]) or streak_of(conn, store, e) for e in STATE_ENTITIES}
         baselines = {}
         for entity, rows in runs.items():
             anchor = baseline_anchor(rows)
@@ -227,9 +238,9 @@ def read_snapshot(
             .where(sync_requests.c.store == store, sync_requests.c.status == RequestStatus.QUEUED)
         )
         totals = conn.execute(
-            select(
-                sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs
-            ).where(sync_run_totals.c.store == store)
+            select(sync_run_totals.c.entity_type, sync_run_totals.c.status, sync_run_totals.c.runs)
+            .where(sync_run_totals.c.store == store)
+            .order_by(sync_run_totals.c.entity_type, sync_run_totals.c.status)
         ).all()
         return RunLogSnapshot(
             read_at=now,
