@@ -58,8 +58,9 @@ test: lint
 	$(PYTHON) -m pytest -q $(PYTEST_OPTS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
+# `make demo STORES=3`: three simulated stores in one database, synced side by side.
 demo: install
-	$(PYTHON) -m sync demo
+	$(PYTHON) -m sync demo $(if $(STORES),--stores $(STORES))
 
 demo-app: install  # the same, connected as an OAuth app through `connect`
 	$(PYTHON) -m sync demo --app
