@@ -34,19 +34,19 @@ from sync.storage.stores import StoreInfo
 TARGET_MS = 300.0
 CALLS = 5
 ENTITIES = "ARRAY['customers','outlets','products','sales','sale_line_items','inventory']"
-# Runs spread evenly over the last 90 days, the stores and six entities in turn; one in 50
-# failed, one in 200 partial.
+# Runs spread evenly over the last 90 days, the stores and six entities in turn; about one in
+# 47 failed, one in 199 partial (primes: the failures fall on every store, not on one).
 FILL = f"""
 INSERT INTO sync_log (store, run_id, entity_type, action, trigger, status, started_at,
                       finished_at, duration_ms, records_upserted, api_calls, pages, error_type)
 SELECT 'store' || (1 + g %% {{stores}}), 'bench-' || g,
        ({ENTITIES})[1 + (g / {{stores}}) %% 6], 'incremental', 'schedule',
-       CASE WHEN g %% 50 = 0 THEN 'failed' WHEN g %% 200 = 1 THEN 'partial' ELSE 'success' END,
+       CASE WHEN g %% 47 = 0 THEN 'failed' WHEN g %% 199 = 1 THEN 'partial' ELSE 'success' END,
        now() - ({{rows}} - g) * (interval '90 days' / {{rows}}) - interval '1 minute',
        now() - ({{rows}} - g) * (interval '90 days' / {{rows}}) - interval '1 minute'
              + (1 + g %% 40) * interval '1 second',
        1000 + g %% 39000, g %% 400, 3, 2,
-       CASE WHEN g %% 50 = 0 THEN 'NETWORK' END
+       CASE WHEN g %% 47 = 0 THEN 'NETWORK' END
 FROM generate_series(1, {{rows}}) AS g
 """
 TOTALS = """

@@ -198,7 +198,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     app = bool(getattr(args, "app", False))
     count = int(getattr(args, "stores", None) or 1)
     try:
-        stores = demo_stores.demo_stores(count) if count > 1 else []
+        stores = demo_stores.demo_stores(count) if count != 1 else []
     except ValueError as exc:
         print(f"{exc}.", file=sys.stderr)
         return 2

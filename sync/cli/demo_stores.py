@@ -31,7 +31,7 @@ NAMED = (
 def demo_stores(count: int) -> list[tuple[str, str]]:
     """(domain prefix, display name) of the demo's `count` stores."""
     if not 2 <= count <= MAX_DEMO_STORES:
-        raise ValueError(f"--stores takes a number from 2 to {MAX_DEMO_STORES}, not {count}")
+        raise ValueError(f"--stores takes a number from 1 to {MAX_DEMO_STORES}, not {count}")
     extra = [(f"store{n}", f"Store {n}") for n in range(len(NAMED) + 1, count + 1)]
     return [*NAMED, *extra][:count]
 

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="N simulated stores (2 to 20) in one database, synced side by side",
+        help="N simulated stores (up to 20) in one database, synced side by side",
     )
     dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
     dash.add_argument("--port", type=int, default=8501)
