@@ -69,7 +69,8 @@ def print_ratio(n: int, part: dict[str, Any]) -> None:
     for f in part["floors"]:
         print(
             f"  floor {f['store']:<8} alone: {f['wall_s']:6.1f} s wall, {f['span_s']:5.1f} s "
-            f"of runs, {f['requests']} requests, {f['http_429']} x 429"
+            f"of runs, {f['requests']} requests, {f['http_429']} x 429, "
+            f"{f['peak_connections']} connections"
         )
     print(
         f"  full cycle: {c['wall_s']:6.1f} s wall ({c['span_s']:.1f} s of runs), slowest "
@@ -79,7 +80,8 @@ def print_ratio(n: int, part: dict[str, Any]) -> None:
     print(
         f"  {c['requests']} requests, {c['http_429']} x 429; {c['pairs']} (store, entity) "
         f"pairs, runs each {c['runs_per_pair']['min']}..{c['runs_per_pair']['max']}; "
-        f"stores not exact: {len(c['not_exact'])}"
+        f"stores not exact: {len(c['not_exact'])}; at most {c['peak_connections']} database "
+        "connections"
     )
     for name, split in c["split"].items():
         print(f"  {name}: {split['runs']} runs over {split['stores']} stores")
@@ -92,7 +94,7 @@ def print_kill(k: dict[str, Any]) -> None:
         f"runs started, {k['victim_runs_cut']} cut mid-run); the survivor finished the cycle "
         f"{k['recovery_s']:.1f} s after the kill ({k['cut_runs_finished_by_survivor']} of the "
         f"cut runs redone by it); {k['http_429']} x 429; stores not exact: "
-        f"{len(k['not_exact'])}"
+        f"{len(k['not_exact'])}; at most {k['peak_connections']} database connections"
     )
 
 

@@ -30,6 +30,8 @@ from sync.storage.sql.db import create_db_engine
 from tests.support.compare import diff_all
 
 DELIVERED = ("success", "partial")
+# Connections to the database other than the benchmark's own polling one.
+CONNECTIONS = "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = %s"
 PAIRS = """
 SELECT store, entity_type, pid, status, started_at, finished_at FROM sync_log
  WHERE trigger = 'schedule' ORDER BY started_at
@@ -50,7 +52,11 @@ def delivered(db: Database) -> set[tuple[str, str]]:
 
 
 def complete(db: Database) -> bool:
-    """True once every store's every entity has a delivered run."""
+    """True once every store's every entity has a delivered run; notes the connections the
+    schedulers hold on the way (db.peak_connections)."""
+    with psycopg.connect(db.dsn) as conn:
+        held = conn.execute(CONNECTIONS, (db.name,)).fetchone()
+    db.peak_connections = max(db.peak_connections, int(held[0]) if held else 0)
     return len(delivered(db)) == len(db.prefixes) * len(STATE_ENTITIES)
 
 
@@ -105,6 +111,7 @@ def floor(sim: Simulator, prefix: str, cfg: Any, logs: Path) -> dict[str, Any]:
             "store": prefix,
             "wall_s": wall,
             "span_s": _span(runs(db)),
+            "peak_connections": db.peak_connections,
             "requests": sim.requests(),
             "http_429": sim.too_many(),
         }
@@ -154,6 +161,7 @@ def full_cycle(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
         return {
             "wall_s": wall,
             "span_s": _span(rows),
+            "peak_connections": db.peak_connections,
             "requests": sim.requests(),
             "http_429": sim.too_many(),
             "pairs": len(counts),
@@ -203,6 +211,7 @@ def kill_trial(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
             "victim_runs_cut": len(left),
             "cut_runs_finished_by_survivor": len(left & taken_over),
             "recovery_s": recovered,
+            "peak_connections": db.peak_connections,
             "http_429": sim.too_many(),
             "not_exact": exact(db, sim),
         }

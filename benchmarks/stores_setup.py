@@ -145,6 +145,7 @@ class Database:
     name: str
     first: str
     prefixes: list[str] = field(default_factory=list)
+    peak_connections: int = 0  # the most connections seen at once (other than the poller's)
 
     @property
     def dsn(self) -> str:
