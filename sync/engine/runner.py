@@ -85,8 +85,12 @@ class Runner:
         leases: LeaseManager | None = None,
         lock_wait_seconds: float = 0.0,
         done_elsewhere: Callable[[str], str | None] | None = None,
+        yield_busy_store: bool = False,
     ) -> None:
+        """`yield_busy_store`: when the first entity's lease is held by another process, that
+        process has begun the store's cycle: leave the store to it (the rest not attempted)."""
         self.settings = settings
+        self.yield_busy_store = yield_busy_store
         self.store = store
         self.client_factory = client_factory or (lambda: open_client(settings, store))
         self.clock = clock
@@ -146,6 +150,9 @@ class Runner:
                 continue
             result = self.run_entity(spec, client, info)
             results.append(result)
+            if self.yield_busy_store and result.busy and len(results) == 1:
+                log.info("Another process is syncing this store: the rest waits for it.")
+                break
             if result.error is not None and result.error.kind in (ErrorKind.AUTH, ErrorKind.CONFIG):
                 fatal = result.error
         return results

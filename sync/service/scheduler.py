@@ -25,6 +25,7 @@ from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import Action, utcnow
+from sync.service.busy import BusyRetry
 from sync.service.due import done_elsewhere
 from sync.service.heartbeat import Heartbeat
 from sync.service.maintenance import reconcile_yesterday
@@ -92,6 +93,7 @@ class SchedulerService:
         self._sql_only_logged: set[str] = set()
         self._plan_zone: str | None = None  # the zone daily jobs were planned in
         self._just_served: set[str] = set()  # synced by this step's run-now (see step)
+        self.busy = BusyRetry()  # what a scheduled sync left to another process
         self.requests = RequestWorker(
             settings,
             store,
@@ -120,6 +122,7 @@ class SchedulerService:
             leases=self.leases,
             lock_wait_seconds=lock_wait_seconds,
             done_elsewhere=done_elsewhere(self.store, self.clock, every) if every else None,
+            yield_busy_store=bool(every),
         )
 
     def schedule_jobs(self) -> None:
@@ -250,6 +253,9 @@ class SchedulerService:
                 results = self._runner(lock_wait_seconds, every).run(
                     entities, full=full, trigger=trigger, triggered_by=by, run_id=run_id
                 )
+            if every:
+                asked = entities or [spec.name for spec in ENTITIES]
+                self.busy.note(asked, results, by=by or "", every=every, now=time.monotonic())
         except Exception:  # a bug in one run must not end the service
             log.exception("Sync run %s failed unexpectedly", run_id)
         finally:
@@ -373,6 +379,10 @@ class SchedulerService:
                     every = self.settings.sync_interval_minutes
                     self._scheduled_sync(names, full=False, by="scheduler start", every=every)
                     continue
+                retry = self.busy.take(time.monotonic())
+                if retry is not None:  # left to another process a few seconds ago
+                    self._scheduled_sync(retry.entities, full=False, by=retry.by, every=retry.every)
+                    continue
                 if time.monotonic() >= self._next_alerts:
                     self.evaluate_alerts()
                 if self.step():
@@ -387,8 +397,10 @@ class SchedulerService:
                 continue
             idle = self.jobs.idle_seconds
             wait = self.settings.scheduler_poll_seconds
-            if idle is not None:
-                wait = max(0.05, min(wait, idle))
+            retry_in = self.busy.seconds_left(time.monotonic())
+            for due in (idle, retry_in):
+                if due is not None:
+                    wait = max(0.05, min(wait, due))
             self.stop.wait(wait)
         self.heartbeat.stop()
         log.info("Scheduler stopped cleanly.")
