@@ -1,11 +1,11 @@
 """What a scheduled sync left to another process, asked again a few seconds later.
 
-Several schedulers share a store's cycle through the leases. When the first entity of a
-store is leased by another process, that process has begun the store's cycle: this one
-leaves the store to it (its slot of SYNC_MAX_PARALLEL_STORES goes to a store nobody syncs)
-and asks again shortly. By then the entities were synced (the due check skips them), or
-the other process died and its dead leases are taken over: within seconds, not at the
-next interval.
+Several schedulers share a store's cycle through the leases. When an entity of a store is
+leased by another process and every entity before it was synced elsewhere this cycle (or is
+leased too), that process has begun the store's cycle: this one leaves the store to it (its
+slot of SYNC_MAX_PARALLEL_STORES goes to a store nobody syncs) and asks again shortly. By
+then the entities were synced (the due check skips them), or the other process died and its
+dead leases are taken over: within seconds, not at the next interval.
 """
 
 from __future__ import annotations

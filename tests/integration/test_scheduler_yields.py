@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, insert, select
 
+from sync.engine.runner import Runner
 from sync.runs import utcnow
 from sync.service import busy
 from sync.storage.schema import sync_locks, sync_log
@@ -24,14 +25,14 @@ def quick_retry(monkeypatch):
     monkeypatch.setattr(busy, "RETRY_SECONDS", 0.3)
 
 
-def hold_outlets(store, seconds: float) -> None:
-    """Another scheduler, on another host, began this store's cycle: it holds outlets."""
+def hold_outlets(store, seconds: float, entity: str = "outlets") -> None:
+    """Another scheduler, on another host, began this store's cycle: it holds `entity`."""
     now = utcnow()
     with store.engine.begin() as conn:
         conn.execute(
             insert(sync_locks).values(
                 store=store.prefix,
-                entity_type="outlets",
+                entity_type=entity,
                 holder="elsewhere:4242:0a1b2c3d",
                 host="elsewhere",
                 pid=4242,
@@ -71,3 +72,18 @@ def test_an_expired_lease_is_taken_over_within_seconds(store, simulator, setting
     with scheduler_thread(settings, store):
         wait_for(lambda: synced(store) == ALL, 20, "the takeover")
     assert time.monotonic() - started < 15  # not at the next interval (10 hours away)
+
+
+def test_a_store_is_left_when_all_before_the_busy_entity_was_synced_elsewhere(
+    store, simulator, settings_for, db_url
+):
+    settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="true")
+    Runner(settings, store).run(["outlets"], trigger="schedule")  # the other one's first run
+    hold_outlets(store, 600, entity="customers")  # ... and its second, under way
+    with scheduler_thread(settings, store):
+        time.sleep(2.0)
+        assert runs(store) == [("outlets", "success")]  # nothing run beside it
+        with store.engine.begin() as conn:
+            conn.execute(delete(sync_locks))
+        wait_for(lambda: synced(store) == ALL, 20, "the rest of the cycle")
+    assert len(runs(store)) == len(ALL)  # outlets not run again: done this cycle
