@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -125,6 +126,9 @@ def main() -> int:
     parser.add_argument("--scale-rows", type=int, default=1_000_000)
     parser.add_argument("--skip", action="append", default=[], choices=("kill", "scale"))
     args = parser.parse_args()
+    # SIGTERM (and SIGINT, ignored in a background job) unwinds: every process started here
+    # is stopped and every database dropped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     result: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items()}}
     logs = Path(tempfile.mkdtemp(prefix="stores-bench-logs-"))
