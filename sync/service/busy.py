@@ -10,7 +10,7 @@ dead leases are taken over: within seconds, not at the next interval.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sync.engine.runner import EntityResult
@@ -50,6 +50,14 @@ class BusyRetry:
         due = BusyRetry(self.entities, self.by, self.every, self.due)
         self.entities = []
         return due
+
+    def run_due(self, now: float, sync: Callable[..., None]) -> bool:
+        """Ask again through `sync` (the scheduled sync) once due; True when it did."""
+        due = self.take(now)
+        if due is None:
+            return False
+        sync(due.entities, full=False, by=due.by, every=due.every)
+        return True
 
     def seconds_left(self, now: float) -> float | None:
         """Seconds until the retry is due; None when there is none."""
