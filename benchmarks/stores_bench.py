@@ -94,7 +94,8 @@ def print_kill(k: dict[str, Any]) -> None:
         f"\nKill trial: SIGKILL after {k['killed_after_s']:.1f} s ({k['victim_runs_at_kill']} "
         f"runs started, {k['victim_runs_cut']} cut mid-run); the survivor finished the cycle "
         f"{k['recovery_s']:.1f} s after the kill ({k['cut_runs_finished_by_survivor']} of the "
-        f"cut runs redone by it); {k['http_429']} x 429; stores not exact: "
+        f"cut runs redone by it, the last {k['cut_runs_redone_s'] or 0:.1f} s after the kill); "
+        f"{k['http_429']} x 429; stores not exact: "
         f"{len(k['not_exact'])}; at most {k['peak_connections']} database connections"
     )
 
@@ -120,7 +121,7 @@ def main() -> int:
     )
     parser.add_argument("--floor-sample", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2, help="floor + full cycle, repeated")
-    parser.add_argument("--kill-after", type=int, default=4, help="victim's runs before SIGKILL")
+    parser.add_argument("--kill-after", type=int, default=20, help="victim's runs before SIGKILL")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per phase")
     parser.add_argument("--scale-stores", type=int, default=50)
     parser.add_argument("--scale-rows", type=int, default=1_000_000)

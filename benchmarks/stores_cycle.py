@@ -26,6 +26,7 @@ from benchmarks.stores_setup import (
     wait_for,
 )
 from sync.entities import STATE_ENTITIES
+from sync.runs import utcnow
 from sync.storage.sql.db import create_db_engine
 from tests.support.compare import diff_all
 
@@ -190,7 +191,7 @@ def kill_trial(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
 
             wait_for(victim_mid_run, started + cfg.timeout, "the victim's runs", every=0.05)
             os.kill(victim.pid, signal.SIGKILL)
-            killed_at = time.monotonic()
+            killed_at, killed_clock = time.monotonic(), utcnow()
             victim.wait(timeout=10)
             cut = [r for r in runs(db) if r["pid"] == victim.pid]
             left = {(r["store"], r["entity_type"]) for r in cut if r["status"] == "running"}
@@ -201,15 +202,17 @@ def kill_trial(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
             stop(victim)
             stop(survivor)
         taken_over = {
-            (r["store"], r["entity_type"])
+            (r["store"], r["entity_type"]): r["finished_at"]
             for r in rows
             if r["pid"] == survivor.pid and r["status"] in DELIVERED
         }
+        redone = [taken_over[pair] for pair in left if pair in taken_over]
         return {
             "killed_after_s": killed_at - started,
             "victim_runs_at_kill": len(cut),
             "victim_runs_cut": len(left),
-            "cut_runs_finished_by_survivor": len(left & taken_over),
+            "cut_runs_finished_by_survivor": len(redone),
+            "cut_runs_redone_s": (max(redone) - killed_clock).total_seconds() if redone else None,
             "recovery_s": recovered,
             "peak_connections": db.peak_connections,
             "http_429": sim.too_many(),
