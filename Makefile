@@ -58,8 +58,9 @@ test: lint
 	$(PYTHON) -m pytest -q $(PYTEST_OPTS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
+# `make demo STORES=3`: three simulated stores in one database, synced side by side.
 demo: install
-	$(PYTHON) -m sync demo
+	$(PYTHON) -m sync demo $(if $(STORES),--stores $(STORES))
 
 demo-app: install  # the same, connected as an OAuth app through `connect`
 	$(PYTHON) -m sync demo --app
@@ -71,7 +72,9 @@ demo-app: install  # the same, connected as an OAuth app through `connect`
 # scheduler; the no-change run's whole process (median of 15) and a full import under a
 # fixed-window rate limit of 10 requests per 10 s (median of 3, plus a run and a backfill
 # at once); the dashboard's queries over a million log rows and fifteen browsers' login
-# burst (the suite runs 250,000 rows and seven browsers). Large scale: run `benchmarks/bench.py --scales large --skip-exact` (the exact
+# burst (the suite runs 250,000 rows and seven browsers); 20 stores x 5,000 sales under two
+# scheduler processes, one of them killed, and the All-stores reads over 50 stores and 1M log
+# rows (benchmarks/stores_bench.py). Large scale: run `benchmarks/bench.py --scales large --skip-exact` (the exact
 # check needs ≈ 30 GB there).
 bench: install-dev
 	$(PYTHON) benchmarks/bench.py --scales 30k,120k --backends sqlite,postgres,supabase-rest --crash-trials 20 $(BENCH_ARGS)
@@ -83,6 +86,7 @@ bench: install-dev
 	$(PYTHON) benchmarks/metrics_stores_bench.py
 	$(PYTHON) benchmarks/scheduler_idle.py --seconds $(or $(IDLE_SECONDS),300)
 	$(PYTHON) benchmarks/soak.py --backends sqlite,postgres --seconds $(or $(SOAK_SECONDS),300)
+	$(PYTHON) benchmarks/stores_bench.py
 	DASHBOARD_SCALE_ROWS=1000000 $(PYTHON) -m pytest -q -s -p no:cacheprovider tests/integration/test_dashboard_scale.py
 	BURST_BROWSERS=15 $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e/test_login_burst_browser.py
 

@@ -31,6 +31,6 @@ navigation = st.navigation(PAGES, position="sidebar" if session else "hidden")
 if session is None:
     st.stop()
 dashboard.restore_page(navigation, PAGES)
-dashboard.sidebar(session)
+dashboard.sidebar(session, navigation, PAGES)
 dashboard.close_sidebar_on_phone(navigation)
 navigation.run()

@@ -1,4 +1,5 @@
-"""`python -m sync demo`: simulator + SQLite + scheduler (+ dashboard, health API), all local.
+"""`python -m sync demo [--stores N]`: simulator + SQLite + scheduler (+ dashboard, health API),
+all local; with --stores, N simulated stores in one database (sync/cli/demo_stores.py).
 
 Runs until Ctrl-C, then stops every part it started.
 """
@@ -17,9 +18,11 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from sync.cli import demo_stores
 from sync.config import Settings
 from sync.logs import setup_logging
 from sync.runs import NEVER, RunStatus, utcnow
+from sync.service.fleet import StoreFleet
 from sync.service.scheduler import SchedulerService
 from sync.storage.sql.api_keys import create_key
 from sync.storage.sql.db import Engine, create_db_engine, migrate
@@ -62,6 +65,7 @@ def write_demo_env(settings: Settings, credentials: dict[str, str]) -> Path:
     values = {
         "DATABASE_URL": settings.database_url,
         "LIGHTSPEED_BASE_URL": settings.lightspeed_base_url or "",
+        "LIGHTSPEED_DOMAIN_PREFIX": settings.lightspeed_domain_prefix or "",
         "LIGHTSPEED_TOKEN": settings.lightspeed_token or "",
         "LIGHTSPEED_CLIENT_ID": settings.lightspeed_client_id or "",
         "LIGHTSPEED_CLIENT_SECRET": settings.lightspeed_client_secret or "",
@@ -191,9 +195,22 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     from sync.simulator import SimulatorConfig, SimulatorServer
 
     scale = os.environ.get("DEMO_SCALE", "small")
+    app = bool(getattr(args, "app", False))
+    count = int(getattr(args, "stores", None) or 1)
+    try:
+        stores = demo_stores.demo_stores(count) if count != 1 else []
+    except ValueError as exc:
+        print(f"{exc}.", file=sys.stderr)
+        return 2
+    if stores and app:
+        print(
+            "The demo connects several stores with personal tokens only: drop --app, or "
+            "run `make demo-app` for one store connected as an app.",
+            file=sys.stderr,
+        )
+        return 2
     DEMO_DIR.mkdir(exist_ok=True)
     (DEMO_DIR / "logs").mkdir(exist_ok=True)
-    app = bool(getattr(args, "app", False))
     # As an app: access tokens that live 2 minutes, so the refreshes show in the log.
     oauth = {"oauth_client_id": DEMO_APP, "oauth_client_secret": DEMO_APP_SECRET} if app else {}
     # The demo store has sold up to this minute and keeps selling on the real clock, so
@@ -203,15 +220,22 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         scale=scale,
         anchor=f"{utcnow():%Y-%m-%dT%H:%M:%SZ}",
         wall_clock=True,
-        token=DEMO_TOKEN,
+        token=demo_stores.STORE_TOKEN if stores else DEMO_TOKEN,
         live_interval=10.0,
         oauth_token_seconds=120.0,
         **oauth,
     )
-    with SimulatorServer(config) as sim:
+    prefixes = [prefix for prefix, _ in stores] or None
+    with SimulatorServer(config, stores=prefixes) as sim:
         demo = demo_settings(settings, sim.api_url, app=app)
+        if stores:
+            demo = dataclasses.replace(
+                demo_stores.first_store_settings(demo, stores),
+                database_url=f"sqlite:///{demo_stores.database_path(DEMO_DIR, count)}",
+            )
         engine = create_db_engine(demo.database_url)
         migrate(engine, configured_store(demo))
+        demo_stores.add_other_stores(engine, stores)
         store = Store(engine, prefix=demo.store_prefix)
         store.ensure_state_rows()
         if app and connect_demo_app(demo) != 0:
@@ -221,7 +245,11 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         env_file = write_demo_env(demo, credentials)
         dashboard = start_dashboard(demo, credentials)
         api, api_key = start_api(demo, engine)
-        print(f"Simulator (development stand-in, not Lightspeed): {sim.api_url} — {scale} store,")
+        what = f"{len(stores)} {scale} stores ({', '.join(n for _, n in stores)})"
+        print(
+            "Simulator (development stand-in, not Lightspeed): "
+            f"{sim.api_url} — {what if stores else scale + ' store'},"
+        )
         print("  new sales and stock changes every 10 s.")
         print(f"Database: {demo.database_url}   Logs: {demo.log_dir}/")
         if dashboard is not None:
@@ -242,9 +270,17 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"CLI against this demo: python -m sync status --env-file {env_file}   "
             f"(or: set -a; . {env_file}; set +a)"
         )
+        if stores:
+            print(
+                f"Stores: {', '.join(prefixes or [])} (each its own data, rate limit and token); "
+                "the dashboard's Stores page shows them side by side, the API takes ?store=."
+            )
         print("Scheduler: a sync now, then every 5 minutes. Ctrl-C stops everything.\n")
         stop = threading.Event()
-        service = SchedulerService(demo, store, stop=stop)
+        if stores:  # one scheduler thread per store, as `scheduler` runs them
+            service: SchedulerService | StoreFleet = StoreFleet(demo, store, stop=stop)
+        else:
+            service = SchedulerService(demo, store, stop=stop)
 
         def handle(_signum: int, _frame: FrameType | None) -> None:
             stop.set()
@@ -252,7 +288,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, handle)
         signal.signal(signal.SIGTERM, handle)
         printer = threading.Thread(
-            target=_print_status_after_first_sync, args=(demo, store, stop), daemon=True
+            target=_print_status_after_first_sync,
+            args=(demo, [Store(engine, prefix=p) for p in prefixes or [demo.store_prefix]], stop),
+            daemon=True,
         )
         printer.start()
         try:
@@ -264,15 +302,21 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         return code
 
 
-def _print_status_after_first_sync(settings: Settings, store: Store, stop: threading.Event) -> None:
+def _print_status_after_first_sync(
+    settings: Settings, stores: list[Store], stop: threading.Event
+) -> None:
     while not stop.wait(1.0):
-        report = status_report(store, utcnow(), settings)
-        if all(e.status not in (NEVER, RunStatus.RUNNING) for e in report.entities):
-            print(f"\nFirst sync done. Overall: {report.overall.value}")
-            for e in report.entities:
-                print(
-                    f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>9,} rows  {e.status}"
-                )
+        reports = [status_report(store, utcnow(), settings) for store in stores]
+        entities = [e for report in reports for e in report.entities]
+        if all(e.status not in (NEVER, RunStatus.RUNNING) for e in entities):
+            for store, report in zip(stores, reports, strict=True):
+                of = f" of {store.prefix}" if len(stores) > 1 else ""
+                print(f"\nFirst sync{of} done. Overall: {report.overall.value}")
+                for e in report.entities:
+                    print(
+                        f"  {e.entity:<16} {e.colour.value:<7} {e.records_total:>9,} rows  "
+                        f"{e.status}"
+                    )
             print(
                 "\nWith your own store: fill in .env (README, 'Use it with your store'), then run "
                 "`python -m sync check` first: it says what is missing or wrong, line by line.\n"

@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--app", action="store_true", help="connect as an OAuth app (connect) instead of a token"
     )
+    demo.add_argument(
+        "--stores",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N simulated stores (up to 20) in one database, synced side by side",
+    )
     dash = sub.add_parser("dashboard", help="start the dashboard on DASHBOARD_ADDRESS (127.0.0.1)")
     dash.add_argument("--port", type=int, default=8501)
     _add_api_parsers(sub)

@@ -8,7 +8,7 @@ wrapped so that an attempt slot is taken in the database before every check
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from sync.config import Settings
 from sync.dashboard import runtime
 from sync.dashboard.formatting import local, md
 from sync.dashboard.panels import load
-from sync.dashboard.store_picker import store_picker
+from sync.dashboard.store_picker import on_group_page, store_picker
 from sync.errors import SyncError
 from sync.storage.sql import login_attempts
 
@@ -164,12 +164,14 @@ def _login_title(cfg: Settings) -> None:
     st.caption(md(cfg.display_name), text_alignment="center")
 
 
-def sidebar(session: Session) -> None:
-    """Store name (and the store picker), who is logged in, logout; marks this run as gated."""
+def sidebar(session: Session, current: Any = None, pages: Sequence[Any] = ()) -> None:
+    """Store name (and the store picker over `pages`, `current` shown), who is logged in,
+    logout; marks this run as gated."""
     st.session_state[_FRAMED] = True
     with st.sidebar:
-        st.subheader(md(runtime.store_name()), anchor=False)
-        store_picker()
+        title = "All stores" if on_group_page(current) else md(runtime.store_name())
+        st.subheader(title, anchor=False)
+        store_picker(current, pages)
         st.caption(f"Signed in as **{md(session.name)}**")
         session.authenticator.logout("Log out", location="sidebar", key="sign-out")
     if st.session_state.get("authentication_status") is not True:

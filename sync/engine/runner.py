@@ -19,7 +19,7 @@ from sync.entities import ENTITIES, ENTITY_BY_NAME, EntitySpec
 from sync.errors import ErrorKind, SyncError
 from sync.lightspeed.paging import VersionFeed
 from sync.lightspeed.transport import LightspeedClient
-from sync.runs import Action, RunStatus, Trigger, utcnow
+from sync.runs import SKIPPED, Action, RunStatus, Trigger, utcnow
 from sync.storage.runlog import Outcome, RunInfo
 
 if TYPE_CHECKING:
@@ -85,8 +85,13 @@ class Runner:
         leases: LeaseManager | None = None,
         lock_wait_seconds: float = 0.0,
         done_elsewhere: Callable[[str], str | None] | None = None,
+        yield_busy_store: bool = False,
     ) -> None:
+        """`yield_busy_store`: when an entity's lease is held by another process before this
+        run synced anything (every entity so far skipped), that process has begun the store's
+        cycle: leave the store to it (the rest not attempted)."""
         self.settings = settings
+        self.yield_busy_store = yield_busy_store
         self.store = store
         self.client_factory = client_factory or (lambda: open_client(settings, store))
         self.clock = clock
@@ -146,6 +151,9 @@ class Runner:
                 continue
             result = self.run_entity(spec, client, info)
             results.append(result)
+            if self.yield_busy_store and result.busy and all(r.status == SKIPPED for r in results):
+                log.info("Another process is syncing this store: the rest waits for it.")
+                break
             if result.error is not None and result.error.kind in (ErrorKind.AUTH, ErrorKind.CONFIG):
                 fatal = result.error
         return results

@@ -43,6 +43,7 @@ class EntityResult:
     seconds: float = 0.0
     error: SyncError | None = None
     note: str | None = None
+    busy: bool = False  # skipped because another process holds the entity's lease
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ def run_skeleton(
     if holder is not None:
         note = f"already being synced by {holder.describe()}"
         log.info("%s: skipped, %s", spec.name, note)
-        return EntityResult(entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note)
+        return EntityResult(
+            entity=spec.name, run_id=info.run_id, status=SKIPPED, note=note, busy=True
+        )
     try:
         done = context.done_elsewhere(spec.name) if context.done_elsewhere else None
     except SyncError as exc:

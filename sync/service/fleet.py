@@ -20,7 +20,8 @@ from sync.config import Settings
 from sync.engine.connection import store_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
-from sync.service.scheduler import SchedulerService, stop_on_signals
+from sync.service.scheduler import SchedulerService
+from sync.service.signals import stop_on_signals
 from sync.storage.backend import open_store
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.protocols import SyncStore

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sync.config import Settings
 from sync.entities import ENTITIES
@@ -51,3 +52,8 @@ def plan_jobs(settings: Settings) -> list[JobSpec]:
             )
         )
     return jobs
+
+
+def aware_utc(naive_local: datetime | None) -> datetime | None:
+    """A time of the `schedule` library (naive, this host's local time) in UTC."""
+    return None if naive_local is None else naive_local.astimezone().astimezone(UTC)

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from types import FrameType
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import schedule
@@ -25,11 +23,13 @@ from sync.engine.runner import EntityResult, Runner
 from sync.entities import ENTITIES
 from sync.errors import ErrorKind, SyncError
 from sync.runs import Action, utcnow
+from sync.service.busy import BusyRetry
 from sync.service.due import done_elsewhere
 from sync.service.heartbeat import Heartbeat
 from sync.service.maintenance import reconcile_yesterday
-from sync.service.plan import JobSpec, plan_jobs
+from sync.service.plan import JobSpec, aware_utc, plan_jobs
 from sync.service.requests import RequestWorker
+from sync.service.signals import stop_on_signals
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.queueing import Claim
 from sync.storage.sql.outlets import load_store_days
@@ -42,22 +42,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 RECOVERY_EVERY_SECONDS = 60.0
 ALERTS_EVERY_SECONDS = 60.0
-
-
-def _aware(naive_local: datetime | None) -> datetime | None:  # schedule's naive local time
-    return None if naive_local is None else naive_local.astimezone().astimezone(UTC)
-
-
-def stop_on_signals(stop: threading.Event, what: str) -> None:
-    """SIGTERM / SIGINT only set `stop`: the work ends after `what`, then the process exits."""
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        if not stop.is_set():
-            log.info("Signal %s: finishing %s, then stopping.", signum, what)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
 
 
 class SchedulerService:
@@ -92,6 +76,7 @@ class SchedulerService:
         self._sql_only_logged: set[str] = set()
         self._plan_zone: str | None = None  # the zone daily jobs were planned in
         self._just_served: set[str] = set()  # synced by this step's run-now (see step)
+        self.busy = BusyRetry()  # what a scheduled sync left to another process
         self.requests = RequestWorker(
             settings,
             store,
@@ -120,6 +105,7 @@ class SchedulerService:
             leases=self.leases,
             lock_wait_seconds=lock_wait_seconds,
             done_elsewhere=done_elsewhere(self.store, self.clock, every) if every else None,
+            yield_busy_store=bool(every),
         )
 
     def schedule_jobs(self) -> None:
@@ -161,11 +147,11 @@ class SchedulerService:
     def _publish_plan(self) -> None:
         plan = []
         for job in self.jobs.get_jobs():
-            when = _aware(job.next_run)
+            when = aware_utc(job.next_run)
             plan.append(
                 {"name": min(job.tags - {"daily"}), "next_run": when.isoformat() if when else ""}
             )
-        self.heartbeat.set_plan(plan, _aware(self.jobs.get_next_run()))
+        self.heartbeat.set_plan(plan, aware_utc(self.jobs.get_next_run()))
 
     # -- units of work --------------------------------------------------------------------
 
@@ -250,6 +236,9 @@ class SchedulerService:
                 results = self._runner(lock_wait_seconds, every).run(
                     entities, full=full, trigger=trigger, triggered_by=by, run_id=run_id
                 )
+            if every:
+                asked = entities or [spec.name for spec in ENTITIES]
+                self.busy.note(asked, results, by=by or "", every=every, now=time.monotonic())
         except Exception:  # a bug in one run must not end the service
             log.exception("Sync run %s failed unexpectedly", run_id)
         finally:
@@ -373,6 +362,8 @@ class SchedulerService:
                     every = self.settings.sync_interval_minutes
                     self._scheduled_sync(names, full=False, by="scheduler start", every=every)
                     continue
+                if self.busy.run_due(time.monotonic(), self._scheduled_sync):
+                    continue  # what it left to another process a few seconds ago
                 if time.monotonic() >= self._next_alerts:
                     self.evaluate_alerts()
                 if self.step():
@@ -385,10 +376,10 @@ class SchedulerService:
                 log.exception("Scheduler loop error")
                 self._on_loop_error(None)
                 continue
-            idle = self.jobs.idle_seconds
             wait = self.settings.scheduler_poll_seconds
-            if idle is not None:
-                wait = max(0.05, min(wait, idle))
+            for due in (self.jobs.idle_seconds, self.busy.seconds_left(time.monotonic())):
+                if due is not None:
+                    wait = max(0.05, min(wait, due))
             self.stop.wait(wait)
         self.heartbeat.stop()
         log.info("Scheduler stopped cleanly.")

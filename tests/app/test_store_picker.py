@@ -67,7 +67,8 @@ def test_the_picker_switches_every_page_to_the_store_picked(app_db, beta, framed
     assert records_today(at) == "60"
     assert at.sidebar.subheader[0].value == "Harbour Street Store"
     [picker] = [s for s in at.sidebar.selectbox if s.label == "Store"]
-    assert picker.options == ["default", "Beta Ltd (beta)"] and picker.value == "default"
+    assert picker.options == ["All stores", "default", "Beta Ltd (beta)"]
+    assert picker.value == "default"
 
     picker.set_value("beta").run()
     assert not at.exception
@@ -117,3 +118,23 @@ def test_the_stores_page_names_the_store_that_holds_up_the_numbers(
     at.run()
     assert list(at.dataframe[0].value["Verdict"])[1] == "disabled"
     assert not at.error
+
+
+def test_all_stores_in_the_picker_opens_the_stores_page_and_a_store_there_leaves_it(
+    app_db, beta, framed_app, pinned
+):
+    at = log_in(framed_app().run())
+    [picker] = [s for s in at.sidebar.selectbox if s.label == "Store"]
+    picker.set_value("").run()  # "All stores"
+    assert not at.exception
+    assert [t.value for t in at.main.title] == ["Stores"]
+    assert at.sidebar.subheader[0].value == "All stores"
+    [picker] = [s for s in at.sidebar.selectbox if s.label == "Store"]
+    assert picker.value == ""  # the picker says what the page shows
+    assert "store" not in at.query_params
+
+    picker.set_value("beta").run()  # a store picked on the Stores page: its Status page
+    assert not at.exception
+    assert records_today(at) == "7"
+    assert at.query_params["store"] == "beta"
+    assert at.sidebar.subheader[0].value == "Beta Ltd"
