@@ -141,7 +141,7 @@ def test_a_user_with_two_stores_picks_and_rolls_up_only_theirs(users, framed_app
     at = log_in(framed_app().run(), PASSWORD, "group")
     assert not at.exception
     [picker] = [s for s in at.sidebar.selectbox if s.label == "Store"]
-    assert picker.options == ["Beta Ltd (beta)", "Gamma Co (gamma)"]
+    assert picker.options == ["All stores", "Beta Ltd (beta)", "Gamma Co (gamma)"]
     assert records_today(at) == "7"
     picker.set_value("gamma").run()
     assert records_today(at) == "3"
@@ -157,7 +157,7 @@ def test_a_user_with_two_stores_picks_and_rolls_up_only_theirs(users, framed_app
 def test_the_env_user_still_sees_every_store(users, framed_app, pinned):
     at = log_in(framed_app().run())
     [picker] = [s for s in at.sidebar.selectbox if s.label == "Store"]
-    assert picker.options == ["default", "Beta Ltd (beta)", "Gamma Co (gamma)"]
+    assert picker.options == ["All stores", "default", "Beta Ltd (beta)", "Gamma Co (gamma)"]
     assert records_today(at) == "60"
     at.switch_page("pages/stores.py").run()
     assert list(at.dataframe[0].value["Name"]) == ["default", "Beta Ltd", "Gamma Co"]
