@@ -84,6 +84,7 @@ def start_api(url: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
     for var in ("API_DATABASE_URL", "DASHBOARD_DATABASE_URL", "SUPABASE_URL"):
         env.pop(var, None)
+    env.pop("LIGHTSPEED_DOMAIN_PREFIX", None)  # the database's first store
     api = subprocess.Popen(
         [sys.executable, "-m", "sync", "--env-file", os.devnull, "api", "--port", str(port)],
         env=env,
@@ -91,15 +92,16 @@ def start_api(url: str) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             requests.get(base + "/livez", timeout=1)
             return api, base
         except requests.ConnectionError:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or api.poll() is not None:
                 api.terminate()
-                raise RuntimeError("the API did not start") from None
+                api.wait(timeout=15)
+                raise RuntimeError("the health API did not start") from None
             time.sleep(0.2)
 
 

@@ -8,24 +8,22 @@ health API's `/api/sync-health/summary?store=X` and `/api/sync-health/stores` th
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from benchmarks.stores_setup import free_port, stop, throwaway_database
+from benchmarks.api_bench import start_api
+from benchmarks.stores_setup import stop, throwaway_database
 from sync.config import load_settings
 from sync.health.reading import summarize
 from sync.health.stores import StoreHealth, group_verdict
 from sync.runs import utcnow
 from sync.storage.sql.api_keys import create_key
 from sync.storage.sql.db import create_db_engine, migrate
-from sync.storage.sql.reads import read_snapshot
+from sync.storage.sql.group_reads import read_snapshots
 from sync.storage.sql.store import Store
 from sync.storage.sql.store_admin import add_store
 from sync.storage.sql.stores import list_stores
@@ -78,15 +76,17 @@ def median_ms(call: Callable[[], Any], warm: int = 2) -> dict[str, float]:
 
 
 def all_stores_view(engine: Any, settings: Any) -> dict[str, Any]:
-    """What the Stores page computes: every enabled store's summary and the group verdict."""
-    now = utcnow()
-    group = []
-    for entry in list_stores(engine):
-        summary = None
-        if entry.enabled:
-            snap = read_snapshot(engine, entry.prefix, now, zone=entry.time_zone)
-            summary = summarize(snap, settings)
-        group.append(StoreHealth(entry.prefix, entry.name, entry.enabled, summary))
+    """What the Stores page computes (sync.dashboard.data.store_group): every enabled
+    store's summary, read together, and the group verdict."""
+    entries = list_stores(engine)
+    zones = {e.prefix: e.time_zone for e in entries if e.enabled}
+    snaps = read_snapshots(engine, zones, utcnow())
+    group = [
+        StoreHealth(
+            e.prefix, e.name, e.enabled, summarize(snaps[e.prefix], settings) if e.enabled else None
+        )
+        for e in entries
+    ]
     return group_verdict(group)
 
 
@@ -117,31 +117,6 @@ def _fill(url: str, stores: int, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def _start_api(url: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(sys.path[0])}
-    for var in ("API_DATABASE_URL", "DASHBOARD_DATABASE_URL", "SUPABASE_URL"):
-        env.pop(var, None)
-    env.pop("LIGHTSPEED_DOMAIN_PREFIX", None)
-    api = subprocess.Popen(
-        [sys.executable, "-m", "sync", "--env-file", os.devnull, "api", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(base + "/livez", timeout=1)
-            return api, base
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or api.poll() is not None:
-                stop(api)
-                raise RuntimeError("the health API did not start") from None
-            time.sleep(0.2)
-
-
 def run(stores: int = 50, rows: int = 1_000_000) -> dict[str, Any]:
     """Fill a throwaway database, time the three reads, drop it."""
     with throwaway_database("scale") as url:
@@ -158,7 +133,7 @@ def run(stores: int = 50, rows: int = 1_000_000) -> dict[str, Any]:
             writer = create_db_engine(url)
             _, key = create_key(writer, "bench", admin=False, now=utcnow())
             writer.dispose()
-            api, base = _start_api(url)
+            api, base = start_api(url)
             headers = {"Authorization": f"Bearer {key}"}
             with requests.Session() as session:
                 for path in (

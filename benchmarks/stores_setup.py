@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.api_bench import free_port  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.runs import utcnow  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
@@ -37,13 +37,6 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TOKEN = "dev-token-{prefix}"  # the simulator's public per-store tokens
 # Settings a scheduler child must not inherit from the shell that started the benchmark.
 INHERITED = ("DATABASE_URL", "API_DATABASE_URL", "DASHBOARD_DATABASE_URL", "SUPABASE_URL")
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop(process: subprocess.Popen, timeout: float = 30.0) -> None:
