@@ -264,9 +264,10 @@ def _runs(conn: Connection, stores: Sequence[str]) -> dict[str, dict[str, tuple[
     rows = conn.execute(
         _RUNS, {"stores": list(stores), "entities": list(STATE_ENTITIES), "recent": RECENT_RUNS}
     )
-    for row in rows:
-        run = run_row(row._mapping)
-        found[row.store][run.entity_type].append(run)
+    # Thousands of rows: a plain dict per row (a Row's mapping view is several times slower).
+    for store, *values in rows:
+        run = run_row(dict(zip(RUN_COLUMNS, values, strict=True)))
+        found[store][run.entity_type].append(run)
     return {s: {e: tuple(r) for e, r in by_entity.items()} for s, by_entity in found.items()}
 
 
