@@ -22,7 +22,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.api_bench import HEARTBEAT, PG_ADMIN, p95, start_api  # noqa: E402
+from benchmarks.api_bench import FRESH_STATE, HEARTBEAT, PG_ADMIN, TOTALS, p95, start_api  # noqa: E402
 from sync.runs import utcnow  # noqa: E402
 from sync.storage.sql.api_keys import create_key  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
@@ -45,15 +45,6 @@ SELECT 'store' || lpad((g %% {stores})::text, 2, '0'), 'bench-' || g,
        CASE WHEN g %% 50 = 0 THEN 'NETWORK' END,
        90000000 + g %% 5000000, 120.5, 310.0, g %% 3
 FROM generate_series(1, {rows}) AS g
-"""
-TOTALS = """
-INSERT INTO sync_run_totals (store, entity_type, status, runs)
-SELECT store, entity_type, status, count(*) FROM sync_log WHERE status <> 'running'
- GROUP BY store, entity_type, status
-"""
-FRESH_STATE = """
-UPDATE sync_state SET status = 'success', last_sync_time = now() - interval '5 minutes',
-       last_attempt_at = now() - interval '5 minutes', records_total = 1000
 """
 STORE_ROWS = """
 INSERT INTO lightspeed_stores (prefix, name, connection, added_at, enabled)

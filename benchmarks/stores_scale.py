@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from benchmarks.api_bench import start_api
+from benchmarks.api_bench import FRESH_STATE, HEARTBEAT, TOTALS, start_api
 from benchmarks.stores_setup import stop, throwaway_database
 from sync.config import load_settings
 from sync.health.reading import summarize
@@ -46,20 +46,6 @@ SELECT 'store' || (1 + g %% {{stores}}), 'bench-' || g,
        1000 + g %% 39000, g %% 400, 3, 2,
        CASE WHEN g %% 47 = 0 THEN 'NETWORK' END
 FROM generate_series(1, {{rows}}) AS g
-"""
-TOTALS = """
-INSERT INTO sync_run_totals (store, entity_type, status, runs)
-SELECT store, entity_type, status, count(*) FROM sync_log WHERE status <> 'running'
- GROUP BY store, entity_type, status
-"""
-FRESH_STATE = """
-UPDATE sync_state SET status = 'success', last_sync_time = now() - interval '5 minutes',
-       last_attempt_at = now() - interval '5 minutes', records_total = 1000
-"""
-HEARTBEAT = """
-INSERT INTO scheduler_heartbeat (instance_id, host, pid, started_at, last_beat_at, activity)
-VALUES ('bench', 'bench', 1, now() - interval '1 day', now() + interval '1 hour',
-        '{"state": "idle", "jobs": []}')
 """
 
 
