@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
-from typing import Literal
 
 from sync.api.context import ApiContext
 from sync.health import HEALTH_ENTITIES, HealthSummary
@@ -16,45 +14,30 @@ from sync.storage.sql.stores import recorded_zone
 from sync.storage.stores import zone_setting
 
 
-class Unread(Enum):
-    """`UNREAD`: the caller has not read the store's recorded zone (None is a recorded "none")."""
-
-    UNREAD = 0
-
-
-UNREAD = Unread.UNREAD
-NotRead = Literal[Unread.UNREAD]
-
-
-def store_zone(ctx: ApiContext, store: str, recorded: str | NotRead | None = UNREAD) -> str | None:
-    """The zone setting of `store`'s days (see zone_setting); `recorded` when the caller has
-    already read the store's row, else it is read here."""
-    if recorded is UNREAD:
-        recorded = None if store == ctx.store else recorded_zone(ctx.engine, store)
+def store_zone(ctx: ApiContext, store: str) -> str | None:
+    """The zone setting of `store`'s days (see zone_setting): STORE_TIME_ZONE for the API's
+    store, the zone recorded with any other."""
+    recorded = None if store == ctx.store else recorded_zone(ctx.engine, store)
     return zone_setting(ctx.settings, store, recorded, mine=ctx.store)
 
 
-def load_snapshot(
-    ctx: ApiContext, store: str, recorded: str | NotRead | None = UNREAD
-) -> RunLogSnapshot:
+def load_snapshot(ctx: ApiContext, store: str) -> RunLogSnapshot:
     """The read model of `store` as of now, from the API's database (one read)."""
-    return read_snapshot(ctx.engine, store, ctx.now(), zone=store_zone(ctx, store, recorded))
+    return read_snapshot(ctx.engine, store, ctx.now(), zone=store_zone(ctx, store))
 
 
 def load_snapshots(
     ctx: ApiContext, recorded: Mapping[str, str | None]
 ) -> dict[str, RunLogSnapshot]:
-    """The read model of several stores as of now (prefix -> its recorded zone), read
-    together (sync.storage.sql.group_reads)."""
-    zones = {store: store_zone(ctx, store, zone) for store, zone in recorded.items()}
+    """The read model of several stores as of now (prefix -> the zone recorded with it),
+    read together (sync.storage.sql.group_reads)."""
+    zones = {s: zone_setting(ctx.settings, s, zone, mine=ctx.store) for s, zone in recorded.items()}
     return read_snapshots(ctx.engine, zones, ctx.now())
 
 
-def load_summary(
-    ctx: ApiContext, store: str, recorded: str | NotRead | None = UNREAD
-) -> HealthSummary:
+def load_summary(ctx: ApiContext, store: str) -> HealthSummary:
     """The summary of `store` as of now, from the API's database."""
-    return summarize(load_snapshot(ctx, store, recorded), ctx.settings)
+    return summarize(load_snapshot(ctx, store), ctx.settings)
 
 
 def unknown_entity(entity: str) -> str:
