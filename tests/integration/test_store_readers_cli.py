@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import text
 
 from sync.storage.sql.db import create_db_engine
 from tests.support.cli import run_cli
+from tests.support.roles import ensure_role, role_changes
 from tests.support.store_roles import LIMITED, ensure_limited_roles
 
 BYPASS = "lsync_rls_bypass"
@@ -44,10 +43,8 @@ def environment(db_url: str, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def pg_env(pg_url: str, postgres_server: str, tmp_path: Path) -> dict[str, str]:
     ensure_limited_roles(postgres_server)
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        with contextlib.suppress(psycopg.errors.DuplicateObject):  # a concurrent run
-            conn.execute(f"CREATE ROLE {BYPASS} NOLOGIN")
-        conn.execute(f"ALTER ROLE {BYPASS} NOLOGIN NOSUPERUSER BYPASSRLS")
+    with role_changes(postgres_server) as conn:
+        ensure_role(conn, BYPASS, "NOLOGIN NOSUPERUSER BYPASSRLS")
     return environment(pg_url, tmp_path)
 
 

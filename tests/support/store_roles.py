@@ -6,10 +6,9 @@ tests need, never assumed."""
 
 from __future__ import annotations
 
-import contextlib
-
-import psycopg
 from sqlalchemy.engine import make_url
+
+from tests.support.roles import ensure_role, role_changes
 
 LIMITED = "lsync_rls_limited"  # limited by store_readers; PostgREST switches to it
 LIMITED_LOGIN = "lsync_rls_limited_login"  # a login IN ROLE the limited role
@@ -17,16 +16,11 @@ LIMITED_KEY = "eyJhbGciOiJIUzI1NiJ9.bHNfcmxzX2xpbWl0ZWQtdGVzdA.TGltaXRlZEtleVNpZ
 
 
 def ensure_limited_roles(admin_url: str) -> None:
-    """Create (or reset) the limited role and its login."""
-    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
-        for role, login in ((LIMITED, "NOLOGIN"), (LIMITED_LOGIN, "LOGIN")):
-            with contextlib.suppress(psycopg.errors.DuplicateObject):  # a concurrent run
-                conn.execute(f"CREATE ROLE {role} {login}")
-            conn.execute(
-                f"ALTER ROLE {role} {login} INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
-            )
-        conn.execute(f"GRANT dashboard_reader TO {LIMITED}")
-        conn.execute(f"GRANT {LIMITED} TO {LIMITED_LOGIN}")
+    """Create (or reset) the limited role and its login, under the cluster's role lock."""
+    with role_changes(admin_url) as conn:
+        options = "INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+        ensure_role(conn, LIMITED, f"NOLOGIN {options}", ["dashboard_reader"])
+        ensure_role(conn, LIMITED_LOGIN, f"LOGIN {options}", [LIMITED])
         if conn.execute("SELECT FROM pg_roles WHERE rolname = 'authenticator'").fetchone():
             conn.execute(f"GRANT {LIMITED} TO authenticator")  # PostgREST's SET ROLE
 
