@@ -15,18 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sync.config import load_settings
-from sync.engine.connection import store_settings
-from sync.engine.runner import Runner
 from sync.entities import ENTITIES, STATE_ENTITIES
 from sync.runs import SUCCEEDED
 from sync.service.fleet import StoreFleet
 from sync.storage.backend import open_store
 from sync.storage.schema import sync_log, sync_state
 from sync.storage.sql.db import create_db_engine
-from sync.storage.sql.store_admin import find_store, store_token
 from tests.support.cli import run_cli
 from tests.support.compare import diff_all
 from tests.support.processes import REPO
@@ -97,31 +94,28 @@ def test_three_added_stores_sync_in_parallel_each_exact_and_a_disabled_store_not
     settings = load_settings(env, env_file=None)
     engine = create_db_engine(db_url)
     try:
-        # One store alone, for the yardstick (its copy is then thrown away by a full pass).
-        row = find_store(engine, "beta")
-        alone = store_settings(settings, row, store_token(engine, "beta"))
-        handle = open_store(alone)
-        started = time.monotonic()
-        Runner(alone, handle).run(full=True)
-        single = time.monotonic() - started
-        handle.sql.dispose()
-        with engine.begin() as conn:
-            conn.execute(sync_log.delete())
-            conn.execute(sync_state.delete())
         fleet = StoreFleet(settings, open_store(settings), sync_on_start=True, rescan_seconds=0.2)
         thread = threading.Thread(target=fleet.run_forever)
-        started = time.monotonic()
         thread.start()
         try:
             wait_for(lambda: all_synced(engine, ADDED), 60)
-            wall = time.monotonic() - started
         finally:
             fleet.stop.set()
             thread.join(30)
         assert not thread.is_alive()
-        # One after another would take over 3 x single; the fleet's start and this wait's
-        # polling add a little to a wall of a few seconds.
-        assert wall < 2.5 * single, (wall, single)
+        # In parallel, not one after another: the three stores' cycles share a moment
+        # (read from the run log, so a loaded machine cannot make this flaky; the
+        # benchmark measures the wall time).
+        with engine.connect() as conn:
+            spans = conn.execute(
+                select(
+                    sync_log.c.store,
+                    func.min(sync_log.c.started_at),
+                    func.max(sync_log.c.finished_at),
+                ).group_by(sync_log.c.store)
+            ).all()
+        assert len(spans) == len(ADDED)
+        assert max(start for _, start, _ in spans) < min(end for _, _, end in spans), spans
         for prefix in ADDED:
             assert diff_all(engine, sim.site(prefix), store=prefix) == [], prefix
         with engine.connect() as conn:
