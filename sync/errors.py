@@ -55,8 +55,9 @@ _KIND_INFO: dict[ErrorKind, tuple[Severity, bool, str]] = {
     ErrorKind.AUTH: (
         Severity.CRITICAL,
         False,
-        "The Lightspeed token was refused: create a new personal token (or re-authorise the "
-        "app) with read scopes and put it in LIGHTSPEED_TOKEN.",
+        "The Lightspeed token was refused: create a new personal token with read scopes and "
+        "put it in LIGHTSPEED_TOKEN (a store added with `store add`: add it again with the new "
+        "token), or re-authorise the app with `python -m sync connect`.",
     ),
     ErrorKind.API: (
         Severity.ERROR,

@@ -8,7 +8,14 @@ import secrets as secrets_module
 import sys
 from pathlib import Path
 
-from sync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, require_schema, require_sql
+from sync.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    for_each_store,
+    require_schema,
+    require_sql,
+)
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.runs import utcnow
@@ -107,22 +114,28 @@ def cmd_unlock(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
-    """`alerts test` messages every channel; `alerts check` evaluates the rules once."""
+    """`alerts test` messages every channel; `alerts check` evaluates the rules once (for
+    `--store PREFIX`, or each enabled store with `--all-stores`)."""
+    if args.alerts_command == "check":
+        return for_each_store(settings, args, _check_alerts)
     from sync.alerts import AlertService
 
-    store = require_schema(settings)
-    service = AlertService(settings, store)
-    if args.alerts_command == "test":
-        if not settings.all_alert_urls:
-            print("No alert channels: set ALERT_URLS in .env (see .env.example).", file=sys.stderr)
-            return EXIT_USAGE
-        deliveries = service.send_test()
-        for d in deliveries:
-            print(
-                f"{'sent' if d.ok else 'FAILED':<7} {d.channel}"
-                + (f": {d.error}" if d.error else "")
-            )
-        return EXIT_FAILED if any(not d.ok for d in deliveries) else EXIT_OK
+    if not settings.all_alert_urls:
+        print("No alert channels: set ALERT_URLS in .env (see .env.example).", file=sys.stderr)
+        return EXIT_USAGE
+    deliveries = AlertService(settings, require_schema(settings)).send_test()
+    for d in deliveries:
+        print(
+            f"{'sent' if d.ok else 'FAILED':<7} {d.channel}" + (f": {d.error}" if d.error else "")
+        )
+    return EXIT_FAILED if any(not d.ok for d in deliveries) else EXIT_OK
+
+
+def _check_alerts(settings: Settings) -> int:
+    """Evaluate one store's alert rules once and print its open incidents."""
+    from sync.alerts import AlertService
+
+    service = AlertService(settings, require_schema(settings))
     evaluation = service.evaluate()
     if evaluation.skipped:
         print("Another process is evaluating alerts right now; showing its latest state.")

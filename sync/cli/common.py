@@ -113,6 +113,21 @@ def enabled_stores(settings: Settings) -> list[Settings]:
             store.sql.dispose()
 
 
+def for_each_store(
+    settings: Settings, args: argparse.Namespace, command: Callable[[Settings], int]
+) -> int:
+    """Run `command` for `--store PREFIX` (default: the configured store), or with
+    `--all-stores` for each enabled store in turn under a "Store X:" line; the worst exit
+    code."""
+    if not getattr(args, "all_stores", False):
+        return command(for_store(settings, getattr(args, "store", None)))
+    worst = EXIT_OK
+    for each in enabled_stores(settings):
+        print(f"Store {each.store_prefix}:")
+        worst = max(worst, command(each))
+    return worst
+
+
 def whoami() -> str:
     """The OS user, recorded as who asked for a run."""
     try:

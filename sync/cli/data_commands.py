@@ -15,6 +15,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     """Re-fetch store days (sales) or do a full pass (others); `--dry-run` only estimates."""
     from sync.engine.backfill import backfill, check_range, estimate
 
+    settings = for_store(settings, args.store)
     store = require_sql(settings, "A backfill from the command line")
     check_range(args.date_from, args.date_to)
     try:

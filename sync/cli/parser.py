@@ -16,6 +16,13 @@ from sync.storage.queueing import REQUESTABLE
 STORE_HELP = "the store (domain prefix) to use; default: LIGHTSPEED_DOMAIN_PREFIX's"
 
 
+def _add_store_choice(command: argparse.ArgumentParser, *, all_help: str) -> None:
+    """`--store PREFIX` or `--all-stores` (neither: the configured store)."""
+    which = command.add_mutually_exclusive_group()
+    which.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
+    which.add_argument("--all-stores", action="store_true", help=all_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m sync` parser; a new command adds its subparser here (help order)."""
     parser = argparse.ArgumentParser(
@@ -38,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--entity", action="append", choices=sorted(ENTITY_BY_NAME), help="only this entity"
     )
     run.add_argument("--full", action="store_true", help="ignore the cursor, re-read everything")
-    which = run.add_mutually_exclusive_group()
-    which.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
-    which.add_argument("--all-stores", action="store_true", help="each enabled store in turn")
+    _add_store_choice(run, all_help="each enabled store in turn")
     status = sub.add_parser("status", help="health per entity")
     status.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -57,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     req = sub.add_parser("request", help="ask the scheduler for a sync now (run-now queue)")
     req.add_argument("--entity", choices=sorted(REQUESTABLE), default="all")
     req.add_argument("--reason", default=None)
+    _add_store_choice(req, all_help="queue the request for each enabled store")
     back = sub.add_parser(
         "backfill", help="re-fetch store days of sales (STORE_TIME_ZONE) or a full pass (others)"
     )
@@ -66,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     back.add_argument("--to", dest="date_to", type=_date_arg, required=True, metavar="YYYY-MM-DD")
     back.add_argument("--dry-run", action="store_true", help="print the estimate, write nothing")
+    back.add_argument("--store", metavar="PREFIX", help=STORE_HELP)
     rec = sub.add_parser("reconcile", help="compare the copy with Lightspeed (counts, day totals)")
     rec.add_argument(
         "--date",
@@ -81,9 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", help="alert channels and incidents")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="action")
     alerts_sub.add_parser("test", help="send a test message to every configured channel")
-    alerts_sub.add_parser(
+    check = alerts_sub.add_parser(
         "check", help="evaluate the alert rules once (cron) and print the open incidents"
     )
+    _add_store_choice(check, all_help="each enabled store in turn")
     demo = sub.add_parser(
         "demo", help="simulator + scheduler + dashboard on SQLite, on this machine"
     )

@@ -100,7 +100,10 @@ def _add(settings: Settings, store: Store, prefix: str, args: argparse.Namespace
         return EXIT_OK
     token = _read_token(args)
     candidate = dataclasses.replace(
-        settings, lightspeed_domain_prefix=prefix, lightspeed_token=token
+        settings,
+        lightspeed_domain_prefix=prefix,
+        lightspeed_token=token,
+        added_store=prefix != settings.store_prefix,
     )
     failed = [f for f in probe_store(candidate) if f.status == "fail"]
     if failed:

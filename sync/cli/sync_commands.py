@@ -14,7 +14,7 @@ from typing import Any
 from sync.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    enabled_stores,
+    for_each_store,
     for_store,
     log,
     require_schema,
@@ -43,13 +43,7 @@ def _install_stop_handler(stop: threading.Event) -> None:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Sync now (`--entity` to pick, `--full` to ignore the cursor); Ctrl-C stops cleanly.
     `--store PREFIX`: that store; `--all-stores`: each enabled store in turn."""
-    if not args.all_stores:
-        return _run_one(for_store(settings, args.store), args)
-    worst = EXIT_OK
-    for each in enabled_stores(settings):
-        print(f"Store {each.store_prefix}:")
-        worst = max(worst, _run_one(each, args))
-    return worst
+    return for_each_store(settings, args, lambda each: _run_one(each, args))
 
 
 def _run_one(settings: Settings, args: argparse.Namespace) -> int:
@@ -144,7 +138,12 @@ def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_request(settings: Settings, args: argparse.Namespace) -> int:
-    """Queue a run-now request for the scheduler; warn when no scheduler is alive."""
+    """Queue a run-now request for the scheduler; warn when no scheduler is alive.
+    `--store PREFIX`: for that store; `--all-stores`: for each enabled store."""
+    return for_each_store(settings, args, lambda each: _request_one(each, args))
+
+
+def _request_one(settings: Settings, args: argparse.Namespace) -> int:
     store = require_schema(settings)
     result = store.request_sync(
         args.entity, requested_by=whoami(), reason=args.reason, now=utcnow()

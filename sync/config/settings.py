@@ -47,6 +47,9 @@ class Settings:
     lightspeed_scopes: tuple[str, ...] = SYNC_SCOPES
     database_url: str = DEFAULT_DATABASE_URL
     database_url_set: bool = False  # DATABASE_URL given (it wins over SUPABASE_URL)
+    # A store reached with what `store add` or `connect --store` kept in the database, not
+    # with the .env credentials (sync.engine.connection.store_settings sets it).
+    added_store: bool = False
     dashboard_database_url: str | None = None
     api_database_url: str | None = None
     api_docs: bool = False
@@ -155,6 +158,21 @@ class Settings:
         """The key of this store's rows (their `store` column): LIGHTSPEED_DOMAIN_PREFIX, else
         DEFAULT_STORE (a simulator or a LIGHTSPEED_BASE_URL without a prefix)."""
         return self.lightspeed_domain_prefix or DEFAULT_STORE
+
+    @property
+    def new_token_step(self) -> str:
+        """Where this store's new personal token goes (the end of a "create a new token"
+        instruction)."""
+        if self.added_store:
+            return f"keep it with `python -m sync store add {self.store_prefix} --token-stdin`"
+        return "put it in LIGHTSPEED_TOKEN"
+
+    @property
+    def connect_command(self) -> str:
+        """The command that authorises the app for this store (again)."""
+        if self.added_store:
+            return f"python -m sync connect --store {self.store_prefix}"
+        return "python -m sync connect"
 
     @property
     def display_name(self) -> str:

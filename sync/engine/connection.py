@@ -47,6 +47,7 @@ def store_settings(settings: Settings, row: StoreRow, token: str | None) -> Sett
         settings,
         lightspeed_domain_prefix=row.prefix,
         lightspeed_token=None if row.connection == "app" else token,
+        added_store=True,
         store_name=settings.store_name if configured else row.name,
         store_time_zone=zone_setting(
             settings, row.prefix, row.time_zone, mine=settings.store_prefix

@@ -22,7 +22,7 @@ from urllib3.exceptions import (
 from sync.config import SYNC_SCOPES
 from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import scope_for_path, unresolved_host_error
-from sync.lightspeed.oauth import RECONNECT
+from sync.lightspeed.oauth import reconnect
 
 # Statuses urllib3 retries before the client sees them.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -45,6 +45,8 @@ class Classifier:
     base_url: str
     token: str
     app: bool  # an OAuth app (tokens renewable) rather than a personal token
+    new_token_step: str  # Settings.new_token_step: where a new personal token goes
+    connect_command: str  # Settings.connect_command: how the app is authorised again
     max_retries: int
     timeout: float
 
@@ -61,7 +63,12 @@ class Classifier:
             return SyncError(
                 ErrorKind.AUTH,
                 f"Lightspeed refused the access token (401{reason}) on {path}.",
-                recovery=RECONNECT if self.app else None,
+                recovery=(
+                    reconnect(self.connect_command)
+                    if self.app
+                    else "The Lightspeed token was refused: create a new personal token with "
+                    f"read scopes and {self.new_token_step}."
+                ),
                 status=status,
             )
         if status == 403:
@@ -71,10 +78,10 @@ class Classifier:
                 f"The access token may not read {path} (403{reason}): it lacks the scope {scope}.",
                 recovery=(
                     f"Declare the scope {scope} for the app in the Lightspeed developer portal, "
-                    "then run `python -m sync connect` again."
+                    f"then run `{self.connect_command}` again."
                     if self.app
                     else f"Give the token the scope {scope} (the sync needs all five: "
-                    f"{' '.join(SYNC_SCOPES)}), then put it in LIGHTSPEED_TOKEN."
+                    f"{' '.join(SYNC_SCOPES)}), then {self.new_token_step}."
                 ),
                 status=status,
             )

@@ -25,6 +25,13 @@ from sync.lightspeed.identity import USER_AGENT
 RECONNECT = (
     "Lightspeed no longer accepts this app's authorization: run `python -m sync connect` again."
 )
+
+
+def reconnect(command: str) -> str:
+    """RECONNECT, naming the store's own `connect` command."""
+    return RECONNECT.replace("python -m sync connect", command)
+
+
 NOT_CONNECTED = "The app is not connected to a store yet: run `python -m sync connect` once."
 
 

@@ -21,7 +21,7 @@ from sync.lightspeed.diagnosis import (
     unresolved_host_error,
 )
 from sync.lightspeed.identity import USER_AGENT
-from sync.lightspeed.oauth import RECONNECT
+from sync.lightspeed.oauth import reconnect
 from sync.lightspeed.retries import what_failed
 
 Status = Literal["pass", "fail", "info", "skip"]
@@ -68,7 +68,7 @@ def probe_store(
     answers, failure = _fetch_each(base, bearer, settings, session_factory)
     if failure:
         return [*found, failure]
-    return found + _judge(base, bearer, answers, app=token is not None)
+    return found + _judge(base, bearer, answers, settings, app=token is not None)
 
 
 def _fetch_each(
@@ -116,16 +116,21 @@ def _unreachable(base: str, exc: requests.RequestException, timeout: float, toke
 
 
 def _judge(
-    base: str, token: str, answers: dict[str, requests.Response], *, app: bool = False
+    base: str,
+    token: str,
+    answers: dict[str, requests.Response],
+    settings: Settings,
+    *,
+    app: bool = False,
 ) -> list[Finding]:
     statuses = {entity: r.status_code for entity, r in answers.items()}
     if 401 in statuses.values():
         refused = next(r for r in answers.values() if r.status_code == 401)
         recovery = (
-            RECONNECT
+            reconnect(settings.connect_command)
             if app
             else "Create a new personal token (Setup > Personal tokens) with the read scopes "
-            f"{READ_SCOPES} and put it in LIGHTSPEED_TOKEN."
+            f"{READ_SCOPES} and {settings.new_token_step}."
         )
         return [
             Finding(
@@ -151,11 +156,13 @@ def _judge(
         found.append(Finding("Lightspeed token", "pass", "accepted"))
     else:
         found.append(Finding("Lightspeed token", "skip", "not checked: no endpoint answered"))
-    found += [_scope(entity, base, token, r) for entity, r in answers.items()]
+    found += [_scope(entity, base, token, r, settings) for entity, r in answers.items()]
     return [*found, _headroom(list(answers.values()))]
 
 
-def _scope(entity: str, base: str, token: str, response: requests.Response) -> Finding:
+def _scope(
+    entity: str, base: str, token: str, response: requests.Response, settings: Settings
+) -> Finding:
     path = f"/{entity}"
     scope, code = scope_for_path(path), response.status_code
     name = f"scope {scope}"
@@ -180,7 +187,7 @@ def _scope(entity: str, base: str, token: str, response: requests.Response) -> F
             f"The token may not read {path} (403{_reason(response, token)}): it lacks the scope "
             f"{scope}.",
             f"Give the token the scope {scope} (a personal token: create a new one with "
-            "all five read scopes), then put it in LIGHTSPEED_TOKEN.",
+            f"all five read scopes), then {settings.new_token_step}.",
         )
     if code == 404:
         return Finding(

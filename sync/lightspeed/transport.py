@@ -287,6 +287,8 @@ class LightspeedClient:
             base_url=self.base_url,
             token=self._token,
             app=self.tokens is not None,
+            new_token_step=self.settings.new_token_step,
+            connect_command=self.settings.connect_command,
             max_retries=self.settings.http_max_retries,
             timeout=self.timeout,
         )

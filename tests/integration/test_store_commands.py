@@ -73,6 +73,9 @@ def test_store_add_checks_the_token_keeps_it_in_the_database_and_never_shows_it(
     assert refused.returncode == 1
     assert refused.stderr.strip().startswith("Store gamma was not added: Lightspeed refused")
     assert "wrong-token-123" not in refused.stdout + refused.stderr
+    # the new token goes back to `store add`, not into .env (that is the first store's)
+    assert "`python -m sync store add gamma --token-stdin`" in refused.stderr
+    assert "LIGHTSPEED_TOKEN" not in refused.stderr
     listed = cli(env, "store", "list")
     lines = listed.stdout.splitlines()
     assert lines[0].split()[:4] == ["prefix", "name", "zone", "connection"]

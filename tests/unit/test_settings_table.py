@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 SETTINGS = [item for item in TABLE if isinstance(item, Setting)]
 FAMILIES = [item for item in TABLE if isinstance(item, Family)]
 MEMBER_NAMES = {name for f in FAMILIES for member in f.members for name in f.names(member)}
-DERIVED = {"database_url_set", "alert_secrets"}  # filled by the loader from other variables
+# filled by the loader from other variables; added_store by store_settings (not a variable)
+DERIVED = {"database_url_set", "alert_secrets", "added_store"}
 
 
 def env_example_names() -> list[str]:
