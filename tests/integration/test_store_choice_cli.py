@@ -28,6 +28,7 @@ def group_env(db_url: str, sim: Any, tmp_path: Path) -> dict[str, str]:
         "LIGHTSPEED_TOKEN": f"dev-token-{ACME}",
         "LIGHTSPEED_TIMEOUT_SECONDS": "5",
         "NIGHTLY_FULL_TIME": "off",
+        "ALERT_MEMORY_MB": "100000",  # in this process: the test worker's memory, not a sync's
         "LOG_DIR": str(tmp_path / "logs"),
     }
     assert run_cli("migrate", env=env, cwd=tmp_path).returncode == 0
