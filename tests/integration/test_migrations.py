@@ -1,4 +1,4 @@
-"""Migrations are versioned, idempotent and produce exactly the schema in sync/storage/schema.py."""
+"""Migrations are versioned, idempotent and produce exactly the schema in sync/storage/schema/."""
 
 from __future__ import annotations
 
