@@ -71,7 +71,7 @@ def print_ratio(n: int, part: dict[str, Any]) -> None:
         print(
             f"  floor {f['store']:<8} alone: {f['wall_s']:6.1f} s wall, {f['span_s']:5.1f} s "
             f"of runs, {f['requests']} requests, {f['http_429']} x 429, "
-            f"{f['peak_connections']} connections"
+            f"{f['peak_connections']} connections, {f['scheduler_cpu_s']:.1f} s of CPU"
         )
     print(
         f"  full cycle: {c['wall_s']:6.1f} s wall ({c['span_s']:.1f} s of runs), slowest "
@@ -85,7 +85,17 @@ def print_ratio(n: int, part: dict[str, Any]) -> None:
         "connections"
     )
     for name, split in c["split"].items():
-        print(f"  {name}: {split['runs']} runs over {split['stores']} stores")
+        cpu = c["scheduler_cpu_s"].get(name, 0.0)
+        print(f"  {name}: {split['runs']} runs over {split['stores']} stores, {cpu:.1f} s of CPU")
+    sim_cpu = c["scheduler_cpu_s"]["simulator"]
+    print(f"  the simulator (every store's API, one process): {sim_cpu:.1f} s of CPU")
+    t = c["timeline"]
+    print(
+        f"  stores' first runs began by {t['median_first_start_s']:.1f} s (median) and "
+        f"{t['latest_first_start_s']:.1f} s (last); a store's own span "
+        f"{t['store_span_s']['min']:.1f} / {t['store_span_s']['median']:.1f} / "
+        f"{t['store_span_s']['max']:.1f} s (min / median / max)"
+    )
     print(f"  -> {'ok' if ok else 'MISSED'}")
 
 

@@ -106,16 +106,49 @@ def floor(sim: Simulator, prefix: str, cfg: Any, logs: Path) -> dict[str, Any]:
         try:
             wait_for(lambda: complete(db), started + cfg.timeout, f"store {prefix} alone")
             wall = time.monotonic() - started
+            cpu = cpu_seconds(process.pid)
         finally:
             stop(process)
         return {
             "store": prefix,
             "wall_s": wall,
             "span_s": _span(runs(db)),
+            "scheduler_cpu_s": cpu,
             "peak_connections": db.peak_connections,
             "requests": sim.requests(),
             "http_429": sim.too_many(),
         }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def store_timeline(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """When each store's runs began and ended, in seconds from the cycle's first run: the
+    latest first start and the spread of the stores' own spans show whether stores waited
+    for a slot or each took longer than alone."""
+    zero = min(r["started_at"] for r in rows)
+    spans = {}
+    for store in sorted({r["store"] for r in rows}):
+        mine = [r for r in rows if r["store"] == store]
+        ends = [r["finished_at"] for r in mine if r["finished_at"] is not None]
+        start = (min(r["started_at"] for r in mine) - zero).total_seconds()
+        end = (max(ends) - zero).total_seconds() if ends else None
+        spans[store] = {"start_s": round(start, 2), "end_s": end and round(end, 2)}
+    starts = sorted(v["start_s"] for v in spans.values())
+    own = sorted(v["end_s"] - v["start_s"] for v in spans.values() if v["end_s"] is not None)
+    return {
+        "latest_first_start_s": starts[-1],
+        "median_first_start_s": starts[len(starts) // 2],
+        "store_span_s": {"min": own[0], "median": own[len(own) // 2], "max": own[-1]},
+        "stores": spans,
+    }
 
 
 def _per_pair(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -145,6 +178,7 @@ def full_cycle(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
     with store_database("cycle", env, sim.prefixes) as db:
         env["DATABASE_URL"] = db.url
         started = time.monotonic()
+        sim_cpu = cpu_seconds(sim.process.pid)
         procs = {
             "scheduler A": start_scheduler(env, logs / "cycle-A"),
             "scheduler B": start_scheduler(env, logs / "cycle-B"),
@@ -152,6 +186,8 @@ def full_cycle(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
         try:
             wait_for(lambda: complete(db), started + cfg.timeout, "the full cycle")
             wall = time.monotonic() - started
+            cpu = {name: cpu_seconds(p.pid) for name, p in procs.items()}
+            cpu["simulator"] = cpu_seconds(sim.process.pid) - sim_cpu
             time.sleep(2)  # a late duplicate would show up now
             rows = runs(db)
         finally:
@@ -169,6 +205,8 @@ def full_cycle(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
             "runs_per_pair": {"min": min(counts.values()), "max": max(counts.values())},
             "pairs_not_once": {k: v for k, v in counts.items() if v != 1},
             "split": _split(rows, pids),
+            "scheduler_cpu_s": cpu,
+            "timeline": store_timeline(rows),
             "not_exact": exact(db, sim),
         }
 
