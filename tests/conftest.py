@@ -375,7 +375,7 @@ def backend_env(every_backend: str, request) -> dict[str, str]:
     }
 
 
-# -- Several processes (make test: pytest-xdist, -n 3 --dist loadgroup) ---------------------
+# -- Several processes (make test: pytest-xdist, -n 4 --dist loadgroup) ---------------------
 
 # Tests whose assertions hold a wall-clock bound and the browser tests (tests/e2e/) all run in
 # one group, one after the other on one worker, so that two of them never compete for the
