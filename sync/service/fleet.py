@@ -22,7 +22,7 @@ from sync.errors import SyncError
 from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.service.signals import stop_on_signals
-from sync.storage.backend import open_store
+from sync.storage.backend import SharedEngineStores, open_store
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.protocols import SyncStore
 
@@ -55,7 +55,14 @@ class _Running:
     service: SchedulerService
     thread: threading.Thread
     handle: SyncStore
-    owned: bool  # opened here (closed here), not the configured store's handle
+    owned: bool  # opened here and closed with its store (REST), not a shared engine's
+
+
+def shared_pool_size(parallel: int) -> tuple[int, int]:
+    """(pool size, overflow) of the one engine the other stores of a process share: a
+    syncing store holds up to two connections (its page and its lease or log row); the
+    stores that wait only check one out now and then (heartbeat, queue)."""
+    return 2 * parallel + 2, 4
 
 
 class StoreFleet:
@@ -79,6 +86,12 @@ class StoreFleet:
         self.rescan_seconds = rescan_seconds
         self.gate = threading.BoundedSemaphore(settings.sync_max_parallel_stores)
         self.running: dict[str, _Running] = {}
+        # On SQL, every store but the configured one shares one engine, so the connections
+        # grow with SYNC_MAX_PARALLEL_STORES, not with the number of stores.
+        size, overflow = shared_pool_size(settings.sync_max_parallel_stores)
+        self.shared = SharedEngineStores(
+            settings.database_url, pool_size=size, max_overflow=overflow
+        )
 
     def install_signal_handlers(self) -> None:
         """SIGTERM / SIGINT: every store finishes its current page, then the process exits."""
@@ -98,7 +111,7 @@ class StoreFleet:
 
     def _start(self, prefix: str, settings: Settings) -> None:
         configured = prefix == self.settings.store_prefix
-        handle = self.store if configured else open_store(settings)
+        handle = self.store if configured else self._handle(settings)
         if not configured:
             handle.ensure_state_rows()
         service = SchedulerService(
@@ -113,9 +126,14 @@ class StoreFleet:
         thread = threading.Thread(
             target=service.run_forever, name=f"scheduler-{prefix}", daemon=True
         )
-        self.running[prefix] = _Running(service, thread, handle, owned=not configured)
+        owned = not configured and handle.sql is None
+        self.running[prefix] = _Running(service, thread, handle, owned=owned)
         log.info("Store %s: scheduling starts.", prefix)
         thread.start()
+
+    def _handle(self, settings: Settings) -> SyncStore:
+        """Another store's handle: on the shared engine (SQL), or its own (REST)."""
+        return open_store(settings) if self.store.sql is None else self.shared.open(settings)
 
     def _end(self, prefix: str) -> None:
         running = self.running.pop(prefix)
@@ -141,14 +159,12 @@ class StoreFleet:
             self.running[prefix].service.stop.set()
         for prefix in list(self.running):
             self._end(prefix)
+        self.shared.close()
         log.info("Scheduler stopped cleanly.")
         return 0
 
 
 def _close(handle: SyncStore) -> None:
-    if handle.sql is not None:
-        handle.sql.dispose()
-    else:
-        close = getattr(handle, "close", None)
-        if close is not None:
-            close()
+    close = getattr(handle, "close", None)
+    if close is not None:
+        close()

@@ -6,6 +6,8 @@ either offers is `sync.storage.protocols.SyncStore`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.storage.protocols import SyncStore
@@ -60,3 +62,31 @@ def open_store(settings: Settings, *, check_schema: bool = True) -> SyncStore:
             recovery=how,
         )
     return store
+
+
+class SharedEngineStores:
+    """Handles of several stores of one SQL database over one engine, whose pool is sized
+    by the caller (made on the first `open`, disposed by `close`)."""
+
+    def __init__(self, database_url: str, *, pool_size: int, max_overflow: int) -> None:
+        self.database_url = database_url
+        self.pool_size = pool_size
+        self.max_overflow = max_overflow
+        self.engine: Any = None
+
+    def open(self, settings: Settings) -> SyncStore:
+        """The handle of `settings`' store on the shared engine (schema checked once)."""
+        from sync.storage.sql.db import create_db_engine
+        from sync.storage.sql.store import Store
+
+        if self.engine is None:
+            self.engine = create_db_engine(
+                self.database_url, pool_size=self.pool_size, max_overflow=self.max_overflow
+            )
+        return Store(self.engine, prefix=settings.store_prefix)
+
+    def close(self) -> None:
+        """Dispose the shared engine (its pooled connections close)."""
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sync.config import load_settings
 from sync.entities import ENTITIES, STATE_ENTITIES
 from sync.runs import SUCCEEDED
-from sync.service.fleet import StoreFleet
+from sync.service.fleet import StoreFleet, shared_pool_size
 from sync.storage.backend import open_store
 from sync.storage.schema import sync_log, sync_state
 from sync.storage.sql.db import create_db_engine
@@ -99,10 +99,16 @@ def test_three_added_stores_sync_in_parallel_each_exact_and_a_disabled_store_not
         thread.start()
         try:
             wait_for(lambda: all_synced(engine, ADDED), 60)
+            # The added stores share one engine, its pool sized for 3 stores at once: the
+            # connections grow with SYNC_MAX_PARALLEL_STORES, not with the stores.
+            engines = {running.handle.sql for running in fleet.running.values()}
         finally:
             fleet.stop.set()
             thread.join(30)
         assert not thread.is_alive()
+        [shared] = engines
+        if shared.dialect.name == "postgresql":
+            assert (shared.pool.size(), shared.pool._max_overflow) == shared_pool_size(3)
         # In parallel, not one after another: the three stores' cycles share a moment
         # (read from the run log, so a loaded machine cannot make this flaky; the
         # benchmark measures the wall time).

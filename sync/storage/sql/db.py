@@ -100,8 +100,11 @@ def create_private_file(path: Path) -> None:
         ) from None
 
 
-def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
-    """An engine for `url`. SQLite gets WAL, a busy timeout and write-locking transactions."""
+def create_db_engine(
+    url: str, *, readonly: bool = False, pool_size: int = 3, max_overflow: int = 2
+) -> Engine:
+    """An engine for `url`. SQLite gets WAL, a busy timeout and write-locking transactions;
+    Postgres a pool of `pool_size` connections (and `max_overflow` more when busy)."""
     url = normalize_url(url)
     try:
         parsed = make_url(url)
@@ -122,8 +125,8 @@ def create_db_engine(url: str, *, readonly: bool = False) -> Engine:
     engine = create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=3,
-        max_overflow=2,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         connect_args={"connect_timeout": 10, "application_name": "lightspeed-sync"},
         **options,
     )
