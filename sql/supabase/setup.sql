@@ -2693,3 +2693,20 @@ $migration_0020$;
     END IF;
 END
 $do$;
+
+-- 0021_stores_at_once.postgres.sql
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT FROM schema_migrations WHERE version = 21) THEN
+        EXECUTE $migration_0021$
+-- Migration 0021: how many stores synced at once in a run's scheduler process. The stores of
+-- one process share its memory, so a run's peak_rss_bytes is the whole process's: the memory
+-- alert allows ALERT_MEMORY_MB per store at once. Null: one store (every earlier run).
+
+ALTER TABLE sync_log ADD COLUMN IF NOT EXISTS stores_at_once INTEGER;
+$migration_0021$;
+        INSERT INTO schema_migrations (version, description, applied_at)
+        VALUES (21, 'stores at once', now());
+    END IF;
+END
+$do$;

@@ -57,6 +57,7 @@ def _run(row: RunRow) -> RunFacts:
         error_type=row.error_type,
         error_details=row.error_details,
         peak_rss_bytes=row.peak_rss_bytes,
+        stores_at_once=row.stores_at_once,
     )
 
 

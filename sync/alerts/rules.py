@@ -56,6 +56,7 @@ class RunFacts:
     error_type: str | None = None
     error_details: str | None = None
     peak_rss_bytes: int | None = None
+    stores_at_once: int | None = None  # stores syncing at once in its process
 
 
 @dataclass(frozen=True)
@@ -258,16 +259,27 @@ def empty_success(facts: EntityFacts, limits: Limits) -> Finding | None:
 
 
 def memory(facts: EntityFacts, limits: Limits) -> Finding | None:
-    """The latest run's process peaked above the memory limit (ALERT_MEMORY_MB)."""
+    """The latest run's process peaked above the memory limit: ALERT_MEMORY_MB per store
+    syncing at once in that process (its stores share its memory)."""
     run = facts.runs[0] if facts.runs else None
-    if run is None or run.peak_rss_bytes is None or run.peak_rss_bytes <= limits.memory_bytes:
+    at_once = max(1, run.stores_at_once or 1) if run is not None else 1
+    limit = limits.memory_bytes * at_once
+    if run is None or run.peak_rss_bytes is None or run.peak_rss_bytes <= limit:
         return None
+    peak = f"{run.peak_rss_bytes / 2**20:,.0f} MB"
+    if at_once == 1:
+        text = f"peaked at {peak} of memory (limit {limit / 2**20:,.0f} MB)."
+    else:
+        text = (
+            f"ran while {at_once} stores synced at once in its scheduler process, which peaked "
+            f"at {peak} of memory (limit {limit / 2**20:,.0f} MB: "
+            f"{limits.memory_bytes / 2**20:,.0f} MB per store at once)."
+        )
     return Finding(
         Rule.MEMORY,
         facts.entity,
         Severity.WARNING,
-        f"The {run.action} sync of {facts.entity} peaked at {run.peak_rss_bytes / 2**20:,.0f} MB "
-        f"of memory (limit {limits.memory_bytes / 2**20:,.0f} MB).",
+        f"The {run.action} sync of {facts.entity} {text}",
         since=run.started_at,
         recovery=RECOVERY[Rule.MEMORY],
         observation=str(run.log_id),

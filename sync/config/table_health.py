@@ -150,6 +150,7 @@ ALERTS = (
     Setting(
         "ALERT_MEMORY_MB",
         p.limit(1e6, "a positive number of megabytes"),
-        "A run whose process peaked above this many MB of memory (RSS) raises a warning.",
+        "A run whose process peaked above this many MB of memory (RSS) raises a warning; "
+        "a scheduler syncing several stores at once is allowed this much per store.",
     ),
 )

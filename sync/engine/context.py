@@ -37,6 +37,7 @@ class RunContext:
     on_page: PageCallback | None = None
     secrets: tuple[str, ...] = ()
     done_elsewhere: Callable[[str], str | None] | None = None
+    stores_at_once: Callable[[], int] | None = None  # stores syncing in this process now
 
     @classmethod
     def of(
@@ -50,6 +51,7 @@ class RunContext:
         leases: LeaseManager | None = None,
         lock_wait_seconds: float = 0.0,
         done_elsewhere: Callable[[str], str | None] | None = None,
+        stores_at_once: Callable[[], int] | None = None,
     ) -> RunContext:
         """The context of runs on `store`: the store's own leases unless `leases` is given;
         `lock_wait_seconds`: how long to wait for an entity another process is syncing."""
@@ -63,6 +65,7 @@ class RunContext:
             on_page=on_page,
             secrets=settings.secrets,
             done_elsewhere=done_elsewhere,
+            stores_at_once=stores_at_once,
         )
 
     @property

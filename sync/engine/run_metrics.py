@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sync.lightspeed.timings import mean_and_p95
@@ -31,11 +32,16 @@ def reset_peak_rss() -> bool:
 
 
 class MetricsMark:
-    """Where a run starts: a fresh peak-memory window, the client's timings and retries."""
+    """Where a run starts: a fresh peak-memory window, the client's timings and retries, and
+    (in a scheduler over several stores) how many stores sync in the process."""
 
-    def __init__(self, client: LightspeedClient) -> None:
+    def __init__(
+        self, client: LightspeedClient, stores_at_once: Callable[[], int] | None = None
+    ) -> None:
         reset_peak_rss()
         self.client = client
+        self.stores_at_once = stores_at_once
+        self.most_at_once = stores_at_once() if stores_at_once is not None else None
         self.timing_mark = client.timings.mark()
         self.retries_before = client.retries
 
@@ -47,4 +53,10 @@ class MetricsMark:
             api_ms_mean=mean,
             api_ms_p95=p95,
             api_retries=self.client.retries - self.retries_before,
+            stores_at_once=self._most_at_once(),
         )
+
+    def _most_at_once(self) -> int | None:
+        if self.stores_at_once is None or self.most_at_once is None:
+            return None
+        return max(self.most_at_once, self.stores_at_once())

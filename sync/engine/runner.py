@@ -86,10 +86,13 @@ class Runner:
         lock_wait_seconds: float = 0.0,
         done_elsewhere: Callable[[str], str | None] | None = None,
         yield_busy_store: bool = False,
+        stores_at_once: Callable[[], int] | None = None,
     ) -> None:
         """`yield_busy_store`: when an entity's lease is held by another process before this
         run synced anything (every entity so far skipped), that process has begun the store's
-        cycle: leave the store to it (the rest not attempted)."""
+        cycle: leave the store to it (the rest not attempted). `stores_at_once`: how many
+        stores sync in this process now (a scheduler over several stores), recorded with
+        each run's peak memory."""
         self.settings = settings
         self.yield_busy_store = yield_busy_store
         self.store = store
@@ -106,6 +109,7 @@ class Runner:
             leases=leases,
             lock_wait_seconds=lock_wait_seconds,
             done_elsewhere=done_elsewhere,
+            stores_at_once=stores_at_once,
         )
 
     def run(

@@ -176,7 +176,7 @@ def _run(
         log.error("%s: could not start: %s", label, exc)
         return not_started(spec, info.run_id, exc)
     run = EntityRun(context, spec, client, info, trackers, cursor, t0, client.api_calls)
-    mark = MetricsMark(client)
+    mark = MetricsMark(client, context.stores_at_once)
     status, error = _walk_classified(run, walk)
     main = trackers.parent
     main.api_calls = client.api_calls - run.calls_before

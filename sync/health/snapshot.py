@@ -62,6 +62,7 @@ class RunRow:
     api_ms_mean: float | None = None
     api_ms_p95: float | None = None
     api_retries: int | None = None
+    stores_at_once: int | None = None  # stores syncing at once in its process (migration 0021)
 
 
 @dataclass(frozen=True)

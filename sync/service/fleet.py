@@ -22,6 +22,7 @@ from sync.errors import SyncError
 from sync.runs import utcnow
 from sync.service.scheduler import SchedulerService
 from sync.service.signals import stop_on_signals
+from sync.service.slots import StoreSlots
 from sync.storage.backend import SharedEngineStores, open_store
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.protocols import SyncStore
@@ -84,7 +85,7 @@ class StoreFleet:
         self.stop = stop or threading.Event()
         self.sync_on_start = sync_on_start
         self.rescan_seconds = rescan_seconds
-        self.gate = threading.BoundedSemaphore(settings.sync_max_parallel_stores)
+        self.gate = StoreSlots(settings.sync_max_parallel_stores)
         self.running: dict[str, _Running] = {}
         # On SQL, every store but the configured one shares one engine, so the connections
         # grow with SYNC_MAX_PARALLEL_STORES, not with the number of stores.

@@ -30,6 +30,7 @@ from sync.service.maintenance import reconcile_yesterday
 from sync.service.plan import JobSpec, aware_utc, plan_jobs
 from sync.service.requests import RequestWorker
 from sync.service.signals import stop_on_signals
+from sync.service.slots import StoreSlots
 from sync.storage.leasing import PROCESS_HOLDER
 from sync.storage.queueing import Claim
 from sync.storage.sql.outlets import load_store_days
@@ -55,7 +56,7 @@ class SchedulerService:
         clock: Callable[[], datetime] = utcnow,
         stop: threading.Event | None = None,
         sync_on_start: bool | None = None,
-        gate: threading.Semaphore | None = None,
+        gate: StoreSlots | None = None,
         instance_id: str = PROCESS_HOLDER,
     ) -> None:
         self.settings = settings
@@ -106,6 +107,7 @@ class SchedulerService:
             lock_wait_seconds=lock_wait_seconds,
             done_elsewhere=done_elsewhere(self.store, self.clock, every) if every else None,
             yield_busy_store=bool(every),
+            stores_at_once=self.gate.busy if self.gate is not None else None,
         )
 
     def schedule_jobs(self) -> None:

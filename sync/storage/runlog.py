@@ -57,10 +57,14 @@ class RunMetrics:
     api_ms_mean: float | None = None
     api_ms_p95: float | None = None
     api_retries: int | None = None
+    # Stores syncing at once in the process (a scheduler over several stores; None: one):
+    # they share the memory peak_rss_bytes measures.
+    stores_at_once: int | None = None
 
     def values(self) -> dict[str, Any]:
-        """The sync_log columns these fill (migration 0009)."""
+        """The sync_log columns these fill (migrations 0009 and 0021)."""
         return {
+            "stores_at_once": self.stores_at_once,
             "peak_rss_bytes": self.peak_rss_bytes,
             "api_ms_mean": self.api_ms_mean,
             "api_ms_p95": self.api_ms_p95,

@@ -122,6 +122,10 @@ def test_three_added_stores_sync_in_parallel_each_exact_and_a_disabled_store_not
             ).all()
         assert len(spans) == len(ADDED)
         assert max(start for _, start, _ in spans) < min(end for _, _, end in spans), spans
+        # ... and each run says how many stores shared the process's memory meanwhile.
+        with engine.connect() as conn:
+            at_once = set(conn.scalars(select(sync_log.c.stores_at_once)))
+        assert None not in at_once and max(at_once) >= 2 and at_once <= {1, 2, 3}, at_once
         for prefix in ADDED:
             assert diff_all(engine, sim.site(prefix), store=prefix) == [], prefix
         with engine.connect() as conn:

@@ -291,3 +291,29 @@ def test_memory_judges_the_latest_run_only():
     small = RunFacts(2, "failed", "incremental", NOW, peak_rss_bytes=90 * MB)
     assert memory(facts(small, big), Limits(memory_bytes=512 * MB)) is None
     assert [f.rule for f in evaluate_entity(facts(big), LIMITS, NOW)] == [Rule.MEMORY]
+
+
+@pytest.mark.parametrize(
+    ("peak_mb", "at_once", "fires"),
+    [(527, 10, False), (5120, 10, False), (5121, 10, True), (600, 1, True), (600, None, True)],
+)
+def test_memory_allows_the_limit_per_store_syncing_at_once(peak_mb, at_once, fires):
+    """Ten stores syncing in one scheduler share its memory: 527 MB is 53 MB each."""
+    latest = RunFacts(
+        7,
+        "success",
+        "incremental",
+        NOW - timedelta(minutes=5),
+        peak_rss_bytes=peak_mb * MB,
+        stores_at_once=at_once,
+    )
+    found = memory(facts(latest), Limits(memory_bytes=512 * MB))
+    assert (found is not None) is fires
+    if found and at_once == 10:
+        assert found.message == (
+            f"The incremental sync of sales ran while 10 stores synced at once in its scheduler "
+            f"process, which peaked at {peak_mb:,} MB of memory (limit 5,120 MB: 512 MB per "
+            "store at once)."
+        )
+    if found and at_once != 10:
+        assert found.message.endswith(f"peaked at {peak_mb} MB of memory (limit 512 MB).")

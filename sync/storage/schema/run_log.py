@@ -67,6 +67,8 @@ sync_log = Table(
     Column("api_ms_mean", Double),
     Column("api_ms_p95", Double),
     Column("api_retries", Integer),
+    # Stores syncing at once in the run's scheduler process (migration 0021; null: one).
+    Column("stores_at_once", Integer),
 )
 # The latest runs of one store's entity, newest first with the id as tiebreak (0020).
 Index(
