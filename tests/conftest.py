@@ -48,6 +48,19 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SIM_TOKEN = "sim-token-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_left_as_found() -> Iterator[None]:
+    """A handler a test leaves on the root logger (a console handler on that test's captured
+    stderr, closed once it ends) would make every later log line of the worker print a
+    "Logging error" traceback: take it off after each test. pytest's own handlers stay."""
+    root = logging.getLogger()
+    before = set(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+
+
 def pg_database_url(name: str) -> str:
     """The SQLAlchemy URL of database `name` on the local server."""
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"

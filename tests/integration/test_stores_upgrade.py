@@ -53,9 +53,13 @@ PER_STORE = (
 COPIED = (*ENTITY_TABLES.values(), sync_state, sync_log)
 
 
+# Columns later migrations added: store (0016) and sync_log.stores_at_once (0021).
+AFTER_0015 = frozenset({"store", "stores_at_once"})
+
+
 def before_0016(table: Table) -> Table:
-    """`table` as migration 0015 left it: no store column."""
-    columns: list[Column[Any]] = [c._copy() for c in table.columns if c.name != "store"]
+    """`table` as migration 0015 left it: no store column (nor any later one)."""
+    columns: list[Column[Any]] = [c._copy() for c in table.columns if c.name not in AFTER_0015]
     return Table(table.name, MetaData(), *columns)
 
 
@@ -72,7 +76,8 @@ def synced_rows(simulator: Any, path: Path) -> dict[str, list[dict[str, Any]]]:
     engine.dispose()
     for table_rows in rows.values():
         for row in table_rows:
-            del row["store"]
+            for column in AFTER_0015 & row.keys():
+                del row[column]
     for row in rows[sync_log.name]:
         del row["id"]  # the identity column numbers them (Postgres' sequence moves on)
     return rows
