@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import SingletonThreadPool
 from sqlalchemy.schema import CreateTable
 
 from sync.errors import ErrorKind, SyncError, redact
@@ -20,6 +21,7 @@ from sync.storage.jsoncodec import dumps_json, loads_json
 from sync.storage.migrations import migration_scripts
 from sync.storage.refusal import is_refusal_code
 from sync.storage.schema import ENTITY_TABLES, lightspeed_stores, schema_migrations
+from sync.storage.sql.connection_setup import configure_sqlite, custom_plans
 from sync.storage.stores import StoreInfo
 
 #: The migration that makes every row know its store (it needs the first store).
@@ -27,9 +29,6 @@ STORES_MIGRATION = 16
 
 # Any fixed number works: it only has to be the same for every process migrating this DB.
 _MIGRATE_LOCK_KEY = 7_357_001
-
-#: The SQLite writer checkpoints the WAL itself past 40,000 pages (160 MB).
-WRITER_AUTOCHECKPOINT_PAGES = 40_000
 
 
 def normalize_url(url: str) -> str:
@@ -117,8 +116,12 @@ def create_db_engine(
         database = sqlite_file_path(parsed.database)
         if database is not None:
             create_private_file(Path(database))
+        if "mode=memory" in parsed.render_as_string():
+            # One connection per thread holds the in-memory database (SQLAlchemy's choice for
+            # such a URL today, named so that a future default cannot change it).
+            options["poolclass"] = SingletonThreadPool
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
-        _configure_sqlite(engine, readonly=readonly)
+        configure_sqlite(engine, readonly=readonly)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise SyncError(ErrorKind.CONFIG, "DATABASE_URL must be a sqlite:/// or postgresql:// URL.")
@@ -130,51 +133,8 @@ def create_db_engine(
         connect_args={"connect_timeout": 10, "application_name": "lightspeed-sync"},
         **options,
     )
-    event.listen(engine, "connect", _custom_plans)
+    event.listen(engine, "connect", custom_plans)
     return engine
-
-
-def _custom_plans(dbapi_connection: Any, _record: Any) -> None:
-    # psycopg prepares a statement after 5 runs and Postgres may then pick a generic plan,
-    # which for "latest run of entity X with status Y" walks the whole started_at index
-    # when Y never occurs (300 ms at 1M sync_log rows instead of < 1 ms). Planning each
-    # execution costs far less. Set per session (not a startup option: poolers refuse those).
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True
-    try:
-        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
-    finally:
-        dbapi_connection.autocommit = autocommit
-
-
-def _configure_sqlite(engine: Engine, *, readonly: bool) -> None:
-    # pysqlite's own transaction handling defers BEGIN and cannot take the write lock up
-    # front; SQLAlchemy's documented recipe: autocommit at the driver, BEGIN ourselves.
-    begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        if not readonly:
-            # A page of 1,000 sales dirties many MB (rows, line items, six indexes): with
-            # the default 2 MB cache SQLite spills to the WAL mid-transaction and re-reads
-            # index pages, and the default checkpoint (1,000 pages) ran at every commit.
-            # Neither changes durability: each commit is in the WAL, kill -9 safe.
-            cursor.execute("PRAGMA cache_size=-32768")
-            # A sync's checkpoints run in the background (checkpointer.py); the writer's
-            # own is the fallback. Once started over, the WAL file is cut back to 64 MiB.
-            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
-            cursor.execute("PRAGMA journal_size_limit=67108864")
-            cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
 
 
 def database_error(exc: BaseException, url: str | None = None) -> SyncError:
