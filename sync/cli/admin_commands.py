@@ -6,6 +6,7 @@ import argparse
 import getpass
 import secrets as secrets_module
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sync.cli.common import (
@@ -15,8 +16,10 @@ from sync.cli.common import (
     for_each_store,
     require_schema,
     require_sql,
+    store_zone,
 )
 from sync.config import Settings
+from sync.days import clock_label
 from sync.errors import ErrorKind, SyncError
 from sync.runs import utcnow
 from sync.storage.backend import uses_supabase_rest
@@ -135,16 +138,22 @@ def _check_alerts(settings: Settings) -> int:
     """Evaluate one store's alert rules once and print its open incidents."""
     from sync.alerts import AlertService
 
-    service = AlertService(settings, require_schema(settings))
+    store = require_schema(settings)
+    service = AlertService(settings, store)
+    zone = store_zone(settings, store)  # the times in the store's own clock
+
+    def when(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return clock_label(moment, zone, fmt)
+
     evaluation = service.evaluate()
     if evaluation.skipped:
         print("Another process is evaluating alerts right now; showing its latest state.")
     changes = evaluation.changes
     failed = sum(1 for d in evaluation.deliveries if not d.ok)
     print(
-        f"Checked at {evaluation.checked_at:%Y-%m-%d %H:%M:%S} UTC: {len(changes.opened)} opened, "
-        f"{len(changes.resolved)} resolved; {len(evaluation.deliveries) - failed} message(s) "
-        f"sent, {failed} failed."
+        f"Checked at {when(evaluation.checked_at, '%Y-%m-%d %H:%M:%S')}: "
+        f"{len(changes.opened)} opened, {len(changes.resolved)} resolved; "
+        f"{len(evaluation.deliveries) - failed} message(s) sent, {failed} failed."
     )
     incidents = service.book.open_incidents()
     print(f"Open incidents: {len(incidents)}" + ("" if incidents else " (all clear)"))
@@ -153,10 +162,10 @@ def _check_alerts(settings: Settings) -> int:
         if i.acknowledged_at:
             notes.append(f"acknowledged by {i.acknowledged_by}")
         if i.snoozed_until and i.snoozed_until > evaluation.checked_at:
-            notes.append(f"snoozed until {i.snoozed_until:%Y-%m-%d %H:%M} UTC")
+            notes.append(f"snoozed until {when(i.snoozed_until)}")
         extra = f" [{'; '.join(notes)}]" if notes else ""
         print(
-            f"#{i.id} [{i.severity}] {i.title} since {i.since:%Y-%m-%d %H:%M} UTC, "
+            f"#{i.id} [{i.severity}] {i.title} since {when(i.since)}, "
             f"{i.occurrences} occurrence(s){extra}"
         )
         print(f"  {i.message}")

@@ -6,9 +6,11 @@ import argparse
 import getpass
 import logging
 from collections.abc import Callable
-from typing import cast
+from datetime import UTC, tzinfo
+from typing import Any, cast
 
 from sync.config import Settings
+from sync.days import zone_named
 from sync.errors import ErrorKind, SyncError
 from sync.storage.backend import open_store, uses_supabase_rest
 from sync.storage.protocols import SyncStore
@@ -134,3 +136,13 @@ def whoami() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "cli"
+
+
+def store_zone(settings: Settings, store: Any) -> tzinfo:
+    """The store's zone for the times `status` and `alerts check` print: STORE_TIME_ZONE
+    (another store: the zone recorded with it), else the zone its outlets share."""
+    if store.sql is None:
+        return zone_named(settings.store_time_zone) or UTC
+    from sync.storage.sql.outlets import load_store_days
+
+    return load_store_days(store.sql, store.prefix, settings.store_time_zone).zone

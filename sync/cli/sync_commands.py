@@ -7,7 +7,6 @@ import json
 import signal
 import sys
 import threading
-from datetime import UTC, tzinfo
 from types import FrameType
 from typing import Any
 
@@ -18,12 +17,12 @@ from sync.cli.common import (
     for_store,
     log,
     require_schema,
+    store_zone,
     whoami,
     writer_store,
 )
 from sync.cli.output import ProgressDisplay, print_results
 from sync.config import Settings
-from sync.days import zone_named
 from sync.engine.connection import describe, require_credentials
 from sync.engine.runner import Runner
 from sync.runs import utcnow
@@ -100,15 +99,6 @@ def _store_count(store: Any) -> int:
     from sync.storage.sql.store_admin import list_stores
 
     return len(list_stores(store.sql))
-
-
-def store_zone(settings: Settings, store: Any) -> tzinfo:
-    """The store's zone for the times `status` prints (STORE_TIME_ZONE, else the outlets')."""
-    if store.sql is None:
-        return zone_named(settings.store_time_zone) or UTC
-    from sync.storage.sql.outlets import load_store_days
-
-    return load_store_days(store.sql, store.prefix, settings.store_time_zone).zone
 
 
 def connection_line(connection: dict[str, Any]) -> str:

@@ -97,6 +97,8 @@ def test_backfill_and_alerts_check_work_on_the_chosen_store(
     healthy = run_cli("alerts", "check", "--store", ACME, env=env, cwd=tmp_path)
     assert healthy.returncode == 0, healthy.stderr
     assert "Open incidents: 0 (all clear)" in healthy.stdout
+    # on the store's clock (its outlets are in Amsterdam), not the host's or UTC
+    assert healthy.stdout.startswith("Checked at ") and " CET: " in healthy.stdout.split("\n")[0]
     every = run_cli("alerts", "check", "--all-stores", env=env, cwd=tmp_path)
     assert every.returncode == 0, every.stderr
     acme_part, beta_part = every.stdout.split(f"Store {BETA}:")
