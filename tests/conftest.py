@@ -19,7 +19,10 @@ import streamlit.logger
 from sync.config import Settings, load_settings
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
+from tests.support.api_login import ensure_api_login
+from tests.support.dashboard_login import ensure_dashboard_login
 from tests.support.pg_pool import DatabasePool
+from tests.support.roles import roles_in_use
 
 # Importing the dashboard outside `streamlit run` (unit tests, AppTest) makes Streamlit warn
 # "missing ScriptRunContext" and "No runtime found": expected there, and noise in the output.
@@ -59,6 +62,16 @@ def _root_logging_left_as_found() -> Iterator[None]:
     for handler in root.handlers[:]:
         if handler not in before and not type(handler).__module__.startswith("_pytest"):
             root.removeHandler(handler)
+
+
+@pytest.fixture
+def reader_logins(postgres_server: str) -> Iterator[None]:
+    """The API's and the dashboard's logins, made as the tests need them, and kept so (the
+    role lock held shared) while the test reads through them."""
+    ensure_api_login(postgres_server)
+    ensure_dashboard_login(postgres_server)
+    with roles_in_use(postgres_server):
+        yield
 
 
 def pg_database_url(name: str) -> str:

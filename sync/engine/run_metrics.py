@@ -13,7 +13,20 @@ from sync.storage.runlog import RunMetrics
 
 
 def peak_rss_bytes() -> int:
-    """The peak resident memory of this process so far, in bytes."""
+    """The peak resident memory of this process since `reset_peak_rss`, in bytes.
+
+    Linux: the kernel's high-water mark (VmHWM), which `reset_peak_rss` starts over.
+    getrusage's ru_maxrss is not used there: it never starts over, and a process keeps the
+    ru_maxrss of the one that started it (exec carries it over: a scheduler started by a
+    500 MB process reported 513 MB while it held 14 MB).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
 

@@ -12,8 +12,8 @@ from sync.runs import utcnow
 from sync.storage.schema import lightspeed_stores
 from sync.storage.sql.api_keys import check_key, create_key
 from sync.storage.sql.db import create_db_engine, migrate
-from tests.support.api_login import api_url, ensure_api_login
-from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+from tests.support.api_login import api_url
+from tests.support.dashboard_login import dashboard_url
 
 pytestmark = pytest.mark.postgres
 
@@ -27,7 +27,7 @@ def refused(url: str, statement: str) -> bool:
     return False
 
 
-def test_the_api_role_reads_a_keys_stores_and_no_reader_changes_them(pg_url, postgres_server):
+def test_the_api_role_reads_a_keys_stores_and_no_reader_changes_them(pg_url, reader_logins):
     engine = create_db_engine(pg_url)
     try:
         migrate(engine)
@@ -40,8 +40,6 @@ def test_the_api_role_reads_a_keys_stores_and_no_reader_changes_them(pg_url, pos
         _, key = create_key(engine, "franchise", admin=False, now=utcnow(), stores=["beta"])
     finally:
         engine.dispose()
-    ensure_api_login(postgres_server)
-    ensure_dashboard_login(postgres_server)
     api = create_db_engine(api_url(pg_url))
     try:
         found = check_key(api, key)

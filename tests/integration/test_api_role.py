@@ -14,21 +14,19 @@ from sync.storage.schema import alert_incidents, sync_requests
 from sync.storage.sql.api_keys import check_key, create_key
 from sync.storage.sql.db import create_db_engine, migrate
 from tests.conftest import make_settings
-from tests.support.api_login import api_url, ensure_api_login
+from tests.support.api_login import api_url
 from tests.support.api_server import running_api
-from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+from tests.support.dashboard_login import dashboard_url
 from tests.support.roles import ensure_role, role_changes
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def migrated(pg_url: str, postgres_server: str):
+def migrated(pg_url: str, reader_logins: None):
     engine = create_db_engine(pg_url)
     migrate(engine)
     create_key(engine, "grafana", admin=False, now=utcnow())
-    ensure_api_login(postgres_server)
-    ensure_dashboard_login(postgres_server)
     yield engine
     engine.dispose()
 

@@ -11,20 +11,18 @@ from sqlalchemy import insert, select
 
 from sync.storage.schema import login_attempts as la
 from sync.storage.sql.db import create_db_engine, migrate
-from tests.support.api_login import api_url, ensure_api_login
-from tests.support.dashboard_login import dashboard_url, ensure_dashboard_login
+from tests.support.api_login import api_url
+from tests.support.dashboard_login import dashboard_url
 
 REFUSED = psycopg.errors.InsufficientPrivilege
 
 
 @pytest.fixture
-def logins(pg_url, postgres_server) -> tuple[str, str, str]:
+def logins(pg_url, reader_logins) -> tuple[str, str, str]:
     """(admin, dashboard login, API login) URLs of a migrated database, for psycopg."""
     engine = create_db_engine(pg_url)
     migrate(engine)
     engine.dispose()
-    ensure_dashboard_login(postgres_server)
-    ensure_api_login(postgres_server)
     plain = (u.replace("+psycopg", "") for u in (pg_url, dashboard_url(pg_url), api_url(pg_url)))
     return tuple(plain)  # type: ignore[return-value]
 

@@ -32,6 +32,20 @@ def role_changes(admin_url: str) -> Iterator[psycopg.Connection]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK,))
 
 
+@contextlib.contextmanager
+def roles_in_use(admin_url: str) -> Iterator[None]:
+    """Hold the role lock shared while a test logs in through the cluster's group roles: a
+    test that puts a role in a wrong state on purpose (sync_api NOINHERIT, which its members'
+    reads inherit through) waits until no such test runs, and they wait for it. Take it
+    after every `ensure_*` of the test: those wait for the lock exclusively."""
+    with psycopg.connect(conninfo(admin_url), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock_shared(%s)", (ROLE_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock_shared(%s)", (ROLE_LOCK,))
+
+
 # Role options and the pg_roles column each one sets.
 _ATTRIBUTES = {
     "LOGIN": "rolcanlogin",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +36,10 @@ def test_a_run_reads_only_the_requests_after_its_mark():
     assert timings.since(mark) == [30.0, 40.0, 50.0]
 
 
+REPO = Path(__file__).resolve().parents[2]
+CHILD = "from sync.engine.run_metrics import peak_rss_bytes as p; print(p())"
+
+
 def test_peak_rss_is_in_bytes_and_each_run_starts_a_new_window():
     assert 10 * 2**20 < peak_rss_bytes() < 64 * 2**30
     big = bytearray(300 * 2**20)
@@ -43,6 +50,25 @@ def test_peak_rss_is_in_bytes_and_each_run_starts_a_new_window():
     if not reset_peak_rss():
         pytest.skip("this kernel keeps one peak per process")
     assert peak_rss_bytes() < during - 200 * 2**20
+
+
+def test_a_process_does_not_report_the_peak_of_the_one_that_started_it():
+    """exec carries the parent's ru_maxrss over; the child's own peak is what counts."""
+    big = bytearray(300 * 2**20)
+    big[:: 2**12] = b"x" * len(big[:: 2**12])  # resident in this (the starting) process
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from sync.engine.run_metrics import peak_rss_bytes as p; print(p())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    del big
+    assert 5 * 2**20 < int(child.stdout) < 200 * 2**20
 
 
 def test_the_metrics_close_the_run_row_only_when_measured():
