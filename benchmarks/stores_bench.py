@@ -86,7 +86,11 @@ def print_ratio(n: int, part: dict[str, Any]) -> None:
     )
     for name, split in c["split"].items():
         cpu = c["scheduler_cpu_s"].get(name, 0.0)
-        print(f"  {name}: {split['runs']} runs over {split['stores']} stores, {cpu:.1f} s of CPU")
+        print(
+            f"  {name}: {split['runs']} runs over {split['stores']} stores, {cpu:.1f} s of CPU, "
+            f"peak memory {split['peak_rss_mb']} MB with up to {split['most_stores_at_once']} "
+            "stores syncing at once"
+        )
     sim_cpu = c["scheduler_cpu_s"]["simulator"]
     print(f"  the simulator (every store's API, one process): {sim_cpu:.1f} s of CPU")
     t = c["timeline"]

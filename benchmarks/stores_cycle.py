@@ -34,7 +34,8 @@ DELIVERED = ("success", "partial")
 # Connections to the database other than the benchmark's own polling one.
 CONNECTIONS = "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = %s"
 PAIRS = """
-SELECT store, entity_type, pid, status, started_at, finished_at FROM sync_log
+SELECT store, entity_type, pid, status, started_at, finished_at, peak_rss_bytes,
+       stores_at_once FROM sync_log
  WHERE trigger = 'schedule' ORDER BY started_at
 """
 
@@ -159,15 +160,26 @@ def _per_pair(rows: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def _split(rows: list[dict[str, Any]], pids: dict[int, str]) -> dict[str, dict[str, int]]:
-    """Runs and stores per scheduler process (sync_log.pid names the process that ran it)."""
+def _split(rows: list[dict[str, Any]], pids: dict[int, str]) -> dict[str, dict[str, Any]]:
+    """Runs and stores per scheduler process (sync_log.pid names the process that ran it),
+    with the highest peak memory its runs recorded and the most stores they saw at once."""
     split: dict[str, dict[str, Any]] = {}
     for r in rows:
         name = pids.get(r["pid"], f"pid {r['pid']}")
-        entry = split.setdefault(name, {"runs": 0, "stores": set()})
+        entry = split.setdefault(name, {"runs": 0, "stores": set(), "peak": 0, "at_once": 0})
         entry["runs"] += 1
         entry["stores"].add(r["store"])
-    return {k: {"runs": v["runs"], "stores": len(v["stores"])} for k, v in sorted(split.items())}
+        entry["peak"] = max(entry["peak"], r["peak_rss_bytes"] or 0)
+        entry["at_once"] = max(entry["at_once"], r["stores_at_once"] or 0)
+    return {
+        k: {
+            "runs": v["runs"],
+            "stores": len(v["stores"]),
+            "peak_rss_mb": round(v["peak"] / 2**20),
+            "most_stores_at_once": v["at_once"],
+        }
+        for k, v in sorted(split.items())
+    }
 
 
 def full_cycle(sim: Simulator, cfg: Any, logs: Path) -> dict[str, Any]:
