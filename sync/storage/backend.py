@@ -6,11 +6,14 @@ either offers is `sync.storage.protocols.SyncStore`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sync.config import Settings
 from sync.errors import ErrorKind, SyncError
 from sync.storage.protocols import SyncStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def uses_supabase_rest(settings: Settings) -> bool:
@@ -72,7 +75,7 @@ class SharedEngineStores:
         self.database_url = database_url
         self.pool_size = pool_size
         self.max_overflow = max_overflow
-        self.engine: Any = None
+        self.engine: Engine | None = None
 
     def open(self, settings: Settings) -> SyncStore:
         """The handle of `settings`' store on the shared engine (schema checked once)."""
