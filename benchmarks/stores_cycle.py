@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from benchmarks.proc import cpu_seconds
 from benchmarks.stores_setup import (
     Database,
     Simulator,
@@ -119,15 +120,6 @@ def floor(sim: Simulator, prefix: str, cfg: Any, logs: Path) -> dict[str, Any]:
             "requests": sim.requests(),
             "http_429": sim.too_many(),
         }
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) a live process has used so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def store_timeline(rows: list[dict[str, Any]]) -> dict[str, Any]:

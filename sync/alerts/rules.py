@@ -262,9 +262,11 @@ def memory(facts: EntityFacts, limits: Limits) -> Finding | None:
     """The latest run's process peaked above the memory limit: ALERT_MEMORY_MB per store
     syncing at once in that process (its stores share its memory)."""
     run = facts.runs[0] if facts.runs else None
-    at_once = max(1, run.stores_at_once or 1) if run is not None else 1
+    if run is None or run.peak_rss_bytes is None:
+        return None
+    at_once = max(1, run.stores_at_once or 1)
     limit = limits.memory_bytes * at_once
-    if run is None or run.peak_rss_bytes is None or run.peak_rss_bytes <= limit:
+    if run.peak_rss_bytes <= limit:
         return None
     peak = f"{run.peak_rss_bytes / 2**20:,.0f} MB"
     if at_once == 1:

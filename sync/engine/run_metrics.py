@@ -54,7 +54,7 @@ class MetricsMark:
         reset_peak_rss()
         self.client = client
         self.stores_at_once = stores_at_once
-        self.most_at_once = stores_at_once() if stores_at_once is not None else None
+        self.at_start = stores_at_once() if stores_at_once is not None else 0
         self.timing_mark = client.timings.mark()
         self.retries_before = client.retries
 
@@ -70,6 +70,6 @@ class MetricsMark:
         )
 
     def _most_at_once(self) -> int | None:
-        if self.stores_at_once is None or self.most_at_once is None:
+        if self.stores_at_once is None:
             return None
-        return max(self.most_at_once, self.stores_at_once())
+        return max(self.at_start, self.stores_at_once())

@@ -22,14 +22,14 @@ from sync.errors import ErrorKind, SyncError, redact
 from sync.lightspeed.diagnosis import STORE_DOMAIN
 from sync.lightspeed.identity import USER_AGENT
 
-RECONNECT = (
-    "Lightspeed no longer accepts this app's authorization: run `python -m sync connect` again."
-)
+
+def reconnect(command: str = "python -m sync connect") -> str:
+    """What to do when Lightspeed refuses the app's tokens; `command`: the store's own
+    `connect` (Settings.connect_command)."""
+    return f"Lightspeed no longer accepts this app's authorization: run `{command}` again."
 
 
-def reconnect(command: str) -> str:
-    """RECONNECT, naming the store's own `connect` command."""
-    return RECONNECT.replace("python -m sync connect", command)
+RECONNECT = reconnect()
 
 
 NOT_CONNECTED = "The app is not connected to a store yet: run `python -m sync connect` once."

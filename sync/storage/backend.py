@@ -78,7 +78,8 @@ class SharedEngineStores:
         self.engine: Engine | None = None
 
     def open(self, settings: Settings) -> SyncStore:
-        """The handle of `settings`' store on the shared engine (schema checked once)."""
+        """The handle of `settings`' store on the shared engine (its schema is not checked
+        here: the caller opened the database's configured store with `open_store` first)."""
         from sync.storage.sql.db import create_db_engine
         from sync.storage.sql.store import Store
 
