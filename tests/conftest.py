@@ -412,7 +412,6 @@ SERIAL_MODULES = frozenset(
         "tests/integration/test_api_timeouts.py",
         "tests/integration/test_cli_check.py",
         "tests/integration/test_cli_unreachable.py",
-        "tests/integration/test_dashboard_scale.py",
         "tests/integration/test_rate_budget.py",
         "tests/integration/test_scheduler_idle.py",
         "tests/integration/test_store_fleet.py",
