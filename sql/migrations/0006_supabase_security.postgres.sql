@@ -78,7 +78,12 @@ BEGIN
             FOR UPDATE TO dashboard_reader USING (true) WITH CHECK (true);
         -- PostgREST logs in as `authenticator` and switches to the key's role.
         IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-            GRANT dashboard_reader TO authenticator;
+            BEGIN
+                GRANT dashboard_reader TO authenticator;
+            EXCEPTION
+                -- Another database of this cluster granted it at the same moment.
+                WHEN unique_violation THEN NULL;
+            END;
         END IF;
     END IF;
 END

@@ -71,7 +71,12 @@ BEGIN
     END IF;
 
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dashboard_reader') THEN
-        GRANT dashboard_reader TO sync_api;
+        BEGIN
+            GRANT dashboard_reader TO sync_api;
+        EXCEPTION
+            -- Another database of this cluster granted it at the same moment.
+            WHEN unique_violation THEN NULL;
+        END;
     END IF;
     GRANT USAGE ON SCHEMA public TO sync_api;
     GRANT SELECT (id, name, prefix, key_hash, scope, created_at, last_used_at, revoked_at),

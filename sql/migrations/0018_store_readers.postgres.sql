@@ -150,7 +150,12 @@ BEGIN
             || ') WITH CHECK (' || sync_store_filter('store') || ')';
         -- PostgREST logs in as `authenticator` and switches to the key's role.
         IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-            GRANT dashboard_reader TO authenticator;
+            BEGIN
+                GRANT dashboard_reader TO authenticator;
+            EXCEPTION
+                -- Another database of this cluster granted it at the same moment.
+                WHEN unique_violation THEN NULL;
+            END;
         END IF;
     END IF;
 END

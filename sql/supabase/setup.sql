@@ -540,7 +540,12 @@ BEGIN
             FOR UPDATE TO dashboard_reader USING (true) WITH CHECK (true);
         -- PostgREST logs in as `authenticator` and switches to the key's role.
         IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-            GRANT dashboard_reader TO authenticator;
+            BEGIN
+                GRANT dashboard_reader TO authenticator;
+            EXCEPTION
+                -- Another database of this cluster granted it at the same moment.
+                WHEN unique_violation THEN NULL;
+            END;
         END IF;
     END IF;
 END
@@ -1075,7 +1080,12 @@ BEGIN
     END IF;
 
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dashboard_reader') THEN
-        GRANT dashboard_reader TO sync_api;
+        BEGIN
+            GRANT dashboard_reader TO sync_api;
+        EXCEPTION
+            -- Another database of this cluster granted it at the same moment.
+            WHEN unique_violation THEN NULL;
+        END;
     END IF;
     GRANT USAGE ON SCHEMA public TO sync_api;
     GRANT SELECT (id, name, prefix, key_hash, scope, created_at, last_used_at, revoked_at),
@@ -2432,7 +2442,12 @@ BEGIN
             || ') WITH CHECK (' || sync_store_filter('store') || ')';
         -- PostgREST logs in as `authenticator` and switches to the key's role.
         IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-            GRANT dashboard_reader TO authenticator;
+            BEGIN
+                GRANT dashboard_reader TO authenticator;
+            EXCEPTION
+                -- Another database of this cluster granted it at the same moment.
+                WHEN unique_violation THEN NULL;
+            END;
         END IF;
     END IF;
 END
