@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -54,15 +56,31 @@ def rest_rows(store: Any, page: int = 1000) -> Callable[[str], list[dict[str, An
     return rows_of
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# In JSON with every non-ASCII character escaped: a NUL or a surrogate (lone, or half of an
+# astral character's pair). A record without one is stored as it is.
+_NEEDS_WORK = re.compile(r"\\u(0000|[dD][89a-fA-F])")
+
+
 def sanitised(value: Any) -> Any:
     """The source value as the README says it is stored: NUL removed, lone surrogate → U+FFFD."""
+    if isinstance(value, dict | list):
+        try:
+            if not _NEEDS_WORK.search(json.dumps(value, default=str)):
+                return value
+        except ValueError:  # a circular value: walk it
+            pass
+    return _sanitised(value)
+
+
+def _sanitised(value: Any) -> Any:
     if isinstance(value, str):
         value = value.replace("\x00", "")
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
-        return {sanitised(k): sanitised(v) for k, v in value.items()}
+        return {_sanitised(k): _sanitised(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [sanitised(v) for v in value]
+        return [_sanitised(v) for v in value]
     return value
 
 
