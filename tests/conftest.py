@@ -403,11 +403,14 @@ def backend_env(every_backend: str, request) -> dict[str, str]:
 
 # -- Several processes (make test: pytest-xdist, -n 4 --dist loadgroup) ---------------------
 
-# Tests whose assertions hold a wall-clock bound and the browser tests (tests/e2e/) all run in
-# one group, one after the other on one worker, so that two of them never compete for the
-# two cores (the other workers run the rest meanwhile). A module is listed whole.
-SERIAL_GROUP = "serial"
-SERIAL_MODULES = frozenset(
+# Two serial groups, each run one test after the other on one worker while the other workers
+# run the rest: the browser tests (tests/e2e/), so that two browsers and Streamlit servers
+# never compete for the two cores, and the tests whose assertions hold a wall-clock bound, so
+# that two of those never do. The groups run side by side: one browser test waits mostly on
+# its page, and the browser group alone is most of the suite's time. A module is listed whole.
+BROWSER_GROUP = "browsers"
+CLOCK_GROUP = "clock"
+CLOCK_MODULES = frozenset(
     {
         "tests/integration/test_api_timeouts.py",
         "tests/integration/test_cli_check.py",
@@ -423,18 +426,22 @@ SERIAL_MODULES = frozenset(
 )
 
 
-def in_serial_group(nodeid: str) -> bool:
+def serial_group(nodeid: str) -> str | None:
+    """The serial group of a test (its node id), or None: a unit of its own."""
     module = nodeid.split("::", 1)[0]
-    return module.startswith("tests/e2e/") or module in SERIAL_MODULES
+    if module.startswith("tests/e2e/"):
+        return BROWSER_GROUP
+    return CLOCK_GROUP if module in CLOCK_MODULES else None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the serial group's tests `xdist_group("serial")` (for `-m`, and for xdist itself
+    """Mark the serial groups' tests `xdist_group(name)` (for `-m`, and for xdist itself
     once it can rename pytest 9's node ids again: see pytest_xdist_make_scheduler)."""
     for item in items:
-        if in_serial_group(item.nodeid):
-            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+        group = serial_group(item.nodeid)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -445,7 +452,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     by setting `item._nodeid`, which pytest 9.2 no longer reads (it keeps `item._id`): every
     test ended up in no group, and the browser tests ran on both workers at once. This
     scheduler is xdist's own (LoadScopeScheduling, as loadgroup is) with the group decided
-    from the node id: the serial group as one unit, every other test a unit of its own.
+    from the node id: each serial group one unit, every other test a unit of its own.
     """
     if config.getvalue("dist") != "loadgroup":
         return None
@@ -453,6 +460,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class SerialGroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return SERIAL_GROUP if in_serial_group(nodeid) else nodeid
+            return serial_group(nodeid) or nodeid
 
     return SerialGroupScheduling(config, log)

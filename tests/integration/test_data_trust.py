@@ -156,8 +156,9 @@ def test_backfill_never_overwrites_newer_data(store, simulator, settings_for, db
     Runner(settings, store).run()
     changed = simulator.mutate(update_sales=3)["changed"]["sales"]
     Runner(settings, store).run(entities=["sales"])
-    first = min(datetime.fromisoformat(s["sale_date"]).date() for s in simulator.dump("sales"))
-    backfill(settings, store, "sales", first, first + timedelta(days=800))
+    days = [datetime.fromisoformat(s["sale_date"]).date() for s in simulator.dump("sales")]
+    # Every sale's day, the changed ones included (each day is at least one request).
+    backfill(settings, store, "sales", min(days) - timedelta(days=1), max(days) + timedelta(days=1))
     sales = ENTITY_TABLES["sales"]
     with store.engine.connect() as conn:
         versions = dict(conn.execute(select(sales.c.id, sales.c.version)).all())
