@@ -10,12 +10,15 @@ AppTest run goes through streamlit_app.py like the real server does.
 
 from __future__ import annotations
 
+import functools
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import bcrypt
 import pytest
 import streamlit as st
+from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
@@ -32,11 +35,15 @@ SUBMIT = "FormSubmitter:Login-Log in"
 
 
 @pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+def app_db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+) -> Iterator[Store]:
     """A migrated SQLite store, and the env vars the dashboard reads (no .env file)."""
-    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    path = tmp_path / "dash.db"
+    shutil.copy2(sqlite_template, path)  # migrated once per session (tests/conftest.py)
+    url = f"sqlite:///{path}"
     engine = create_db_engine(url)
-    migrate(engine)
+    migrate(engine)  # finds nothing to do: as the dashboard's own start-up check does
     store = Store(engine)
     store.ensure_state_rows()
     monkeypatch.chdir(tmp_path)  # load_settings() must not find a developer's .env
@@ -51,6 +58,16 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.delenv("DASHBOARD_USERNAME", raising=False)
     yield store
     engine.dispose()
+
+
+# Every new AppTest scans the installed packages for Streamlit components (≈ 150 ms: it
+# reads the metadata of each distribution). They do not change during a session: scan once.
+_scan_once = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+@pytest.fixture(autouse=True)
+def one_component_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(manifest_scanner, "scan_component_manifests", _scan_once)
 
 
 @pytest.fixture(autouse=True)
