@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.floors import median, print_table  # noqa: E402
+from benchmarks.proc import machine_busy_seconds  # noqa: E402
 from sync.storage.schema import sync_log  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
 
@@ -85,13 +86,16 @@ def start_simulator(scale: str, seed: int = 42) -> tuple[subprocess.Popen[str], 
 
 
 def timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run a child to completion; wall seconds, peak RSS (MB) and exit code."""
+    """Run a child to completion; wall seconds, peak RSS (MB), exit code, the child's own CPU
+    seconds and the whole machine's (every process: the simulator, the database server)."""
+    busy = machine_busy_seconds()
     start = time.perf_counter()
     process = subprocess.Popen(
         args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
+    machine_cpu = machine_busy_seconds() - busy
     output = process.stdout.read() if process.stdout else ""
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
@@ -101,6 +105,8 @@ def timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "exit": code,
         "output": output,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "machine_cpu_seconds": machine_cpu,
     }
 
 
@@ -314,6 +320,11 @@ def bench_backend(
         "full_seconds": median([f["seconds"] for f in fulls]),
         "full_seconds_each": [f["seconds"] for f in fulls],
         "full_exit": max(f["exit"] for f in fulls),
+        # CPU seconds of the import: its own process, and every process of the machine (the
+        # simulator and the database server too) while it ran. On a machine with N cores the
+        # import cannot take less than the latter / N.
+        "full_cpu_seconds": median([f["cpu_seconds"] for f in fulls]),
+        "full_machine_cpu_seconds": median([f["machine_cpu_seconds"] for f in fulls]),
         # The import's own work (sync_log: first start to last finish), no interpreter start-up.
         "sync_seconds": median([f["sync_seconds"] for f in fulls]),
         "records": fulls[0]["records"],

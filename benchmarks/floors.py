@@ -11,6 +11,7 @@ the machine is shared, single runs are noise. Ratios:
 
 from __future__ import annotations
 
+import os
 import statistics
 from typing import Any
 
@@ -54,7 +55,8 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
         f"{'backend':<13} {'scale':<7} {'records':>9} {'full s':>7} {'fetch s':>7} "
         f"{'floor s':>7} {'ratio':>6} {'sync s':>7} {'ratio':>6} {'target':>6} {'met':>4} "
         f"{'RSS MB':>7} {'exact':>5} "
-        f"{'no-chg s':>8} {'LS calls':>8} {'REST req':>8}"
+        f"{'no-chg s':>8} {'LS calls':>8} {'REST req':>8} {'CPU s':>6} {'all CPU s':>9} "
+        f"{'÷ cores':>7}"
     )
     print(f"Full import against its floors - median of {repeats} run(s) of each figure")
     print(header)
@@ -68,7 +70,10 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
             f"{r['target']:>6.1f} {_met(r['target_met']):>4} {r['peak_rss_mb']:>7.0f} "
             f"{_met(r['exact_copy']):>5} "
             f"{_cell(r['nochange_sync_seconds'], 8, '.3f')} "
-            f"{r['full_api_calls']:>8,} {_cell(r['full_rest_requests'], 8, ',')}"
+            f"{r['full_api_calls']:>8,} {_cell(r['full_rest_requests'], 8, ',')} "
+            f"{_cell(r.get('full_cpu_seconds'), 6, '.1f')} "
+            f"{_cell(r.get('full_machine_cpu_seconds'), 9, '.1f')} "
+            f"{_cell(_per_core(r.get('full_machine_cpu_seconds')), 7, '.1f')}"
         )
     print(
         "full s: `python -m sync run` on an empty database, whole process. fetch s: the "
@@ -79,8 +84,15 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
         "the direct Postgres full import. sync s: the same import without interpreter "
         "start-up (sync_log, first start to last finish), and its ratio. The target is "
         "checked on the whole process (full s). RSS: the largest peak of the runs. no-chg s: the "
-        "no-change run's sync work (sync_log)."
+        "no-change run's sync work (sync_log). CPU s: the import process's CPU seconds; all "
+        "CPU s: every process of the machine while it ran (the simulator and the database "
+        "server too); ÷ cores: that over this machine's cores, the least wall time the same "
+        "work could take here."
     )
+
+
+def _per_core(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / (os.cpu_count() or 1)
 
 
 def _cell(value: Any, width: int, fmt: str) -> str:
