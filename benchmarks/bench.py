@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.floors import median, print_table  # noqa: E402
-from benchmarks.proc import machine_busy_seconds  # noqa: E402
+from benchmarks.proc import cpu_seconds, machine_busy_seconds  # noqa: E402
 from sync.storage.schema import sync_log  # noqa: E402
 from sync.storage.sql.db import create_db_engine, migrate  # noqa: E402
 
@@ -297,7 +297,13 @@ def run_stats(db_url: str, run_id_after: int) -> dict[str, int]:
 
 
 def bench_backend(
-    backend: str, scale: str, api_url: str, workdir: Path, repeats: int, exact: bool = True
+    backend: str,
+    scale: str,
+    api_url: str,
+    workdir: Path,
+    repeats: int,
+    exact: bool = True,
+    simulator_pid: int | None = None,
 ) -> dict[str, Any]:
     """`repeats` full imports and their same-output floors (medians); exact-copy check and
     no-change run."""
@@ -305,7 +311,10 @@ def bench_backend(
     for repeat in range(repeats):
         print(f"[{scale}/{backend}] full import {repeat + 1}/{repeats} ...", file=sys.stderr)
         with backend_target(backend, api_url, workdir) as target:
+            simulator_cpu = cpu_seconds(simulator_pid) if simulator_pid else None
             full = timed_child([sys.executable, "-m", "sync", "run"], target.env)
+            if simulator_pid and simulator_cpu is not None:
+                full["simulator_cpu_seconds"] = cpu_seconds(simulator_pid) - simulator_cpu
             full["records"] = run_stats(target.db_url, 0)["records"]
             full["sync_seconds"] = sync_seconds(target.db_url, 0)
             if repeat == 0:
@@ -325,6 +334,9 @@ def bench_backend(
         # import cannot take less than the latter / N.
         "full_cpu_seconds": median([f["cpu_seconds"] for f in fulls]),
         "full_machine_cpu_seconds": median([f["machine_cpu_seconds"] for f in fulls]),
+        "full_simulator_cpu_seconds": (
+            median([f["simulator_cpu_seconds"] for f in fulls]) if simulator_pid else None
+        ),
         # The import's own work (sync_log: first start to last finish), no interpreter start-up.
         "sync_seconds": median([f["sync_seconds"] for f in fulls]),
         "records": fulls[0]["records"],
@@ -524,7 +536,13 @@ def main() -> int:
                 for backend in args.backends.split(","):
                     results["runs"].append(
                         bench_backend(
-                            backend, scale, api_url, workdir, args.repeats, not args.skip_exact
+                            backend,
+                            scale,
+                            api_url,
+                            workdir,
+                            args.repeats,
+                            not args.skip_exact,
+                            sim.pid,
                         )
                     )
                 if args.skip_exact and args.crash_trials:

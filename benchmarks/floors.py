@@ -55,8 +55,8 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
         f"{'backend':<13} {'scale':<7} {'records':>9} {'full s':>7} {'fetch s':>7} "
         f"{'floor s':>7} {'ratio':>6} {'sync s':>7} {'ratio':>6} {'target':>6} {'met':>4} "
         f"{'RSS MB':>7} {'exact':>5} "
-        f"{'no-chg s':>8} {'LS calls':>8} {'REST req':>8} {'CPU s':>6} {'all CPU s':>9} "
-        f"{'÷ cores':>7}"
+        f"{'no-chg s':>8} {'LS calls':>8} {'REST req':>8} {'CPU s':>6} {'sim CPU':>7} "
+        f"{'all CPU s':>9} {'÷ cores':>7}"
     )
     print(f"Full import against its floors - median of {repeats} run(s) of each figure")
     print(header)
@@ -72,6 +72,7 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
             f"{_cell(r['nochange_sync_seconds'], 8, '.3f')} "
             f"{r['full_api_calls']:>8,} {_cell(r['full_rest_requests'], 8, ',')} "
             f"{_cell(r.get('full_cpu_seconds'), 6, '.1f')} "
+            f"{_cell(r.get('full_simulator_cpu_seconds'), 7, '.1f')} "
             f"{_cell(r.get('full_machine_cpu_seconds'), 9, '.1f')} "
             f"{_cell(_per_core(r.get('full_machine_cpu_seconds')), 7, '.1f')}"
         )
@@ -84,7 +85,8 @@ def print_table(runs: list[dict[str, Any]], fetch: dict[str, float], repeats: in
         "the direct Postgres full import. sync s: the same import without interpreter "
         "start-up (sync_log, first start to last finish), and its ratio. The target is "
         "checked on the whole process (full s). RSS: the largest peak of the runs. no-chg s: the "
-        "no-change run's sync work (sync_log). CPU s: the import process's CPU seconds; all "
+        "no-change run's sync work (sync_log). CPU s: the import process's CPU seconds; sim "
+        "CPU: the simulator's meanwhile; all "
         "CPU s: every process of the machine while it ran (the simulator and the database "
         "server too); ÷ cores: that over this machine's cores, the least wall time the same "
         "work could take here."
