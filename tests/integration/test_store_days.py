@@ -6,6 +6,7 @@ UTC day cuts every Auckland trading day in two, so only local days give these fi
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -47,19 +48,25 @@ def two_zones():
         yield sim
 
 
+@functools.cache
+def records_of(sim, entity: str) -> list[dict]:
+    """`sim.dump(entity)`, once per simulator: no test of this module changes its data."""
+    return sim.dump(entity)
+
+
 def local_day(sale: dict, zone: ZoneInfo) -> date:
     return datetime.fromisoformat(sale["sale_date"]).astimezone(zone).date()
 
 
 def zones_of(sim) -> dict[str, ZoneInfo]:
-    return {o["id"]: ZoneInfo(o["time_zone"]) for o in sim.dump("outlets")}
+    return {o["id"]: ZoneInfo(o["time_zone"]) for o in records_of(sim, "outlets")}
 
 
 def expected_figures(sim, day: date) -> dict[tuple[str, str], Decimal]:
     """Per outlet: closed live sales whose local date (the outlet's zone) is `day`."""
     zones = zones_of(sim)
     figures: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for sale in sim.dump("sales"):
+    for sale in records_of(sim, "sales"):
         outlet = sale["outlet_id"]
         if sale.get("deleted_at") or not is_closed(sale):
             continue
@@ -91,13 +98,13 @@ def crossing_midnight(sim, day: date, zone: ZoneInfo) -> list[dict]:
     """Sales of local `day` whose UTC date is another day: what a UTC day gets wrong."""
     return [
         s
-        for s in sim.dump("sales")
+        for s in records_of(sim, "sales")
         if local_day(s, zone) == day and local_day(s, ZoneInfo("UTC")) != day
     ]
 
 
 def busiest_local_day(sim, zone: ZoneInfo) -> date:
-    days = Counter(local_day(s, zone) for s in sim.dump("sales"))
+    days = Counter(local_day(s, zone) for s in records_of(sim, "sales"))
     return max(days, key=lambda d: (days[d], d))
 
 
@@ -142,7 +149,7 @@ def test_a_sale_a_utc_day_would_misplace_is_missed_and_repaired_by_a_store_day_b
     assert report.repairs() == [f"python -m sync backfill --entity sales --from {day} --to {day}"]
 
     result = backfill(settings, store, "sales", day, day)
-    of_the_day = [s for s in auckland.dump("sales") if local_day(s, AUCKLAND) == day]
+    of_the_day = [s for s in records_of(auckland, "sales") if local_day(s, AUCKLAND) == day]
     assert result.status == "success" and result.upserted == len(of_the_day)
     assert Reconciler(settings, store).run(day).mismatches == []
     assert diff_all(store.engine, auckland) == []
@@ -171,5 +178,5 @@ def test_store_time_zone_sets_the_store_day_of_a_backfill(store, two_zones, sett
     Runner(settings, store).run()
     day = busiest_local_day(two_zones, NEW_YORK)
     result = backfill(settings, store, "sales", day, day)
-    of_the_day = [s for s in two_zones.dump("sales") if local_day(s, NEW_YORK) == day]
+    of_the_day = [s for s in records_of(two_zones, "sales") if local_day(s, NEW_YORK) == day]
     assert result.status == "success" and result.upserted == len(of_the_day)
