@@ -311,9 +311,9 @@ def bench_backend(
     for repeat in range(repeats):
         print(f"[{scale}/{backend}] full import {repeat + 1}/{repeats} ...", file=sys.stderr)
         with backend_target(backend, api_url, workdir) as target:
-            simulator_cpu = cpu_seconds(simulator_pid) if simulator_pid else None
+            simulator_cpu = cpu_seconds(simulator_pid) if simulator_pid else 0.0
             full = timed_child([sys.executable, "-m", "sync", "run"], target.env)
-            if simulator_pid and simulator_cpu is not None:
+            if simulator_pid:
                 full["simulator_cpu_seconds"] = cpu_seconds(simulator_pid) - simulator_cpu
             full["records"] = run_stats(target.db_url, 0)["records"]
             full["sync_seconds"] = sync_seconds(target.db_url, 0)
