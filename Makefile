@@ -50,12 +50,15 @@ format: install-dev
 # pytest exits 5 when it collects nothing: that is a failure here, not a pass.
 # Four worker processes on the 2-core machine: much of the suite waits (child processes,
 # browsers, servers, the database), so the extra workers fill the idle core time (measured:
-# -n 3 422 s, -n 4 367 s of pytest, the cores then 95 % busy). The browser and wall-clock
-# tests share one serial group (tests/conftest.py): one worker runs them one after the other
-# while the others run the rest. Line coverage of sync/ and pages/ (pytest-cov, combined
-# over the workers) is printed at the end.
+# -n 3 422 s, -n 4 367 s, -n 5 362 s of pytest, the cores then 95 % busy). The browser tests
+# and the wall-clock tests form two serial groups (tests/conftest.py): each runs one test
+# after the other on one worker while the others run the rest. Line coverage of sync/ and
+# pages/ (pytest-cov, combined over the workers) is printed at the end. Our modules are
+# compiled first: with PYTHONDONTWRITEBYTECODE set, every `python -m sync` and Streamlit
+# process a test starts would compile them again.
 PYTEST_OPTS := -n 4 --dist loadgroup --cov --cov-report=term
 test: lint
+	$(PYTHON) -m compileall -q sync pages
 	$(PYTHON) -m pytest -q $(PYTEST_OPTS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
