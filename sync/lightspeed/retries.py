@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,13 +75,22 @@ class CountingRetry(QuietRetry):
     attempts: list[int]
     max_retry_after: float
     pacer: RatePacer | None = None
+    # When each thread's latest wait between attempts ended (time.monotonic()).
+    resumed: dict[int, float]
 
     def new(self, **kw: Any) -> CountingRetry:
         retry = super().new(**kw)
         retry.attempts = self.attempts
         retry.max_retry_after = self.max_retry_after
         retry.pacer = self.pacer
+        retry.resumed = self.resumed
         return retry
+
+    def sleep(self, response: Any = None) -> None:
+        super().sleep(response)
+        # The next attempt starts now: a reply's deadline counts from here, not from before
+        # a Retry-After wait (a 2-s wait used up a 2-s deadline: "sent too slowly").
+        self.resumed[threading.get_ident()] = time.monotonic()
 
     def increment(self, *args: Any, **kwargs: Any) -> Retry:
         self.attempts[0] += 1

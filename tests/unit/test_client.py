@@ -77,6 +77,15 @@ def test_it_retries_after_http_date():
     assert gap >= 0.9  # the date has 1 s resolution; it still must be waited for
 
 
+def test_a_retry_after_wait_does_not_count_against_the_reply_deadline():
+    # The reply's deadline is 0.5 s x 4 = 2 s; the wait before the second attempt is 3 s.
+    replies = [Reply(429, {"error": "x"}, {"Retry-After": "3"}), Reply(body=PAGE)]
+    with ScriptedServer(replies).running() as server:
+        page = client_for(server).list_page("/sales", 0)
+    assert page.status == 200 and len(server.seen) == 2
+    assert server.seen[1].at - server.seen[0].at >= 2.9
+
+
 def test_it_retries_after_seconds():
     replies = [Reply(429, {"error": "x"}, {"Retry-After": "1"}), Reply(body=PAGE)]
     with ScriptedServer(replies).running() as server:
