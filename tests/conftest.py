@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -463,3 +464,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return serial_group(nodeid) or nodeid
 
     return SerialGroupScheduling(config, log)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Less garbage-collector work in each test process: what the imports and the collection
+    made lives to the end (frozen, so full collections no longer walk it), and a collection
+    starts after 50,000 new container objects instead of 700. Reference counting frees the
+    rest as before. Measured on five app and integration modules under coverage: 43.6 CPU
+    seconds against 47.3-49.7 without this."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
