@@ -20,6 +20,7 @@ from sync.config import Settings
 from sync.engine.connection import store_settings
 from sync.errors import SyncError
 from sync.runs import utcnow
+from sync.service.maintenance import NightlyPrune
 from sync.service.scheduler import SchedulerService
 from sync.service.signals import stop_on_signals
 from sync.service.slots import StoreSlots
@@ -86,6 +87,7 @@ class StoreFleet:
         self.sync_on_start = sync_on_start
         self.rescan_seconds = rescan_seconds
         self.gate = StoreSlots(settings.sync_max_parallel_stores)
+        self.pruning = NightlyPrune()
         self.running: dict[str, _Running] = {}
         # On SQL, every store but the configured one shares one engine, so the connections
         # grow with SYNC_MAX_PARALLEL_STORES, not with the number of stores.
@@ -122,6 +124,7 @@ class StoreFleet:
             stop=threading.Event(),
             sync_on_start=self.sync_on_start,
             gate=self.gate,
+            pruning=self.pruning,
             instance_id=PROCESS_HOLDER if configured else f"{PROCESS_HOLDER}/{prefix}",
         )
         thread = threading.Thread(

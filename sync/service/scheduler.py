@@ -26,7 +26,7 @@ from sync.runs import Action, utcnow
 from sync.service.busy import BusyRetry
 from sync.service.due import done_elsewhere
 from sync.service.heartbeat import Heartbeat
-from sync.service.maintenance import reconcile_yesterday
+from sync.service.maintenance import NightlyPrune, reconcile_yesterday
 from sync.service.plan import JobSpec, aware_utc, plan_jobs
 from sync.service.requests import RequestWorker
 from sync.service.signals import stop_on_signals
@@ -58,6 +58,7 @@ class SchedulerService:
         sync_on_start: bool | None = None,
         gate: StoreSlots | None = None,
         instance_id: str = PROCESS_HOLDER,
+        pruning: NightlyPrune | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -66,6 +67,7 @@ class SchedulerService:
         self.sync_on_start = settings.sync_on_start if sync_on_start is None else sync_on_start
         self.holder = PROCESS_HOLDER
         self.gate = gate  # shared by the stores of one process: SYNC_MAX_PARALLEL_STORES
+        self.pruning = pruning or NightlyPrune()  # shared too: the history is every store's
         self.heartbeat = Heartbeat(
             store, period_seconds=settings.heartbeat_seconds, clock=clock, instance_id=instance_id
         )
@@ -191,19 +193,12 @@ class SchedulerService:
 
     def run_maintenance(self) -> None:
         """Nightly: reconcile yesterday against Lightspeed, then prune old history."""
-        from sync.storage.sql.retention import prune
-
         engine = self.store.sql
         if engine is None:
             self._sql_only("Nightly reconciliation and pruning")
             return
         self.reconcile()
-        try:
-            prune(engine, self.clock(), self.settings.retention_months)
-        except SyncError as exc:
-            log.error("Nightly pruning failed: %s", exc)
-        except Exception:  # never let maintenance end the service
-            log.exception("Nightly pruning failed unexpectedly")
+        self.pruning.run(engine, self.clock(), self.settings.retention_months)
 
     def reconcile(self) -> str | None:
         """Reconcile the store's yesterday (nightly, or queued from the dashboard); never

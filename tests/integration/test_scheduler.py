@@ -426,6 +426,52 @@ def test_nightly_maintenance_reconciles_and_prunes(store, simulator, settings_fo
     assert ancient == []
 
 
+def test_the_stores_of_one_process_prune_the_shared_history_once_a_night(
+    store, simulator, settings_for, db_url
+):
+    """Each store's loop runs its nightly job, but the history tables hold every store's
+    rows: the first loop's pass prunes them, the next loops' the same night do not repeat it."""
+    from sync.service.maintenance import NightlyPrune
+
+    if store.sql is None:
+        pytest.skip("maintenance needs a direct database connection")
+    settings = settings_for(db_url, simulator.api_url, **FAST, SYNC_ON_START="false")
+    shared = NightlyPrune()
+    first, second = (SchedulerService(settings, store, pruning=shared) for _ in range(2))
+
+    def ancient(run_id: str) -> list:
+        with store.engine.connect() as conn:
+            return conn.execute(select(sync_log.c.id).where(sync_log.c.run_id == run_id)).all()
+
+    def add_ancient(run_id: str) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(sync_log).values(
+                    store="default",
+                    run_id=run_id,
+                    entity_type="sales",
+                    action="incremental",
+                    trigger="schedule",
+                    status="success",
+                    started_at=utcnow() - timedelta(days=800),
+                )
+            )
+
+    add_ancient("before-the-first")
+    first.pruning.run(store.engine, utcnow(), settings.retention_months)
+    assert ancient("before-the-first") == []
+    add_ancient("between")
+    second.pruning.run(store.engine, utcnow(), settings.retention_months)
+    assert ancient("between"), "the second loop pruned again the same night"
+    alone = SchedulerService(settings, store)  # a process of its own prunes for itself
+    alone.pruning.run(store.engine, utcnow(), settings.retention_months)
+    assert ancient("between") == []
+    tomorrow = utcnow() + timedelta(hours=13)
+    add_ancient("next-night")
+    second.pruning.run(store.engine, tomorrow, settings.retention_months)
+    assert ancient("next-night") == []
+
+
 def test_nightly_jobs_run_at_their_time_on_the_stores_clock(store, simulator, settings_for, db_url):
     from zoneinfo import ZoneInfo
 
