@@ -129,12 +129,16 @@ def same_output(args: argparse.Namespace) -> None:
 
     source = create_db_engine(args.source_db_url)
     pages = floor_of_output.stored_pages(source, args.page_size)
+    stored = floor_of_output.row_counts(source)
     source.dispose()
     engine = create_db_engine(args.db_url)
     migrate(engine)
     records = floor_of_output.records(pages)
     seconds = floor_of_output.write_pages(engine, pages)
+    written = floor_of_output.row_counts(engine)
     engine.dispose()
+    if written != stored:
+        raise SystemExit(f"The floor wrote {written}, not the product's rows {stored}.")
     print(f"records={records} pages={len(pages)} seconds={seconds:.3f}")
 
 

@@ -79,7 +79,7 @@ def _sqlite_tables(engine: Engine) -> dict[str, TableRows]:
     found: dict[str, TableRows] = {}
     with sqlite3.connect(path) as conn:
         for table in (t for spec in ENTITIES for t in spec.tables):
-            cursor = conn.execute(f"SELECT * FROM {table} ORDER BY 1")
+            cursor = conn.execute(f"SELECT * FROM {table} ORDER BY store, id")
             columns = tuple(d[0] for d in cursor.description)
             found[table] = TableRows(table, columns, cursor.fetchall())
     return found
@@ -88,17 +88,21 @@ def _sqlite_tables(engine: Engine) -> dict[str, TableRows]:
 def _sqlite_pages(spec: EntitySpec, tables: dict[str, TableRows], page_size: int) -> list[Page]:
     parents = tables[spec.table]
     child = tables[spec.child.table] if spec.child else None
-    by_parent: dict[Any, list[tuple[Any, ...]]] = {}
+    # A line item belongs to the parent of its (store, parent id): the first column of a
+    # row is its store, not its id.
+    store, key = parents.columns.index("store"), parents.columns.index("id")
+    by_parent: dict[tuple[Any, Any], list[tuple[Any, ...]]] = {}
     if child is not None and spec.child is not None:
         at = child.columns.index(spec.child.parent_column)
+        child_store = child.columns.index("store")
         for row in child.rows:
-            by_parent.setdefault(row[at], []).append(row)
+            by_parent.setdefault((row[child_store], row[at]), []).append(row)
     pages = []
     for start in range(0, len(parents.rows), page_size):
         rows = parents.rows[start : start + page_size]
         page = [TableRows(parents.table, parents.columns, rows)]
         if child is not None:
-            children = [c for r in rows for c in by_parent.get(r[0], [])]
+            children = [c for r in rows for c in by_parent.get((r[store], r[key]), [])]
             page.append(TableRows(child.table, child.columns, children))
         pages.append(page)
     return pages
@@ -110,6 +114,13 @@ def stored_pages(engine: Engine, page_size: int) -> list[Page]:
         return _pg_pages(engine, page_size)
     tables = _sqlite_tables(engine)
     return [page for spec in ENTITIES for page in _sqlite_pages(spec, tables, page_size)]
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows in each entity table: the floor must hold exactly the product's."""
+    tables = [t for spec in ENTITIES for t in spec.tables]
+    with engine.connect() as conn:
+        return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in tables}
 
 
 def records(pages: list[Page]) -> int:
