@@ -74,6 +74,48 @@ def zone_key(zone: tzinfo) -> str:
     return getattr(zone, "key", None) or str(zone)
 
 
+#: A zone's offsets from UTC in minutes over a span: the first applies from the span's start
+#: (`None`), each next one from the UTC instant it took effect (a daylight-saving change).
+UtcOffsets = tuple[tuple[datetime | None, int], ...]
+
+# Steps between which the offset is compared; no zone changes its offset twice in 6 hours.
+_OFFSET_STEP = timedelta(hours=6)
+
+
+def _offset_minutes(moment: datetime, zone: tzinfo) -> int:
+    offset = moment.astimezone(zone).utcoffset() or timedelta()
+    return int(offset.total_seconds() // 60)
+
+
+def utc_offsets(zone: tzinfo, start: datetime, end: datetime) -> UtcOffsets:
+    """The offsets of `zone` from UTC over [start, end), each change to the second.
+
+    A span that crosses a daylight-saving change has two offsets: a day or hour bucket
+    must use the one in force when the run started, not today's.
+    """
+    found: list[tuple[datetime | None, int]] = [(None, _offset_minutes(start, zone))]
+    last = end - timedelta(microseconds=1)
+    low = start
+    while low < last:
+        high = min(low + _OFFSET_STEP, last)
+        if _offset_minutes(high, zone) != found[-1][1]:
+            changed = high  # bisected down to the first microsecond of the new offset
+            while changed - low > timedelta(microseconds=1):
+                middle = low + (changed - low) / 2
+                if _offset_minutes(middle, zone) == found[-1][1]:
+                    low = middle
+                else:
+                    changed = middle
+            found.append((changed, _offset_minutes(changed, zone)))
+        low = high
+    return tuple(found)
+
+
+def fixed_offset(minutes: int) -> UtcOffsets:
+    """One offset for a whole span (a zone without daylight saving, or UTC: 0)."""
+    return ((None, minutes),)
+
+
 @dataclass(frozen=True)
 class StoreDays:
     """The store's zone, each outlet's zone, and the days they make.

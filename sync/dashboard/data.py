@@ -5,7 +5,7 @@ Reads go through `load`, so a database failure draws the friendly panel and stop
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -17,6 +17,7 @@ from sync.dashboard.history_view import runs_csv
 from sync.dashboard.panels import load
 from sync.dashboard.queries import HistoryFilter
 from sync.dashboard.wording import estimate_words
+from sync.days import UtcOffsets, utc_offsets
 from sync.errors import SyncError
 from sync.health import HealthSummary
 from sync.health.reading import summarize
@@ -46,13 +47,13 @@ def _snapshots(url: str, zones: dict[str, str | None]) -> dict[str, RunLogSnapsh
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _history(url: str, store: str, flt: tuple, unit: str, offset: int) -> tuple[Any, ...]:
+def _history(url: str, store: str, flt: tuple, unit: str, offsets: UtcOffsets) -> tuple[Any, ...]:
     f = HistoryFilter(*flt)
     eng = runtime.engine_for(url)
     return (
         dq.history_rows(eng, store, f),
-        dq.runs_per_bucket(eng, store, f, unit, offset),
-        dq.duration_per_bucket(eng, store, f, unit, offset),
+        dq.runs_per_bucket(eng, store, f, unit, offsets),
+        dq.duration_per_bucket(eng, store, f, unit, offsets),
         runtime.clock(),
     )
 
@@ -99,11 +100,11 @@ def open_alerts() -> int:
 
 def history(flt: HistoryFilter, unit: str) -> tuple[Any, ...]:
     """(rows, runs per bucket, durations per bucket, fetched_at) for `flt`."""
-    utc_offset = runtime.clock().astimezone(store_tz()).utcoffset() or timedelta()
-    offset = int(utc_offset.total_seconds() // 60)
+    # Each run is bucketed with the offset in force when it started (daylight saving).
+    offsets = utc_offsets(store_tz(), flt.start, flt.end)
     key = (flt.start, flt.end, flt.entities, flt.statuses)
     cfg = runtime.settings()
-    return load(_history, cfg.reader_database_url, runtime.store(), key, unit, offset)
+    return load(_history, cfg.reader_database_url, runtime.store(), key, unit, offsets)
 
 
 def history_csv(flt: HistoryFilter) -> bytes:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 from sqlalchemy import insert, text
 
 from sync.dashboard import queries as dq
+from sync.days import fixed_offset, utc_offsets
 from sync.engine.runner import Runner
 from sync.errors import SyncError
 from sync.health import Colour
@@ -99,20 +101,49 @@ def test_runs_are_counted_per_local_day_and_hour(store):
         _run(conn, "sales", "failed", datetime(2026, 11, 22, 21, 10, tzinfo=UTC), duration_ms=4000)
         _run(conn, "customers", "success", datetime(2026, 11, 22, 21, 40, tzinfo=UTC))
     flt = dq.HistoryFilter(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
-    utc = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", 0)
+    utc = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", fixed_offset(0))
     assert utc.groupby("bucket")["runs"].sum().to_dict() == {datetime(2026, 11, 22): 3}
     # Two hours east of UTC the 23:30 run belongs to the 23rd.
-    east = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", 120)
+    east = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", fixed_offset(120))
     by_day = east.groupby("bucket")["runs"].sum().to_dict()
     assert by_day == {datetime(2026, 11, 22): 2, datetime(2026, 11, 23): 1}
-    hours = dq.runs_per_bucket(store.engine, store.prefix, flt, "hour", 0)
+    hours = dq.runs_per_bucket(store.engine, store.prefix, flt, "hour", fixed_offset(0))
     assert hours.groupby("bucket")["runs"].sum().to_dict() == {
         datetime(2026, 11, 22, 21): 2,
         datetime(2026, 11, 22, 23): 1,
     }
-    durations = dq.duration_per_bucket(store.engine, store.prefix, flt, "day", 0)
+    durations = dq.duration_per_bucket(store.engine, store.prefix, flt, "day", fixed_offset(0))
     sales = durations[durations["entity"] == "sales"].iloc[0]
     assert sales["avg_s"] == pytest.approx(3.0) and sales["max_s"] == pytest.approx(4.0)
+
+
+def test_a_range_across_a_daylight_saving_change_buckets_each_run_on_its_own_clock(store):
+    """Amsterdam is UTC+2 until 25 October 2026 01:00 UTC, then UTC+1: a run at 22:30 UTC
+    on the 24th is 00:30 on the 25th locally; one at 23:30 UTC on the 25th is 00:30 on
+    the 26th. Today's offset (+1) alone would put the first on the 24th."""
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    with store.engine.begin() as conn:
+        _run(conn, "sales", "success", datetime(2026, 10, 24, 22, 30, tzinfo=UTC))
+        _run(conn, "sales", "success", datetime(2026, 10, 25, 23, 30, tzinfo=UTC), duration_ms=2000)
+        _run(conn, "sales", "success", datetime(2026, 10, 25, 0, 59, 59, tzinfo=UTC))
+        _run(conn, "sales", "success", datetime(2026, 10, 25, 1, 0, 0, tzinfo=UTC))
+    flt = dq.HistoryFilter(datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 10, 30, tzinfo=UTC))
+    offsets = utc_offsets(amsterdam, flt.start, flt.end)
+    assert offsets == ((None, 120), (datetime(2026, 10, 25, 1, tzinfo=UTC), 60))
+    days = dq.runs_per_bucket(store.engine, store.prefix, flt, "day", offsets)
+    assert days.groupby("bucket")["runs"].sum().to_dict() == {
+        datetime(2026, 10, 25): 3,
+        datetime(2026, 10, 26): 1,
+    }
+    # The hour repeated when the clocks go back: 02:59:59 CEST and 02:00:00 CET.
+    hours = dq.runs_per_bucket(store.engine, store.prefix, flt, "hour", offsets)
+    assert hours.groupby("bucket")["runs"].sum().to_dict() == {
+        datetime(2026, 10, 25, 0): 1,
+        datetime(2026, 10, 25, 2): 2,
+        datetime(2026, 10, 26, 0): 1,
+    }
+    durations = dq.duration_per_bucket(store.engine, store.prefix, flt, "day", offsets)
+    assert set(durations["bucket"]) == {datetime(2026, 10, 25), datetime(2026, 10, 26)}
 
 
 def test_the_queue_lists_open_requests_first_and_follows_their_run(store):

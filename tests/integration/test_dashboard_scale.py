@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
 from sync.dashboard import queries as dq
+from sync.days import UtcOffsets, utc_offsets
 from sync.storage.sql.queue import request_sync
 from sync.storage.sql.reads import read_snapshot
 from tests.support.query_plans import full_scans
@@ -86,6 +88,10 @@ def test_dashboard_queries_stay_fast_with_a_long_run_log(store):
         assert conn.execute(text("SELECT count(*) FROM sync_log")).scalar() == ROWS
 
     engine, prefix = store.engine, store.prefix
+
+    def offsets(flt: dq.HistoryFilter) -> UtcOffsets:  # as the History page asks
+        return utc_offsets(ZoneInfo("Europe/Amsterdam"), flt.start, flt.end)
+
     request_sync(engine, prefix, "all", requested_by="cfo", reason=None, now=now)
     week = dq.HistoryFilter(now - timedelta(days=7), now + timedelta(seconds=1))
     failed = dq.HistoryFilter(week.start, week.end, ("sales",), ("failed",))
@@ -96,13 +102,15 @@ def test_dashboard_queries_stay_fast_with_a_long_run_log(store):
         "facts": lambda: read_snapshot(engine, prefix, now, now - timedelta(hours=10)),
         "rows": lambda: dq.history_rows(engine, prefix, week),
         "filtered": lambda: dq.history_rows(engine, prefix, failed),
-        "per_day": lambda: dq.runs_per_bucket(engine, prefix, week, "day", 60),
-        "durations": lambda: dq.duration_per_bucket(engine, prefix, week, "day", 60),
+        "per_day": lambda: dq.runs_per_bucket(engine, prefix, week, "day", offsets(week)),
+        "durations": lambda: dq.duration_per_bucket(engine, prefix, week, "day", offsets(week)),
         "queue": lambda: dq.recent_requests(engine, prefix),
     }
     reads = {
         **bounded,
-        "all_days": lambda: dq.runs_per_bucket(engine, prefix, everything, "day", 60),
+        "all_days": lambda: dq.runs_per_bucket(
+            engine, prefix, everything, "day", offsets(everything)
+        ),
     }
     timed = {name: _timed(read) for name, read in reads.items()}
     got = {name: result for name, (result, _) in timed.items()}

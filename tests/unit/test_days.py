@@ -13,8 +13,10 @@ from sync.days import (
     NO_OUTLETS,
     clock_label,
     day_bounds,
+    fixed_offset,
     parse_instant,
     store_days,
+    utc_offsets,
 )
 from sync.engine.search import Window, day_windows, planned_calls
 
@@ -106,3 +108,30 @@ def test_the_read_models_today_and_yesterday_are_the_stores():
     assert start == datetime(2025, 12, 5, 11, 0, tzinfo=UTC) and yesterday == "2025-12-05"
     start, yesterday, _ = store_clock(now, "America/New_York", [("a", "Pacific/Auckland", False)])
     assert start == datetime(2025, 12, 5, 5, 0, tzinfo=UTC) and yesterday == "2025-12-04"
+
+
+def test_utc_offsets_name_each_daylight_saving_change_to_the_second():
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    assert utc_offsets(ZoneInfo("Pacific/Auckland"), start, end) == (
+        (None, 780),
+        (datetime(2026, 4, 4, 14, tzinfo=UTC), 720),
+        (datetime(2026, 9, 26, 14, tzinfo=UTC), 780),
+    )
+    # Lord Howe moves its clocks by half an hour.
+    assert utc_offsets(ZoneInfo("Australia/Lord_Howe"), start, end) == (
+        (None, 660),
+        (datetime(2026, 4, 4, 15, tzinfo=UTC), 630),
+        (datetime(2026, 10, 3, 15, 30, tzinfo=UTC), 660),
+    )
+
+
+def test_utc_offsets_of_a_span_without_a_change_is_one_offset():
+    winter = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 6, tzinfo=UTC))
+    assert utc_offsets(ZoneInfo("Europe/Amsterdam"), *winter) == fixed_offset(60)
+    assert utc_offsets(UTC, *winter) == fixed_offset(0)
+    assert utc_offsets(ZoneInfo("Asia/Kolkata"), *winter) == fixed_offset(330)
+    # A change exactly at the span's end belongs to the next span.
+    change = datetime(2026, 10, 25, 1, tzinfo=UTC)
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    assert utc_offsets(amsterdam, change - timedelta(days=1), change) == fixed_offset(120)
+    assert utc_offsets(amsterdam, change, change + timedelta(days=1)) == fixed_offset(60)

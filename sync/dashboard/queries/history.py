@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sync.days import UtcOffsets
 from sync.storage.reads import HistoryFilter
 from sync.storage.sql import history as reads
 from sync.storage.sql.db import Engine
@@ -32,18 +33,18 @@ def history_rows(engine: Engine, store: str, flt: HistoryFilter, limit: int = 10
 
 
 def runs_per_bucket(
-    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str, offsets: UtcOffsets
 ) -> pd.DataFrame:
     """Runs per local day (or hour) and status."""
-    rows = reads.runs_per_bucket(engine, store, flt, unit, offset_minutes)
+    rows = reads.runs_per_bucket(engine, store, flt, unit, offsets)
     return _bucketed(pd.DataFrame(rows, columns=["bucket", "status", "runs"]))
 
 
 def duration_per_bucket(
-    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str, offsets: UtcOffsets
 ) -> pd.DataFrame:
     """Average and longest finished-run duration per entity and local day (or hour)."""
-    rows = reads.duration_per_bucket(engine, store, flt, unit, offset_minutes)
+    rows = reads.duration_per_bucket(engine, store, flt, unit, offsets)
     frame = _bucketed(pd.DataFrame(rows, columns=["bucket", "entity", "avg_s", "max_s", "runs"]))
     frame[["avg_s", "max_s"]] = frame[["avg_s", "max_s"]].astype(float)
     return frame

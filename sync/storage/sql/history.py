@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, literal_column, select, text
 from sqlalchemy.sql import ColumnElement
 
+from sync.days import UtcOffsets
 from sync.runs import OPEN_REQUESTS, Action, RunStatus
 from sync.storage.reads import HistoryFilter
 from sync.storage.schema import sync_log, sync_requests
@@ -68,11 +69,9 @@ def history_rows(
     return [dict(r._mapping) for r in _rows(engine, query)]
 
 
-def _local_bucket(engine: Engine, unit: str, offset_minutes: int) -> ColumnElement[Any]:
-    """started_at truncated to the local `unit` ('day' or 'hour'), as naive local time."""
-    if unit not in ("day", "hour"):
-        raise ValueError(unit)
-    offset = int(offset_minutes)
+def _shifted_bucket(engine: Engine, unit: str, minutes: int) -> ColumnElement[Any]:
+    """started_at truncated to `unit` on a clock `minutes` ahead of UTC, as naive time."""
+    offset = int(minutes)
     if engine.dialect.name == "postgresql":
         shifted = func.timezone("UTC", sync_log.c.started_at) + literal_column(
             f"interval '{offset} minutes'"
@@ -84,11 +83,27 @@ def _local_bucket(engine: Engine, unit: str, offset_minutes: int) -> ColumnEleme
     )
 
 
+def _local_bucket(engine: Engine, unit: str, offsets: UtcOffsets) -> ColumnElement[Any]:
+    """started_at truncated to the local `unit` ('day' or 'hour'), as naive local time,
+    each run with the offset in force when it started (`sync.days.utc_offsets`)."""
+    if unit not in ("day", "hour"):
+        raise ValueError(unit)
+    (_, first), *changes = offsets
+    if not changes:
+        return _shifted_bucket(engine, unit, first)
+    # Latest change first: a run takes the offset of the last change at or before it.
+    whens = [
+        (sync_log.c.started_at >= since, _shifted_bucket(engine, unit, minutes))
+        for since, minutes in reversed(changes)
+    ]
+    return case(*whens, else_=_shifted_bucket(engine, unit, first))
+
+
 def runs_per_bucket(
-    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str, offsets: UtcOffsets
 ) -> list[tuple[Any, str, int]]:
     """(bucket, status, runs) per local day (or hour), counted in SQL."""
-    bucket = _local_bucket(engine, unit, offset_minutes).label("bucket")
+    bucket = _local_bucket(engine, unit, offsets).label("bucket")
     query = (
         select(bucket, sync_log.c.status, func.count().label("runs"))
         .where(*_conditions(store, flt))
@@ -99,10 +114,10 @@ def runs_per_bucket(
 
 
 def duration_per_bucket(
-    engine: Engine, store: str, flt: HistoryFilter, unit: str = "day", offset_minutes: int = 0
+    engine: Engine, store: str, flt: HistoryFilter, unit: str, offsets: UtcOffsets
 ) -> list[tuple[Any, str, Any, Any, int]]:
     """(bucket, entity, average s, longest s, runs) of finished runs per local day (or hour)."""
-    bucket = _local_bucket(engine, unit, offset_minutes).label("bucket")
+    bucket = _local_bucket(engine, unit, offsets).label("bucket")
     query = (
         select(
             bucket,
