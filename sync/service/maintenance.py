@@ -13,9 +13,8 @@ from sync.engine.runner import Runner
 from sync.errors import SyncError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from sync.storage.protocols import SyncStore
+    from sync.storage.sql.db import Engine
 
 log = logging.getLogger(__name__)
 
