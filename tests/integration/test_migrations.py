@@ -30,11 +30,45 @@ def test_migrations_apply_once_and_match_the_schema(db_url):
     engine.dispose()
 
 
-def test_sqlite_uses_wal(sqlite_url):
+def test_sqlite_uses_wal_and_a_new_file_16_kib_pages(sqlite_url):
     engine = create_db_engine(sqlite_url)
     migrate(engine)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16_384
+        # The writer's own checkpoint comes after 160 MiB of WAL, whatever the page size.
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_240
+    engine.dispose()
+
+
+def test_a_sqlite_file_made_with_4_kib_pages_keeps_them_and_is_synced(
+    tmp_path, simulator, settings_for
+):
+    """A database made before 16 KiB pages (SQLite's default 4 KiB) is not rewritten: it
+    keeps its pages and its data, and the sync goes on writing it."""
+    import sqlite3
+
+    from sync.engine.runner import Runner
+    from sync.storage.sql.store import Store
+
+    path = tmp_path / "older.db"
+    with sqlite3.connect(path) as older:
+        older.execute("PRAGMA page_size=4096")
+        older.execute("PRAGMA journal_mode=WAL")
+        older.execute("CREATE TABLE kept (a)")
+        older.execute("INSERT INTO kept VALUES (1)")
+    url = f"sqlite:///{path}"
+    engine = create_db_engine(url)
+    migrate(engine)
+    store = Store(engine)
+    store.ensure_state_rows()
+    results = Runner(settings_for(url, simulator.api_url), store).run()
+    assert all(r.status == "success" for r in results)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 40_960
+        assert conn.exec_driver_sql("SELECT a FROM kept").scalar() == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM lightspeed_sales").scalar() > 0
     engine.dispose()
 
 

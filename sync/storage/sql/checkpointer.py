@@ -5,7 +5,7 @@ a medium import's checkpoints took about half of its commits when the writer ran
 itself, after its COMMIT. Here a thread with its own connection runs them (PASSIVE: it
 never blocks the writer or a reader, and copies only what is committed) while the writer
 goes on with the next page. The writer still checkpoints itself past
-`WRITER_AUTOCHECKPOINT_PAGES` (connection_setup.py), should this thread fall behind or stop.
+`WRITER_AUTOCHECKPOINT_BYTES` (connection_setup.py), should this thread fall behind or stop.
 """
 
 from __future__ import annotations

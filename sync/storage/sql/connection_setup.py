@@ -8,8 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 
-#: The SQLite writer checkpoints the WAL itself past 40,000 pages (160 MB).
-WRITER_AUTOCHECKPOINT_PAGES = 40_000
+#: The SQLite writer checkpoints the WAL itself past 160 MiB.
+WRITER_AUTOCHECKPOINT_BYTES = 160 * 1024 * 1024
+#: A new SQLite file gets 16 KiB pages: a sale's JSON (about 3.4 KB) then shares its page
+#: with others instead of filling one alone. Writing 30k sales took 4.5-4.6 s against
+#: 5.3-5.4 s with SQLite's default 4 KiB, in a 6 % smaller file. A file that already holds
+#: data keeps its page size.
+NEW_FILE_PAGE_SIZE = 16_384
 
 
 def custom_plans(dbapi_connection: Any, _record: Any) -> None:
@@ -37,6 +42,8 @@ def configure_sqlite(engine: Engine, *, readonly: bool) -> None:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Before WAL mode: only an empty file takes a page size, and none once in WAL mode.
+        cursor.execute(f"PRAGMA page_size={NEW_FILE_PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -48,7 +55,8 @@ def configure_sqlite(engine: Engine, *, readonly: bool) -> None:
             cursor.execute("PRAGMA cache_size=-32768")
             # A sync's checkpoints run in the background (checkpointer.py); the writer's
             # own is the fallback. Once started over, the WAL file is cut back to 64 MiB.
-            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+            page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_BYTES // page_size}")
             cursor.execute("PRAGMA journal_size_limit=67108864")
             cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
