@@ -88,7 +88,7 @@ def _offset_minutes(moment: datetime, zone: tzinfo) -> int:
 
 
 def utc_offsets(zone: tzinfo, start: datetime, end: datetime) -> UtcOffsets:
-    """The offsets of `zone` from UTC over [start, end), each change to the second.
+    """The offsets of `zone` from UTC over [start, end), each change to the microsecond.
 
     A span that crosses a daylight-saving change has two offsets: a day or hour bucket
     must use the one in force when the run started, not today's.
