@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from sync.config import Settings, load_settings
+from sync.dashboard.login import COOKIE_NAME
 from sync.engine.runner import Runner
 from sync.storage.sql.db import create_db_engine, migrate
 from sync.storage.sql.store import Store
@@ -221,3 +222,13 @@ def log_in(page, password: str = PASSWORD) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     settle(page)  # the runs after a login (the page a link asked for opens) end first
+    if page.get_by_role("button", name="Log out").count() or page.get_by_text("Signed in.").count():
+        # The login cookie is written by a browser component whose answer reruns the page it
+        # was drawn on; on a busy machine that run can come after settle() and take back a
+        # page opened meanwhile (seen in CI: Status clicked, then History again).
+        wait_for(lambda: _has_login_cookie(page), 30, "the login cookie")
+        settle(page)
+
+
+def _has_login_cookie(page) -> bool:
+    return any(c["name"] == COOKIE_NAME for c in page.context.cookies())
